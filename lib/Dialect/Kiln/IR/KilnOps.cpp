@@ -1,0 +1,344 @@
+//===- KilnOps.cpp - Kiln op verifiers and gradient rules -----------------===//
+//
+// Each op's verifier is followed directly by its gradient rule, so the
+// forward semantics and the derivative are read and reviewed together.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+#include "kiln/Dialect/Kiln/IR/KilnInterfaces.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+/// Two extents agree when they are equal or either is dynamic.
+static bool extentsAgree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static bool shapesAgree(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return false;
+  for (auto [x, y] : llvm::zip(a, b))
+    if (!extentsAgree(x, y))
+      return false;
+  return true;
+}
+
+/// True when `suffix` agrees with the trailing dimensions of `shape`.
+static bool isShapeSuffix(ArrayRef<int64_t> suffix, ArrayRef<int64_t> shape) {
+  if (suffix.size() > shape.size())
+    return false;
+  return shapesAgree(suffix, shape.take_back(suffix.size()));
+}
+
+static RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Checks the `n×C` scores / `n` labels pair shared by losses and metrics.
+static LogicalResult verifyScoresAndLabels(Operation *op, Value scores,
+                                           Value labels) {
+  auto scoresType = tensorType(scores);
+  auto labelsType = tensorType(labels);
+  if (scoresType.getRank() != 2)
+    return op->emitOpError("expects rank-2 scores (batch x classes), got ")
+           << scoresType;
+  if (!extentsAgree(scoresType.getDimSize(0), labelsType.getDimSize(0)))
+    return op->emitOpError("expects one label per row, got ")
+           << scoresType << " and " << labelsType;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  auto lhsType = tensorType(getLhs());
+  auto rhsType = tensorType(getRhs());
+  auto resultType = tensorType(getResult());
+  if (lhsType.getRank() != 2 || rhsType.getRank() != 2 ||
+      resultType.getRank() != 2)
+    return emitOpError("expects rank-2 operands and result, got ")
+           << lhsType << ", " << rhsType << " -> " << resultType;
+  int64_t m = lhsType.getDimSize(getTransposeLhs() ? 1 : 0);
+  int64_t kLhs = lhsType.getDimSize(getTransposeLhs() ? 0 : 1);
+  int64_t kRhs = rhsType.getDimSize(getTransposeRhs() ? 1 : 0);
+  int64_t n = rhsType.getDimSize(getTransposeRhs() ? 0 : 1);
+  if (!extentsAgree(kLhs, kRhs))
+    return emitOpError("expects contracted dimensions to agree, got ")
+           << lhsType << " and " << rhsType;
+  if (!extentsAgree(m, resultType.getDimSize(0)) ||
+      !extentsAgree(n, resultType.getDimSize(1)))
+    return emitOpError("expects result of shape ")
+           << m << "x" << n << ", got " << resultType;
+  return success();
+}
+
+/// For C = op(A)·op(B) the vector-Jacobian products are, case by case,
+/// again single matmuls with transpose flags: no transpose is materialized.
+LogicalResult MatmulOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                     SmallVectorImpl<Value> &operandGrads) {
+  Value dC = resultGrads[0];
+  Value lhs = getLhs(), rhs = getRhs();
+  Location loc = getLoc();
+  bool ta = getTransposeLhs(), tb = getTransposeRhs();
+  auto matmul = [&](Type type, Value x, Value y, bool tx, bool ty) -> Value {
+    auto op = MatmulOp::create(b, loc, type, x, y);
+    op.setTransposeLhs(tx);
+    op.setTransposeRhs(ty);
+    return op;
+  };
+  Type lhsType = lhs.getType(), rhsType = rhs.getType();
+  Value dA, dB;
+  if (!ta && !tb) { // C = A·B
+    dA = matmul(lhsType, dC, rhs, false, true);
+    dB = matmul(rhsType, lhs, dC, true, false);
+  } else if (!ta && tb) { // C = A·Bᵀ
+    dA = matmul(lhsType, dC, rhs, false, false);
+    dB = matmul(rhsType, dC, lhs, true, false);
+  } else if (ta && !tb) { // C = Aᵀ·B
+    dA = matmul(lhsType, rhs, dC, false, true);
+    dB = matmul(rhsType, lhs, dC, false, false);
+  } else { // C = Aᵀ·Bᵀ
+    dA = matmul(lhsType, rhs, dC, true, true);
+    dB = matmul(rhsType, dC, lhs, true, true);
+  }
+  operandGrads.assign({dA, dB});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AddOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::verify() {
+  auto lhsType = tensorType(getLhs());
+  auto rhsType = tensorType(getRhs());
+  if (!isShapeSuffix(rhsType.getShape(), lhsType.getShape()))
+    return emitOpError("expects the right operand's shape to be a suffix of "
+                       "the left operand's, got ")
+           << lhsType << " and " << rhsType;
+  if (!shapesAgree(lhsType.getShape(), tensorType(getResult()).getShape()))
+    return emitOpError("expects the result to have the left operand's shape");
+  return success();
+}
+
+/// The broadcast operand's gradient sums over the dimensions it was
+/// broadcast along.
+LogicalResult AddOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                  SmallVectorImpl<Value> &operandGrads) {
+  Value dy = resultGrads[0];
+  Value dRhs = dy;
+  if (tensorType(getRhs()).getRank() != tensorType(getLhs()).getRank())
+    dRhs = ReduceSumOp::create(b, getLoc(), getRhs().getType(), dy);
+  operandGrads.assign({dy, dRhs});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReduceSumOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceSumOp::verify() {
+  auto inputType = tensorType(getInput());
+  auto resultType = tensorType(getResult());
+  if (!isShapeSuffix(resultType.getShape(), inputType.getShape()))
+    return emitOpError("expects the result shape to be a suffix of the input "
+                       "shape, got ")
+           << inputType << " -> " << resultType;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  auto inputType = tensorType(getInput());
+  auto resultType = tensorType(getResult());
+  if (inputType.getRank() < 1 || resultType.getRank() < 1)
+    return emitOpError("expects a leading batch dimension on both sides");
+  if (!extentsAgree(inputType.getDimSize(0), resultType.getDimSize(0)))
+    return emitOpError("expects the batch dimension to be kept, got ")
+           << inputType << " -> " << resultType;
+  auto sampleElements = [](RankedTensorType type) -> std::optional<int64_t> {
+    int64_t count = 1;
+    for (int64_t extent : type.getShape().drop_front()) {
+      if (ShapedType::isDynamic(extent))
+        return std::nullopt;
+      count *= extent;
+    }
+    return count;
+  };
+  auto inCount = sampleElements(inputType);
+  auto outCount = sampleElements(resultType);
+  if (!inCount || !outCount)
+    return emitOpError("expects static non-batch dimensions, got ")
+           << inputType << " -> " << resultType;
+  if (*inCount != *outCount)
+    return emitOpError("expects the same number of elements per sample, got ")
+           << *inCount << " and " << *outCount;
+  return success();
+}
+
+LogicalResult ReshapeOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(
+      ReshapeOp::create(b, getLoc(), getInput().getType(), resultGrads[0]));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ScaleOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScaleOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(ScaleOp::create(b, getLoc(), getType(), resultGrads[0],
+                                         getScaleAttr(),
+                                         b.getF32FloatAttr(0.0f)));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReluOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(
+      ReluGradOp::create(b, getLoc(), getType(), resultGrads[0], getResult()));
+  return success();
+}
+
+LogicalResult SigmoidOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(SigmoidGradOp::create(b, getLoc(), getType(),
+                                               resultGrads[0], getResult()));
+  return success();
+}
+
+LogicalResult TanhOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(
+      TanhGradOp::create(b, getLoc(), getType(), resultGrads[0], getResult()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SoftmaxOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::verify() {
+  if (getType().getRank() < 1)
+    return emitOpError("expects a tensor of rank >= 1, got ") << getType();
+  return success();
+}
+
+LogicalResult SoftmaxOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(SoftmaxGradOp::create(b, getLoc(), getType(),
+                                               resultGrads[0], getResult()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SparseCategoricalCrossentropyOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SparseCategoricalCrossentropyOp::verify() {
+  return verifyScoresAndLabels(*this, getProbs(), getLabels());
+}
+
+LogicalResult SparseCategoricalCrossentropyOp::emitGradient(
+    OpBuilder &b, ArrayRef<Value> resultGrads,
+    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(SparseCategoricalCrossentropyGradOp::create(
+      b, getLoc(), getProbs().getType(), resultGrads[0], getProbs(),
+      getLabels()));
+  operandGrads.push_back(nullptr); // Labels are data.
+  return success();
+}
+
+LogicalResult SparseCategoricalCrossentropyGradOp::verify() {
+  if (getProbs().getType() != getResult().getType())
+    return emitOpError("expects the result to have the type of the probs");
+  return verifyScoresAndLabels(*this, getProbs(), getLabels());
+}
+
+//===----------------------------------------------------------------------===//
+// SparseSoftmaxCrossEntropyOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SparseSoftmaxCrossEntropyOp::verify() {
+  return verifyScoresAndLabels(*this, getLogits(), getLabels());
+}
+
+LogicalResult SparseSoftmaxCrossEntropyOp::emitGradient(
+    OpBuilder &b, ArrayRef<Value> resultGrads,
+    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(SparseSoftmaxCrossEntropyGradOp::create(
+      b, getLoc(), getLogits().getType(), resultGrads[0], getLogits(),
+      getLabels()));
+  operandGrads.push_back(nullptr); // Labels are data.
+  return success();
+}
+
+LogicalResult SparseSoftmaxCrossEntropyGradOp::verify() {
+  if (getLogits().getType() != getResult().getType())
+    return emitOpError("expects the result to have the type of the logits");
+  return verifyScoresAndLabels(*this, getLogits(), getLabels());
+}
+
+//===----------------------------------------------------------------------===//
+// SparseCategoricalAccuracyOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SparseCategoricalAccuracyOp::verify() {
+  return verifyScoresAndLabels(*this, getScores(), getLabels());
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  auto inputType = tensorType(getInput());
+  auto weightType = tensorType(getWeight());
+  auto resultType = tensorType(getResult());
+  if (inputType.getRank() != 2 || weightType.getRank() != 2 ||
+      resultType.getRank() != 2)
+    return emitOpError("expects rank-2 input, weight and result");
+  int64_t m = inputType.getDimSize(getTransposeLhs() ? 1 : 0);
+  int64_t kIn = inputType.getDimSize(getTransposeLhs() ? 0 : 1);
+  int64_t kW = weightType.getDimSize(getTransposeRhs() ? 1 : 0);
+  int64_t n = weightType.getDimSize(getTransposeRhs() ? 0 : 1);
+  if (!extentsAgree(kIn, kW))
+    return emitOpError("expects contracted dimensions to agree, got ")
+           << inputType << " and " << weightType;
+  if (!extentsAgree(m, resultType.getDimSize(0)) ||
+      !extentsAgree(n, resultType.getDimSize(1)))
+    return emitOpError("expects result of shape ")
+           << m << "x" << n << ", got " << resultType;
+  if (Value bias = getBias()) {
+    auto biasType = tensorType(bias);
+    if (biasType.getRank() != 1 ||
+        !extentsAgree(biasType.getDimSize(0), resultType.getDimSize(1)))
+      return emitOpError("expects a bias of shape ")
+             << resultType.getDimSize(1) << ", got " << biasType;
+  }
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "kiln/Dialect/Kiln/IR/KilnOps.cpp.inc"

@@ -1,0 +1,36 @@
+# -*- Python -*-
+# lit configuration for Kiln's regression tests.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "KILN"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".json"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+config.substitutions.append(("%kiln_src", config.kiln_src_root))
+config.substitutions.append(("%kiln_obj", config.kiln_obj_root))
+
+# Debian's interpreter sees python3-torch and python3-numpy; another python3
+# earlier on PATH may not.
+python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
+config.substitutions.append(("%python", python))
+
+fashion = "/usr/share/datasets/fashion-mnist"
+config.substitutions.append(("%fashion_mnist", fashion))
+if os.path.exists(os.path.join(fashion, "train-images-idx3-ubyte.gz")):
+    config.available_features.add("fashion-mnist")
+if shutil.which(python) and os.system(python + ' -c "import torch" 2>/dev/null') == 0:
+    config.available_features.add("torch")
+
+tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
+tools = ["kiln-opt", "kilnc", "FileCheck", "not", "count"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
