@@ -339,7 +339,7 @@ def Kiln_LinearOp : Kiln_Op<"linear", [Pure]> {
 
     Example:
     ```mlir
-    %h = kiln.linear %x, %w, %b {activation = #kiln<activation relu>} : (tensor<?x784xf32>, tensor<784x128xf32>, tensor<128xf32>) -> tensor<?x128xf32>
+    %h = kiln.linear %x, %w, %b {activation = #kiln.activation<relu>} : (tensor<?x784xf32>, tensor<784x128xf32>, tensor<128xf32>) -> tensor<?x128xf32>
     ```
   }];
   let arguments = (ins Kiln_F32Tensor:$input, Kiln_F32Tensor:$weight,

@@ -1,0 +1,75 @@
+//===- ModelInfo.h - What the runtime must know about a model ---*- C++ -*-===//
+//
+// The facts the generated model descriptor (runtime/include/kiln/runtime/
+// abi.h) carries, read from the kiln module before it is lowered: the
+// parameters of @loss, the `kiln.model` attribute the frontend attaches.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_TARGET_MODELINFO_H
+#define KILN_TARGET_MODELINFO_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+#include <string>
+
+namespace llvm {
+class Module;
+} // namespace llvm
+
+namespace kiln {
+
+struct ParamInfo {
+  std::string name;
+  llvm::SmallVector<int64_t> shape;
+  std::string initializer;
+};
+
+struct LayerInfo {
+  std::string name;
+  std::string className;
+  llvm::SmallVector<int64_t> outputShape; // -1 is the batch dimension.
+  int64_t paramCount = 0;
+};
+
+struct ModelInfo {
+  std::string name;
+  uint64_t fingerprint = 0;
+  llvm::SmallVector<ParamInfo> params;
+  llvm::SmallVector<LayerInfo> layers;
+  llvm::SmallVector<int64_t> inputShape;  // One sample, no batch dimension.
+  llvm::SmallVector<int64_t> outputShape; // One sample, no batch dimension.
+  std::string loss;
+  llvm::SmallVector<std::string> metrics;
+  int64_t epochs = 1;
+  int64_t batchSize = 32;
+  std::string optimizer = "adam";
+  float learningRate = 0.001f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-7f;
+};
+
+/// Reads the model facts from a freshly imported kiln module (functions
+/// @loss and @forward, attribute `kiln.model`). Emits a diagnostic and fails
+/// when something the runtime needs is missing or malformed.
+llvm::FailureOr<ModelInfo> extractModelInfo(mlir::ModuleOp module);
+
+/// Names of the C entry points the descriptor points at, and of the
+/// functions they wrap.
+struct EntryPoint {
+  llvm::StringRef function;
+  llvm::StringRef symbol;
+};
+llvm::ArrayRef<EntryPoint> getEntryPoints();
+
+/// Defines `kiln_model` (a KilnModelDesc) in `module`, pointing at the entry
+/// points, which the module must already define.
+llvm::LogicalResult emitModelDescriptor(llvm::Module &module,
+                                        const ModelInfo &info);
+
+} // namespace kiln
+
+#endif // KILN_TARGET_MODELINFO_H

@@ -1,0 +1,278 @@
+//===- ModelInfo.cpp - Model facts and the generated descriptor -----------===//
+
+#include "kiln/Target/ModelInfo.h"
+
+#include "kiln/runtime/abi.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/xxhash.h"
+
+using namespace mlir;
+using namespace kiln;
+
+llvm::ArrayRef<EntryPoint> kiln::getEntryPoints() {
+  static const EntryPoint entries[] = {
+      {"train_step", "kiln_train_step"},
+      {"loss", "kiln_evaluate"},
+      {"forward", "kiln_predict"},
+  };
+  return entries;
+}
+
+//===----------------------------------------------------------------------===//
+// Extraction from the kiln module
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+template <typename AttrT>
+AttrT getField(DictionaryAttr dict, StringRef key) {
+  return dict ? dyn_cast_or_null<AttrT>(dict.get(key)) : AttrT();
+}
+
+SmallVector<int64_t> sampleShape(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return SmallVector<int64_t>(tensor.getShape().drop_front());
+}
+
+} // namespace
+
+FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
+  ModelInfo info;
+  auto loss = module.lookupSymbol<func::FuncOp>("loss");
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!loss || !forward)
+    return module.emitError("expected functions @loss and @forward");
+
+  for (unsigned i = 0, e = loss.getNumArguments(); i < e; ++i) {
+    Type type = loss.getArgument(i).getType();
+    if (auto param = loss.getArgAttrOfType<DictionaryAttr>(i, "kiln.param")) {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      if (!tensor || !tensor.hasStaticShape() ||
+          tensor.getRank() > KILN_MAX_RANK)
+        return loss.emitError("parameter #")
+               << i << " must be a static tensor of rank <= " << KILN_MAX_RANK;
+      ParamInfo p;
+      if (auto name = getField<StringAttr>(param, "name"))
+        p.name = name.str();
+      if (auto init = getField<StringAttr>(param, "initializer"))
+        p.initializer = init.str();
+      p.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+      info.params.push_back(std::move(p));
+    } else if (loss.getArgAttr(i, "kiln.input")) {
+      info.inputShape = sampleShape(type);
+    }
+  }
+  if (forward.getNumResults() != 1)
+    return forward.emitError("expected @forward to return one tensor");
+  info.outputShape = sampleShape(forward.getResultTypes()[0]);
+  if (info.inputShape.size() > KILN_MAX_RANK ||
+      info.outputShape.size() > KILN_MAX_RANK)
+    return module.emitError("input and output ranks must be <= ")
+           << KILN_MAX_RANK;
+
+  auto model = module->getAttrOfType<DictionaryAttr>("kiln.model");
+  if (!model)
+    return module.emitError("expected a 'kiln.model' attribute");
+  if (auto name = getField<StringAttr>(model, "name"))
+    info.name = name.str();
+  if (auto lossName = getField<StringAttr>(model, "loss"))
+    info.loss = lossName.str();
+  if (auto metrics = getField<ArrayAttr>(model, "metrics"))
+    for (Attribute m : metrics)
+      if (auto s = dyn_cast<StringAttr>(m))
+        info.metrics.push_back(s.str());
+  if (loss.getNumResults() != 1 + info.metrics.size())
+    return loss.emitError("expected @loss to return the loss and ")
+           << info.metrics.size() << " metrics";
+  if (auto epochs = getField<IntegerAttr>(model, "epochs"))
+    info.epochs = epochs.getInt();
+  if (auto batch = getField<IntegerAttr>(model, "batch_size"))
+    info.batchSize = batch.getInt();
+  if (auto opt = getField<DictionaryAttr>(model, "optimizer")) {
+    if (auto name = getField<StringAttr>(opt, "name"))
+      info.optimizer = name.str();
+    auto readFloat = [&](StringRef key, float &out) {
+      if (auto f = getField<FloatAttr>(opt, key))
+        out = static_cast<float>(f.getValueAsDouble());
+    };
+    readFloat("learning_rate", info.learningRate);
+    readFloat("beta_1", info.beta1);
+    readFloat("beta_2", info.beta2);
+    readFloat("epsilon", info.epsilon);
+  }
+  if (auto layers = getField<ArrayAttr>(model, "layers")) {
+    for (Attribute a : layers) {
+      auto dict = dyn_cast<DictionaryAttr>(a);
+      if (!dict)
+        continue;
+      LayerInfo layer;
+      if (auto s = getField<StringAttr>(dict, "name"))
+        layer.name = s.str();
+      if (auto s = getField<StringAttr>(dict, "class_name"))
+        layer.className = s.str();
+      if (auto shape = getField<DenseI64ArrayAttr>(dict, "output_shape"))
+        layer.outputShape.assign(shape.asArrayRef().begin(),
+                                 shape.asArrayRef().end());
+      if (layer.outputShape.size() > KILN_MAX_RANK)
+        layer.outputShape.resize(KILN_MAX_RANK);
+      if (auto count = getField<IntegerAttr>(dict, "param_count"))
+        layer.paramCount = count.getInt();
+      info.layers.push_back(std::move(layer));
+    }
+  }
+
+  // The fingerprint covers everything that gives parameters and checkpoints
+  // their meaning: the whole imported module, printed canonically.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os, OpPrintingFlags().enableDebugInfo(false));
+  info.fingerprint = llvm::xxh3_64bits(text);
+  return info;
+}
+
+//===----------------------------------------------------------------------===//
+// Descriptor emission
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Builds the constants of abi.h's structs. LLVM lays out non-packed
+/// structs with the target's C alignment rules, so these match the header.
+class DescriptorBuilder {
+public:
+  explicit DescriptorBuilder(llvm::Module &module)
+      : module(module), ctx(module.getContext()),
+        i32(llvm::Type::getInt32Ty(ctx)), i64(llvm::Type::getInt64Ty(ctx)),
+        f32(llvm::Type::getFloatTy(ctx)), ptr(llvm::PointerType::getUnqual(ctx)),
+        shapeTy(llvm::ArrayType::get(i64, KILN_MAX_RANK)) {}
+
+  llvm::Constant *str(StringRef s) {
+    auto it = strings.find(s);
+    if (it != strings.end())
+      return it->second;
+    auto *init = llvm::ConstantDataArray::getString(ctx, s);
+    auto *gv = new llvm::GlobalVariable(module, init->getType(), true,
+                                        llvm::GlobalValue::PrivateLinkage,
+                                        init, "kiln.str");
+    gv->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    strings[s] = gv;
+    return gv;
+  }
+
+  llvm::Constant *shape(ArrayRef<int64_t> dims) {
+    SmallVector<llvm::Constant *> elems;
+    for (unsigned i = 0; i < KILN_MAX_RANK; ++i)
+      elems.push_back(
+          llvm::ConstantInt::get(i64, i < dims.size() ? dims[i] : 0));
+    return llvm::ConstantArray::get(shapeTy, elems);
+  }
+
+  llvm::Constant *int32(int64_t v) { return llvm::ConstantInt::get(i32, v); }
+  llvm::Constant *int64(uint64_t v) { return llvm::ConstantInt::get(i64, v); }
+  llvm::Constant *float32(float v) { return llvm::ConstantFP::get(f32, v); }
+
+  /// A private constant array of `elemTy`, or null when empty.
+  llvm::Constant *array(llvm::Type *elemTy, ArrayRef<llvm::Constant *> elems,
+                        StringRef name) {
+    if (elems.empty())
+      return llvm::ConstantPointerNull::get(ptr);
+    auto *arrTy = llvm::ArrayType::get(elemTy, elems.size());
+    return new llvm::GlobalVariable(module, arrTy, true,
+                                    llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(arrTy, elems),
+                                    name);
+  }
+
+  llvm::Module &module;
+  llvm::LLVMContext &ctx;
+  llvm::Type *i32, *i64, *f32;
+  llvm::PointerType *ptr;
+  llvm::ArrayType *shapeTy;
+  llvm::StringMap<llvm::Constant *> strings;
+};
+
+int32_t initializerKind(StringRef name) {
+  if (name == "zeros")
+    return KILN_INIT_ZEROS;
+  if (name == "ones")
+    return KILN_INIT_ONES;
+  return KILN_INIT_GLOROT_UNIFORM;
+}
+
+} // namespace
+
+LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
+                                        const ModelInfo &info) {
+  DescriptorBuilder b(module);
+  llvm::LLVMContext &ctx = module.getContext();
+
+  auto *paramTy = llvm::StructType::get(ctx, {b.ptr, b.i32, b.shapeTy, b.i32});
+  SmallVector<llvm::Constant *> params;
+  for (const ParamInfo &p : info.params)
+    params.push_back(llvm::ConstantStruct::get(
+        paramTy, {b.str(p.name), b.int32(p.shape.size()), b.shape(p.shape),
+                  b.int32(initializerKind(p.initializer))}));
+
+  auto *layerTy = llvm::StructType::get(
+      ctx, {b.ptr, b.ptr, b.i32, b.shapeTy, b.i64});
+  SmallVector<llvm::Constant *> layers;
+  for (const LayerInfo &l : info.layers)
+    layers.push_back(llvm::ConstantStruct::get(
+        layerTy, {b.str(l.name), b.str(l.className),
+                  b.int32(l.outputShape.size()), b.shape(l.outputShape),
+                  b.int64(l.paramCount)}));
+
+  SmallVector<llvm::Constant *> metricNames;
+  for (const std::string &m : info.metrics)
+    metricNames.push_back(b.str(m));
+
+  auto *optimizerTy =
+      llvm::StructType::get(ctx, {b.i32, b.f32, b.f32, b.f32, b.f32});
+  auto *optimizer = llvm::ConstantStruct::get(
+      optimizerTy,
+      {b.int32(info.optimizer == "sgd" ? KILN_OPTIMIZER_SGD
+                                       : KILN_OPTIMIZER_ADAM),
+       b.float32(info.learningRate), b.float32(info.beta1),
+       b.float32(info.beta2), b.float32(info.epsilon)});
+
+  SmallVector<llvm::Constant *> entries;
+  for (const EntryPoint &entry : getEntryPoints()) {
+    llvm::Function *fn = module.getFunction(entry.symbol);
+    if (!fn)
+      return failure();
+    entries.push_back(fn);
+  }
+
+  auto *descTy = llvm::StructType::get(
+      ctx, {b.i32, b.ptr, b.i64,                     // version, name, hash
+            b.i32, b.ptr,                            // params
+            b.i32, b.ptr,                            // layers
+            b.i32, b.shapeTy, b.i32,                 // input
+            b.i32, b.shapeTy, b.i32,                 // output, labels
+            b.ptr, b.i32, b.ptr,                     // loss, metrics
+            b.i32, b.i32, optimizerTy,               // training defaults
+            b.ptr, b.ptr, b.ptr});                   // entry points
+  auto *desc = llvm::ConstantStruct::get(
+      descTy,
+      {b.int32(KILN_ABI_VERSION), b.str(info.name), b.int64(info.fingerprint),
+       b.int32(params.size()), b.array(paramTy, params, "kiln.params"),
+       b.int32(layers.size()), b.array(layerTy, layers, "kiln.layers"),
+       b.int32(info.inputShape.size()), b.shape(info.inputShape),
+       b.int32(KILN_DTYPE_F32), b.int32(info.outputShape.size()),
+       b.shape(info.outputShape), b.int32(KILN_DTYPE_I32), b.str(info.loss),
+       b.int32(metricNames.size()),
+       b.array(b.ptr, metricNames, "kiln.metric_names"),
+       b.int32(info.epochs), b.int32(info.batchSize), optimizer, entries[0],
+       entries[1], entries[2]});
+  new llvm::GlobalVariable(module, descTy, /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, desc,
+                           "kiln_model");
+  return success();
+}

@@ -1,0 +1,234 @@
+//===- kilnc.cpp - The Kiln compiler driver -------------------------------===//
+//
+// model file -> kiln IR -> train step (autodiff) -> fused -> linalg ->
+// bufferized -> LLVM dialect -> LLVM IR -> object -> executable.
+// `--emit` stops at any stage and prints or writes what it has there. The
+// pipelines are the ones kiln-opt registers, so the tool and the driver run
+// the very same passes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Conversion/Passes.h"
+#include "kiln/Dialect/Kiln/Transforms/Passes.h"
+#include "kiln/Frontend/Import.h"
+#include "kiln/InitAll.h"
+#include "kiln/Pipelines/Pipelines.h"
+#include "kiln/Target/Linker.h"
+#include "kiln/Target/ModelInfo.h"
+#include "kiln/Target/ObjectEmitter.h"
+#include "kiln/Target/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace llvm;
+
+namespace {
+
+enum class Emit { Kiln, Train, Fused, Linalg, LLVMMLIR, LLVMIR, Obj, Exe,
+                  Shared };
+
+cl::OptionCategory kilncCategory("kilnc options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model file>"),
+                               cl::Required, cl::cat(kilncCategory));
+cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
+                                cl::value_desc("file"), cl::cat(kilncCategory));
+cl::opt<Emit> emitKind(
+    "emit", cl::desc("What to produce"), cl::init(Emit::Exe),
+    cl::values(
+        clEnumValN(Emit::Kiln, "kiln", "the imported model in the kiln dialect"),
+        clEnumValN(Emit::Train, "train", "after kiln-autodiff (@train_step)"),
+        clEnumValN(Emit::Fused, "fused", "after kiln-fuse"),
+        clEnumValN(Emit::Linalg, "linalg", "after convert-kiln-to-linalg"),
+        clEnumValN(Emit::LLVMMLIR, "llvm-mlir", "the LLVM dialect"),
+        clEnumValN(Emit::LLVMIR, "llvm", "LLVM IR (optimized)"),
+        clEnumValN(Emit::Obj, "obj", "a native object file"),
+        clEnumValN(Emit::Exe, "exe", "a training executable (default)"),
+        clEnumValN(Emit::Shared, "shared",
+                   "a shared library exposing the C ABI of abi.h")),
+    cl::cat(kilncCategory));
+cl::opt<char> optLevel("O", cl::desc("Optimization level: -O0 to -O3"),
+                       cl::Prefix, cl::init('3'), cl::cat(kilncCategory));
+cl::opt<std::string> targetCPU("target-cpu",
+                               cl::desc("CPU to generate code for ('host')"),
+                               cl::init("host"), cl::cat(kilncCategory));
+cl::opt<std::string> codegen("codegen",
+                             cl::desc("Matmul code generation: tuned|naive"),
+                             cl::init("tuned"), cl::cat(kilncCategory));
+
+int fail(const Twine &message) {
+  WithColor::error(errs(), "kilnc") << message << "\n";
+  return 1;
+}
+
+/// Output name when -o is absent: text goes to stdout, binaries next to the
+/// working directory, named after the model file.
+std::string defaultOutput() {
+  if (emitKind != Emit::Obj && emitKind != Emit::Exe &&
+      emitKind != Emit::Shared)
+    return "-";
+  std::string stem = sys::path::stem(inputFile).str();
+  if (emitKind == Emit::Obj)
+    return stem + ".o";
+  if (emitKind == Emit::Shared)
+    return "lib" + stem + ".so";
+  return stem;
+}
+
+/// Writes `print`'s text to `path` atomically (ToolOutputFile deletes the
+/// file unless keep() is reached).
+template <typename Fn>
+LogicalResult writeText(StringRef path, Fn print) {
+  std::error_code ec;
+  ToolOutputFile out(path, ec, sys::fs::OF_Text);
+  if (ec) {
+    fail("cannot write '" + path + "': " + ec.message());
+    return failure();
+  }
+  print(out.os());
+  out.keep();
+  return success();
+}
+
+LogicalResult runPasses(mlir::ModuleOp module,
+                        function_ref<void(mlir::PassManager &)> build) {
+  mlir::PassManager pm(module->getContext());
+  if (failed(mlir::applyPassManagerCLOptions(pm)))
+    return failure();
+  build(pm);
+  return pm.run(module);
+}
+
+int compile() {
+  mlir::DialectRegistry registry;
+  kiln::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  std::string error;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      kiln::importModelFile(inputFile, context, error);
+  if (!module)
+    return fail(error);
+  std::string output = outputFile.empty() ? defaultOutput() : outputFile;
+  auto printModule = [&](raw_ostream &os) { module->print(os); };
+
+  if (emitKind == Emit::Kiln)
+    return failed(writeText(output, printModule));
+
+  FailureOr<kiln::ModelInfo> info = kiln::extractModelInfo(*module);
+  if (failed(info))
+    return 1;
+
+  if (failed(runPasses(*module, [](mlir::PassManager &pm) {
+        pm.addPass(mlir::kiln::createKilnAutodiffPass());
+      })))
+    return 1;
+  if (emitKind == Emit::Train)
+    return failed(writeText(output, printModule));
+
+  if (failed(runPasses(*module, [](mlir::PassManager &pm) {
+        pm.addNestedPass<mlir::func::FuncOp>(mlir::kiln::createKilnFusePass());
+      })))
+    return 1;
+  if (emitKind == Emit::Fused)
+    return failed(writeText(output, printModule));
+
+  if (emitKind == Emit::Linalg) {
+    if (failed(runPasses(*module, [](mlir::PassManager &pm) {
+          pm.addPass(mlir::kiln::createConvertKilnToLinalgPass());
+        })))
+      return 1;
+    return failed(writeText(output, printModule));
+  }
+
+  if (optLevel < '0' || optLevel > '3')
+    return fail("invalid optimization level -O" + Twine(optLevel));
+  if (codegen != "tuned" && codegen != "naive")
+    return fail("--codegen must be 'tuned' or 'naive'");
+  kiln::LoweringOptions lowering;
+  lowering.tunedMatmul = codegen == "tuned";
+  if (failed(runPasses(*module, [&](mlir::PassManager &pm) {
+        kiln::buildKilnToBufferizedPipeline(pm, lowering);
+        pm.addPass(mlir::kiln::createKilnEmitAbiWrappersPass());
+        kiln::buildBufferizedToLLVMPipeline(pm, lowering);
+      })))
+    return 1;
+  if (emitKind == Emit::LLVMMLIR)
+    return failed(writeText(output, printModule));
+
+  kiln::CodegenOptions codegenOptions;
+  codegenOptions.optLevel = optLevel - '0';
+  codegenOptions.targetCPU = targetCPU;
+  codegenOptions.pic = true;
+  auto machine = kiln::createTargetMachine(codegenOptions, error);
+  if (failed(machine))
+    return fail(error);
+  LLVMContext llvmContext;
+  std::unique_ptr<Module> llvmModule =
+      kiln::translateToLLVMIR(*module, llvmContext, **machine);
+  if (!llvmModule)
+    return fail("translation to LLVM IR failed");
+  if (failed(kiln::emitModelDescriptor(*llvmModule, *info)))
+    return fail("the lowered module lacks the ABI entry points");
+  kiln::optimizeModule(*llvmModule, **machine, codegenOptions.optLevel);
+  if (emitKind == Emit::LLVMIR)
+    return failed(writeText(output, [&](raw_ostream &os) {
+      llvmModule->print(os, nullptr);
+    }));
+
+  // The object goes to its final name, or to a temporary one to be linked.
+  std::string objectPath = output;
+  if (emitKind != Emit::Obj) {
+    SmallString<128> tmp;
+    if (std::error_code ec = sys::fs::createTemporaryFile("kiln", "o", tmp))
+      return fail("cannot create a temporary file: " + ec.message());
+    objectPath = tmp.str().str();
+  }
+  {
+    std::error_code ec;
+    ToolOutputFile out(objectPath, ec, sys::fs::OF_None);
+    if (ec)
+      return fail("cannot write '" + objectPath + "': " + ec.message());
+    if (failed(kiln::emitObject(*llvmModule, **machine, out.os(), error)))
+      return fail(error);
+    out.keep();
+  }
+  if (emitKind == Emit::Obj)
+    return 0;
+
+  kiln::LinkOptions link = kiln::getDefaultLinkOptions();
+  link.shared = emitKind == Emit::Shared;
+  LogicalResult linked = kiln::linkExecutable(objectPath, output, link, error);
+  sys::fs::remove(objectPath);
+  if (failed(linked))
+    return fail(error);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "kilnc: compiles a model description into a training executable\n");
+  return compile();
+}
