@@ -1,0 +1,69 @@
+//===- Batch.h - Shuffling and batch assembly -------------------*- C++ -*-===//
+//
+// The training loop visits a permutation of the samples in consecutive
+// batches of `batchSize`, the last one partial, so that every sample is seen
+// exactly once per epoch. BatchBuffers gathers the selected samples into the
+// contiguous, row-major buffers the generated entry points take, converting
+// the stored bytes to the model's input dtype on the way.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNTIME_BATCH_H
+#define KILN_RUNTIME_BATCH_H
+
+#include <cstdint>
+#include <vector>
+
+namespace kiln {
+namespace runtime {
+
+class ModelInfo;
+class Rng;
+struct DataView;
+
+/// Sets `order` to 0..n-1 and shuffles it with Fisher-Yates driven by `rng`.
+void shuffledOrder(std::vector<int64_t> &order, int64_t n, Rng &rng);
+
+/// Number of batches covering `n` samples: ceil(n / batchSize).
+int64_t numBatches(int64_t n, int64_t batchSize);
+
+/// Size of batch `index` (0-based) of `n` samples: batchSize, except for a
+/// smaller last batch when batchSize does not divide n.
+int64_t batchLength(int64_t n, int64_t batchSize, int64_t index);
+
+/// Input and label buffers for batches of up to `capacity` samples.
+class BatchBuffers {
+public:
+  BatchBuffers(const ModelInfo &model, int64_t capacity);
+
+  /// Gathers samples `indices[0..n)` of `data`, n <= capacity. Labels are
+  /// copied only when `data` has them.
+  void gather(const DataView &data, const int64_t *indices, int64_t n);
+
+  /// Gathers the consecutive samples [begin, begin + n) of `data`.
+  void gatherRange(const DataView &data, int64_t begin, int64_t n);
+
+  /// The input buffer (float or int32 per the model's input dtype).
+  void *inputs() {
+    return intInputs_ ? static_cast<void *>(intData_.data())
+                      : static_cast<void *>(floatData_.data());
+  }
+  int32_t *labels() { return labels_.data(); }
+  int64_t capacity() const { return capacity_; }
+
+private:
+  void convertSample(const uint8_t *sample, int64_t slot);
+
+  int64_t capacity_;
+  int64_t sampleElements_;
+  bool intInputs_;
+  /// Only the buffer of the model's input dtype is allocated.
+  std::vector<float> floatData_;
+  std::vector<int32_t> intData_;
+  std::vector<int32_t> labels_;
+};
+
+} // namespace runtime
+} // namespace kiln
+
+#endif // KILN_RUNTIME_BATCH_H

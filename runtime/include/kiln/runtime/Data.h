@@ -1,0 +1,92 @@
+//===- Data.h - IDX data set readers ----------------------------*- C++ -*-===//
+//
+// Readers for the MNIST IDX layout, plain or gzip-compressed (zlib's gzread
+// passes uncompressed files through unchanged, so one code path serves
+// both). Everything read from disk is validated before use: magic number,
+// dimensions, sizes, truncation, trailing bytes, image/label counts and the
+// label range. Errors name the file and what is wrong.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNTIME_DATA_H
+#define KILN_RUNTIME_DATA_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln {
+namespace runtime {
+
+class ModelInfo;
+
+/// Magic numbers of IDX files of unsigned bytes: 0x0000 08 <rank>.
+constexpr uint32_t kIdxLabelsMagic = 0x00000801;
+constexpr uint32_t kIdxImagesMagic = 0x00000803;
+
+/// The contents of an IDX file of unsigned bytes.
+struct IdxData {
+  /// Dimensions from the header; dims[0] counts the items.
+  std::vector<int64_t> dims;
+  /// Number of items actually read (at most dims[0]).
+  int64_t itemsRead = 0;
+  /// itemsRead * itemElements() bytes.
+  std::vector<uint8_t> bytes;
+
+  /// Elements of one item: the product of dims[1..].
+  int64_t itemElements() const;
+};
+
+/// Reads the IDX file at `path`. `expectedRank` > 0 requires that rank (the
+/// magic 0x0000080<rank>); 0 accepts any rank of unsigned bytes. Reads at
+/// most `maxItems` items when it is >= 0; when reading everything, bytes
+/// after the declared data are an error.
+IdxData readIdxFile(const std::string &path, int expectedRank,
+                    int64_t maxItems = -1);
+
+/// Writes an IDX file of unsigned bytes (uncompressed). Used by tests and
+/// tools that produce inputs for `predict`.
+void writeIdxFile(const std::string &path, const std::vector<int64_t> &dims,
+                  const std::vector<uint8_t> &bytes);
+
+/// Labeled samples: `count` inputs of `sampleElements` bytes each.
+struct Dataset {
+  int64_t count = 0;
+  int64_t sampleElements = 0;
+  std::vector<uint8_t> inputs;
+  std::vector<int32_t> labels;
+};
+
+/// A contiguous range of a Dataset; cheap to copy.
+struct DataView {
+  const uint8_t *inputs = nullptr;
+  const int32_t *labels = nullptr;
+  int64_t count = 0;
+  int64_t sampleElements = 0;
+
+  DataView() = default;
+  explicit DataView(const Dataset &data)
+      : inputs(data.inputs.data()), labels(data.labels.data()),
+        count(data.count), sampleElements(data.sampleElements) {}
+
+  /// Samples [begin, begin + length).
+  DataView slice(int64_t begin, int64_t length) const;
+};
+
+/// Loads an image file and its label file, keeping the first `maxSamples`
+/// samples when it is >= 0, and checks that both files hold the same
+/// number of samples.
+Dataset loadLabeledIdx(const std::string &imagesPath,
+                       const std::string &labelsPath, int64_t maxSamples);
+
+/// Checks that samples fit the model: same input element count (a 28x28
+/// image feeds a 784-element input) and labels below the number of classes.
+/// The names are the files the data came from, for error messages.
+void checkDatasetForModel(const Dataset &data, const ModelInfo &model,
+                          const std::string &imagesName,
+                          const std::string &labelsName);
+
+} // namespace runtime
+} // namespace kiln
+
+#endif // KILN_RUNTIME_DATA_H

@@ -1,0 +1,30 @@
+//===- Driver.h - Entry point of a compiled model's executable --*- C++ -*-===//
+//
+// runMain() is the whole program behind `./model`: it validates the
+// descriptor, parses the command line, runs the command, and turns every
+// failure into one `error: ...` line on stderr with exit status 1.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNTIME_DRIVER_H
+#define KILN_RUNTIME_DRIVER_H
+
+#include "kiln/runtime/abi.h"
+
+#include <string>
+
+namespace kiln {
+namespace runtime {
+
+/// Runs `./model <command> ...` for `desc`; returns the process exit status.
+int runMain(const KilnModelDesc &desc, int argc, char **argv);
+
+/// Returns the IDX file `baseName` in `directory`, preferring the plain file
+/// over `baseName.gz`; throws an Error when neither exists.
+std::string findIdxFile(const std::string &directory,
+                        const std::string &baseName);
+
+} // namespace runtime
+} // namespace kiln
+
+#endif // KILN_RUNTIME_DRIVER_H

@@ -1,0 +1,61 @@
+//===- Model.h - Checked view of a compiled model's descriptor --*- C++ -*-===//
+//
+// The descriptor comes from generated code. It is validated once, on start,
+// by ModelInfo; the rest of the runtime then relies on the sizes computed
+// here instead of re-reading raw shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNTIME_MODEL_H
+#define KILN_RUNTIME_MODEL_H
+
+#include "kiln/runtime/abi.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln {
+namespace runtime {
+
+/// Returns the product of `shape[0..rank)`, 1 for rank 0.
+int64_t elementCount(int32_t rank, const int64_t *shape);
+
+/// Formats a shape as `(d0, d1, ...)`, printing -1 as `None` like Keras.
+std::string formatShape(int32_t rank, const int64_t *shape);
+
+/// A validated descriptor plus the sizes derived from it.
+class ModelInfo {
+public:
+  /// Validates `desc` (ABI version, ranks, shapes, dtypes, entry points) and
+  /// throws an Error naming the first problem found.
+  explicit ModelInfo(const KilnModelDesc &desc);
+
+  const KilnModelDesc &desc() const { return *desc_; }
+  int32_t numParams() const { return desc_->num_params; }
+  int32_t numMetrics() const { return desc_->num_metrics; }
+  const char *metricName(int32_t i) const { return desc_->metric_names[i]; }
+
+  /// Number of elements of parameter `i`.
+  int64_t paramElements(int32_t i) const { return paramElements_[i]; }
+  /// Sum of all parameter element counts.
+  int64_t totalParamElements() const { return totalParamElements_; }
+  /// Elements of one input sample.
+  int64_t inputElements() const { return inputElements_; }
+  /// Elements of one output sample; also the number of classes, since labels
+  /// are class indices into the flattened output.
+  int64_t outputElements() const { return outputElements_; }
+  int64_t numClasses() const { return outputElements_; }
+
+private:
+  const KilnModelDesc *desc_;
+  std::vector<int64_t> paramElements_;
+  int64_t totalParamElements_ = 0;
+  int64_t inputElements_ = 0;
+  int64_t outputElements_ = 0;
+};
+
+} // namespace runtime
+} // namespace kiln
+
+#endif // KILN_RUNTIME_MODEL_H

@@ -1,0 +1,146 @@
+//===- Trainer.h - The training and evaluation loops ------------*- C++ -*-===//
+//
+// The Trainer owns everything the generated code does not: parameters,
+// gradients, optimizer state, the shuffling generator and the epoch count.
+// Per batch it gathers samples, calls the model's train_step, checks the
+// loss, and applies the optimizer. Progress, metrics files and checkpoints
+// hook in through TrainingObserver so the loop itself stays free of I/O.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNTIME_TRAINER_H
+#define KILN_RUNTIME_TRAINER_H
+
+#include "kiln/runtime/Batch.h"
+#include "kiln/runtime/Model.h"
+#include "kiln/runtime/Optimizer.h"
+#include "kiln/runtime/Random.h"
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace kiln {
+namespace runtime {
+
+struct DataView;
+
+/// Loss and metrics, in the descriptor's metric order.
+struct MetricValues {
+  double loss = 0.0;
+  std::vector<double> metrics;
+};
+
+/// Means of per-batch loss and metrics weighted by batch size, as Keras
+/// averages them, so a partial last batch counts for what it holds.
+class MeanTracker {
+public:
+  explicit MeanTracker(int32_t numMetrics)
+      : metricSums_(static_cast<size_t>(numMetrics), 0.0) {}
+
+  /// Adds a batch of `n` samples whose means were `loss` and `metrics`.
+  void add(float loss, const float *metrics, int64_t n);
+  MetricValues mean() const;
+  int64_t samples() const { return samples_; }
+
+private:
+  double lossSum_ = 0.0;
+  std::vector<double> metricSums_;
+  int64_t samples_ = 0;
+};
+
+/// What one epoch produced.
+struct EpochResult {
+  /// 1-based; continues across --resume.
+  int64_t epoch = 0;
+  int64_t totalEpochs = 0;
+  int64_t steps = 0;
+  int64_t samples = 0;
+  MetricValues train;
+  bool hasValidation = false;
+  MetricValues validation;
+  /// Wall time of the training steps of the epoch, excluding validation, so
+  /// that samplesPerSecond measures training throughput.
+  double seconds = 0.0;
+  double samplesPerSecond = 0.0;
+};
+
+/// Receives progress from the loops. Every method does nothing by default.
+class TrainingObserver {
+public:
+  virtual ~TrainingObserver();
+  virtual void epochBegin(int64_t epoch, int64_t totalEpochs, int64_t steps);
+  /// After batch `step` (1-based) of `steps`; `running` holds the epoch's
+  /// running means (computed on demand, as most observers ignore them).
+  virtual void trainStepEnd(int64_t step, int64_t steps,
+                            const MeanTracker &running);
+  /// After the epoch, including validation; the Trainer already counts the
+  /// epoch as completed, so a checkpoint taken here resumes after it.
+  virtual void epochEnd(const EpochResult &result);
+  virtual void evaluateBegin(int64_t steps);
+  virtual void evaluateStepEnd(int64_t step, int64_t steps,
+                               const MeanTracker &running);
+  virtual void evaluateEnd(const MetricValues &result);
+};
+
+/// Runs a compiled model's entry points over data sets.
+class Trainer {
+public:
+  /// Allocates parameters, gradients and batch buffers; the parameters hold
+  /// zeros until initialize() or a checkpoint sets them.
+  Trainer(const ModelInfo &model, const KilnOptimizerDesc &optimizer,
+          int64_t batchSize);
+
+  /// Draws initial parameters (each from its own stream of `seed`) and seeds
+  /// the shuffling generator. Resets the epoch count and optimizer state.
+  void initialize(uint64_t seed);
+
+  /// Trains epochs completedEpochs()+1 .. totalEpochs; none when the count
+  /// is already reached. Validates on `validation` after each epoch when it
+  /// is non-null. Throws an Error on a non-finite loss, naming epoch and step.
+  void fit(const DataView &train, const DataView *validation,
+           int64_t totalEpochs,
+           const std::vector<TrainingObserver *> &observers);
+
+  /// Mean loss and metrics over `data` in batches of the batch size.
+  MetricValues evaluate(const DataView &data,
+                        TrainingObserver *observer = nullptr);
+
+  /// Runs inference over the inputs of `data` in batches; `sink` receives
+  /// each batch's outputs (n x outputElements floats).
+  void
+  predict(const DataView &data,
+          const std::function<void(const float *outputs, int64_t n)> &sink);
+
+  const ModelInfo &model() const { return model_; }
+  int64_t batchSize() const { return batchSize_; }
+  TensorList &params() { return params_; }
+  const TensorList &params() const { return params_; }
+  Optimizer &optimizer() { return optimizer_; }
+  const Optimizer &optimizer() const { return optimizer_; }
+  Rng &shuffleRng() { return shuffleRng_; }
+  const Rng &shuffleRng() const { return shuffleRng_; }
+  int64_t completedEpochs() const { return completedEpochs_; }
+  void setCompletedEpochs(int64_t epochs) { completedEpochs_ = epochs; }
+
+private:
+  /// Entry point arguments: params, x, y, loss, metrics[, grads].
+  std::vector<void *> lossBuffers(bool withGradients);
+
+  const ModelInfo &model_;
+  int64_t batchSize_;
+  TensorList params_;
+  TensorList grads_;
+  Optimizer optimizer_;
+  Rng shuffleRng_;
+  int64_t completedEpochs_ = 0;
+  BatchBuffers batch_;
+  float loss_ = 0.0f;
+  std::vector<float> metrics_;
+  std::vector<int64_t> order_;
+};
+
+} // namespace runtime
+} // namespace kiln
+
+#endif // KILN_RUNTIME_TRAINER_H

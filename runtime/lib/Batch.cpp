@@ -1,0 +1,73 @@
+//===- Batch.cpp - Shuffling and batch assembly ---------------------------===//
+
+#include "kiln/runtime/Batch.h"
+#include "kiln/runtime/Data.h"
+#include "kiln/runtime/Model.h"
+#include "kiln/runtime/Random.h"
+
+#include <algorithm>
+#include <numeric>
+#include <utility>
+
+namespace kiln {
+namespace runtime {
+
+void shuffledOrder(std::vector<int64_t> &order, int64_t n, Rng &rng) {
+  // Restart from the identity every time so that the permutation depends
+  // only on the generator state, which checkpoints save.
+  order.resize(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t(0));
+  for (int64_t i = n - 1; i > 0; --i) {
+    int64_t j = static_cast<int64_t>(rng.nextBelow(uint64_t(i) + 1));
+    std::swap(order[i], order[j]);
+  }
+}
+
+int64_t numBatches(int64_t n, int64_t batchSize) {
+  return (n + batchSize - 1) / batchSize;
+}
+
+int64_t batchLength(int64_t n, int64_t batchSize, int64_t index) {
+  int64_t begin = index * batchSize;
+  return n - begin < batchSize ? n - begin : batchSize;
+}
+
+BatchBuffers::BatchBuffers(const ModelInfo &model, int64_t capacity)
+    : capacity_(capacity), sampleElements_(model.inputElements()),
+      intInputs_(model.desc().input_dtype == KILN_DTYPE_I32),
+      labels_(static_cast<size_t>(capacity)) {
+  size_t elements = static_cast<size_t>(capacity * sampleElements_);
+  if (intInputs_)
+    intData_.resize(elements);
+  else
+    floatData_.resize(elements);
+}
+
+void BatchBuffers::convertSample(const uint8_t *sample, int64_t slot) {
+  // Raw values 0..255: any rescaling belongs to the compiled graph.
+  int64_t offset = slot * sampleElements_;
+  if (intInputs_)
+    std::copy(sample, sample + sampleElements_, intData_.begin() + offset);
+  else
+    std::copy(sample, sample + sampleElements_, floatData_.begin() + offset);
+}
+
+void BatchBuffers::gather(const DataView &data, const int64_t *indices,
+                          int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    convertSample(data.inputs + indices[i] * sampleElements_, i);
+    if (data.labels)
+      labels_[i] = data.labels[indices[i]];
+  }
+}
+
+void BatchBuffers::gatherRange(const DataView &data, int64_t begin, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    convertSample(data.inputs + (begin + i) * sampleElements_, i);
+    if (data.labels)
+      labels_[i] = data.labels[begin + i];
+  }
+}
+
+} // namespace runtime
+} // namespace kiln

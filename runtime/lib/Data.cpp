@@ -1,0 +1,228 @@
+//===- Data.cpp - IDX data set readers ------------------------------------===//
+
+#include "kiln/runtime/Data.h"
+#include "kiln/runtime/AtomicFile.h"
+#include "kiln/runtime/Error.h"
+#include "kiln/runtime/Model.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace kiln {
+namespace runtime {
+
+namespace {
+
+/// Reads a plain or gzip file through zlib and turns every failure into an
+/// Error naming the file.
+class GzReader {
+public:
+  explicit GzReader(const std::string &path) : path_(path) {
+    errno = 0;
+    file_ = gzopen(path.c_str(), "rb");
+    if (!file_)
+      fail("%s: cannot open: %s", path.c_str(),
+           errno ? std::strerror(errno) : "out of memory");
+    // A larger input buffer than zlib's default 8 KiB means fewer read
+    // calls for the tens of megabytes of an image file.
+    gzbuffer(file_, 1 << 17);
+  }
+  ~GzReader() { gzclose(file_); }
+  GzReader(const GzReader &) = delete;
+  GzReader &operator=(const GzReader &) = delete;
+
+  /// Reads up to `size` bytes; returns fewer only at the end of the data.
+  size_t read(void *buffer, size_t size) {
+    size_t total = 0;
+    char *out = static_cast<char *>(buffer);
+    while (total < size) {
+      // gzread takes an unsigned count; stay far below its int result range.
+      unsigned chunk =
+          static_cast<unsigned>(std::min<size_t>(size - total, 1u << 30));
+      int got = gzread(file_, out + total, chunk);
+      if (got > 0) {
+        total += static_cast<size_t>(got);
+        continue;
+      }
+      // zlib flags a stream that ends early (a truncated .gz) as Z_BUF_ERROR;
+      // the caller reports that as truncation through the short count.
+      int code = Z_OK;
+      gzerror(file_, &code);
+      if (code != Z_OK && code != Z_BUF_ERROR)
+        reportError();
+      break;
+    }
+    return total;
+  }
+
+  const std::string &path() const { return path_; }
+
+private:
+  [[noreturn]] void reportError() {
+    int code = Z_OK;
+    const char *message = gzerror(file_, &code);
+    if (code == Z_ERRNO)
+      message = std::strerror(errno);
+    fail("%s: read error: %s", path_.c_str(), message);
+  }
+
+  std::string path_;
+  gzFile file_;
+};
+
+uint32_t readBigEndian32(const uint8_t *bytes) {
+  return (uint32_t(bytes[0]) << 24) | (uint32_t(bytes[1]) << 16) |
+         (uint32_t(bytes[2]) << 8) | uint32_t(bytes[3]);
+}
+
+/// Largest data section accepted, far above any real data set; it keeps a
+/// corrupt header from requesting absurd allocations or overflowing sizes.
+constexpr int64_t kMaxIdxBytes = int64_t(1) << 40;
+
+} // namespace
+
+int64_t IdxData::itemElements() const {
+  int64_t count = 1;
+  for (size_t i = 1; i < dims.size(); ++i)
+    count *= dims[i];
+  return count;
+}
+
+IdxData readIdxFile(const std::string &path, int expectedRank,
+                    int64_t maxItems) {
+  GzReader reader(path);
+  const char *name = path.c_str();
+
+  uint8_t magicBytes[4];
+  size_t got = reader.read(magicBytes, 4);
+  if (got == 0)
+    fail("%s: file is empty", name);
+  if (got < 4)
+    fail("%s: truncated: file ends inside the IDX magic number", name);
+  uint32_t magic = readBigEndian32(magicBytes);
+  if (expectedRank > 0) {
+    uint32_t expected = 0x00000800u | uint32_t(expectedRank);
+    if (magic != expected)
+      fail("%s: expected magic 0x%08x, got 0x%08x", name, expected, magic);
+  } else if ((magic & 0xffffff00u) != 0x00000800u || (magic & 0xffu) == 0) {
+    fail("%s: expected the magic of an IDX file of unsigned bytes "
+         "(0x000008NN), got 0x%08x",
+         name, magic);
+  }
+
+  IdxData data;
+  int rank = static_cast<int>(magic & 0xffu);
+  std::vector<uint8_t> header(static_cast<size_t>(rank) * 4);
+  if (reader.read(header.data(), header.size()) < header.size())
+    fail("%s: truncated: file ends inside the IDX header", name);
+  int64_t totalBytes = 1;
+  for (int i = 0; i < rank; ++i) {
+    int64_t dim = readBigEndian32(&header[static_cast<size_t>(i) * 4]);
+    // Only the item count may be zero: an empty data set is well formed.
+    if (dim == 0 && i > 0)
+      fail("%s: dimension %d has size 0", name, i);
+    data.dims.push_back(dim);
+    if (dim != 0 && totalBytes > kMaxIdxBytes / dim)
+      fail("%s: header declares an implausibly large data set", name);
+    totalBytes *= dim;
+  }
+
+  const int64_t itemBytes = data.itemElements();
+  data.itemsRead = data.dims[0];
+  if (maxItems >= 0)
+    data.itemsRead = std::min(data.itemsRead, maxItems);
+
+  // Grow the buffer as data arrives rather than trusting the header with
+  // one big allocation: a truncated file then fails cheaply.
+  const int64_t wanted = data.itemsRead * itemBytes;
+  const int64_t chunk = int64_t(16) << 20;
+  int64_t have = 0;
+  while (have < wanted) {
+    int64_t next = std::min(wanted, have + chunk);
+    data.bytes.resize(static_cast<size_t>(next));
+    size_t n =
+        reader.read(data.bytes.data() + have, static_cast<size_t>(next - have));
+    have += static_cast<int64_t>(n);
+    if (have < next)
+      fail("%s: truncated: expected %lld bytes of data after the header, "
+           "got %lld",
+           name, static_cast<long long>(totalBytes),
+           static_cast<long long>(have));
+  }
+
+  if (data.itemsRead == data.dims[0]) {
+    // Reading one more byte also makes zlib verify the gzip trailer (CRC and
+    // length), so corruption anywhere in the stream is caught here.
+    uint8_t extra;
+    if (reader.read(&extra, 1) != 0)
+      fail("%s: unexpected data after the %lld items declared in the header",
+           name, static_cast<long long>(data.dims[0]));
+  }
+  return data;
+}
+
+void writeIdxFile(const std::string &path, const std::vector<int64_t> &dims,
+                  const std::vector<uint8_t> &bytes) {
+  std::vector<uint8_t> header;
+  auto put32 = [&](uint32_t value) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+      header.push_back(static_cast<uint8_t>(value >> shift));
+  };
+  put32(0x00000800u | static_cast<uint32_t>(dims.size()));
+  for (int64_t dim : dims)
+    put32(static_cast<uint32_t>(dim));
+  AtomicFile file(path);
+  file.write(header.data(), header.size());
+  file.write(bytes.data(), bytes.size());
+  file.commit();
+}
+
+DataView DataView::slice(int64_t begin, int64_t length) const {
+  DataView view = *this;
+  view.inputs += begin * sampleElements;
+  view.labels += begin;
+  view.count = length;
+  return view;
+}
+
+Dataset loadLabeledIdx(const std::string &imagesPath,
+                       const std::string &labelsPath, int64_t maxSamples) {
+  IdxData images = readIdxFile(imagesPath, 3, maxSamples);
+  IdxData labels = readIdxFile(labelsPath, 1, maxSamples);
+  if (images.dims[0] != labels.dims[0])
+    fail("%s has %lld images but %s has %lld labels", imagesPath.c_str(),
+         static_cast<long long>(images.dims[0]), labelsPath.c_str(),
+         static_cast<long long>(labels.dims[0]));
+  if (images.itemsRead == 0)
+    fail("%s: contains no samples", imagesPath.c_str());
+
+  Dataset data;
+  data.count = images.itemsRead;
+  data.sampleElements = images.itemElements();
+  data.inputs = std::move(images.bytes);
+  data.labels.assign(labels.bytes.begin(), labels.bytes.end());
+  return data;
+}
+
+void checkDatasetForModel(const Dataset &data, const ModelInfo &model,
+                          const std::string &imagesName,
+                          const std::string &labelsName) {
+  if (data.sampleElements != model.inputElements()) {
+    const KilnModelDesc &desc = model.desc();
+    fail("%s: samples have %lld elements but the model input %s has %lld",
+         imagesName.c_str(), static_cast<long long>(data.sampleElements),
+         formatShape(desc.input_rank, desc.input_shape).c_str(),
+         static_cast<long long>(model.inputElements()));
+  }
+  for (int64_t i = 0; i < static_cast<int64_t>(data.labels.size()); ++i)
+    if (data.labels[i] < 0 || data.labels[i] >= model.numClasses())
+      fail("%s: label %d of sample %lld is out of range for %lld classes",
+           labelsName.c_str(), data.labels[i], static_cast<long long>(i),
+           static_cast<long long>(model.numClasses()));
+}
+
+} // namespace runtime
+} // namespace kiln

@@ -1,0 +1,94 @@
+//===- Summary.cpp - `model summary` --------------------------------------===//
+
+#include "kiln/runtime/Summary.h"
+#include "kiln/runtime/Error.h"
+#include "kiln/runtime/Model.h"
+
+namespace kiln {
+namespace runtime {
+
+std::string formatWithCommas(int64_t value) {
+  std::string digits = std::to_string(value < 0 ? -value : value);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return value < 0 ? "-" + out : out;
+}
+
+/// One table row: fields start at columns 1, 29 and 55 (Keras's default
+/// line length and column positions), each cut so that at least one blank
+/// separates it from the next and long names cannot shift the table.
+static std::string formatRow(const std::string &first,
+                             const std::string &second,
+                             const std::string &third) {
+  const size_t starts[] = {29, 55};
+  std::string line = " " + first;
+  const std::string *rest[] = {&second, &third};
+  for (int i = 0; i < 2; ++i) {
+    if (line.size() > starts[i] - 1)
+      line.resize(starts[i] - 1);
+    line.append(starts[i] - line.size(), ' ');
+    line += *rest[i];
+  }
+  return line + "\n";
+}
+
+static const char *optimizerName(int32_t kind) {
+  return kind == KILN_OPTIMIZER_ADAM ? "Adam" : "SGD";
+}
+
+std::string formatSummary(const ModelInfo &model) {
+  const KilnModelDesc &desc = model.desc();
+  const std::string rule(65, '_');
+  const std::string doubleRule(65, '=');
+  std::string text =
+      formatString("Model: \"%s\"\n", desc.name ? desc.name : "model");
+  text += rule + "\n";
+  text += formatRow("Layer (type)", "Output Shape", "Param #");
+  text += doubleRule + "\n";
+  for (int32_t i = 0; i < desc.num_layers; ++i) {
+    const KilnLayerDesc &layer = desc.layers[i];
+    if (i)
+      text += "\n";
+    text += formatRow(formatString("%s (%s)", layer.name ? layer.name : "",
+                                   layer.class_name ? layer.class_name : ""),
+                      formatShape(layer.output_rank, layer.output_shape),
+                      std::to_string(layer.param_count));
+  }
+  text += doubleRule + "\n";
+
+  const int64_t params = model.totalParamElements();
+  text += "Total params: " + formatWithCommas(params) + "\n";
+  text += "Trainable params: " + formatWithCommas(params) + "\n";
+  text += "Non-trainable params: 0\n";
+  text += rule + "\n";
+
+  // Everything is float32 or int32: four bytes per element.
+  const int64_t paramBytes = 4 * params;
+  const int slots = desc.optimizer.kind == KILN_OPTIMIZER_ADAM ? 2 : 0;
+  const int64_t batch = desc.batch_size;
+  const int64_t batchBytes =
+      4 * batch * (model.inputElements() + 1 + model.outputElements());
+  text += formatString("Optimizer: %s (learning rate %g), loss: %s\n",
+                       optimizerName(desc.optimizer.kind),
+                       double(desc.optimizer.learning_rate),
+                       desc.loss_name ? desc.loss_name : "?");
+  text += "Memory:\n";
+  text += "  parameters:      " + formatWithCommas(paramBytes) + " bytes\n";
+  text += "  gradients:       " + formatWithCommas(paramBytes) + " bytes\n";
+  text +=
+      "  optimizer state: " + formatWithCommas(slots * paramBytes) + " bytes\n";
+  text += formatString("  batch buffers:   %s bytes (batch size %lld: "
+                       "inputs, labels, outputs)\n",
+                       formatWithCommas(batchBytes).c_str(),
+                       static_cast<long long>(batch));
+  text += "  total:           " +
+          formatWithCommas((2 + slots) * paramBytes + batchBytes) + " bytes\n";
+  return text;
+}
+
+} // namespace runtime
+} // namespace kiln

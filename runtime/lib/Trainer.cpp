@@ -1,0 +1,179 @@
+//===- Trainer.cpp - The training and evaluation loops --------------------===//
+
+#include "kiln/runtime/Trainer.h"
+#include "kiln/runtime/Data.h"
+#include "kiln/runtime/Error.h"
+#include "kiln/runtime/Init.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace kiln {
+namespace runtime {
+
+void MeanTracker::add(float loss, const float *metrics, int64_t n) {
+  lossSum_ += double(loss) * double(n);
+  for (size_t i = 0; i < metricSums_.size(); ++i)
+    metricSums_[i] += double(metrics[i]) * double(n);
+  samples_ += n;
+}
+
+MetricValues MeanTracker::mean() const {
+  MetricValues values;
+  double count = samples_ ? double(samples_) : 1.0;
+  values.loss = lossSum_ / count;
+  for (double sum : metricSums_)
+    values.metrics.push_back(sum / count);
+  return values;
+}
+
+TrainingObserver::~TrainingObserver() = default;
+void TrainingObserver::epochBegin(int64_t, int64_t, int64_t) {}
+void TrainingObserver::trainStepEnd(int64_t, int64_t, const MeanTracker &) {}
+void TrainingObserver::epochEnd(const EpochResult &) {}
+void TrainingObserver::evaluateBegin(int64_t) {}
+void TrainingObserver::evaluateStepEnd(int64_t, int64_t, const MeanTracker &) {}
+void TrainingObserver::evaluateEnd(const MetricValues &) {}
+
+/// "nan", "inf" or "-inf"; printf's "%g" would print the sign of a NaN.
+static const char *nonFiniteName(float value) {
+  if (std::isnan(value))
+    return "nan";
+  return value > 0 ? "inf" : "-inf";
+}
+
+static std::vector<int64_t> paramSizes(const ModelInfo &model) {
+  std::vector<int64_t> sizes;
+  for (int32_t i = 0; i < model.numParams(); ++i)
+    sizes.push_back(model.paramElements(i));
+  return sizes;
+}
+
+Trainer::Trainer(const ModelInfo &model, const KilnOptimizerDesc &optimizer,
+                 int64_t batchSize)
+    : model_(model), batchSize_(batchSize),
+      optimizer_(optimizer, paramSizes(model)), shuffleRng_(0, 0),
+      batch_(model, batchSize),
+      metrics_(static_cast<size_t>(model.numMetrics()), 0.0f) {
+  for (int64_t size : paramSizes(model)) {
+    params_.emplace_back(static_cast<size_t>(size), 0.0f);
+    grads_.emplace_back(static_cast<size_t>(size), 0.0f);
+  }
+}
+
+void Trainer::initialize(uint64_t seed) {
+  const KilnModelDesc &desc = model_.desc();
+  for (int32_t i = 0; i < model_.numParams(); ++i) {
+    Rng rng(seed, static_cast<uint64_t>(RandomStream::InitBase) + uint64_t(i));
+    initializeParameter(desc.params[i], params_[i].data(),
+                        model_.paramElements(i), rng);
+  }
+  shuffleRng_ = Rng(seed, RandomStream::Shuffle);
+  optimizer_ = Optimizer(optimizer_.config(), paramSizes(model_));
+  completedEpochs_ = 0;
+}
+
+std::vector<void *> Trainer::lossBuffers(bool withGradients) {
+  std::vector<void *> buffers;
+  for (std::vector<float> &param : params_)
+    buffers.push_back(param.data());
+  buffers.push_back(batch_.inputs());
+  buffers.push_back(batch_.labels());
+  buffers.push_back(&loss_);
+  for (float &metric : metrics_)
+    buffers.push_back(&metric);
+  if (withGradients)
+    for (std::vector<float> &grad : grads_)
+      buffers.push_back(grad.data());
+  return buffers;
+}
+
+void Trainer::fit(const DataView &train, const DataView *validation,
+                  int64_t totalEpochs,
+                  const std::vector<TrainingObserver *> &observers) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<void *> buffers = lossBuffers(/*withGradients=*/true);
+  const int64_t steps = numBatches(train.count, batchSize_);
+
+  for (int64_t epoch = completedEpochs_ + 1; epoch <= totalEpochs; ++epoch) {
+    for (TrainingObserver *observer : observers)
+      observer->epochBegin(epoch, totalEpochs, steps);
+    Clock::time_point start = Clock::now();
+    shuffledOrder(order_, train.count, shuffleRng_);
+    MeanTracker tracker(model_.numMetrics());
+    for (int64_t step = 0; step < steps; ++step) {
+      const int64_t n = batchLength(train.count, batchSize_, step);
+      batch_.gather(train, order_.data() + step * batchSize_, n);
+      model_.desc().train_step(n, buffers.data());
+      if (!std::isfinite(loss_))
+        fail("non-finite loss (%s) at epoch %lld, step %lld",
+             nonFiniteName(loss_), static_cast<long long>(epoch),
+             static_cast<long long>(step + 1));
+      optimizer_.step(params_, grads_);
+      tracker.add(loss_, metrics_.data(), n);
+      for (TrainingObserver *observer : observers)
+        observer->trainStepEnd(step + 1, steps, tracker);
+    }
+
+    EpochResult result;
+    result.seconds =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    result.epoch = epoch;
+    result.totalEpochs = totalEpochs;
+    result.steps = steps;
+    result.samples = train.count;
+    result.train = tracker.mean();
+    result.samplesPerSecond =
+        result.seconds > 0 ? double(train.count) / result.seconds : 0.0;
+    if (validation) {
+      result.hasValidation = true;
+      result.validation = evaluate(*validation);
+    }
+    completedEpochs_ = epoch;
+    for (TrainingObserver *observer : observers)
+      observer->epochEnd(result);
+  }
+}
+
+MetricValues Trainer::evaluate(const DataView &data,
+                               TrainingObserver *observer) {
+  std::vector<void *> buffers = lossBuffers(/*withGradients=*/false);
+  const int64_t steps = numBatches(data.count, batchSize_);
+  if (observer)
+    observer->evaluateBegin(steps);
+  MeanTracker tracker(model_.numMetrics());
+  for (int64_t step = 0; step < steps; ++step) {
+    const int64_t n = batchLength(data.count, batchSize_, step);
+    batch_.gatherRange(data, step * batchSize_, n);
+    model_.desc().evaluate(n, buffers.data());
+    tracker.add(loss_, metrics_.data(), n);
+    if (observer)
+      observer->evaluateStepEnd(step + 1, steps, tracker);
+  }
+  MetricValues result = tracker.mean();
+  if (observer)
+    observer->evaluateEnd(result);
+  return result;
+}
+
+void Trainer::predict(
+    const DataView &data,
+    const std::function<void(const float *outputs, int64_t n)> &sink) {
+  std::vector<float> outputs(
+      static_cast<size_t>(batchSize_ * model_.outputElements()));
+  std::vector<void *> buffers;
+  for (std::vector<float> &param : params_)
+    buffers.push_back(param.data());
+  buffers.push_back(batch_.inputs());
+  buffers.push_back(outputs.data());
+  const int64_t steps = numBatches(data.count, batchSize_);
+  for (int64_t step = 0; step < steps; ++step) {
+    const int64_t n = batchLength(data.count, batchSize_, step);
+    batch_.gatherRange(data, step * batchSize_, n);
+    model_.desc().predict(n, buffers.data());
+    sink(outputs.data(), n);
+  }
+}
+
+} // namespace runtime
+} // namespace kiln

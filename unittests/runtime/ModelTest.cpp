@@ -1,0 +1,97 @@
+//===- ModelTest.cpp - Tests of descriptor validation and summary ---------===//
+
+#include "TestUtil.h"
+
+#include "kiln/runtime/Error.h"
+#include "kiln/runtime/Model.h"
+#include "kiln/runtime/Summary.h"
+
+#include <gtest/gtest.h>
+
+using namespace kiln::runtime;
+using namespace kiln::test;
+
+namespace {
+
+std::string validationError(const KilnModelDesc &desc) {
+  try {
+    ModelInfo model(desc);
+  } catch (const Error &error) {
+    return error.what();
+  }
+  return "<no error>";
+}
+
+TEST(ModelTest, DerivedSizes) {
+  KilnModelDesc desc = makeTestDesc(784, 10);
+  ModelInfo model(desc);
+  EXPECT_EQ(model.paramElements(0), 7840);
+  EXPECT_EQ(model.paramElements(1), 10);
+  EXPECT_EQ(model.totalParamElements(), 7850);
+  EXPECT_EQ(model.inputElements(), 784);
+  EXPECT_EQ(model.numClasses(), 10);
+}
+
+TEST(ModelTest, RejectsOtherAbiVersion) {
+  KilnModelDesc desc = makeTestDesc(4, 3);
+  desc.abi_version = KILN_ABI_VERSION + 1;
+  EXPECT_EQ(validationError(desc),
+            "model was compiled for runtime ABI version 2, this runtime "
+            "implements version 1");
+}
+
+TEST(ModelTest, RejectsMalformedDescriptors) {
+  KilnModelDesc desc = makeTestDesc(4, 3);
+  desc.train_step = nullptr;
+  EXPECT_EQ(validationError(desc), "model descriptor: missing entry point");
+
+  desc = makeTestDesc(4, 3);
+  desc.input_rank = 5;
+  EXPECT_EQ(validationError(desc),
+            "model descriptor: input has rank 5, expected 0..4");
+
+  desc = makeTestDesc(4, 3);
+  desc.output_shape[0] = 0;
+  EXPECT_EQ(validationError(desc),
+            "model descriptor: output has dimension 0 of size 0");
+
+  desc = makeTestDesc(4, 3);
+  desc.label_dtype = KILN_DTYPE_F32;
+  EXPECT_NE(validationError(desc).find("label dtype"), std::string::npos);
+
+  desc = makeTestDesc(4, 3);
+  desc.optimizer.kind = 9;
+  EXPECT_EQ(validationError(desc), "model descriptor: unknown optimizer 9");
+}
+
+TEST(ModelTest, Shapes) {
+  const int64_t shape[] = {-1, 28, 28};
+  EXPECT_EQ(formatShape(3, shape), "(None, 28, 28)");
+  EXPECT_EQ(formatShape(1, shape + 1), "(28,)");
+  EXPECT_EQ(formatShape(0, shape), "()");
+}
+
+TEST(ModelTest, Summary) {
+  KilnModelDesc desc = makeTestDesc(784, 10);
+  ModelInfo model(desc);
+  std::string text = formatSummary(model);
+  EXPECT_EQ(formatWithCommas(101770), "101,770");
+  EXPECT_EQ(formatWithCommas(12), "12");
+  EXPECT_NE(text.find("Model: \"test_model\""), std::string::npos) << text;
+  EXPECT_NE(text.find(" Layer (type)                Output Shape"
+                      "              Param #\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(" dense (Dense)               (None, 10)"
+                      "                7850\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Total params: 7,850\n"), std::string::npos);
+  EXPECT_NE(text.find("Trainable params: 7,850\n"), std::string::npos);
+  // float32 parameters, gradients, and Adam's two slots.
+  EXPECT_NE(text.find("parameters:      31,400 bytes"), std::string::npos);
+  EXPECT_NE(text.find("gradients:       31,400 bytes"), std::string::npos);
+  EXPECT_NE(text.find("optimizer state: 62,800 bytes"), std::string::npos);
+}
+
+} // namespace

@@ -1,0 +1,188 @@
+//===- TrainerTest.cpp - End-to-end tests of the training loop ------------===//
+//
+// Trains the hand-written TinyModel (softmax regression) in-process.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TestUtil.h"
+
+#include "kiln/runtime/Checkpoint.h"
+#include "kiln/runtime/Data.h"
+#include "kiln/runtime/Error.h"
+#include "kiln/runtime/Trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+using namespace kiln::runtime;
+using namespace kiln::test;
+
+namespace {
+
+Dataset makeDataset(int64_t count, uint64_t seed) {
+  SyntheticData synthetic = makeSeparableData(count, seed);
+  Dataset data;
+  data.count = count;
+  data.sampleElements = 4;
+  data.inputs = synthetic.inputs;
+  data.labels.assign(synthetic.labels.begin(), synthetic.labels.end());
+  return data;
+}
+
+bool bitwiseEqual(const TensorList &a, const TensorList &b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].size() != b[i].size() ||
+        std::memcmp(a[i].data(), b[i].data(), a[i].size() * 4) != 0)
+      return false;
+  return true;
+}
+
+class TrainerTest : public ::testing::Test {
+protected:
+  TrainerTest() : model(kiln_model), data(makeDataset(300, 11)) {}
+  ModelInfo model;
+  Dataset data;
+};
+
+TEST_F(TrainerTest, LossFallsAndAccuracyRises) {
+  Trainer trainer(model, kiln_model.optimizer, 16);
+  trainer.initialize(42);
+  MetricValues before = trainer.evaluate(DataView(data));
+  trainer.fit(DataView(data), nullptr, 5, {});
+  MetricValues after = trainer.evaluate(DataView(data));
+  EXPECT_EQ(trainer.completedEpochs(), 5);
+  EXPECT_LT(after.loss, 0.5 * before.loss);
+  EXPECT_GT(after.metrics[0], 0.95);
+  EXPECT_GT(after.metrics[0], before.metrics[0]);
+}
+
+TEST_F(TrainerTest, SameSeedIsBitwiseIdentical) {
+  Trainer a(model, kiln_model.optimizer, 16),
+      b(model, kiln_model.optimizer, 16), c(model, kiln_model.optimizer, 16);
+  a.initialize(7);
+  b.initialize(7);
+  c.initialize(8);
+  EXPECT_TRUE(bitwiseEqual(a.params(), b.params()));
+  EXPECT_FALSE(bitwiseEqual(a.params(), c.params()));
+  a.fit(DataView(data), nullptr, 3, {});
+  b.fit(DataView(data), nullptr, 3, {});
+  c.fit(DataView(data), nullptr, 3, {});
+  EXPECT_TRUE(bitwiseEqual(a.params(), b.params()));
+  EXPECT_FALSE(bitwiseEqual(a.params(), c.params()));
+}
+
+TEST_F(TrainerTest, ResumeEqualsStraightRun) {
+  TempDir dir;
+  Trainer straight(model, kiln_model.optimizer, 16);
+  straight.initialize(3);
+  straight.fit(DataView(data), nullptr, 3, {});
+
+  Trainer first(model, kiln_model.optimizer, 16);
+  first.initialize(3);
+  first.fit(DataView(data), nullptr, 2, {});
+  saveCheckpoint(dir.file("two.ckpt"), first);
+
+  Trainer resumed(model, kiln_model.optimizer, 16);
+  loadCheckpoint(dir.file("two.ckpt"), resumed);
+  EXPECT_EQ(resumed.completedEpochs(), 2);
+  resumed.fit(DataView(data), nullptr, 3, {});
+
+  EXPECT_TRUE(bitwiseEqual(straight.params(), resumed.params()));
+  EXPECT_EQ(encodeCheckpoint(straight), encodeCheckpoint(resumed));
+}
+
+/// Records what the loop reports.
+struct Recorder : TrainingObserver {
+  void epochBegin(int64_t epoch, int64_t, int64_t steps) override {
+    epochs.push_back(epoch);
+    stepsPerEpoch = steps;
+  }
+  void trainStepEnd(int64_t, int64_t, const MeanTracker &running) override {
+    samplesSeen.push_back(running.samples());
+  }
+  void epochEnd(const EpochResult &result) override {
+    results.push_back(result);
+  }
+  std::vector<int64_t> epochs;
+  int64_t stepsPerEpoch = 0;
+  std::vector<int64_t> samplesSeen;
+  std::vector<EpochResult> results;
+};
+
+TEST_F(TrainerTest, PartialLastBatchAndValidation) {
+  Trainer trainer(model, kiln_model.optimizer, 7);
+  trainer.initialize(1);
+  DataView all(data);
+  DataView train = all.slice(0, 250), validation = all.slice(250, 50);
+  Recorder recorder;
+  trainer.fit(train, &validation, 2, {&recorder});
+  EXPECT_EQ(recorder.epochs, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(recorder.stepsPerEpoch, 36); // 35 full batches and one of 5.
+  ASSERT_EQ(recorder.samplesSeen.size(), 72u);
+  EXPECT_EQ(recorder.samplesSeen[34], 245);
+  EXPECT_EQ(recorder.samplesSeen[35], 250);
+  ASSERT_EQ(recorder.results.size(), 2u);
+  EXPECT_EQ(recorder.results[1].samples, 250);
+  EXPECT_TRUE(recorder.results[1].hasValidation);
+  MetricValues direct = trainer.evaluate(validation);
+  EXPECT_EQ(recorder.results[1].validation.loss, direct.loss);
+  EXPECT_GT(recorder.results[1].samplesPerSecond, 0);
+}
+
+TEST_F(TrainerTest, NothingToDoWhenEpochsReached) {
+  Trainer trainer(model, kiln_model.optimizer, 16);
+  trainer.initialize(1);
+  trainer.fit(DataView(data), nullptr, 2, {});
+  TensorList params = trainer.params();
+  Recorder recorder;
+  trainer.fit(DataView(data), nullptr, 2, {&recorder});
+  EXPECT_TRUE(recorder.epochs.empty());
+  EXPECT_TRUE(bitwiseEqual(params, trainer.params()));
+}
+
+int nanAfterCalls = 0;
+void nanTrainStep(int64_t n, void **buffers) {
+  kiln_model.train_step(n, buffers);
+  if (--nanAfterCalls <= 0)
+    *static_cast<float *>(buffers[4]) = NAN;
+}
+
+TEST_F(TrainerTest, NonFiniteLossNamesEpochAndStep) {
+  KilnModelDesc desc = kiln_model;
+  desc.train_step = nanTrainStep;
+  ModelInfo nanModel(desc);
+  Trainer trainer(nanModel, desc.optimizer, 100);
+  trainer.initialize(1);
+  nanAfterCalls = 5; // three batches per epoch: fails at epoch 2, step 2
+  try {
+    trainer.fit(DataView(data), nullptr, 3, {});
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error &error) {
+    EXPECT_STREQ(error.what(), "non-finite loss (nan) at epoch 2, step 2");
+  }
+  EXPECT_EQ(trainer.completedEpochs(), 1);
+}
+
+TEST_F(TrainerTest, PredictGivesProbabilities) {
+  Trainer trainer(model, kiln_model.optimizer, 16);
+  trainer.initialize(42);
+  trainer.fit(DataView(data), nullptr, 3, {});
+  int64_t seen = 0, correct = 0;
+  trainer.predict(DataView(data), [&](const float *outputs, int64_t n) {
+    for (int64_t i = 0; i < n; ++i, ++seen) {
+      const float *p = outputs + 3 * i;
+      EXPECT_NEAR(p[0] + p[1] + p[2], 1.0f, 1e-5f);
+      int best = p[1] > p[0] ? 1 : 0;
+      best = p[2] > p[best] ? 2 : best;
+      correct += best == data.labels[seen];
+    }
+  });
+  EXPECT_EQ(seen, 300);
+  EXPECT_GT(correct, 280);
+}
+
+} // namespace
