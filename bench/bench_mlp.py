@@ -1,0 +1,89 @@
+"""Kiln against PyTorch eager on the seed MLP, in the same run, alternating.
+
+Builds nothing itself: run bench/run.sh, which builds kilnc first. Prints a
+table of seconds per epoch and samples/s for each, the ratio, and kilnc's
+compile time. The machine is noisy: the result is the ratio of medians over
+alternating runs, not an absolute time.
+
+usage: bench_mlp.py --kilnc build/bin/kilnc [--repeats 3] [--batch-sizes 32,128]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PYTHON = "/usr/bin/python3"
+
+
+def kiln_epoch(exe, data, batch, workdir):
+    metrics = os.path.join(workdir, "metrics.jsonl")
+    subprocess.run([exe, "train", "--data", data, "--epochs", "1",
+                    "--batch-size", str(batch), "--seed", "1",
+                    "--metrics-json", metrics, "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(metrics) as f:
+        records = [json.loads(l) for l in f if l.strip()]
+    return records[0]["seconds"], records[0]["samples_per_second"]
+
+
+def torch_epoch(data, batch):
+    env = dict(os.environ)
+    # Fastest configuration measured here: OpenBLAS's own threads off on top
+    # of torch's, and the CPU-type overrides unset.
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    out = subprocess.run([PYTHON, os.path.join(HERE, "torch_mlp.py"),
+                          "--data", data, "--epochs", "1",
+                          "--batch-size", str(batch)],
+                         check=True, capture_output=True, text=True, env=env)
+    record = json.loads(out.stdout.splitlines()[0])
+    return record["seconds"], record["samples_per_second"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kilnc", default=os.path.join(ROOT, "build/bin/kilnc"))
+    ap.add_argument("--model", default=os.path.join(ROOT, "examples/mnist_mlp.json"))
+    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--batch-sizes", default="32,128")
+    args = ap.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="kiln-bench-")
+    exe = os.path.join(workdir, "mnist_mlp")
+    start = time.perf_counter()
+    subprocess.run([args.kilnc, args.model, "-o", exe], check=True)
+    compile_seconds = time.perf_counter() - start
+
+    rows = []
+    for batch in [int(b) for b in args.batch_sizes.split(",")]:
+        kiln, torch = [], []
+        for _ in range(args.repeats):
+            kiln.append(kiln_epoch(exe, args.data, batch, workdir))
+            torch.append(torch_epoch(args.data, batch))
+        k = statistics.median(s for s, _ in kiln)
+        t = statistics.median(s for s, _ in torch)
+        rows.append((batch, k, 60000 / k, t, 60000 / t, t / k))
+
+    print("seed MLP, Fashion-MNIST 60000 samples/epoch, median of %d "
+          "alternating runs" % args.repeats)
+    print("| batch | Kiln s/epoch | Kiln samples/s | PyTorch s/epoch | "
+          "PyTorch samples/s | Kiln speed-up |")
+    print("|---|---|---|---|---|---|")
+    for batch, k, ks, t, ts, ratio in rows:
+        print("| %d | %.3f | %.0f | %.3f | %.0f | %.2fx |" %
+              (batch, k, ks, t, ts, ratio))
+    print("kilnc compile time (model file to executable): %.2f s" %
+          compile_seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Calls a model compiled with `kilnc --emit=shared` through the C ABI of
+runtime/include/kiln/runtime/abi.h. The structures below mirror that header
+field by field; the tests that use them fail loudly if the two drift apart
+(the ABI version is checked first)."""
+
+import ctypes
+import numpy as np
+
+KILN_ABI_VERSION = 1
+MAX_RANK = 4
+Shape = ctypes.c_int64 * MAX_RANK
+
+
+class ParamDesc(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("rank", ctypes.c_int32),
+                ("shape", Shape), ("initializer", ctypes.c_int32)]
+
+
+class LayerDesc(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("class_name", ctypes.c_char_p),
+                ("output_rank", ctypes.c_int32), ("output_shape", Shape),
+                ("param_count", ctypes.c_int64)]
+
+
+class OptimizerDesc(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_int32), ("learning_rate", ctypes.c_float),
+                ("beta_1", ctypes.c_float), ("beta_2", ctypes.c_float),
+                ("epsilon", ctypes.c_float)]
+
+
+EntryPoint = ctypes.CFUNCTYPE(None, ctypes.c_int64,
+                              ctypes.POINTER(ctypes.c_void_p))
+
+
+class ModelDesc(ctypes.Structure):
+    _fields_ = [("abi_version", ctypes.c_uint32), ("name", ctypes.c_char_p),
+                ("fingerprint", ctypes.c_uint64),
+                ("num_params", ctypes.c_int32),
+                ("params", ctypes.POINTER(ParamDesc)),
+                ("num_layers", ctypes.c_int32),
+                ("layers", ctypes.POINTER(LayerDesc)),
+                ("input_rank", ctypes.c_int32), ("input_shape", Shape),
+                ("input_dtype", ctypes.c_int32),
+                ("output_rank", ctypes.c_int32), ("output_shape", Shape),
+                ("label_dtype", ctypes.c_int32),
+                ("loss_name", ctypes.c_char_p),
+                ("num_metrics", ctypes.c_int32),
+                ("metric_names", ctypes.POINTER(ctypes.c_char_p)),
+                ("epochs", ctypes.c_int32), ("batch_size", ctypes.c_int32),
+                ("optimizer", OptimizerDesc),
+                ("train_step", EntryPoint), ("evaluate", EntryPoint),
+                ("predict", EntryPoint)]
+
+
+def _pointer(array):
+    assert array.flags["C_CONTIGUOUS"]
+    return ctypes.c_void_p(array.ctypes.data)
+
+
+class CompiledModel:
+    """A compiled model loaded from its shared library."""
+
+    def __init__(self, path):
+        self.lib = ctypes.CDLL(path)
+        self.desc = ModelDesc.in_dll(self.lib, "kiln_model")
+        if self.desc.abi_version != KILN_ABI_VERSION:
+            raise RuntimeError("ABI version %d, expected %d" %
+                               (self.desc.abi_version, KILN_ABI_VERSION))
+        d = self.desc
+        self.params = [(d.params[i].name.decode(),
+                        tuple(d.params[i].shape[:d.params[i].rank]),
+                        d.params[i].initializer)
+                       for i in range(d.num_params)]
+        self.input_shape = tuple(d.input_shape[:d.input_rank])
+        self.output_shape = tuple(d.output_shape[:d.output_rank])
+        self.metrics = [d.metric_names[i].decode()
+                        for i in range(d.num_metrics)]
+
+    def _call(self, entry, n, buffers):
+        array = (ctypes.c_void_p * len(buffers))(*[_pointer(b) for b in buffers])
+        entry(n, array)
+
+    def _inputs(self, params, x, y=None):
+        params = [np.ascontiguousarray(p, dtype=np.float32) for p in params]
+        for p, (name, shape, _) in zip(params, self.params):
+            assert p.shape == shape, (name, p.shape, shape)
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        assert x.shape[1:] == self.input_shape or \
+            int(np.prod(x.shape[1:])) == int(np.prod(self.input_shape))
+        inputs = params + [x]
+        if y is not None:
+            inputs.append(np.ascontiguousarray(y, dtype=np.int32))
+        return inputs, x.shape[0]
+
+    def train_step(self, params, x, y):
+        """Returns (loss, [metrics], [gradients])."""
+        inputs, n = self._inputs(params, x, y)
+        loss = np.zeros((), np.float32)
+        metrics = [np.zeros((), np.float32) for _ in self.metrics]
+        grads = [np.full(shape, np.nan, np.float32)
+                 for _, shape, _ in self.params]
+        self._call(self.desc.train_step, n, inputs + [loss] + metrics + grads)
+        return float(loss), [float(m) for m in metrics], grads
+
+    def evaluate(self, params, x, y):
+        """Returns (loss, [metrics])."""
+        inputs, n = self._inputs(params, x, y)
+        loss = np.zeros((), np.float32)
+        metrics = [np.zeros((), np.float32) for _ in self.metrics]
+        self._call(self.desc.evaluate, n, inputs + [loss] + metrics)
+        return float(loss), [float(m) for m in metrics]
+
+    def predict(self, params, x):
+        inputs, n = self._inputs(params, x)
+        out = np.full((n,) + self.output_shape, np.nan, np.float32)
+        self._call(self.desc.predict, n, inputs + [out])
+        return out
+
+
+def glorot_params(model, seed):
+    """Random parameters in the spirit of the runtime's initializers; biases
+    are made non-zero so that their gradients are exercised."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for _, shape, _ in model.params:
+        fan = shape[0] + (shape[1] if len(shape) > 1 else shape[0])
+        limit = np.sqrt(6.0 / fan)
+        params.append(rng.uniform(-limit, limit, shape).astype(np.float32))
+    return params
+
+
+def load_fashion_slice(count, offset=0):
+    """`count` training images (as float32 0..255) and labels from Debian's
+    dataset-fashion-mnist."""
+    import gzip
+    root = "/usr/share/datasets/fashion-mnist/"
+    with gzip.open(root + "train-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16)
+    with gzip.open(root + "train-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8)
+    images = images.reshape(-1, 28, 28)[offset:offset + count]
+    return images.astype(np.float32), labels[offset:offset + count].astype(np.int32)
