@@ -58,7 +58,7 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
           tensor.getRank() > KILN_MAX_RANK)
         return loss.emitError("parameter #")
                << i << " must be a static tensor of rank <= " << KILN_MAX_RANK;
-      ParamInfo p;
+      ModelParam p;
       if (auto name = getField<StringAttr>(param, "name"))
         p.name = name.str();
       if (auto init = getField<StringAttr>(param, "initializer"))
@@ -112,7 +112,7 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
       auto dict = dyn_cast<DictionaryAttr>(a);
       if (!dict)
         continue;
-      LayerInfo layer;
+      ModelLayer layer;
       if (auto s = getField<StringAttr>(dict, "name"))
         layer.name = s.str();
       if (auto s = getField<StringAttr>(dict, "class_name"))
@@ -215,7 +215,7 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
 
   auto *paramTy = llvm::StructType::get(ctx, {b.ptr, b.i32, b.shapeTy, b.i32});
   SmallVector<llvm::Constant *> params;
-  for (const ParamInfo &p : info.params)
+  for (const ModelParam &p : info.params)
     params.push_back(llvm::ConstantStruct::get(
         paramTy, {b.str(p.name), b.int32(p.shape.size()), b.shape(p.shape),
                   b.int32(initializerKind(p.initializer))}));
@@ -223,7 +223,7 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
   auto *layerTy = llvm::StructType::get(
       ctx, {b.ptr, b.ptr, b.i32, b.shapeTy, b.i64});
   SmallVector<llvm::Constant *> layers;
-  for (const LayerInfo &l : info.layers)
+  for (const ModelLayer &l : info.layers)
     layers.push_back(llvm::ConstantStruct::get(
         layerTy, {b.str(l.name), b.str(l.className),
                   b.int32(l.outputShape.size()), b.shape(l.outputShape),

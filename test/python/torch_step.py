@@ -3,8 +3,11 @@
 From identical weights and an identical batch of Fashion-MNIST, the loss,
 the accuracy and every gradient of the compiled @train_step must match
 PyTorch (computed in float64, the model written out as Keras defines it:
-x/255 → flatten → dense+relu → dense → softmax → cross-entropy of the
-clipped probabilities) to 1e-5 relative (norm-wise for tensors).
+x/255 → flatten → dense+relu → dense → softmax → cross-entropy) to 1e-5
+relative (norm-wise for tensors). As Keras does on TensorFlow when a softmax
+output feeds the cross-entropy, the loss is computed from the logits
+(log-softmax), not from clipped probabilities; the two agree unless a
+probability falls below Keras's clipping bound 1e-7.
 
 usage: torch_step.py LIBMODEL.so [--batch N]
 """
@@ -25,10 +28,10 @@ def reference(params, x, y, rescale):
     if rescale:
         h = h * (1.0 / 255.0)
     h = torch.relu(h @ w1 + b1)
-    probs = torch.softmax(h @ w2 + b2, dim=1)
-    eps = 1e-7
-    picked = probs[torch.arange(len(y)), torch.tensor(y, dtype=torch.long)]
-    loss = -torch.log(picked.clamp(eps, 1 - eps)).mean()
+    logits = h @ w2 + b2
+    probs = torch.softmax(logits, dim=1)
+    loss = torch.nn.functional.cross_entropy(
+        logits, torch.tensor(y, dtype=torch.long))
     loss.backward()
     accuracy = (probs.argmax(1).numpy() == y).mean()
     return loss.item(), accuracy, [t.grad.numpy() for t in (w1, b1, w2, b2)]

@@ -11,6 +11,8 @@
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 #include "kiln/Frontend/Import.h"
+#include "kiln/Frontend/ModelDescription.h"
+#include "kiln/Frontend/ModelLoader.h"
 #include "kiln/InitAll.h"
 #include "kiln/Pipelines/Pipelines.h"
 #include "kiln/Target/Linker.h"
@@ -38,8 +40,8 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { Kiln, Train, Fused, Linalg, LLVMMLIR, LLVMIR, Obj, Exe,
-                  Shared };
+enum class Emit { KModel, ModelJson, Kiln, Train, Fused, Linalg, LLVMMLIR,
+                  LLVMIR, Obj, Exe, Shared };
 
 cl::OptionCategory kilncCategory("kilnc options");
 
@@ -50,6 +52,10 @@ cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
 cl::opt<Emit> emitKind(
     "emit", cl::desc("What to produce"), cl::init(Emit::Exe),
     cl::values(
+        clEnumValN(Emit::KModel, "kmodel",
+                   "the model description as a binary .kmodel"),
+        clEnumValN(Emit::ModelJson, "model-json",
+                   "the model description in the schema's JSON form"),
         clEnumValN(Emit::Kiln, "kiln", "the imported model in the kiln dialect"),
         clEnumValN(Emit::Train, "train", "after kiln-autodiff (@train_step)"),
         clEnumValN(Emit::Fused, "fused", "after kiln-fuse"),
@@ -78,10 +84,12 @@ int fail(const Twine &message) {
 /// Output name when -o is absent: text goes to stdout, binaries next to the
 /// working directory, named after the model file.
 std::string defaultOutput() {
+  std::string stem = sys::path::stem(inputFile).str();
+  if (emitKind == Emit::KModel)
+    return stem + ".kmodel";
   if (emitKind != Emit::Obj && emitKind != Emit::Exe &&
       emitKind != Emit::Shared)
     return "-";
-  std::string stem = sys::path::stem(inputFile).str();
   if (emitKind == Emit::Obj)
     return stem + ".o";
   if (emitKind == Emit::Shared)
@@ -113,7 +121,31 @@ LogicalResult runPasses(mlir::ModuleOp module,
   return pm.run(module);
 }
 
+/// --emit=kmodel|model-json: the description itself, converted.
+int writeDescription(StringRef output) {
+  Expected<kiln::LoadedModel> model = kiln::loadModelFile(inputFile);
+  if (!model)
+    return fail(toString(model.takeError()));
+  std::error_code ec;
+  ToolOutputFile out(output, ec,
+                     emitKind == Emit::KModel ? sys::fs::OF_None
+                                              : sys::fs::OF_Text);
+  if (ec)
+    return fail("cannot write '" + output + "': " + ec.message());
+  if (emitKind == Emit::KModel) {
+    kiln::writeKModel(*model->description, out.os());
+  } else if (Error err = kiln::writeModelJson(*model->description, out.os())) {
+    return fail(toString(std::move(err)));
+  }
+  out.keep();
+  return 0;
+}
+
 int compile() {
+  if (emitKind == Emit::KModel || emitKind == Emit::ModelJson)
+    return writeDescription(outputFile.empty() ? defaultOutput()
+                                               : std::string(outputFile));
+
   mlir::DialectRegistry registry;
   kiln::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
@@ -158,14 +190,17 @@ int compile() {
 
   if (optLevel < '0' || optLevel > '3')
     return fail("invalid optimization level -O" + Twine(optLevel));
-  if (codegen != "tuned" && codegen != "naive")
-    return fail("--codegen must be 'tuned' or 'naive'");
-  kiln::LoweringOptions lowering;
-  lowering.tunedMatmul = codegen == "tuned";
+  std::optional<mlir::kiln::MatmulCodegen> matmulCodegen =
+      mlir::kiln::parseMatmulCodegen(codegen);
+  if (!matmulCodegen)
+    return fail("--codegen must be 'tuned' or 'naive', got '" + codegen + "'");
+  mlir::kiln::LoweringOptions lowering;
+  lowering.matmulCodegen = *matmulCodegen;
+  lowering.optLevel = optLevel == '0' ? 0 : 2;
   if (failed(runPasses(*module, [&](mlir::PassManager &pm) {
-        kiln::buildKilnToBufferizedPipeline(pm, lowering);
+        mlir::kiln::buildKilnToBufferizedPipeline(pm, lowering);
         pm.addPass(mlir::kiln::createKilnEmitAbiWrappersPass());
-        kiln::buildBufferizedToLLVMPipeline(pm, lowering);
+        mlir::kiln::buildBufferizedToLLVMPipeline(pm, lowering);
       })))
     return 1;
   if (emitKind == Emit::LLVMMLIR)

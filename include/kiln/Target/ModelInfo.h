@@ -21,13 +21,13 @@ class Module;
 
 namespace kiln {
 
-struct ParamInfo {
+struct ModelParam {
   std::string name;
   llvm::SmallVector<int64_t> shape;
   std::string initializer;
 };
 
-struct LayerInfo {
+struct ModelLayer {
   std::string name;
   std::string className;
   llvm::SmallVector<int64_t> outputShape; // -1 is the batch dimension.
@@ -37,8 +37,8 @@ struct LayerInfo {
 struct ModelInfo {
   std::string name;
   uint64_t fingerprint = 0;
-  llvm::SmallVector<ParamInfo> params;
-  llvm::SmallVector<LayerInfo> layers;
+  llvm::SmallVector<ModelParam> params;
+  llvm::SmallVector<ModelLayer> layers;
   llvm::SmallVector<int64_t> inputShape;  // One sample, no batch dimension.
   llvm::SmallVector<int64_t> outputShape; // One sample, no batch dimension.
   std::string loss;

@@ -1,0 +1,102 @@
+//===- Passes.td - Kiln CPU code generation passes ---------*- tablegen -*-===//
+
+#ifndef KILN_CODEGEN_PASSES_TD
+#define KILN_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def KilnMatmulCodegenPass
+    : Pass<"kiln-matmul-codegen", "::mlir::func::FuncOp"> {
+  let summary = "Tile, pack and vectorize matmuls and elementwise ops on tensors";
+  let description = [{
+    The tensor half of Kiln's CPU code generation (see docs of
+    `kiln-lower-vectors` for the buffer half). For every `linalg.matmul`:
+
+    1. If an elementwise `linalg.generic` updates the matmul's result in
+       place (the activation epilogue of `kiln.linear`), that op is the root;
+       otherwise the matmul is.
+    2. The root is tiled by a register tile (`tile-m` × `tile-n`, 6×16 by
+       default: twelve 8-wide accumulators) and its producers along the
+       destination chain (zero fill or broadcast bias, the matmul) are fused
+       into the tile loops.
+    3. Loops whose trip count does not divide are peeled. A static remainder
+       keeps static shapes; a dynamic one (the batch) is tiled again by 1,
+       so every tile that is vectorized has a static shape.
+    4. The reduction is tiled by `tile-k` (by 1 when it runs over the batch,
+       as for the weight gradient `Xᵀ·dY`); an operand read transposed along
+       N (`dY·Wᵀ`) is first packed into `tile-n`-wide panels by
+       `linalg.pack`, so that the vectorized loads are contiguous.
+    5. Tiles are vectorized (`vector.contract` plus elementwise vector ops)
+       and the accumulators are hoisted out of the reduction loop.
+
+    Elementwise and reduction `linalg.generic`s that remain are tiled to
+    one row and vectorized along the row.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", "6", "Register tile rows">,
+    Option<"tileN", "tile-n", "int64_t", "16", "Register tile columns">,
+    Option<"tileK", "tile-k", "int64_t", "8",
+           "Reduction tile (unrolled into outer products)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def KilnLowerVectorsPass : Pass<"kiln-lower-vectors", "::mlir::func::FuncOp"> {
+  let summary = "Lower vector ops on buffers to LLVM-ready 1-D vector code";
+  let description = [{
+    The buffer half of the matmul code generation. Hoists accumulator
+    transfers out of loops, then lowers, each pattern set in its own greedy
+    application (mixing them does not terminate, as the measurements in
+    CODEGEN.md found):
+    contractions to outer products, transfer permutations, multi-reductions,
+    full/partial transfer splitting, transfers to SCF and to 1-D loads and
+    stores, transposes (16×16 shuffles), shape casts, outer products to FMAs,
+    and broadcasts.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def KilnApproximateMathPass : Pass<"kiln-approximate-math"> {
+  let summary = "Replace exp, log and tanh by polynomial approximations";
+  let description = [{
+    LLVM lowers `math.exp`, `math.log` and `math.tanh` to libm calls, which
+    keep loops from vectorizing. This pass rewrites them (scalar or vector,
+    f32) into the polynomial approximations of MLIR's math dialect, made of
+    plain arithmetic that vectorizes.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def KilnUniqueResultBuffersPass
+    : Pass<"kiln-unique-result-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Give every memref a function returns its own buffer";
+  let description = [{
+    Runs on bufferized functions right before
+    `buffer-results-to-out-params`: when a `func.return` returns the same
+    memref more than once (a function returning one value twice), every
+    repetition is replaced by a fresh copy. Each result then has a distinct
+    buffer, so that out-param conversion with `hoist-static-allocs` can
+    compute every result directly in its out-param (it would otherwise reuse
+    the buffer of the first one for the second).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+#endif // KILN_CODEGEN_PASSES_TD

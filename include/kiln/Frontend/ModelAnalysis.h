@@ -1,0 +1,96 @@
+//===- ModelAnalysis.h - Check a model description, infer shapes -*- C++ -*-=//
+//
+// Every model description, whatever file it came from, goes through
+// `analyzeModel` before the IR builder sees it: it fills in the defaults of
+// absent fields, checks every option against what Kiln implements, and
+// infers each layer's output shape and parameter count (what Keras's
+// `model.summary()` prints).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_FRONTEND_MODELANALYSIS_H
+#define KILN_FRONTEND_MODELANALYSIS_H
+
+#include "kiln/Frontend/ModelDescription.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+/// The layer kinds Kiln implements, named like the Keras classes.
+enum class LayerKind { InputLayer, Flatten, Dense, Rescaling, Activation };
+
+/// Element-wise activations (and softmax) a layer may apply.
+enum class ActivationKind { Linear, Relu, Sigmoid, Tanh, Softmax };
+
+/// Parameter initializers the runtime implements.
+enum class InitializerKind { GlorotUniform, Zeros, Ones };
+
+/// What the analysis learned about one layer of the description.
+struct LayerInfo {
+  LayerKind kind = LayerKind::InputLayer;
+  /// Activation applied to the output (Dense, Activation); Linear otherwise.
+  ActivationKind activation = ActivationKind::Linear;
+  /// Shape of one sample of the layer's input and output (no batch dim).
+  llvm::SmallVector<int64_t> inputShape;
+  llvm::SmallVector<int64_t> outputShape;
+  /// Number of trainable scalars the layer owns.
+  int64_t paramCount = 0;
+};
+
+/// The result of analyzing a model description.
+struct ModelAnalysis {
+  /// Per-sample input shape of the model (the single input).
+  llvm::SmallVector<int64_t> inputShape;
+  /// Per-sample output shape of the model (the last layer's output).
+  llvm::SmallVector<int64_t> outputShape;
+  /// One entry per element of `ModelT::layers`, in the same order.
+  std::vector<LayerInfo> layers;
+  /// Sum of the layers' parameter counts.
+  int64_t totalParams = 0;
+};
+
+/// Checks `model`, fills in the defaults of absent fields (layer names,
+/// activations, initializers, the training configuration and the
+/// optimizer's hyperparameters, as docs/model-format.md lists them) and
+/// infers the shapes. After success `model` is fully explicit: writing it
+/// out and reading it back gives the same model. Errors read
+/// `file: layers[2] (dense_1): message` or `file: training.loss: message`.
+llvm::Expected<ModelAnalysis> analyzeModel(fb::ModelT &model,
+                                           llvm::StringRef file);
+
+/// Gives every unnamed layer the name Keras would: the snake_case class
+/// name, suffixed `_1`, `_2`, ... to keep names unique.
+void assignDefaultLayerNames(fb::ModelT &model);
+
+/// Converts a Keras class name to the snake_case name Keras derives from
+/// it: "GlorotUniform" -> "glorot_uniform", "Conv2D" -> "conv2d".
+std::string toSnakeCase(llvm::StringRef className);
+
+/// Names of the supported losses, optimizers and metrics, and lists of them
+/// for messages ("sparse_categorical_crossentropy").
+bool isSupportedLoss(llvm::StringRef name);
+bool isSupportedOptimizer(llvm::StringRef name);
+bool isSupportedMetric(llvm::StringRef name);
+llvm::StringRef getSupportedLossesText();
+llvm::StringRef getSupportedOptimizersText();
+llvm::StringRef getSupportedMetricsText();
+
+/// Returns the schema spelling of an activation or initializer ("relu",
+/// "glorot_uniform").
+llvm::StringRef getActivationName(ActivationKind kind);
+llvm::StringRef getInitializerName(InitializerKind kind);
+
+/// Parses a (schema spelling of an) initializer name.
+std::optional<InitializerKind> parseInitializer(llvm::StringRef name);
+
+} // namespace kiln
+
+#endif // KILN_FRONTEND_MODELANALYSIS_H

@@ -1,0 +1,539 @@
+//===- KerasImporter.cpp - Keras JSON to the model description ------------===//
+//
+// Walks the fixed structure of a Keras Sequential model (model, layers,
+// layer configs) with JsonReader, so that each type error names its JSON
+// path. Layer options Kiln does not implement must be absent or off; the
+// activation and initializer names are passed on as they are, for
+// `analyzeModel` to check against what the IR builder implements.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Frontend/KerasImporter.h"
+
+#include "JsonReader.h"
+#include "KerasTraining.h"
+
+#include "kiln/Frontend/Errors.h"
+#include "kiln/Frontend/ModelAnalysis.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <cfloat>
+#include <optional>
+
+using namespace llvm;
+using namespace kiln;
+
+namespace {
+/// Largest shape extent or Dense width accepted from a Keras file.
+constexpr int64_t maxExtent = int64_t(1) << 31;
+
+/// Config keys that give the input shape of the first layer of a
+/// Sequential model (all but `input_dim` include the batch dimension).
+constexpr StringLiteral batchShapeKeys[] = {"batch_input_shape", "batch_shape"};
+
+/// Config keys every layer may carry: checked (dtype, trainable) or
+/// meaningless to Kiln (name).
+constexpr StringLiteral commonKeys[] = {
+    "name",        "trainable",   "dtype",    "batch_input_shape",
+    "batch_shape", "input_shape", "input_dim"};
+
+class KerasImporter {
+public:
+  explicit KerasImporter(StringRef file) : reader(file) {}
+
+  Expected<std::unique_ptr<fb::ModelT>> run(const json::Value &rootValue);
+
+private:
+  Error importSequential(const JsonNode &modelNode, fb::ModelT &model);
+  Error importLayer(size_t index, const JsonNode &node, fb::ModelT &model);
+  Error importLayerOptions(size_t index, const JsonNode &config,
+                           fb::LayerT &layer);
+  Error importInputLayer(const JsonNode &config);
+  Error importDense(const JsonNode &config, fb::LayerT &layer);
+  Error importRescaling(const JsonNode &config, fb::LayerT &layer);
+  Error importFlatten(const JsonNode &config);
+  Error importActivationLayer(const JsonNode &config, fb::LayerT &layer);
+  /// Reads the input shape the first layer may carry when the model has
+  /// no InputLayer.
+  Error importLayerInputShape(const JsonNode &config);
+
+  Error checkOptions(const JsonNode &config, ArrayRef<StringRef> handled,
+                     StringRef owner) const;
+  Error checkComputeDType(const JsonNode &node) const;
+  Expected<std::string> readDTypeName(const JsonNode &node) const;
+  Expected<std::vector<int64_t>> readShape(const JsonNode &node,
+                                           bool withBatch) const;
+  Expected<std::string> readActivation(const JsonNode &node) const;
+  Expected<std::string> readInitializer(const JsonNode &node) const;
+  Expected<float> readFloat(const JsonNode &node) const;
+
+  JsonReader reader;
+  /// The model input, as far as known.
+  std::optional<std::vector<int64_t>> inputShape;
+  fb::DType inputDType = fb::DType_float32;
+  /// Index of the InputLayer, if the model has one.
+  std::optional<size_t> inputLayer;
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+Error KerasImporter::checkOptions(const JsonNode &config,
+                                  ArrayRef<StringRef> handled,
+                                  StringRef owner) const {
+  SmallVector<StringRef> keys(handled);
+  keys.append(std::begin(commonKeys), std::end(commonKeys));
+  return reader.checkInertOptions(config, keys, owner);
+}
+
+Expected<std::string> KerasImporter::readDTypeName(const JsonNode &node) const {
+  // Keras 2 and early Keras 3 write a string; Keras 3 layers write a
+  // DTypePolicy object whose config names the policy.
+  if (node.get() && node.get()->getAsObject()) {
+    Expected<StringRef> name = reader.getString(node["config"]["name"]);
+    if (!name)
+      return name.takeError();
+    return name->str();
+  }
+  Expected<StringRef> name = reader.getString(node);
+  if (!name)
+    return name.takeError();
+  return name->str();
+}
+
+Error KerasImporter::checkComputeDType(const JsonNode &node) const {
+  if (node.isAbsentOrNull())
+    return Error::success();
+  Expected<std::string> name = readDTypeName(node);
+  if (!name)
+    return name.takeError();
+  if (*name != "float32")
+    return reader.error(node, "unsupported dtype '" + *name +
+                                  "'; Kiln computes in float32");
+  return Error::success();
+}
+
+Expected<std::vector<int64_t>> KerasImporter::readShape(const JsonNode &node,
+                                                        bool withBatch) const {
+  Expected<const json::Array *> array = reader.getArray(node);
+  if (!array)
+    return array.takeError();
+  std::vector<int64_t> shape;
+  for (size_t i = 0, e = (*array)->size(); i < e; ++i) {
+    JsonNode extent = node.at(i);
+    if (withBatch && i == 0) {
+      // The batch dimension: null, or a fixed batch size Kiln ignores.
+      if (!extent.isAbsentOrNull())
+        if (Expected<int64_t> batch = reader.getPositiveInt(extent, maxExtent);
+            !batch)
+          return batch.takeError();
+      continue;
+    }
+    if (extent.isAbsentOrNull())
+      return reader.error(extent, "expected a positive integer: dimensions "
+                                  "other than the batch must be static");
+    Expected<int64_t> value = reader.getPositiveInt(extent, maxExtent);
+    if (!value)
+      return value.takeError();
+    shape.push_back(*value);
+  }
+  if (shape.empty())
+    return reader.error(node, "expected at least one dimension besides the "
+                              "batch");
+  return shape;
+}
+
+Expected<std::string>
+KerasImporter::readActivation(const JsonNode &node) const {
+  if (node.isAbsentOrNull())
+    return std::string("linear");
+  // Newer serializers wrap built-in functions:
+  // {"class_name": "function", "config": "relu", ...}.
+  if (node.get()->getAsObject()) {
+    JsonNode name = node["config"];
+    if (name.get() && name.get()->getAsString())
+      return name.get()->getAsString()->str();
+    return reader.expected(node, "an activation name");
+  }
+  Expected<StringRef> name = reader.getString(node);
+  if (!name)
+    return name.takeError();
+  return name->str();
+}
+
+/// True if a VarianceScaling config is Glorot uniform (what Keras 2 before
+/// TF 2 wrote for GlorotUniform).
+static bool isGlorotUniformScaling(const JsonNode &config) {
+  auto number = [&](StringRef key) -> std::optional<double> {
+    const json::Value *value = config[key].get();
+    return value ? value->getAsNumber() : std::nullopt;
+  };
+  auto string = [&](StringRef key) -> std::optional<StringRef> {
+    const json::Value *value = config[key].get();
+    return value ? value->getAsString() : std::nullopt;
+  };
+  return number("scale") == 1.0 && string("mode") == StringRef("fan_avg") &&
+         string("distribution") == StringRef("uniform");
+}
+
+Expected<std::string>
+KerasImporter::readInitializer(const JsonNode &node) const {
+  if (node.isAbsentOrNull())
+    return std::string(); // The analysis fills in the default.
+  if (node.get()->getAsString())
+    return toSnakeCase(*node.get()->getAsString());
+  if (!node.get()->getAsObject())
+    return reader.expected(node, "an initializer name or object");
+  Expected<StringRef> className = reader.getString(node["class_name"]);
+  if (!className)
+    return className.takeError();
+  JsonNode config = node["config"];
+  if (!config.isAbsentOrNull())
+    if (Expected<const json::Object *> object = reader.getObject(config);
+        !object)
+      return object.takeError();
+  if (*className == "VarianceScaling" && isGlorotUniformScaling(config))
+    return std::string("glorot_uniform");
+  // The seed of GlorotUniform is not carried over: the compiled model's
+  // `--seed` decides its random numbers.
+  return toSnakeCase(*className);
+}
+
+Expected<float> KerasImporter::readFloat(const JsonNode &node) const {
+  Expected<double> number = reader.getNumber(node);
+  if (!number)
+    return number.takeError();
+  if (std::abs(*number) > FLT_MAX)
+    return reader.expected(node, "a number in the float32 range");
+  return static_cast<float>(*number);
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+Error KerasImporter::importInputLayer(const JsonNode &config) {
+  // Keras 2 writes batch_input_shape, Keras 3 batch_shape; hand-written
+  // files may give the per-sample `shape` or `input_shape`.
+  std::optional<std::pair<JsonNode, bool>> source; // The node, withBatch.
+  for (StringRef key : batchShapeKeys)
+    if (!source && !config[key].isAbsentOrNull())
+      source.emplace(config[key], true);
+  for (StringRef key : {"shape", "input_shape"})
+    if (!source && !config[key].isAbsentOrNull())
+      source.emplace(config[key], false);
+  if (!source)
+    return reader.error(config, "an InputLayer needs a shape; expected "
+                                "batch_shape or batch_input_shape");
+  Expected<std::vector<int64_t>> shape =
+      readShape(source->first, source->second);
+  if (!shape)
+    return shape.takeError();
+  if (!inputShape)
+    inputShape = std::move(*shape);
+
+  if (!config["dtype"].isAbsentOrNull()) {
+    Expected<std::string> name = readDTypeName(config["dtype"]);
+    if (!name)
+      return name.takeError();
+    if (*name == "float32")
+      inputDType = fb::DType_float32;
+    else if (*name == "uint8")
+      inputDType = fb::DType_uint8;
+    else if (*name == "int32")
+      inputDType = fb::DType_int32;
+    else
+      return reader.error(config["dtype"], "unsupported input dtype '" + *name +
+                                               "'; expected float32");
+  }
+  // `sparse`, `ragged` and `optional` must be off (checked as inert);
+  // a fixed batch_size does not matter to Kiln.
+  return reader.checkInertOptions(config,
+                                  {"name", "dtype", "batch_input_shape",
+                                   "batch_shape", "shape", "input_shape",
+                                   "batch_size"},
+                                  "InputLayer");
+}
+
+Error KerasImporter::importLayerInputShape(const JsonNode &config) {
+  if (inputShape)
+    return Error::success();
+  for (StringRef key : batchShapeKeys) {
+    if (config[key].isAbsentOrNull())
+      continue;
+    Expected<std::vector<int64_t>> shape =
+        readShape(config[key], /*withBatch=*/true);
+    if (!shape)
+      return shape.takeError();
+    inputShape = std::move(*shape);
+    return Error::success();
+  }
+  if (!config["input_shape"].isAbsentOrNull()) {
+    Expected<std::vector<int64_t>> shape =
+        readShape(config["input_shape"], /*withBatch=*/false);
+    if (!shape)
+      return shape.takeError();
+    inputShape = std::move(*shape);
+  } else if (!config["input_dim"].isAbsentOrNull()) {
+    Expected<int64_t> dim =
+        reader.getPositiveInt(config["input_dim"], maxExtent);
+    if (!dim)
+      return dim.takeError();
+    inputShape = std::vector<int64_t>{*dim};
+  }
+  return Error::success();
+}
+
+Error KerasImporter::importDense(const JsonNode &config, fb::LayerT &layer) {
+  Expected<int64_t> units = reader.getPositiveInt(config["units"], maxExtent);
+  if (!units)
+    return units.takeError();
+  layer.units = *units;
+  Expected<std::string> activation = readActivation(config["activation"]);
+  if (!activation)
+    return activation.takeError();
+  layer.activation = std::move(*activation);
+  Expected<bool> useBias = reader.getBoolOr(config["use_bias"], true);
+  if (!useBias)
+    return useBias.takeError();
+  layer.use_bias = *useBias;
+  Expected<std::string> kernelInit =
+      readInitializer(config["kernel_initializer"]);
+  if (!kernelInit)
+    return kernelInit.takeError();
+  layer.kernel_initializer = std::move(*kernelInit);
+  Expected<std::string> biasInit = readInitializer(config["bias_initializer"]);
+  if (!biasInit)
+    return biasInit.takeError();
+  layer.bias_initializer = std::move(*biasInit);
+  // Regularizers, constraints and LoRA must be absent or null.
+  return checkOptions(config,
+                      {"units", "activation", "use_bias", "kernel_initializer",
+                       "bias_initializer"},
+                      "Dense");
+}
+
+Error KerasImporter::importRescaling(const JsonNode &config,
+                                     fb::LayerT &layer) {
+  Expected<float> scale = readFloat(config["scale"]);
+  if (!scale)
+    return scale.takeError();
+  layer.scale = *scale;
+  if (!config["offset"].isAbsentOrNull()) {
+    Expected<float> offset = readFloat(config["offset"]);
+    if (!offset)
+      return offset.takeError();
+    layer.offset = *offset;
+  }
+  return checkOptions(config, {"scale", "offset"}, "Rescaling");
+}
+
+Error KerasImporter::importFlatten(const JsonNode &config) {
+  Expected<StringRef> format =
+      reader.getStringOr(config["data_format"], "channels_last");
+  if (!format)
+    return format.takeError();
+  if (*format != "channels_last")
+    return reader.error(config["data_format"], "unsupported data_format '" +
+                                                   *format +
+                                                   "'; expected channels_last");
+  return checkOptions(config, {"data_format"}, "Flatten");
+}
+
+Error KerasImporter::importActivationLayer(const JsonNode &config,
+                                           fb::LayerT &layer) {
+  if (config["activation"].isAbsentOrNull())
+    return reader.expected(config["activation"], "an activation name");
+  Expected<std::string> activation = readActivation(config["activation"]);
+  if (!activation)
+    return activation.takeError();
+  layer.activation = std::move(*activation);
+  return checkOptions(config, {"activation"}, "Activation");
+}
+
+Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
+                                        fb::LayerT &layer) {
+  StringRef className = layer.class_name;
+  if (className == "InputLayer") {
+    inputLayer = index;
+    return importInputLayer(config);
+  }
+  // Keras reads a shape given to the first layer only.
+  if (index == 0)
+    if (Error err = importLayerInputShape(config))
+      return err;
+  if (Error err = checkComputeDType(config["dtype"]))
+    return err;
+  Expected<bool> trainable = reader.getBoolOr(config["trainable"], true);
+  if (!trainable)
+    return trainable.takeError();
+
+  std::string place = layerPlace(index, layer.name);
+  if (className == "Dense") {
+    if (!*trainable)
+      return makeFrontendError(reader.getFile(), place,
+                               "frozen layers (trainable: false) are not "
+                               "supported yet");
+    return importDense(config, layer);
+  }
+  if (className == "Rescaling")
+    return importRescaling(config, layer);
+  if (className == "Flatten")
+    return importFlatten(config);
+  if (className == "Activation")
+    return importActivationLayer(config, layer);
+  return makeFrontendError(reader.getFile(), place,
+                           "unsupported layer class '" + className +
+                               "'; expected InputLayer, Flatten, Dense, "
+                               "Rescaling or Activation");
+}
+
+Error KerasImporter::importLayer(size_t index, const JsonNode &node,
+                                 fb::ModelT &model) {
+  if (Expected<const json::Object *> object = reader.getObject(node); !object)
+    return object.takeError();
+  Expected<StringRef> className = reader.getString(node["class_name"]);
+  if (!className)
+    return className.takeError();
+  JsonNode config = node["config"];
+  if (!config.isAbsent())
+    if (Expected<const json::Object *> object = reader.getObject(config);
+        !object)
+      return object.takeError();
+  Expected<StringRef> name = reader.getStringOr(config["name"], "");
+  if (!name)
+    return name.takeError();
+
+  auto layer = std::make_unique<fb::LayerT>();
+  layer->class_name = className->str();
+  layer->name = name->str();
+  if (Error err = importLayerOptions(index, config, *layer))
+    return err;
+  model.layers.push_back(std::move(layer));
+  return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Model
+//===----------------------------------------------------------------------===//
+
+Error KerasImporter::importSequential(const JsonNode &modelNode,
+                                      fb::ModelT &model) {
+  Expected<StringRef> className = reader.getString(modelNode["class_name"]);
+  if (!className)
+    return className.takeError();
+  if (*className != "Sequential")
+    return reader.error(modelNode["class_name"],
+                        "unsupported model class '" + *className +
+                            "'; only Sequential models are supported for now");
+
+  // Keras 2.0 to 2.2.2 wrote the config of a Sequential as its layer list.
+  JsonNode config = modelNode["config"];
+  JsonNode layers = config;
+  model.name = "sequential";
+  if (config.get() && config.get()->getAsObject()) {
+    layers = config["layers"];
+    Expected<StringRef> name = reader.getStringOr(config["name"], "sequential");
+    if (!name)
+      return name.takeError();
+    model.name = name->str();
+    Expected<bool> trainable = reader.getBoolOr(config["trainable"], true);
+    if (!trainable)
+      return trainable.takeError();
+    if (!*trainable)
+      return reader.error(config["trainable"],
+                          "a model with trainable: false has nothing to "
+                          "train");
+    if (Error err = checkComputeDType(config["dtype"]))
+      return err;
+    if (Error err = reader.checkInertOptions(
+            config,
+            {"name", "layers", "trainable", "dtype", "build_input_shape"},
+            "Sequential"))
+      return err;
+  }
+  Expected<const json::Array *> layerArray = reader.getArray(layers);
+  if (!layerArray)
+    return layerArray.takeError();
+  if ((*layerArray)->empty())
+    return reader.error(layers, "expected at least one layer");
+  for (size_t i = 0, e = (*layerArray)->size(); i < e; ++i)
+    if (Error err = importLayer(i, layers.at(i), model))
+      return err;
+
+  // Without an InputLayer or a shape on the first layer, a built model
+  // still records its input shape.
+  for (const JsonNode &node : {config["build_input_shape"],
+                               modelNode["build_config"]["input_shape"]}) {
+    if (inputShape || node.isAbsentOrNull())
+      continue;
+    Expected<std::vector<int64_t>> shape = readShape(node, /*withBatch=*/true);
+    if (!shape)
+      return shape.takeError();
+    inputShape = std::move(*shape);
+  }
+  if (!inputShape)
+    return reader.error(layers, "cannot tell the input shape: expected an "
+                                "InputLayer first, or batch_input_shape in "
+                                "the first layer's config");
+
+  assignDefaultLayerNames(model);
+  auto input = std::make_unique<fb::InputT>();
+  // The InputLayer names the input; Keras 2 names the input it creates for
+  // a shape given to the first layer `<layer>_input`.
+  input->name = inputLayer ? model.layers[*inputLayer]->name
+                           : model.layers.front()->name + "_input";
+  input->shape = *inputShape;
+  input->dtype = inputDType;
+  model.inputs.push_back(std::move(input));
+  return Error::success();
+}
+
+Expected<std::unique_ptr<fb::ModelT>>
+KerasImporter::run(const json::Value &rootValue) {
+  JsonNode root(&rootValue, "$");
+  if (Expected<const json::Object *> object = reader.getObject(root); !object)
+    return object.takeError();
+
+  // Where the model and its compile configuration are, by file kind.
+  JsonNode modelNode = root;
+  JsonNode trainingNode = root["compile_config"]; // Keras 3 config.json.
+  if (trainingNode.isAbsent())
+    trainingNode = root["training_config"]; // Keras 2 HDF5 attributes.
+  if (!root["modelTopology"].isAbsent()) {  // TensorFlow.js model.json.
+    JsonNode topology = root["modelTopology"];
+    if (Expected<const json::Object *> object = reader.getObject(topology);
+        !object)
+      return object.takeError();
+    modelNode = topology["model_config"].isAbsent() ? topology
+                                                    : topology["model_config"];
+    trainingNode = topology["training_config"];
+  }
+
+  auto model = std::make_unique<fb::ModelT>();
+  if (Error err = importSequential(modelNode, *model))
+    return std::move(err);
+
+  auto training = std::make_unique<fb::TrainingT>();
+  if (trainingNode.isAbsentOrNull()) {
+    // `to_json()` records no compile configuration: the documented
+    // defaults (Adam, sparse categorical cross-entropy, accuracy).
+    training->metrics = {"accuracy"};
+  } else if (Error err = importKerasTraining(reader, trainingNode, *training)) {
+    return std::move(err);
+  }
+  model->training = std::move(training);
+  return std::move(model);
+}
+
+Expected<std::unique_ptr<fb::ModelT>> kiln::importKerasModel(StringRef contents,
+                                                             StringRef file) {
+  Expected<json::Value> root = parseJsonDocument(contents, file);
+  if (!root)
+    return root.takeError();
+  return KerasImporter(file).run(*root);
+}

@@ -1,0 +1,324 @@
+//===- ModelToKiln.cpp - Build the kiln module of a model -----------------===//
+//
+// Emits `@forward(params..., %x)` and `@loss(params..., %x, %y)` from the
+// same walk over the layers, and records the training configuration and the
+// model summary in the `kiln.model` module attribute. Parameters are
+// function arguments in layer order (kernel, then bias) carrying
+// `kiln.param = {name, initializer}`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Frontend/ModelToKiln.h"
+#include "kiln/Frontend/Errors.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnDialect.h"
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
+
+// `mlir::kiln` (the dialect) and `::kiln` (the frontend) share a name:
+// import the MLIR names one by one instead of the whole namespace.
+using namespace ::kiln;
+using llvm::ArrayRef;
+using llvm::SmallVector;
+using llvm::StringRef;
+using mlir::Attribute;
+using mlir::Diagnostic;
+using mlir::DictionaryAttr;
+using mlir::FileLineColLoc;
+using mlir::FloatAttr;
+using mlir::Location;
+using mlir::MLIRContext;
+using mlir::ModuleOp;
+using mlir::NamedAttribute;
+using mlir::NameLoc;
+using mlir::OpBuilder;
+using mlir::OwningOpRef;
+using mlir::RankedTensorType;
+using mlir::ScopedDiagnosticHandler;
+using mlir::ShapedType;
+using mlir::Type;
+using mlir::Value;
+namespace func = mlir::func;
+namespace kd = mlir::kiln;
+
+namespace {
+/// One trainable parameter: an argument of both functions.
+struct ParamSpec {
+  std::string name;
+  std::string initializer;
+  RankedTensorType type;
+};
+
+class KilnModuleBuilder {
+public:
+  KilnModuleBuilder(const fb::ModelT &model, const ModelAnalysis &analysis,
+                    MLIRContext &context, StringRef file)
+      : model(model), analysis(analysis), context(context), file(file),
+        builder(&context), fileLoc(FileLineColLoc::get(&context, file, 0, 0)) {}
+
+  llvm::Expected<OwningOpRef<ModuleOp>> build();
+
+private:
+  void collectParams();
+  /// The tensor type of a batch of samples of `sampleShape`.
+  RankedTensorType batchType(ArrayRef<int64_t> sampleShape);
+  Location layerLoc(size_t index);
+  /// Adds a function taking the parameters, the input and `extraInputs`,
+  /// with the argument attributes of the contract.
+  func::FuncOp createFunction(ModuleOp module, StringRef name,
+                              ArrayRef<Type> extraInputs,
+                              ArrayRef<Type> results);
+  /// Emits every layer on the input argument of `func`; returns the
+  /// model's output.
+  Value emitLayers(func::FuncOp func);
+  Value emitActivation(ActivationKind kind, Value input, Location loc);
+  void buildForward(ModuleOp module);
+  void buildLoss(ModuleOp module);
+  DictionaryAttr buildModelAttr();
+
+  const fb::ModelT &model;
+  const ModelAnalysis &analysis;
+  MLIRContext &context;
+  StringRef file;
+  OpBuilder builder;
+  Location fileLoc;
+  SmallVector<ParamSpec> params;
+  /// Index in `params` of each layer's first parameter.
+  SmallVector<unsigned> firstParam;
+};
+} // namespace
+
+RankedTensorType KilnModuleBuilder::batchType(ArrayRef<int64_t> sampleShape) {
+  SmallVector<int64_t> shape = {ShapedType::kDynamic};
+  shape.append(sampleShape.begin(), sampleShape.end());
+  return RankedTensorType::get(shape, builder.getF32Type());
+}
+
+Location KilnModuleBuilder::layerLoc(size_t index) {
+  return NameLoc::get(builder.getStringAttr(model.layers[index]->name),
+                      fileLoc);
+}
+
+void KilnModuleBuilder::collectParams() {
+  Type f32 = builder.getF32Type();
+  for (auto [index, info] : llvm::enumerate(analysis.layers)) {
+    firstParam.push_back(params.size());
+    if (info.kind != LayerKind::Dense)
+      continue;
+    const fb::LayerT &layer = *model.layers[index];
+    params.push_back({layer.name + "/kernel", layer.kernel_initializer,
+                      RankedTensorType::get(
+                          {info.inputShape[0], info.outputShape[0]}, f32)});
+    if (layer.use_bias)
+      params.push_back({layer.name + "/bias", layer.bias_initializer,
+                        RankedTensorType::get({info.outputShape[0]}, f32)});
+  }
+}
+
+func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
+                                               ArrayRef<Type> extraInputs,
+                                               ArrayRef<Type> results) {
+  SmallVector<Type> inputs;
+  for (const ParamSpec &param : params)
+    inputs.push_back(param.type);
+  inputs.push_back(batchType(analysis.inputShape));
+  inputs.append(extraInputs.begin(), extraInputs.end());
+
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = func::FuncOp::create(builder, fileLoc, name,
+                                   builder.getFunctionType(inputs, results));
+  for (auto [i, param] : llvm::enumerate(params))
+    func.setArgAttr(
+        i, "kiln.param",
+        builder.getDictionaryAttr(
+            {builder.getNamedAttr("name", builder.getStringAttr(param.name)),
+             builder.getNamedAttr("initializer",
+                                  builder.getStringAttr(param.initializer))}));
+  func.setArgAttr(params.size(), "kiln.input",
+                  builder.getStringAttr(model.inputs[0]->name));
+  func.addEntryBlock();
+  builder.setInsertionPointToStart(&func.getBody().front());
+  return func;
+}
+
+Value KilnModuleBuilder::emitActivation(ActivationKind kind, Value input,
+                                        Location loc) {
+  switch (kind) {
+  case ActivationKind::Linear:
+    return input;
+  case ActivationKind::Relu:
+    return kd::ReluOp::create(builder, loc, input);
+  case ActivationKind::Sigmoid:
+    return kd::SigmoidOp::create(builder, loc, input);
+  case ActivationKind::Tanh:
+    return kd::TanhOp::create(builder, loc, input);
+  case ActivationKind::Softmax:
+    return kd::SoftmaxOp::create(builder, loc, input);
+  }
+  llvm_unreachable("unknown activation");
+}
+
+Value KilnModuleBuilder::emitLayers(func::FuncOp func) {
+  Value value = func.getArgument(params.size());
+  for (auto [index, info] : llvm::enumerate(analysis.layers)) {
+    const fb::LayerT &layer = *model.layers[index];
+    Location loc = layerLoc(index);
+    RankedTensorType resultType = batchType(info.outputShape);
+    switch (info.kind) {
+    case LayerKind::InputLayer:
+      break;
+    case LayerKind::Rescaling: {
+      FloatAttr offset = layer.offset == 0.0f
+                             ? FloatAttr()
+                             : builder.getF32FloatAttr(layer.offset);
+      value = kd::ScaleOp::create(builder, loc, value,
+                                  builder.getF32FloatAttr(layer.scale), offset);
+      break;
+    }
+    case LayerKind::Flatten:
+      if (info.inputShape != info.outputShape)
+        value = kd::ReshapeOp::create(builder, loc, resultType, value);
+      break;
+    case LayerKind::Dense: {
+      unsigned first = firstParam[index];
+      value = kd::MatmulOp::create(builder, loc, resultType, value,
+                                   func.getArgument(first));
+      if (layer.use_bias)
+        value = kd::AddOp::create(builder, loc, resultType, value,
+                                  func.getArgument(first + 1));
+      value = emitActivation(info.activation, value, loc);
+      break;
+    }
+    case LayerKind::Activation:
+      value = emitActivation(info.activation, value, loc);
+      break;
+    }
+  }
+  return value;
+}
+
+void KilnModuleBuilder::buildForward(ModuleOp module) {
+  func::FuncOp func =
+      createFunction(module, "forward", {}, {batchType(analysis.outputShape)});
+  Value output = emitLayers(func);
+  func::ReturnOp::create(builder, fileLoc, output);
+}
+
+void KilnModuleBuilder::buildLoss(ModuleOp module) {
+  const fb::TrainingT &training = *model.training;
+  Type scalar = RankedTensorType::get({}, builder.getF32Type());
+  SmallVector<Type> results(1 + training.metrics.size(), scalar);
+  Type labels =
+      RankedTensorType::get({ShapedType::kDynamic}, builder.getI32Type());
+  func::FuncOp func = createFunction(module, "loss", {labels}, results);
+  func.setArgAttr(params.size() + 1, "kiln.label", builder.getStringAttr("y"));
+  Value y = func.getArgument(params.size() + 1);
+
+  Value output = emitLayers(func);
+  Location lossLoc =
+      NameLoc::get(builder.getStringAttr(training.loss), fileLoc);
+  // With from_logits the model outputs logits: the loss applies the
+  // softmax itself (kiln-fuse turns the pair into the fused op).
+  Value probs = training.from_logits
+                    ? kd::SoftmaxOp::create(builder, lossLoc, output)
+                    : output;
+  SmallVector<Value> values = {kd::SparseCategoricalCrossentropyOp::create(
+      builder, lossLoc, scalar, probs, y)};
+  // Arg-max is the same on logits and probabilities.
+  for (const std::string &metric : training.metrics)
+    values.push_back(kd::SparseCategoricalAccuracyOp::create(
+        builder, NameLoc::get(builder.getStringAttr(metric), fileLoc), scalar,
+        output, y));
+  func::ReturnOp::create(builder, fileLoc, values);
+}
+
+DictionaryAttr KilnModuleBuilder::buildModelAttr() {
+  const fb::TrainingT &training = *model.training;
+  const fb::OptimizerT &optimizer = *training.optimizer;
+  auto named = [&](StringRef name, Attribute value) {
+    return builder.getNamedAttr(name, value);
+  };
+
+  SmallVector<Attribute> metrics;
+  for (const std::string &metric : training.metrics)
+    metrics.push_back(builder.getStringAttr(metric));
+
+  SmallVector<Attribute> layers;
+  for (auto [index, info] : llvm::enumerate(analysis.layers)) {
+    if (info.kind == LayerKind::InputLayer)
+      continue;
+    const fb::LayerT &layer = *model.layers[index];
+    SmallVector<int64_t> shape = {-1};
+    shape.append(info.outputShape.begin(), info.outputShape.end());
+    layers.push_back(builder.getDictionaryAttr(
+        {named("name", builder.getStringAttr(layer.name)),
+         named("class_name", builder.getStringAttr(layer.class_name)),
+         named("output_shape", builder.getDenseI64ArrayAttr(shape)),
+         named("param_count", builder.getI64IntegerAttr(info.paramCount))}));
+  }
+
+  SmallVector<NamedAttribute> fields = {
+      named("name", builder.getStringAttr(model.name)),
+      named("loss", builder.getStringAttr(training.loss)),
+      named("metrics", builder.getArrayAttr(metrics)),
+      named("epochs", builder.getI64IntegerAttr(training.epochs)),
+      named("batch_size", builder.getI64IntegerAttr(training.batch_size)),
+      named(
+          "optimizer",
+          builder.getDictionaryAttr(
+              {named("name", builder.getStringAttr(optimizer.name)),
+               named("learning_rate",
+                     builder.getF32FloatAttr(*optimizer.learning_rate)),
+               named("beta_1", builder.getF32FloatAttr(*optimizer.beta_1)),
+               named("beta_2", builder.getF32FloatAttr(*optimizer.beta_2)),
+               named("epsilon", builder.getF32FloatAttr(*optimizer.epsilon))})),
+      named("input_shape", builder.getDenseI64ArrayAttr(analysis.inputShape)),
+      named("output_shape", builder.getDenseI64ArrayAttr(analysis.outputShape)),
+      named("layers", builder.getArrayAttr(layers))};
+  if (training.from_logits)
+    fields.push_back(named("from_logits", builder.getBoolAttr(true)));
+  return builder.getDictionaryAttr(fields);
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>> KilnModuleBuilder::build() {
+  context.getOrLoadDialect<kd::KilnDialect>();
+  context.getOrLoadDialect<func::FuncDialect>();
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  (*module)->setAttr("kiln.model", buildModelAttr());
+  collectParams();
+  buildForward(*module);
+  buildLoss(*module);
+
+  // The analysis guarantees valid IR; a failure here is a frontend bug,
+  // reported rather than handed on.
+  std::string message;
+  {
+    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+      if (message.empty())
+        message = diag.str();
+      return mlir::success();
+    });
+    if (mlir::succeeded(mlir::verify(*module)))
+      return std::move(module);
+  }
+  return makeFrontendError(file, "kiln module",
+                           "internal error: the module built for the model "
+                           "does not verify: " +
+                               message);
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+kiln::buildKilnModule(const fb::ModelT &model, const ModelAnalysis &analysis,
+                      MLIRContext &context, StringRef file) {
+  return KilnModuleBuilder(model, analysis, context, file).build();
+}
