@@ -14,6 +14,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 #include "kiln/Pipelines/Pipelines.h"
+#include "kiln/Target/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -108,6 +109,7 @@ void kiln::registerAllPasses() {
   mlir::kiln::registerKilnPasses();
   mlir::kiln::registerKilnConversionPasses();
   mlir::kiln::registerKilnCodegenPasses();
+  mlir::kiln::registerKilnTargetPasses();
   mlir::kiln::registerKilnPipelines();
 
   // Upstream passes the pipelines run, so that each stage can be run alone.

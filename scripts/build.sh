@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Cache hits across checkouts in different folders (CI clones afresh).
+export CCACHE_BASEDIR="$PWD"
+
 if [ ! -f build/build.ninja ]; then
   cmake -S . -B build -G Ninja \
     -DCMAKE_BUILD_TYPE=Release \
