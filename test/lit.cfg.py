@@ -32,5 +32,5 @@ if shutil.which(python) and os.system(python + ' -c "import torch" 2>/dev/null')
     config.available_features.add("torch")
 
 tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
-tools = ["kiln-opt", "kiln-import", "kilnc", "FileCheck", "not", "count"]
+tools = ["kiln-opt", "kiln-import", "kilnc", "llvm-nm", "FileCheck", "not", "count"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

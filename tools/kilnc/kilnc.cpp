@@ -158,6 +158,11 @@ int compile() {
     return fail(error);
   std::string output = outputFile.empty() ? defaultOutput() : outputFile;
   auto printModule = [&](raw_ostream &os) { module->print(os); };
+  // Fail before the work, not after it, when the output cannot be written.
+  StringRef outputDir = sys::path::parent_path(output);
+  if (output != "-" && !outputDir.empty() && !sys::fs::is_directory(outputDir))
+    return fail("cannot write '" + output + "': no directory '" + outputDir +
+                "'");
 
   if (emitKind == Emit::Kiln)
     return failed(writeText(output, printModule));
