@@ -56,7 +56,8 @@ struct KilnLowerVectorsPass
       return applyPatternsGreedily(func, std::move(patterns));
     };
     vector::VectorTransformsOptions splitOptions;
-    splitOptions.setVectorTransferSplit(vector::VectorTransferSplit::LinalgCopy);
+    splitOptions.setVectorTransferSplit(
+        vector::VectorTransferSplit::LinalgCopy);
     SmallVector<std::function<void(RewritePatternSet &)>> stages = {
         [](RewritePatternSet &p) {
           vector::populateVectorContractLoweringPatterns(
@@ -74,7 +75,8 @@ struct KilnLowerVectorsPass
         },
         [](RewritePatternSet &p) {
           populateVectorToSCFConversionPatterns(
-              p, VectorTransferToSCFOptions().setTargetRank(1).enableFullUnroll());
+              p,
+              VectorTransferToSCFOptions().setTargetRank(1).enableFullUnroll());
         },
         [](RewritePatternSet &p) {
           vector::populateVectorTransferLoweringPatterns(p,

@@ -77,12 +77,13 @@ void mlir::kiln::buildKilnToBufferizedPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   addCleanup(pm);
 
-  // Results become trailing out-params; a result that is a static-shaped
-  // allocation is computed directly in the caller's buffer (each result in
-  // its own: a value returned twice is copied first).
+  // Results become trailing out-params; a result that is an allocation is
+  // computed directly in the caller's buffer (each result in its own: a
+  // value returned twice is copied first).
   pm.nest<func::FuncOp>().addPass(createKilnUniqueResultBuffersPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.hoistStaticAllocs = true;
+  outParams.hoistDynamicAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
 
@@ -92,8 +93,9 @@ void mlir::kiln::buildKilnToBufferizedPipeline(OpPassManager &pm,
   stack.maxAllocSizeInBytes = 16 * 1024;
   // Never a stack buffer whose size the caller (the batch) controls.
   stack.maxRankOfAllocatedMemRef = 0;
-  pm.nest<func::FuncOp>().addPass(
-      bufferization::createPromoteBuffersToStackPass(stack));
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  funcPm.addPass(bufferization::createBufferLoopHoistingPass());
+  funcPm.addPass(bufferization::createPromoteBuffersToStackPass(stack));
   bufferization::buildBufferDeallocationPipeline(pm);
   addCleanup(pm);
 }
@@ -105,6 +107,7 @@ void mlir::kiln::buildBufferizedToLLVMPipeline(OpPassManager &pm,
     funcPm.addPass(createKilnLowerVectorsPass());
     funcPm.addPass(createCanonicalizerPass());
   }
+  funcPm.addPass(createKilnStridedCopiesToLinalgPass());
   funcPm.addPass(createConvertLinalgToLoopsPass());
   if (options.optLevel > 0)
     funcPm.addPass(createKilnApproximateMathPass());
@@ -120,7 +123,7 @@ void mlir::kiln::buildBufferizedToLLVMPipeline(OpPassManager &pm,
   vectorToLLVM.reassociateFPReductions = true;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertMathToLLVMPass());
-  // Whatever LLVM has no intrinsic for (tanh at -O0) becomes a libm call.
+  // Whatever has no LLVM intrinsic becomes a libm call.
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertFuncToLLVMPass());
@@ -153,8 +156,7 @@ struct LoweringPipelineOptions
       *this, "codegen", llvm::cl::desc("Matmul code generation"),
       llvm::cl::init(MatmulCodegen::Tuned),
       llvm::cl::values(
-          clEnumValN(MatmulCodegen::Naive, "naive",
-                     "linalg to scalar loops"),
+          clEnumValN(MatmulCodegen::Naive, "naive", "linalg to scalar loops"),
           clEnumValN(MatmulCodegen::Tuned, "tuned",
                      "register tiling, packing and vectorization"))};
 

@@ -68,13 +68,13 @@ func.func @weight_grad(%x: tensor<?x128xf32>, %dy: tensor<?x10xf32>) -> tensor<1
 // -----
 
 // dY · Wᵀ: W is packed into 16-wide panels (each 16×16 block transposed in
-// registers) inside the panel loop, and the packed contraction is register
-// tiled; the packed result collapses into the output without a copy.
+// registers) inside the panel loop, one panel-sized buffer at a time, and
+// the packed contraction is register tiled; the packed result collapses
+// into the output without a copy.
 // CHECK-LABEL: func.func @data_grad(
 // CHECK-SAME: %[[DY:.*]]: tensor<?x128xf32>, %[[W:.*]]: tensor<784x128xf32>
-// CHECK: %[[PANELS:.*]] = tensor.empty() : tensor<49x128x16xf32>
 // CHECK: %[[R:.*]] = scf.for %[[P:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<?x49x16xf32>)
-// CHECK: %[[PANEL:.*]] = tensor.extract_slice %[[PANELS]][%[[P]], 0, 0] [1, 128, 16]
+// CHECK: %[[PANEL:.*]] = tensor.empty() : tensor<1x128x16xf32>
 // CHECK: %[[PACKED:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[PANEL]]) -> (tensor<1x128x16xf32>)
 // CHECK: %[[BLOCK:.*]] = vector.transfer_read %[[W]]{{.*}} : tensor<784x128xf32>, vector<16x16xf32>
 // CHECK: vector.transpose

@@ -99,4 +99,17 @@ def KilnUniqueResultBuffersPass
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def KilnStridedCopiesToLinalgPass
+    : Pass<"kiln-strided-copies-to-linalg", "::mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy between strided buffers into linalg.copy";
+  let description = [{
+    The LLVM lowering turns a `memref.copy` whose operands are not both
+    contiguous into a call to a support library (`memrefCopy`), which a
+    compiled model must not depend on. As `linalg.copy` the same copy
+    becomes a plain loop nest; copies between identity-layout buffers are
+    left to become `memcpy`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // KILN_CODEGEN_PASSES_TD

@@ -59,8 +59,8 @@ static Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
     if (ShapedType::isDynamic(extent))
       dynamicSizes.push_back(
           tensor::DimOp::create(b, loc, source, sourceDims[i]));
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType(), dynamicSizes);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamicSizes);
 }
 
 /// Creates an uninitialized destination of `type` whose dynamic extents are
@@ -119,17 +119,16 @@ static Value buildElementwise(OpBuilder &b, Location loc,
 /// Reduces rank-r `inputs` over their last dimension into a rank r-1 tensor
 /// of `elementType` initialized to `initValue`. `combine` receives the
 /// builder, the input elements, the accumulator and the reduced index.
-static Value
-reduceInnermost(OpBuilder &b, Location loc, ValueRange inputs,
-                ArrayRef<AffineMap> extraMaps, ValueRange extraInputs,
-                Type elementType, TypedAttr initValue,
-                function_ref<Value(OpBuilder &, Location, ValueRange, Value)>
-                    combine) {
+static Value reduceInnermost(
+    OpBuilder &b, Location loc, ValueRange inputs,
+    ArrayRef<AffineMap> extraMaps, ValueRange extraInputs, Type elementType,
+    TypedAttr initValue,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> combine) {
   auto inputType = tensorType(inputs.front());
   int64_t rank = inputType.getRank();
   MLIRContext *ctx = b.getContext();
-  auto resultType = RankedTensorType::get(inputType.getShape().drop_back(),
-                                          elementType);
+  auto resultType =
+      RankedTensorType::get(inputType.getShape().drop_back(), elementType);
   Value init = createEmptyLike(b, loc, resultType, inputs.front());
   init = fill(b, loc, init, arith::ConstantOp::create(b, loc, initValue));
 
@@ -138,8 +137,8 @@ reduceInnermost(OpBuilder &b, Location loc, ValueRange inputs,
   SmallVector<AffineMap> maps(inputs.size(),
                               AffineMap::getMultiDimIdentityMap(rank, ctx));
   llvm::append_range(maps, extraMaps);
-  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(
-      rank - 1));
+  maps.push_back(
+      AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1));
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.back() = utils::IteratorType::reduction;
@@ -215,8 +214,8 @@ static Value
 meanOverBatch(OpBuilder &b, Location loc, ValueRange rows, Value factor,
               function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
   MLIRContext *ctx = b.getContext();
-  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{},
-                                       b.getF32Type());
+  Value init =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getF32Type());
   Value zeroInit = fill(b, loc, init, f32Constant(b, loc, 0.0f));
   SmallVector<AffineMap> maps(rows.size(),
                               AffineMap::getMultiDimIdentityMap(1, ctx));
@@ -228,12 +227,11 @@ meanOverBatch(OpBuilder &b, Location loc, ValueRange rows, Value factor,
         return arith::AddFOp::create(nb, nloc, t, args.back());
       });
   AffineMap scalarMap = AffineMap::get(0, 0, {}, ctx);
-  return buildGeneric(b, loc, sum, init, {scalarMap, scalarMap}, {},
-                      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                        return arith::MulFOp::create(nb, nloc, args[0],
-                                                     factor)
-                            .getResult();
-                      });
+  return buildGeneric(
+      b, loc, sum, init, {scalarMap, scalarMap}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        return arith::MulFOp::create(nb, nloc, args[0], factor).getResult();
+      });
 }
 
 /// Applies `activation` to a scalar.
@@ -275,17 +273,17 @@ static Value buildMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
       AffineMapAttr::get(transposeLhs ? map(k, m) : map(m, k)),
       AffineMapAttr::get(transposeRhs ? map(n, k) : map(k, n)),
       AffineMapAttr::get(map(m, n))};
-  auto matmul = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
-                                         ValueRange{lhs, rhs}, ValueRange{init});
+  auto matmul =
+      linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                               ValueRange{lhs, rhs}, ValueRange{init});
   matmul.setIndexingMapsAttr(b.getArrayAttr(maps));
   return matmul.getResult(0);
 }
 
 /// The `M×N` destination of a matmul: M from `lhs`, N from `rhs`.
 static Value createMatmulDest(OpBuilder &b, Location loc,
-                              RankedTensorType resultType, Value lhs,
-                              Value rhs, bool transposeLhs,
-                              bool transposeRhs) {
+                              RankedTensorType resultType, Value lhs, Value rhs,
+                              bool transposeLhs, bool transposeRhs) {
   SmallVector<Value> dynamicSizes;
   if (resultType.isDynamicDim(0))
     dynamicSizes.push_back(
@@ -334,9 +332,9 @@ struct LinearLowering : public OpConversionPattern<LinearOp> {
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value dest = createMatmulDest(
-        rewriter, loc, op.getType(), adaptor.getInput(), adaptor.getWeight(),
-        op.getTransposeLhs(), op.getTransposeRhs());
+    Value dest = createMatmulDest(rewriter, loc, op.getType(),
+                                  adaptor.getInput(), adaptor.getWeight(),
+                                  op.getTransposeLhs(), op.getTransposeRhs());
     Value init;
     if (Value bias = adaptor.getBias())
       init = linalg::BroadcastOp::create(rewriter, loc, bias, dest,
@@ -408,15 +406,14 @@ struct ReduceSumLowering : public OpConversionPattern<ReduceSumOp> {
     for (int64_t d = 0; d < reduced; ++d)
       iterators[d] = utils::IteratorType::reduction;
     rewriter.replaceOp(
-        op, buildGeneric(rewriter, loc, input, init,
-                         {AffineMap::getMultiDimIdentityMap(rank, ctx),
-                          AffineMap::get(rank, 0, resultExprs, ctx)},
-                         iterators,
-                         [](OpBuilder &b, Location nloc, ValueRange args) {
-                           return arith::AddFOp::create(b, nloc, args[0],
-                                                        args[1])
-                               .getResult();
-                         }));
+        op, buildGeneric(
+                rewriter, loc, input, init,
+                {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                 AffineMap::get(rank, 0, resultExprs, ctx)},
+                iterators, [](OpBuilder &b, Location nloc, ValueRange args) {
+                  return arith::AddFOp::create(b, nloc, args[0], args[1])
+                      .getResult();
+                }));
     return success();
   }
 };
@@ -495,8 +492,8 @@ struct ScaleLowering : public OpConversionPattern<ScaleOp> {
         op, buildElementwise(
                 rewriter, op.getLoc(), op.getType(), adaptor.getInput(),
                 [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-                  Value y = arith::MulFOp::create(
-                      b, loc, args[0], f32Constant(b, loc, scale));
+                  Value y = arith::MulFOp::create(b, loc, args[0],
+                                                  f32Constant(b, loc, scale));
                   if (offset != 0.0f)
                     y = arith::AddFOp::create(b, loc, y,
                                               f32Constant(b, loc, offset));
@@ -574,8 +571,7 @@ template <>
 Value ActivationGradLowering<TanhGradOp>::derivative(OpBuilder &b, Location loc,
                                                      Value dy, Value y) {
   Value ySquared = arith::MulFOp::create(b, loc, y, y);
-  Value d =
-      arith::SubFOp::create(b, loc, f32Constant(b, loc, 1.0f), ySquared);
+  Value d = arith::SubFOp::create(b, loc, f32Constant(b, loc, 1.0f), ySquared);
   return arith::MulFOp::create(b, loc, dy, d);
 }
 
@@ -590,14 +586,13 @@ struct SoftmaxLowering : public OpConversionPattern<SoftmaxOp> {
     Value x = adaptor.getInput();
     Value max = rowMax(rewriter, loc, x);
     Value sum = rowSumExp(rewriter, loc, x, max);
-    rewriter.replaceOp(op, buildRowwise(rewriter, loc, op.getType(), x,
-                                        {max, sum}));
+    rewriter.replaceOp(
+        op, buildRowwise(rewriter, loc, op.getType(), x, {max, sum}));
     return success();
   }
 
-  static Value buildRowwise(OpBuilder &b, Location loc,
-                            RankedTensorType type, Value x,
-                            ValueRange rowValues) {
+  static Value buildRowwise(OpBuilder &b, Location loc, RankedTensorType type,
+                            Value x, ValueRange rowValues) {
     int64_t rank = type.getRank();
     MLIRContext *ctx = b.getContext();
     SmallVector<Value> inputs = {x};
@@ -643,13 +638,14 @@ struct SoftmaxGradLowering : public OpConversionPattern<SoftmaxGradOp> {
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     rewriter.replaceOp(
-        op, buildGeneric(
-                rewriter, loc, {dy, y, dot}, init,
-                {id, id, rowMap(rank, ctx), id}, iterators,
-                [](OpBuilder &b, Location nloc, ValueRange args) -> Value {
-                  Value d = arith::SubFOp::create(b, nloc, args[0], args[2]);
-                  return arith::MulFOp::create(b, nloc, args[1], d);
-                }));
+        op,
+        buildGeneric(rewriter, loc, {dy, y, dot}, init,
+                     {id, id, rowMap(rank, ctx), id}, iterators,
+                     [](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+                       Value d =
+                           arith::SubFOp::create(b, nloc, args[0], args[2]);
+                       return arith::MulFOp::create(b, nloc, args[1], d);
+                     }));
     return success();
   }
 };
@@ -701,31 +697,30 @@ struct SparseCategoricalCrossentropyGradLowering
     Value init = createEmptyLike(rewriter, loc, type, probs);
     AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
     rewriter.replaceOp(
-        op,
-        buildGeneric(
-            rewriter, loc, {adaptor.getGrad(), probs, adaptor.getLabels()},
-            init, {AffineMap::get(2, 0, {}, ctx), id, rowMap(2, ctx), id},
-            {utils::IteratorType::parallel, utils::IteratorType::parallel},
-            [&](OpBuilder &b, Location nloc, ValueRange args) -> Value {
-              Value dl = args[0], p = args[1], label = args[2];
-              Value isLabel =
-                  arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::eq,
-                                        columnIndexI32(b, nloc), label);
-              Value lo = f32Constant(b, nloc, kProbabilityEpsilon);
-              Value hi = f32Constant(b, nloc, 1.0f - kProbabilityEpsilon);
-              Value aboveLo = arith::CmpFOp::create(
-                  b, nloc, arith::CmpFPredicate::OGE, p, lo);
-              Value belowHi = arith::CmpFOp::create(
-                  b, nloc, arith::CmpFPredicate::OLE, p, hi);
-              Value live = arith::AndIOp::create(
-                  b, nloc, isLabel,
-                  arith::AndIOp::create(b, nloc, aboveLo, belowHi));
-              Value scaled = arith::MulFOp::create(b, nloc, dl, invN);
-              Value g = arith::NegFOp::create(
-                  b, nloc, arith::DivFOp::create(b, nloc, scaled, p));
-              return arith::SelectOp::create(b, nloc, live, g,
-                                             f32Constant(b, nloc, 0.0f));
-            }));
+        op, buildGeneric(
+                rewriter, loc, {adaptor.getGrad(), probs, adaptor.getLabels()},
+                init, {AffineMap::get(2, 0, {}, ctx), id, rowMap(2, ctx), id},
+                {utils::IteratorType::parallel, utils::IteratorType::parallel},
+                [&](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+                  Value dl = args[0], p = args[1], label = args[2];
+                  Value isLabel =
+                      arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::eq,
+                                            columnIndexI32(b, nloc), label);
+                  Value lo = f32Constant(b, nloc, kProbabilityEpsilon);
+                  Value hi = f32Constant(b, nloc, 1.0f - kProbabilityEpsilon);
+                  Value aboveLo = arith::CmpFOp::create(
+                      b, nloc, arith::CmpFPredicate::OGE, p, lo);
+                  Value belowHi = arith::CmpFOp::create(
+                      b, nloc, arith::CmpFPredicate::OLE, p, hi);
+                  Value live = arith::AndIOp::create(
+                      b, nloc, isLabel,
+                      arith::AndIOp::create(b, nloc, aboveLo, belowHi));
+                  Value scaled = arith::MulFOp::create(b, nloc, dl, invN);
+                  Value g = arith::NegFOp::create(
+                      b, nloc, arith::DivFOp::create(b, nloc, scaled, p));
+                  return arith::SelectOp::create(b, nloc, live, g,
+                                                 f32Constant(b, nloc, 0.0f));
+                }));
     return success();
   }
 };
@@ -742,8 +737,7 @@ struct SparseSoftmaxCrossEntropyLowering
     Value logits = adaptor.getLogits();
     Value max = rowMax(rewriter, loc, logits);
     Value sum = rowSumExp(rewriter, loc, logits, max);
-    Value picked =
-        pickLabelColumn(rewriter, loc, logits, adaptor.getLabels());
+    Value picked = pickLabelColumn(rewriter, loc, logits, adaptor.getLabels());
     Value loss = meanOverBatch(
         rewriter, loc, {sum, max, picked},
         inverseBatchSize(rewriter, loc, logits),
@@ -776,27 +770,26 @@ struct SparseSoftmaxCrossEntropyGradLowering
     AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
     AffineMap row = rowMap(2, ctx);
     rewriter.replaceOp(
-        op,
-        buildGeneric(
-            rewriter, loc,
-            {adaptor.getGrad(), logits, max, sum, adaptor.getLabels()}, init,
-            {AffineMap::get(2, 0, {}, ctx), id, row, row, row, id},
-            {utils::IteratorType::parallel, utils::IteratorType::parallel},
-            [&](OpBuilder &b, Location nloc, ValueRange args) -> Value {
-              Value dl = args[0], z = args[1], m = args[2], s = args[3];
-              Value label = args[4];
-              Value e = math::ExpOp::create(
-                  b, nloc, arith::SubFOp::create(b, nloc, z, m));
-              Value p = arith::DivFOp::create(b, nloc, e, s);
-              Value isLabel =
-                  arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::eq,
-                                        columnIndexI32(b, nloc), label);
-              Value onehot = arith::UIToFPOp::create(b, nloc, b.getF32Type(),
-                                                     isLabel);
-              Value diff = arith::SubFOp::create(b, nloc, p, onehot);
-              Value scale = arith::MulFOp::create(b, nloc, dl, invN);
-              return arith::MulFOp::create(b, nloc, diff, scale);
-            }));
+        op, buildGeneric(
+                rewriter, loc,
+                {adaptor.getGrad(), logits, max, sum, adaptor.getLabels()},
+                init, {AffineMap::get(2, 0, {}, ctx), id, row, row, row, id},
+                {utils::IteratorType::parallel, utils::IteratorType::parallel},
+                [&](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+                  Value dl = args[0], z = args[1], m = args[2], s = args[3];
+                  Value label = args[4];
+                  Value e = math::ExpOp::create(
+                      b, nloc, arith::SubFOp::create(b, nloc, z, m));
+                  Value p = arith::DivFOp::create(b, nloc, e, s);
+                  Value isLabel =
+                      arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::eq,
+                                            columnIndexI32(b, nloc), label);
+                  Value onehot =
+                      arith::UIToFPOp::create(b, nloc, b.getF32Type(), isLabel);
+                  Value diff = arith::SubFOp::create(b, nloc, p, onehot);
+                  Value scale = arith::MulFOp::create(b, nloc, dl, invN);
+                  return arith::MulFOp::create(b, nloc, diff, scale);
+                }));
     return success();
   }
 };
@@ -823,13 +816,13 @@ struct SparseCategoricalAccuracyLowering
     Value argmax = reduceInnermost(
         rewriter, loc, scores, rowMap(2, ctx), max, rewriter.getI32Type(),
         rewriter.getI32IntegerAttr(notFound),
-        [&](OpBuilder &b, Location nloc, ValueRange elems,
-            Value acc) -> Value {
+        [&](OpBuilder &b, Location nloc, ValueRange elems, Value acc) -> Value {
           Value isMax = arith::CmpFOp::create(
               b, nloc, arith::CmpFPredicate::OEQ, elems[0], elems[1]);
           Value candidate = arith::SelectOp::create(
               b, nloc, isMax, columnIndexI32(b, nloc),
-              arith::ConstantOp::create(b, nloc, b.getI32IntegerAttr(notFound)));
+              arith::ConstantOp::create(b, nloc,
+                                        b.getI32IntegerAttr(notFound)));
           return arith::MinSIOp::create(b, nloc, candidate, acc);
         });
     Value accuracy = meanOverBatch(
