@@ -48,6 +48,20 @@ def torch_epoch(data, batch):
     return record["seconds"], record["samples_per_second"]
 
 
+def blas_in_use():
+    """The BLAS that Debian's torch loads through libblas.so.3."""
+    try:
+        return os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    except OSError:
+        return "unknown"
+
+
+def torch_version():
+    out = subprocess.run([PYTHON, "-c", "import torch; print(torch.__version__)"],
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kilnc", default=os.path.join(ROOT, "build/bin/kilnc"))
@@ -83,6 +97,8 @@ def main():
               (batch, k, ks, t, ts, ratio))
     print("kilnc compile time (model file to executable): %.2f s" %
           compile_seconds)
+    print("PyTorch %s with BLAS %s, OPENBLAS_NUM_THREADS=1; Kiln single-threaded"
+          % (torch_version(), blas_in_use()))
 
 
 if __name__ == "__main__":
