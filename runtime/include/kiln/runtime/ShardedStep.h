@@ -1,0 +1,101 @@
+//===- ShardedStep.h - One step of a batch on several threads ---*- C++ -*-===//
+//
+// `--threads N` runs each training or evaluation step as N shards of the
+// batch: contiguous row ranges, each through the compiled entry point on a
+// thread of its own, writing its own loss, metrics and gradients. Every
+// output is a mean over the rows, so the batch's value is the shards' values
+// weighted by their share of the rows, summed in shard order. The split and
+// the order depend only on the batch size and N: the same thread count gives
+// bitwise identical results, and one thread is exactly the unsharded call.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNTIME_SHARDEDSTEP_H
+#define KILN_RUNTIME_SHARDEDSTEP_H
+
+#include "kiln/runtime/abi.h"
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace kiln {
+namespace runtime {
+
+/// A fixed set of threads that run one function on every thread index.
+class WorkerPool {
+public:
+  /// Starts `threads - 1` workers; the caller of run() is thread 0.
+  explicit WorkerPool(int threads);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool &) = delete;
+  WorkerPool &operator=(const WorkerPool &) = delete;
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  /// Runs `task(t)` for t in [0, threads()) and returns when all are done.
+  /// `task` must not throw.
+  void run(const std::function<void(int)> &task);
+
+private:
+  void workerLoop(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(int)> *task_ = nullptr;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stopping_ = false;
+};
+
+/// Where the entry point's buffers are, and which ones a shard changes.
+struct StepLayout {
+  /// The entry point's buffer array for the whole batch, in ABI order.
+  std::vector<void *> buffers;
+  /// Inputs with one row per sample: index into `buffers`, bytes per row.
+  std::vector<std::pair<int32_t, int64_t>> rowInputs;
+  /// Outputs that are means over the rows: index into `buffers`, float
+  /// element count.
+  std::vector<std::pair<int32_t, int64_t>> meanOutputs;
+  /// Index of the random-number input (uint64_t {seed, step}), or -1. Each
+  /// shard after the first gets its own seed, so that shards do not repeat
+  /// each other's random numbers.
+  int32_t rngInput = -1;
+};
+
+/// Runs an entry point over a batch split into shards (see file comment).
+class ShardedStep {
+public:
+  /// `layout.buffers` may be rebound between calls but must keep its shape.
+  ShardedStep(WorkerPool &pool, StepLayout layout);
+
+  /// Runs `entry` on `n` rows. With one thread, or a batch of one row, the
+  /// entry point is called once on the whole batch.
+  void run(KilnEntryPoint entry, int64_t n);
+
+  /// Row range [begin, end) of shard `t` of `shards` for `n` rows: sizes
+  /// differ by at most one, the larger ones first.
+  static void shardRows(int64_t n, int shards, int t, int64_t &begin,
+                        int64_t &end);
+
+private:
+  WorkerPool &pool_;
+  StepLayout layout_;
+  /// Per shard t >= 1: its buffer array, its private outputs and rng input.
+  std::vector<std::vector<void *>> shardBuffers_;
+  std::vector<std::vector<std::vector<float>>> shardOutputs_;
+  std::vector<std::array<uint64_t, 2>> shardRng_;
+  /// Which buffers are mean outputs (never rebound to the caller's).
+  std::vector<bool> isOutput_;
+};
+
+} // namespace runtime
+} // namespace kiln
+
+#endif // KILN_RUNTIME_SHARDEDSTEP_H

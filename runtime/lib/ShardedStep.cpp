@@ -1,0 +1,154 @@
+//===- ShardedStep.cpp - One step of a batch on several threads -----------===//
+
+#include "kiln/runtime/ShardedStep.h"
+
+#include <algorithm>
+
+namespace kiln {
+namespace runtime {
+
+//===----------------------------------------------------------------------===//
+// WorkerPool
+//===----------------------------------------------------------------------===//
+
+WorkerPool::WorkerPool(int threads) {
+  for (int t = 1; t < threads; ++t)
+    workers_.emplace_back([this, t] { workerLoop(t); });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread &worker : workers_)
+    worker.join();
+}
+
+void WorkerPool::run(const std::function<void(int)> &task) {
+  if (workers_.empty()) {
+    task(0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    task_ = &task;
+    pending_ = static_cast<int>(workers_.size());
+    ++generation_;
+  }
+  wake_.notify_all();
+  task(0);
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [this] { return pending_ == 0; });
+  task_ = nullptr;
+}
+
+void WorkerPool::workerLoop(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    const std::function<void(int)> *task;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_)
+        return;
+      seen = generation_;
+      task = task_;
+    }
+    (*task)(index);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--pending_ == 0)
+        done_.notify_one();
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// ShardedStep
+//===----------------------------------------------------------------------===//
+
+ShardedStep::ShardedStep(WorkerPool &pool, StepLayout layout)
+    : pool_(pool), layout_(std::move(layout)) {
+  const int shards = pool_.threads();
+  shardBuffers_.resize(static_cast<size_t>(shards));
+  shardOutputs_.resize(static_cast<size_t>(shards));
+  shardRng_.resize(static_cast<size_t>(shards));
+  isOutput_.assign(layout_.buffers.size(), false);
+  for (const auto &output : layout_.meanOutputs)
+    isOutput_[output.first] = true;
+  for (int t = 1; t < shards; ++t) {
+    std::vector<void *> &buffers = shardBuffers_[t];
+    buffers = layout_.buffers;
+    for (const auto &[index, elements] : layout_.meanOutputs) {
+      shardOutputs_[t].emplace_back(static_cast<size_t>(elements), 0.0f);
+      buffers[index] = shardOutputs_[t].back().data();
+    }
+  }
+}
+
+void ShardedStep::shardRows(int64_t n, int shards, int t, int64_t &begin,
+                            int64_t &end) {
+  const int64_t base = n / shards, extra = n % shards;
+  begin = t * base + std::min<int64_t>(t, extra);
+  end = begin + base + (t < extra ? 1 : 0);
+}
+
+void ShardedStep::run(KilnEntryPoint entry, int64_t n) {
+  const int shards = static_cast<int>(std::min<int64_t>(pool_.threads(), n));
+  if (shards <= 1) {
+    entry(n, layout_.buffers.data());
+    return;
+  }
+
+  // Shard 0 writes the caller's outputs; the others their own, combined
+  // below. Row inputs are rebound to each shard's first row.
+  std::vector<int64_t> rows(static_cast<size_t>(shards));
+  pool_.run([&](int t) {
+    if (t >= shards)
+      return;
+    int64_t begin, end;
+    shardRows(n, shards, t, begin, end);
+    rows[t] = end - begin;
+    std::vector<void *> &buffers =
+        t == 0 ? layout_.buffers : shardBuffers_[t];
+    if (t == 0) {
+      entry(end - begin, buffers.data());
+      return;
+    }
+    for (size_t i = 0; i < buffers.size(); ++i)
+      if (!isOutput_[i])
+        buffers[i] = layout_.buffers[i];
+    if (layout_.rngInput >= 0) {
+      const auto *rng = static_cast<const uint64_t *>(
+          layout_.buffers[layout_.rngInput]);
+      // A distinct, fixed seed per shard (golden-ratio increments).
+      shardRng_[t] = {rng[0] + 0x9e3779b97f4a7c15ULL * uint64_t(t), rng[1]};
+      buffers[layout_.rngInput] = shardRng_[t].data();
+    }
+    for (const auto &[index, rowBytes] : layout_.rowInputs)
+      buffers[index] =
+          static_cast<char *>(layout_.buffers[index]) + begin * rowBytes;
+    entry(end - begin, buffers.data());
+  });
+
+  // mean = Σ_t (rows_t / n) · mean_t, in shard order.
+  const float inverseN = 1.0f / static_cast<float>(n);
+  for (size_t o = 0; o < layout_.meanOutputs.size(); ++o) {
+    const auto &[index, elements] = layout_.meanOutputs[o];
+    float *out = static_cast<float *>(layout_.buffers[index]);
+    const float w0 = static_cast<float>(rows[0]) * inverseN;
+    for (int64_t i = 0; i < elements; ++i)
+      out[i] *= w0;
+    for (int t = 1; t < shards; ++t) {
+      const float w = static_cast<float>(rows[t]) * inverseN;
+      const float *part = shardOutputs_[t][o].data();
+      for (int64_t i = 0; i < elements; ++i)
+        out[i] += w * part[i];
+    }
+  }
+}
+
+} // namespace runtime
+} // namespace kiln
