@@ -16,6 +16,7 @@
 #include "kiln/runtime/abi.h"
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -45,13 +46,15 @@ private:
   void workerLoop(int index);
 
   std::vector<std::thread> workers_;
+  // A step takes tens of microseconds, about what waking a sleeping thread
+  // costs, so both sides spin briefly before blocking.
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
-  const std::function<void(int)> *task_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stopping_ = false;
+  std::atomic<const std::function<void(int)> *> task_{nullptr};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<int> sleeping_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 /// Where the entry point's buffers are, and which ones a shard changes.
