@@ -72,6 +72,10 @@ cl::opt<char> optLevel("O", cl::desc("Optimization level: -O0 to -O3"),
 cl::opt<std::string> targetCPU("target-cpu",
                                cl::desc("CPU to generate code for ('host')"),
                                cl::init("host"), cl::cat(kilncCategory));
+cl::opt<bool> noFuse("no-fuse",
+                     cl::desc("Skip kiln-fuse (to test or debug the "
+                              "unfused ops; slower)"),
+                     cl::cat(kilncCategory));
 cl::opt<std::string> codegen("codegen",
                              cl::desc("Matmul code generation: tuned|naive"),
                              cl::init("tuned"), cl::cat(kilncCategory));
@@ -178,7 +182,7 @@ int compile() {
   if (emitKind == Emit::Train)
     return failed(writeText(output, printModule));
 
-  if (failed(runPasses(*module, [](mlir::PassManager &pm) {
+  if (!noFuse && failed(runPasses(*module, [](mlir::PassManager &pm) {
         pm.addNestedPass<mlir::func::FuncOp>(mlir::kiln::createKilnFusePass());
       })))
     return 1;
