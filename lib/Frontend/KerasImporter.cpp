@@ -55,6 +55,16 @@ private:
   Error importRescaling(const JsonNode &config, fb::LayerT &layer);
   Error importFlatten(const JsonNode &config);
   Error importActivationLayer(const JsonNode &config, fb::LayerT &layer);
+  Error importConv2D(const JsonNode &config, fb::LayerT &layer);
+  Error importPooling(const JsonNode &config, fb::LayerT &layer);
+  Error importDropout(const JsonNode &config, fb::LayerT &layer);
+  Error importReshape(const JsonNode &config, fb::LayerT &layer);
+  /// Reads `channels_last` (the only layout Kiln implements) or nothing.
+  Error checkChannelsLast(const JsonNode &node) const;
+  /// Reads an int or a list of two ints (Keras's height/width options);
+  /// absent or null leaves `out` empty for the analysis's default.
+  Error readPair(const JsonNode &node, std::vector<int64_t> &out) const;
+  Error readPadding(const JsonNode &node, std::string &out) const;
   /// Reads the input shape the first layer may carry when the model has
   /// no InputLayer.
   Error importLayerInputShape(const JsonNode &config);
@@ -355,6 +365,153 @@ Error KerasImporter::importActivationLayer(const JsonNode &config,
   return checkOptions(config, {"activation"}, "Activation");
 }
 
+Error KerasImporter::checkChannelsLast(const JsonNode &node) const {
+  Expected<StringRef> format = reader.getStringOr(node, "channels_last");
+  if (!format)
+    return format.takeError();
+  if (*format != "channels_last")
+    return reader.error(node, "unsupported data_format '" + *format +
+                                  "'; Kiln implements channels_last (NHWC) "
+                                  "only");
+  return Error::success();
+}
+
+Error KerasImporter::readPair(const JsonNode &node,
+                              std::vector<int64_t> &out) const {
+  if (node.isAbsentOrNull())
+    return Error::success();
+  if (node.get()->getAsArray()) {
+    const json::Array &array = *node.get()->getAsArray();
+    if (array.size() != 2)
+      return reader.expected(node, "two integers (height, width)");
+    for (size_t i = 0; i < 2; ++i) {
+      Expected<int64_t> value = reader.getPositiveInt(node.at(i), maxExtent);
+      if (!value)
+        return value.takeError();
+      out.push_back(*value);
+    }
+    return Error::success();
+  }
+  Expected<int64_t> value = reader.getPositiveInt(node, maxExtent);
+  if (!value)
+    return value.takeError();
+  out = {*value, *value};
+  return Error::success();
+}
+
+Error KerasImporter::readPadding(const JsonNode &node, std::string &out) const {
+  Expected<StringRef> padding = reader.getStringOr(node, "valid");
+  if (!padding)
+    return padding.takeError();
+  std::string lower = padding->lower();
+  if (lower != "valid" && lower != "same")
+    return reader.error(node, "unsupported padding '" + *padding +
+                                  "'; expected valid or same");
+  out = lower;
+  return Error::success();
+}
+
+Error KerasImporter::importConv2D(const JsonNode &config, fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  Expected<int64_t> filters =
+      reader.getPositiveInt(config["filters"], maxExtent);
+  if (!filters)
+    return filters.takeError();
+  layer.filters = *filters;
+  if (config["kernel_size"].isAbsentOrNull())
+    return reader.expected(config["kernel_size"],
+                           "a kernel size (an integer or two)");
+  if (Error err = readPair(config["kernel_size"], layer.kernel_size))
+    return err;
+  if (Error err = readPair(config["strides"], layer.strides))
+    return err;
+  if (Error err = readPair(config["dilation_rate"], layer.dilation_rate))
+    return err;
+  if (Error err = readPadding(config["padding"], layer.padding))
+    return err;
+  if (!config["groups"].isAbsentOrNull()) {
+    Expected<int64_t> groups =
+        reader.getPositiveInt(config["groups"], maxExtent);
+    if (!groups)
+      return groups.takeError();
+    if (*groups != 1)
+      return reader.error(config["groups"],
+                          "grouped convolutions (groups > 1) are not "
+                          "supported yet");
+  }
+  Expected<std::string> activation = readActivation(config["activation"]);
+  if (!activation)
+    return activation.takeError();
+  layer.activation = std::move(*activation);
+  Expected<bool> useBias = reader.getBoolOr(config["use_bias"], true);
+  if (!useBias)
+    return useBias.takeError();
+  layer.use_bias = *useBias;
+  Expected<std::string> kernelInit =
+      readInitializer(config["kernel_initializer"]);
+  if (!kernelInit)
+    return kernelInit.takeError();
+  layer.kernel_initializer = std::move(*kernelInit);
+  Expected<std::string> biasInit = readInitializer(config["bias_initializer"]);
+  if (!biasInit)
+    return biasInit.takeError();
+  layer.bias_initializer = std::move(*biasInit);
+  // Regularizers and constraints must be absent or null.
+  return checkOptions(config,
+                      {"filters", "kernel_size", "strides", "padding",
+                       "data_format", "dilation_rate", "groups", "activation",
+                       "use_bias", "kernel_initializer", "bias_initializer"},
+                      "Conv2D");
+}
+
+Error KerasImporter::importPooling(const JsonNode &config, fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  if (Error err = readPair(config["pool_size"], layer.pool_size))
+    return err;
+  if (Error err = readPair(config["strides"], layer.strides))
+    return err;
+  if (Error err = readPadding(config["padding"], layer.padding))
+    return err;
+  return checkOptions(config,
+                      {"pool_size", "strides", "padding", "data_format"},
+                      layer.class_name);
+}
+
+Error KerasImporter::importDropout(const JsonNode &config, fb::LayerT &layer) {
+  Expected<double> rate = reader.getNumber(config["rate"]);
+  if (!rate)
+    return rate.takeError();
+  if (!(*rate >= 0.0 && *rate < 1.0))
+    return reader.expected(config["rate"], "a rate in [0, 1)");
+  layer.rate = static_cast<float>(*rate);
+  // Like initializer seeds, the layer's seed is not carried over: the
+  // executable's `--seed` decides. `noise_shape` must be absent or null.
+  return checkOptions(config, {"rate", "seed"}, "Dropout");
+}
+
+Error KerasImporter::importReshape(const JsonNode &config, fb::LayerT &layer) {
+  Expected<const json::Array *> array = reader.getArray(config["target_shape"]);
+  if (!array)
+    return array.takeError();
+  for (size_t i = 0, e = (*array)->size(); i < e; ++i) {
+    JsonNode extent = config["target_shape"].at(i);
+    Expected<double> number = reader.getNumber(extent);
+    if (!number)
+      return number.takeError();
+    if (*number == -1) {
+      layer.target_shape.push_back(-1);
+      continue;
+    }
+    Expected<int64_t> value = reader.getPositiveInt(extent, maxExtent);
+    if (!value)
+      return value.takeError();
+    layer.target_shape.push_back(*value);
+  }
+  return checkOptions(config, {"target_shape"}, "Reshape");
+}
+
 Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                         fb::LayerT &layer) {
   StringRef className = layer.class_name;
@@ -386,10 +543,24 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importFlatten(config);
   if (className == "Activation")
     return importActivationLayer(config, layer);
+  if (className == "Conv2D") {
+    if (!*trainable)
+      return makeFrontendError(reader.getFile(), place,
+                               "frozen layers (trainable: false) are not "
+                               "supported yet");
+    return importConv2D(config, layer);
+  }
+  if (className == "MaxPooling2D" || className == "AveragePooling2D")
+    return importPooling(config, layer);
+  if (className == "Dropout")
+    return importDropout(config, layer);
+  if (className == "Reshape")
+    return importReshape(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
-                               "Rescaling or Activation");
+                               "Rescaling, Activation, Conv2D, MaxPooling2D, "
+                               "AveragePooling2D, Dropout or Reshape");
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,

@@ -1,10 +1,10 @@
 //===- KerasTraining.cpp - Keras compile config to Training ---------------===//
 //
 // Keras records the optimizer as a serialized object (class name plus
-// config), the loss and metrics as names or serialized objects. Options that
-// change the training (schedules, clipping, weight decay, AMSGrad, SGD
-// momentum, loss reductions other than the mean, ...) must be absent or off
-// until the runtime implements them.
+// config, the learning rate possibly a serialized schedule), the loss and
+// metrics as names or serialized objects. Options Kiln does not implement
+// (EMA, loss scaling, gradient accumulation, loss reductions other than the
+// mean, ...) must be absent or off.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,12 +20,9 @@
 using namespace llvm;
 using namespace kiln;
 
-/// Reads an optional float32 hyperparameter.
-static Error readHyperparameter(const JsonReader &reader, const JsonNode &node,
-                                flatbuffers::Optional<float> &out) {
-  if (node.get() && node.get()->getAsObject())
-    return reader.error(node, "learning-rate schedules and other objects are "
-                              "not supported yet; expected a number");
+/// Reads an optional float32 number.
+static Error readFloat(const JsonReader &reader, const JsonNode &node,
+                       flatbuffers::Optional<float> &out) {
   Expected<std::optional<double>> number = reader.getOptionalNumber(node);
   if (!number)
     return number.takeError();
@@ -35,6 +32,142 @@ static Error readHyperparameter(const JsonReader &reader, const JsonNode &node,
     return reader.expected(node, "a number in the float32 range");
   out = static_cast<float>(**number);
   return Error::success();
+}
+
+/// Reads an optional float32 hyperparameter, refusing objects.
+static Error readHyperparameter(const JsonReader &reader, const JsonNode &node,
+                                flatbuffers::Optional<float> &out) {
+  if (node.get() && node.get()->getAsObject())
+    return reader.expected(node, "a number");
+  return readFloat(reader, node, out);
+}
+
+/// Reads an optional boolean option.
+static Error readFlag(const JsonReader &reader, const JsonNode &node,
+                      bool &out) {
+  Expected<bool> flag = reader.getBoolOr(node, false);
+  if (!flag)
+    return flag.takeError();
+  out = *flag;
+  return Error::success();
+}
+
+/// Reads an integer step count >= 0 (Keras accepts integral floats too).
+static Error readSteps(const JsonReader &reader, const JsonNode &node,
+                       int64_t &out) {
+  if (node.isAbsentOrNull())
+    return Error::success();
+  std::optional<double> number = node.get()->getAsNumber();
+  if (!number || *number < 0 || *number != std::floor(*number) ||
+      *number > 9.0e15)
+    return reader.expected(node, "a non-negative integer number of steps");
+  out = static_cast<int64_t>(*number);
+  return Error::success();
+}
+
+/// Reads a serialized keras.optimizers.schedules object (Keras 2 or 3).
+static Error importSchedule(const JsonReader &reader, const JsonNode &node,
+                            fb::OptimizerT &optimizer) {
+  Expected<StringRef> className = reader.getString(node["class_name"]);
+  if (!className)
+    return className.takeError();
+  JsonNode config = node["config"];
+  if (Expected<const json::Object *> object = reader.getObject(config); !object)
+    return object.takeError();
+  auto schedule = std::make_unique<fb::LearningRateScheduleT>();
+  schedule->class_name = className->str();
+  SmallVector<StringRef> handled = {"name"};
+  if (*className == "ExponentialDecay") {
+    if (Error err = readFloat(reader, config["initial_learning_rate"],
+                              schedule->initial_learning_rate))
+      return err;
+    if (Error err = readSteps(reader, config["decay_steps"],
+                              schedule->decay_steps))
+      return err;
+    if (Error err =
+            readFloat(reader, config["decay_rate"], schedule->decay_rate))
+      return err;
+    if (Error err = readFlag(reader, config["staircase"], schedule->staircase))
+      return err;
+    handled.append(
+        {"initial_learning_rate", "decay_steps", "decay_rate", "staircase"});
+  } else if (*className == "PiecewiseConstantDecay") {
+    for (StringRef key : {"boundaries", "values"}) {
+      Expected<const json::Array *> array = reader.getArray(config[key]);
+      if (!array)
+        return array.takeError();
+      for (size_t i = 0, e = (*array)->size(); i < e; ++i) {
+        JsonNode element = config[key].at(i);
+        if (key == "boundaries") {
+          int64_t step = 0;
+          if (Error err = readSteps(reader, element, step))
+            return err;
+          schedule->boundaries.push_back(step);
+        } else {
+          flatbuffers::Optional<float> value;
+          if (Error err = readFloat(reader, element, value))
+            return err;
+          if (!value)
+            return reader.expected(element, "a number");
+          schedule->values.push_back(*value);
+        }
+      }
+    }
+    handled.append({"boundaries", "values"});
+  } else if (*className == "CosineDecay") {
+    if (Error err = readFloat(reader, config["initial_learning_rate"],
+                              schedule->initial_learning_rate))
+      return err;
+    if (Error err = readSteps(reader, config["decay_steps"],
+                              schedule->decay_steps))
+      return err;
+    flatbuffers::Optional<float> alpha;
+    if (Error err = readFloat(reader, config["alpha"], alpha))
+      return err;
+    schedule->alpha = alpha ? *alpha : 0.0f;
+    if (Error err = readFloat(reader, config["warmup_target"],
+                              schedule->warmup_target))
+      return err;
+    if (Error err = readSteps(reader, config["warmup_steps"],
+                              schedule->warmup_steps))
+      return err;
+    handled.append({"initial_learning_rate", "decay_steps", "alpha",
+                    "warmup_target", "warmup_steps"});
+  } else {
+    return reader.error(node["class_name"],
+                        "unsupported learning-rate schedule '" + *className +
+                            "'; expected ExponentialDecay, "
+                            "PiecewiseConstantDecay or CosineDecay");
+  }
+  if (Error err = reader.checkInertOptions(config, handled, *className))
+    return err;
+  optimizer.learning_rate_schedule = std::move(schedule);
+  return Error::success();
+}
+
+/// The hyperparameters each optimizer reads beyond the common ones
+/// (learning rate, weight decay, clipping), as Keras 3 names them.
+static ArrayRef<StringRef> optimizerOptions(StringRef name) {
+  static const StringRef adam[] = {"beta_1", "beta_2", "epsilon", "amsgrad"};
+  static const StringRef adamax[] = {"beta_1", "beta_2", "epsilon"};
+  static const StringRef sgd[] = {"momentum", "nesterov"};
+  static const StringRef rmsprop[] = {"rho", "momentum", "epsilon",
+                                      "centered"};
+  static const StringRef adagrad[] = {"initial_accumulator_value", "epsilon"};
+  static const StringRef adadelta[] = {"rho", "epsilon"};
+  if (name == "adam" || name == "adamw")
+    return adam;
+  if (name == "adamax" || name == "nadam")
+    return adamax;
+  if (name == "sgd")
+    return sgd;
+  if (name == "rmsprop")
+    return rmsprop;
+  if (name == "adagrad")
+    return adagrad;
+  if (name == "adadelta")
+    return adadelta;
+  return {};
 }
 
 static Error importOptimizer(const JsonReader &reader, const JsonNode &node,
@@ -61,34 +194,65 @@ static Error importOptimizer(const JsonReader &reader, const JsonNode &node,
   optimizer->name = name.lower();
   if (!isSupportedOptimizer(optimizer->name))
     return reader.error(nameNode, "unsupported optimizer '" + *className +
-                                      "'; expected Adam or SGD");
+                                      "'; expected " +
+                                      getSupportedOptimizersText());
 
   // Keras 2.2 spelled the learning rate `lr`.
   JsonNode rate = config["learning_rate"];
   if (rate.isAbsent())
     rate = config["lr"];
-  if (Error err = readHyperparameter(reader, rate, optimizer->learning_rate))
+  if (rate.get() && rate.get()->getAsObject()) {
+    if (Error err = importSchedule(reader, rate, *optimizer))
+      return err;
+  } else if (Error err =
+                 readHyperparameter(reader, rate, optimizer->learning_rate)) {
     return err;
+  }
+
+  struct FloatOption {
+    StringRef key;
+    flatbuffers::Optional<float> fb::OptimizerT::*field;
+  };
+  static const FloatOption floats[] = {
+      {"beta_1", &fb::OptimizerT::beta_1},
+      {"beta_2", &fb::OptimizerT::beta_2},
+      {"epsilon", &fb::OptimizerT::epsilon},
+      {"momentum", &fb::OptimizerT::momentum},
+      {"rho", &fb::OptimizerT::rho},
+      {"initial_accumulator_value", &fb::OptimizerT::initial_accumulator_value},
+      {"weight_decay", &fb::OptimizerT::weight_decay},
+      {"clipnorm", &fb::OptimizerT::clipnorm},
+      {"clipvalue", &fb::OptimizerT::clipvalue},
+      {"global_clipnorm", &fb::OptimizerT::global_clipnorm}};
+  struct FlagOption {
+    StringRef key;
+    bool fb::OptimizerT::*field;
+  };
+  static const FlagOption flags[] = {{"nesterov", &fb::OptimizerT::nesterov},
+                                     {"amsgrad", &fb::OptimizerT::amsgrad},
+                                     {"centered", &fb::OptimizerT::centered}};
+
   SmallVector<StringRef> handled = {
       // Read above, or irrelevant to the arithmetic.
       "learning_rate", "lr", "name", "jit_compile", "is_legacy_optimizer",
       // Only meaningful with use_ema, which must be off.
-      "ema_momentum"};
-  if (optimizer->name == "adam") {
-    if (Error err =
-            readHyperparameter(reader, config["beta_1"], optimizer->beta_1))
-      return err;
-    if (Error err =
-            readHyperparameter(reader, config["beta_2"], optimizer->beta_2))
-      return err;
-    if (Error err =
-            readHyperparameter(reader, config["epsilon"], optimizer->epsilon))
-      return err;
-    handled.append({"beta_1", "beta_2", "epsilon"});
-  }
-  // amsgrad, weight_decay, decay, clipnorm, clipvalue, global_clipnorm,
-  // use_ema, loss_scale_factor, gradient_accumulation_steps, SGD's momentum
-  // and nesterov: all must be off.
+      "ema_momentum", "ema_overwrite_frequency",
+      // Every optimizer takes these.
+      "weight_decay", "clipnorm", "clipvalue", "global_clipnorm"};
+  handled.append(optimizerOptions(optimizer->name).begin(),
+                 optimizerOptions(optimizer->name).end());
+  for (const FloatOption &option : floats)
+    if (is_contained(handled, option.key))
+      if (Error err = readHyperparameter(reader, config[option.key],
+                                         (*optimizer).*option.field))
+        return err;
+  for (const FlagOption &option : flags)
+    if (is_contained(handled, option.key))
+      if (Error err =
+              readFlag(reader, config[option.key], (*optimizer).*option.field))
+        return err;
+  // use_ema, loss_scale_factor, gradient_accumulation_steps, Keras 2's
+  // `decay`, and another optimizer's options: all must be off.
   if (Error err = reader.checkInertOptions(config, handled, *className))
     return err;
   training.optimizer = std::move(optimizer);

@@ -82,6 +82,11 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("Dense", LayerKind::Dense)
       .Case("Rescaling", LayerKind::Rescaling)
       .Case("Activation", LayerKind::Activation)
+      .Case("Conv2D", LayerKind::Conv2D)
+      .Case("MaxPooling2D", LayerKind::MaxPooling2D)
+      .Case("AveragePooling2D", LayerKind::AveragePooling2D)
+      .Case("Dropout", LayerKind::Dropout)
+      .Case("Reshape", LayerKind::Reshape)
       .Default(std::nullopt);
 }
 
@@ -92,6 +97,16 @@ static std::optional<ActivationKind> parseActivation(StringRef name) {
       .Case("sigmoid", ActivationKind::Sigmoid)
       .Case("tanh", ActivationKind::Tanh)
       .Case("softmax", ActivationKind::Softmax)
+      .Case("relu6", ActivationKind::Relu6)
+      .Case("elu", ActivationKind::Elu)
+      .Case("selu", ActivationKind::Selu)
+      .Case("gelu", ActivationKind::Gelu)
+      .Cases("swish", "silu", ActivationKind::Swish)
+      .Case("softplus", ActivationKind::Softplus)
+      .Case("softsign", ActivationKind::Softsign)
+      .Case("hard_sigmoid", ActivationKind::HardSigmoid)
+      .Case("leaky_relu", ActivationKind::LeakyRelu)
+      .Case("exponential", ActivationKind::Exponential)
       .Default(std::nullopt);
 }
 
@@ -115,6 +130,26 @@ StringRef kiln::getActivationName(ActivationKind kind) {
     return "tanh";
   case ActivationKind::Softmax:
     return "softmax";
+  case ActivationKind::Relu6:
+    return "relu6";
+  case ActivationKind::Elu:
+    return "elu";
+  case ActivationKind::Selu:
+    return "selu";
+  case ActivationKind::Gelu:
+    return "gelu";
+  case ActivationKind::Swish:
+    return "swish";
+  case ActivationKind::Softplus:
+    return "softplus";
+  case ActivationKind::Softsign:
+    return "softsign";
+  case ActivationKind::HardSigmoid:
+    return "hard_sigmoid";
+  case ActivationKind::LeakyRelu:
+    return "leaky_relu";
+  case ActivationKind::Exponential:
+    return "exponential";
   }
   llvm_unreachable("unknown activation");
 }
@@ -135,7 +170,9 @@ bool kiln::isSupportedLoss(StringRef name) {
   return name == "sparse_categorical_crossentropy";
 }
 bool kiln::isSupportedOptimizer(StringRef name) {
-  return name == "adam" || name == "sgd";
+  return llvm::is_contained({"adam", "sgd", "adamw", "rmsprop", "adagrad",
+                             "adadelta", "adamax", "nadam"},
+                            name);
 }
 bool kiln::isSupportedMetric(StringRef name) {
   return name == "accuracy" || name == "acc" ||
@@ -144,15 +181,19 @@ bool kiln::isSupportedMetric(StringRef name) {
 StringRef kiln::getSupportedLossesText() {
   return "sparse_categorical_crossentropy";
 }
-StringRef kiln::getSupportedOptimizersText() { return "adam or sgd"; }
+StringRef kiln::getSupportedOptimizersText() {
+  return "adam, sgd, adamw, rmsprop, adagrad, adadelta, adamax or nadam";
+}
 StringRef kiln::getSupportedMetricsText() {
   return "accuracy, acc or sparse_categorical_accuracy";
 }
 
 static constexpr StringLiteral supportedLayersText =
-    "InputLayer, Flatten, Dense, Rescaling or Activation";
+    "InputLayer, Flatten, Dense, Rescaling, Activation, Conv2D, "
+    "MaxPooling2D, AveragePooling2D, Dropout or Reshape";
 static constexpr StringLiteral supportedActivationsText =
-    "linear, relu, sigmoid, tanh or softmax";
+    "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
+    "silu, softplus, softsign, hard_sigmoid, leaky_relu or exponential";
 static constexpr StringLiteral supportedInitializersText =
     "glorot_uniform, zeros or ones";
 
@@ -190,12 +231,23 @@ private:
   Error analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
                      LayerInfo &info);
   Error analyzeDense(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeConv2D(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzePooling(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeReshape(size_t index, fb::LayerT &layer, LayerInfo &info);
+  /// Checks (and defaults) a pair of positive window options.
+  Error checkPair(size_t index, StringRef option, std::vector<int64_t> &values,
+                  ArrayRef<int64_t> fallback);
+  /// The output extents of a window over the [H, W, C] input of `info`.
+  Error windowOutput(size_t index, const fb::LayerT &layer,
+                     ArrayRef<int64_t> window, ArrayRef<int64_t> dilation,
+                     int64_t channels, LayerInfo &info);
   Error resolveActivation(size_t index, std::string &name,
                           ActivationKind &kind);
   Error resolveInitializer(size_t index, StringRef option, std::string &name,
                            StringRef fallback);
   Error analyzeTraining(const ModelAnalysis &result);
   Error analyzeOptimizer(fb::OptimizerT &optimizer);
+  Error analyzeSchedule(fb::OptimizerT &optimizer);
 
   fb::ModelT &model;
   StringRef file;
@@ -316,6 +368,171 @@ Error ModelAnalyzer::analyzeDense(size_t index, fb::LayerT &layer,
   return Error::success();
 }
 
+bool kiln::hasRandomLayers(const std::vector<LayerInfo> &layers) {
+  return llvm::any_of(layers, [](const LayerInfo &info) {
+    return info.kind == LayerKind::Dropout;
+  });
+}
+
+Error ModelAnalyzer::checkPair(size_t index, StringRef option,
+                               std::vector<int64_t> &values,
+                               ArrayRef<int64_t> fallback) {
+  if (values.empty())
+    values.assign(fallback.begin(), fallback.end());
+  if (values.size() != 2 || values[0] < 1 || values[1] < 1 ||
+      values[0] > maxElements || values[1] > maxElements)
+    return layerError(index, "expected " + option +
+                                 " to be two positive integers (height, "
+                                 "width), got " +
+                                 formatShape(values));
+  return Error::success();
+}
+
+/// TensorFlow's output extent of a window: `valid` reads whole windows,
+/// `same` gives ceil(input / stride). Zero when the window does not fit.
+static int64_t windowExtent(int64_t input, int64_t window, int64_t stride,
+                            int64_t dilation, bool same) {
+  if (same)
+    return (input + stride - 1) / stride;
+  int64_t span = (window - 1) * dilation + 1;
+  return input < span ? 0 : (input - span) / stride + 1;
+}
+
+Error ModelAnalyzer::windowOutput(size_t index, const fb::LayerT &layer,
+                                  ArrayRef<int64_t> window,
+                                  ArrayRef<int64_t> dilation, int64_t channels,
+                                  LayerInfo &info) {
+  bool same = layer.padding == "same";
+  SmallVector<int64_t> shape;
+  for (int i = 0; i < 2; ++i) {
+    int64_t extent = windowExtent(info.inputShape[i], window[i],
+                                  layer.strides[i], dilation[i], same);
+    if (extent < 1)
+      return layerError(index, "the window " + formatShape(window) +
+                                   " does not fit the input of shape " +
+                                   formatShape(info.inputShape) +
+                                   " with padding 'valid'");
+    shape.push_back(extent);
+  }
+  shape.push_back(channels);
+  info.outputShape = shape;
+  return Error::success();
+}
+
+/// Conv2D and pooling read images: one [height, width, channels] sample.
+static bool isImageShape(ArrayRef<int64_t> shape) { return shape.size() == 3; }
+
+Error ModelAnalyzer::analyzeConv2D(size_t index, fb::LayerT &layer,
+                                   LayerInfo &info) {
+  if (!isImageShape(info.inputShape))
+    return layerError(index, "Conv2D expects inputs of shape [height, width, "
+                             "channels] per sample, got " +
+                                 formatShape(info.inputShape) +
+                                 "; give the input a channel dimension "
+                                 "(e.g. [28, 28, 1]) or add a Reshape layer");
+  if (layer.filters < 1 || layer.filters > maxElements)
+    return layerError(index, "expected filters to be a positive integer, "
+                             "got " +
+                                 Twine(layer.filters));
+  if (Error err = checkPair(index, "kernel_size", layer.kernel_size, {}))
+    return err;
+  if (Error err = checkPair(index, "strides", layer.strides, {1, 1}))
+    return err;
+  if (Error err =
+          checkPair(index, "dilation_rate", layer.dilation_rate, {1, 1}))
+    return err;
+  if (layer.padding.empty())
+    layer.padding = "valid";
+  if (layer.padding != "valid" && layer.padding != "same")
+    return layerError(index, "unsupported padding '" + layer.padding +
+                                 "'; expected valid or same");
+  if ((layer.strides[0] > 1 || layer.strides[1] > 1) &&
+      (layer.dilation_rate[0] > 1 || layer.dilation_rate[1] > 1))
+    return layerError(index, "strides > 1 together with dilation_rate > 1 "
+                             "are not supported (Keras refuses them too)");
+  if (Error err = resolveActivation(index, layer.activation, info.activation))
+    return err;
+  if (Error err =
+          resolveInitializer(index, "kernel_initializer",
+                             layer.kernel_initializer, "glorot_uniform"))
+    return err;
+  if (Error err = resolveInitializer(index, "bias_initializer",
+                                     layer.bias_initializer, "zeros"))
+    return err;
+
+  int64_t weights = 1;
+  for (int64_t factor : {layer.kernel_size[0], layer.kernel_size[1],
+                         info.inputShape[2], layer.filters}) {
+    std::optional<int64_t> product = checkedMul(weights, factor);
+    if (!product || *product > maxElements)
+      return layerError(index, "too many parameters");
+    weights = *product;
+  }
+  info.paramCount = weights + (layer.use_bias ? layer.filters : 0);
+  return windowOutput(index, layer, layer.kernel_size, layer.dilation_rate,
+                      layer.filters, info);
+}
+
+Error ModelAnalyzer::analyzePooling(size_t index, fb::LayerT &layer,
+                                    LayerInfo &info) {
+  if (!isImageShape(info.inputShape))
+    return layerError(index, layer.class_name +
+                                 " expects inputs of shape [height, width, "
+                                 "channels] per sample, got " +
+                                 formatShape(info.inputShape));
+  if (Error err = checkPair(index, "pool_size", layer.pool_size, {2, 2}))
+    return err;
+  if (Error err = checkPair(index, "strides", layer.strides, layer.pool_size))
+    return err;
+  if (layer.padding.empty())
+    layer.padding = "valid";
+  if (layer.padding != "valid" && layer.padding != "same")
+    return layerError(index, "unsupported padding '" + layer.padding +
+                                 "'; expected valid or same");
+  return windowOutput(index, layer, layer.pool_size, {1, 1}, info.inputShape[2],
+                      info);
+}
+
+Error ModelAnalyzer::analyzeReshape(size_t index, fb::LayerT &layer,
+                                    LayerInfo &info) {
+  int64_t elements = 1;
+  for (int64_t extent : info.inputShape)
+    elements *= extent;
+  if (layer.target_shape.empty())
+    return layerError(index, "a Reshape layer needs a target_shape");
+  int64_t known = 1;
+  std::optional<size_t> inferred;
+  for (auto [i, extent] : enumerate(layer.target_shape)) {
+    if (extent == -1 && !inferred) {
+      inferred = i;
+      continue;
+    }
+    if (extent < 1 || extent > maxElements)
+      return layerError(index, "expected target_shape to hold positive "
+                               "extents (one may be -1), got " +
+                                   formatShape(layer.target_shape));
+    std::optional<int64_t> product = checkedMul(known, extent);
+    if (!product || *product > maxElements)
+      return layerError(index, "target_shape has too many elements");
+    known = *product;
+  }
+  if (inferred) {
+    if (elements % known != 0)
+      return layerError(index, "cannot reshape " + Twine(elements) +
+                                   " elements per sample into " +
+                                   formatShape(layer.target_shape));
+    layer.target_shape[*inferred] = elements / known;
+    known = elements;
+  }
+  if (known != elements)
+    return layerError(index, "cannot reshape a sample of shape " +
+                                 formatShape(info.inputShape) + " into " +
+                                 formatShape(layer.target_shape) +
+                                 ": the element counts differ");
+  info.outputShape.assign(layer.target_shape.begin(), layer.target_shape.end());
+  return Error::success();
+}
+
 Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
                                   LayerInfo &info) {
   fb::LayerT &layer = *model.layers[index];
@@ -350,8 +567,74 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
                                "expected " +
                                    Twine(supportedActivationsText));
     return resolveActivation(index, layer.activation, info.activation);
+  case LayerKind::Conv2D:
+    return analyzeConv2D(index, layer, info);
+  case LayerKind::MaxPooling2D:
+  case LayerKind::AveragePooling2D:
+    return analyzePooling(index, layer, info);
+  case LayerKind::Dropout:
+    if (!(layer.rate >= 0.0f && layer.rate < 1.0f))
+      return layerError(index, "expected rate in [0, 1), got " +
+                                   formatShortest(layer.rate));
+    return Error::success();
+  case LayerKind::Reshape:
+    return analyzeReshape(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
+}
+
+/// Checks a learning-rate schedule and makes `learning_rate` its initial
+/// rate.
+Error ModelAnalyzer::analyzeSchedule(fb::OptimizerT &optimizer) {
+  fb::LearningRateScheduleT &schedule = *optimizer.learning_rate_schedule;
+  const std::string path = "training.optimizer.learning_rate_schedule";
+  const std::string &name = schedule.class_name;
+  float initial;
+  if (name == "PiecewiseConstantDecay") {
+    if (schedule.boundaries.empty() ||
+        schedule.values.size() != schedule.boundaries.size() + 1)
+      return fieldError(path + ".values",
+                        "expected one more value than boundaries (and at "
+                        "least one boundary)");
+    for (size_t i = 1; i < schedule.boundaries.size(); ++i)
+      if (schedule.boundaries[i] <= schedule.boundaries[i - 1])
+        return fieldError(path + ".boundaries",
+                          "expected increasing step boundaries");
+    for (float value : schedule.values)
+      if (!std::isfinite(value) || value < 0)
+        return fieldError(path + ".values",
+                          "expected non-negative learning rates, got " +
+                              formatShortest(value));
+    initial = schedule.values.front();
+  } else if (name == "ExponentialDecay" || name == "CosineDecay") {
+    if (!schedule.initial_learning_rate)
+      return fieldError(path + ".initial_learning_rate",
+                        "expected the initial learning rate");
+    if (schedule.decay_steps <= 0)
+      return fieldError(path + ".decay_steps",
+                        "expected a positive number of steps");
+    if (name == "ExponentialDecay" &&
+        (!schedule.decay_rate || !std::isfinite(*schedule.decay_rate) ||
+         *schedule.decay_rate <= 0))
+      return fieldError(path + ".decay_rate", "expected a positive number");
+    initial = *schedule.initial_learning_rate;
+    if (!std::isfinite(initial) || initial < 0)
+      return fieldError(path + ".initial_learning_rate",
+                        "expected a non-negative number, got " +
+                            formatShortest(initial));
+  } else {
+    return fieldError(path + ".class_name",
+                      "unsupported learning-rate schedule '" + name +
+                          "'; expected ExponentialDecay, "
+                          "PiecewiseConstantDecay or CosineDecay");
+  }
+  if (optimizer.learning_rate && *optimizer.learning_rate != initial)
+    return fieldError("training.optimizer.learning_rate",
+                      "expected the schedule's initial rate " +
+                          formatShortest(initial) + " or nothing, got " +
+                          formatShortest(*optimizer.learning_rate));
+  optimizer.learning_rate = initial;
+  return Error::success();
 }
 
 Error ModelAnalyzer::analyzeOptimizer(fb::OptimizerT &optimizer) {
@@ -361,19 +644,33 @@ Error ModelAnalyzer::analyzeOptimizer(fb::OptimizerT &optimizer) {
     return fieldError("training.optimizer.name",
                       "unsupported optimizer '" + optimizer.name +
                           "'; expected " + getSupportedOptimizersText());
-  // Keras's defaults. Adam's moment hyperparameters are filled in for SGD
-  // too, so that the description is explicit whichever optimizer reads it.
+  const std::string &name = optimizer.name;
+  if (optimizer.learning_rate_schedule)
+    if (Error err = analyzeSchedule(optimizer))
+      return err;
+
+  // Keras 3's defaults. Adam's moment hyperparameters are filled in for
+  // every optimizer, so that the description is explicit whichever
+  // optimizer reads it.
   if (!optimizer.learning_rate)
-    optimizer.learning_rate = optimizer.name == "sgd" ? 0.01f : 0.001f;
+    optimizer.learning_rate = name == "sgd" ? 0.01f : 0.001f;
   if (!optimizer.beta_1)
     optimizer.beta_1 = 0.9f;
   if (!optimizer.beta_2)
     optimizer.beta_2 = 0.999f;
   if (!optimizer.epsilon)
     optimizer.epsilon = 1e-7f;
+  if (!optimizer.rho && (name == "rmsprop" || name == "adadelta"))
+    optimizer.rho = name == "adadelta" ? 0.95f : 0.9f;
+  if (!optimizer.initial_accumulator_value && name == "adagrad")
+    optimizer.initial_accumulator_value = 0.1f;
+  if (!optimizer.weight_decay && name == "adamw")
+    optimizer.weight_decay = 0.004f;
 
   float learningRate = *optimizer.learning_rate;
-  if (!std::isfinite(learningRate) || learningRate <= 0)
+  bool zeroAllowed = optimizer.learning_rate_schedule != nullptr;
+  if (!std::isfinite(learningRate) || learningRate < 0 ||
+      (learningRate == 0 && !zeroAllowed))
     return fieldError("training.optimizer.learning_rate",
                       "expected a positive number, got " +
                           formatShortest(learningRate));
@@ -384,11 +681,46 @@ Error ModelAnalyzer::analyzeOptimizer(fb::OptimizerT &optimizer) {
       return fieldError("training.optimizer." + field,
                         "expected a number in [0, 1), got " +
                             formatShortest(value));
+  for (auto [field, value] :
+       {std::pair<StringRef, flatbuffers::Optional<float>>{"momentum",
+                                                           optimizer.momentum},
+        {"rho", optimizer.rho}})
+    if (value && !(*value >= 0 && *value <= 1))
+      return fieldError("training.optimizer." + field,
+                        "expected a number in [0, 1], got " +
+                            formatShortest(*value));
   float epsilon = *optimizer.epsilon;
   if (!std::isfinite(epsilon) || epsilon <= 0)
     return fieldError("training.optimizer.epsilon",
                       "expected a positive number, got " +
                           formatShortest(epsilon));
+  for (auto [field, value] :
+       {std::pair<StringRef, flatbuffers::Optional<float>>{
+            "initial_accumulator_value", optimizer.initial_accumulator_value},
+        {"weight_decay", optimizer.weight_decay},
+        {"clipnorm", optimizer.clipnorm},
+        {"clipvalue", optimizer.clipvalue},
+        {"global_clipnorm", optimizer.global_clipnorm}})
+    if (value && !(std::isfinite(*value) && *value >= 0))
+      return fieldError("training.optimizer." + field,
+                        "expected a non-negative number, got " +
+                            formatShortest(*value));
+  if (optimizer.clipnorm.value_or(0) > 0 &&
+      optimizer.global_clipnorm.value_or(0) > 0)
+    return fieldError("training.optimizer.global_clipnorm",
+                      "only one of clipnorm and global_clipnorm can be set");
+  bool usesMomentum = name == "sgd" || name == "rmsprop";
+  if (!usesMomentum && optimizer.momentum.value_or(0) != 0)
+    return fieldError("training.optimizer.momentum",
+                      "only sgd and rmsprop take a momentum");
+  if (name != "sgd" && optimizer.nesterov)
+    return fieldError("training.optimizer.nesterov", "only sgd is Nesterov");
+  if (name != "adam" && name != "adamw" && optimizer.amsgrad)
+    return fieldError("training.optimizer.amsgrad",
+                      "only adam and adamw have an AMSGrad variant");
+  if (name != "rmsprop" && optimizer.centered)
+    return fieldError("training.optimizer.centered",
+                      "only rmsprop can be centered");
   return Error::success();
 }
 

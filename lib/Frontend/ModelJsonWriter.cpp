@@ -51,9 +51,19 @@ private:
         json.value(value);
     });
   }
+  /// Writes a list of integers, or nothing when it is empty.
+  void writeLongs(StringRef key, const std::vector<int64_t> &values) {
+    if (values.empty())
+      return;
+    json.attributeArray(key, [&] {
+      for (int64_t value : values)
+        json.value(value);
+    });
+  }
   void writeInput(const fb::InputT &input);
   void writeLayer(const fb::LayerT &layer);
   void writeTraining(const fb::TrainingT &training);
+  void writeSchedule(const fb::LearningRateScheduleT &schedule);
 
   json::OStream json;
 };
@@ -93,6 +103,44 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       writeFloat("scale", layer.scale);
     if (rescaling || layer.offset != 0.0f)
       writeFloat("offset", layer.offset);
+    if (layer.filters != 0)
+      json.attribute("filters", layer.filters);
+    writeLongs("kernel_size", layer.kernel_size);
+    writeLongs("pool_size", layer.pool_size);
+    writeLongs("strides", layer.strides);
+    if (!layer.padding.empty())
+      json.attribute("padding", layer.padding);
+    writeLongs("dilation_rate", layer.dilation_rate);
+    if (kind == "Dropout" || layer.rate != 0.0f)
+      writeFloat("rate", layer.rate);
+    writeLongs("target_shape", layer.target_shape);
+  });
+}
+
+void ModelJsonWriter::writeSchedule(const fb::LearningRateScheduleT &schedule) {
+  json.attributeObject("learning_rate_schedule", [&] {
+    json.attribute("class_name", schedule.class_name);
+    writeOptionalFloat("initial_learning_rate", schedule.initial_learning_rate);
+    if (schedule.decay_steps)
+      json.attribute("decay_steps", schedule.decay_steps);
+    writeOptionalFloat("decay_rate", schedule.decay_rate);
+    if (schedule.staircase)
+      json.attribute("staircase", true);
+    if (!schedule.boundaries.empty())
+      json.attributeArray("boundaries", [&] {
+        for (int64_t boundary : schedule.boundaries)
+          json.value(boundary);
+      });
+    if (!schedule.values.empty())
+      json.attributeArray("values", [&] {
+        for (float value : schedule.values)
+          json.rawValue(formatFloat(value));
+      });
+    if (schedule.alpha != 0.0f)
+      writeFloat("alpha", schedule.alpha);
+    writeOptionalFloat("warmup_target", schedule.warmup_target);
+    if (schedule.warmup_steps)
+      json.attribute("warmup_steps", schedule.warmup_steps);
   });
 }
 
@@ -106,6 +154,23 @@ void ModelJsonWriter::writeTraining(const fb::TrainingT &training) {
         writeOptionalFloat("beta_1", optimizer->beta_1);
         writeOptionalFloat("beta_2", optimizer->beta_2);
         writeOptionalFloat("epsilon", optimizer->epsilon);
+        writeOptionalFloat("momentum", optimizer->momentum);
+        if (optimizer->nesterov)
+          json.attribute("nesterov", true);
+        if (optimizer->amsgrad)
+          json.attribute("amsgrad", true);
+        writeOptionalFloat("rho", optimizer->rho);
+        if (optimizer->centered)
+          json.attribute("centered", true);
+        writeOptionalFloat("initial_accumulator_value",
+                           optimizer->initial_accumulator_value);
+        writeOptionalFloat("weight_decay", optimizer->weight_decay);
+        writeOptionalFloat("clipnorm", optimizer->clipnorm);
+        writeOptionalFloat("clipvalue", optimizer->clipvalue);
+        writeOptionalFloat("global_clipnorm", optimizer->global_clipnorm);
+        if (const fb::LearningRateScheduleT *schedule =
+                optimizer->learning_rate_schedule.get())
+          writeSchedule(*schedule);
       });
     }
     if (!training.loss.empty())

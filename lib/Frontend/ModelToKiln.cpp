@@ -1,6 +1,8 @@
 //===- ModelToKiln.cpp - Build the kiln module of a model -----------------===//
 //
-// Emits `@forward(params..., %x)` and `@loss(params..., %x, %y)` from the
+// Emits `@forward(params..., %x)` (inference), `@loss(params..., %x, %y
+// [, %rng])` (training mode: dropout active, drawing from `%rng` =
+// {seed, step}) and `@evaluate(params..., %x, %y)` (inference mode) from the
 // same walk over the layers, and records the training configuration and the
 // model summary in the `kiln.model` module attribute. Parameters are
 // function arguments in layer order (kernel, then bias) carrying
@@ -78,12 +80,15 @@ private:
                               ArrayRef<Type> extraInputs,
                               ArrayRef<Type> results);
   /// Emits every layer on the input argument of `func`; returns the
-  /// model's output.
-  Value emitLayers(func::FuncOp func);
+  /// model's output. In training mode (`rng` set) random layers are active.
+  Value emitLayers(func::FuncOp func, Value rng);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
   void buildForward(ModuleOp module);
-  void buildLoss(ModuleOp module);
+  /// `@loss` (training mode) or `@evaluate` (inference mode).
+  void buildLoss(ModuleOp module, bool training);
   DictionaryAttr buildModelAttr();
+  /// The `optimizer` entry of `kiln.model`.
+  DictionaryAttr buildOptimizerAttr(const fb::OptimizerT &optimizer);
 
   const fb::ModelT &model;
   const ModelAnalysis &analysis;
@@ -112,15 +117,23 @@ void KilnModuleBuilder::collectParams() {
   Type f32 = builder.getF32Type();
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
     firstParam.push_back(params.size());
-    if (info.kind != LayerKind::Dense)
-      continue;
     const fb::LayerT &layer = *model.layers[index];
-    params.push_back({layer.name + "/kernel", layer.kernel_initializer,
-                      RankedTensorType::get(
-                          {info.inputShape[0], info.outputShape[0]}, f32)});
+    RankedTensorType kernel;
+    if (info.kind == LayerKind::Dense)
+      kernel =
+          RankedTensorType::get({info.inputShape[0], info.outputShape[0]}, f32);
+    else if (info.kind == LayerKind::Conv2D)
+      kernel =
+          RankedTensorType::get({layer.kernel_size[0], layer.kernel_size[1],
+                                 info.inputShape[2], layer.filters},
+                                f32);
+    else
+      continue;
+    params.push_back(
+        {layer.name + "/kernel", layer.kernel_initializer, kernel});
     if (layer.use_bias)
       params.push_back({layer.name + "/bias", layer.bias_initializer,
-                        RankedTensorType::get({info.outputShape[0]}, f32)});
+                        RankedTensorType::get({info.outputShape.back()}, f32)});
   }
 }
 
@@ -163,11 +176,32 @@ Value KilnModuleBuilder::emitActivation(ActivationKind kind, Value input,
     return kd::TanhOp::create(builder, loc, input);
   case ActivationKind::Softmax:
     return kd::SoftmaxOp::create(builder, loc, input);
+  case ActivationKind::Relu6:
+    return kd::Relu6Op::create(builder, loc, input);
+  case ActivationKind::Elu:
+    return kd::EluOp::create(builder, loc, input);
+  case ActivationKind::Selu:
+    return kd::SeluOp::create(builder, loc, input);
+  case ActivationKind::Gelu:
+    return kd::GeluOp::create(builder, loc, input);
+  case ActivationKind::Swish:
+    return kd::SwishOp::create(builder, loc, input);
+  case ActivationKind::Softplus:
+    return kd::SoftplusOp::create(builder, loc, input);
+  case ActivationKind::Softsign:
+    return kd::SoftsignOp::create(builder, loc, input);
+  case ActivationKind::HardSigmoid:
+    return kd::HardSigmoidOp::create(builder, loc, input);
+  case ActivationKind::LeakyRelu:
+    return kd::LeakyReluOp::create(
+        builder, loc, input, builder.getF32FloatAttr(leakyReluActivationSlope));
+  case ActivationKind::Exponential:
+    return kd::ExponentialOp::create(builder, loc, input);
   }
   llvm_unreachable("unknown activation");
 }
 
-Value KilnModuleBuilder::emitLayers(func::FuncOp func) {
+Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
   Value value = func.getArgument(params.size());
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
     const fb::LayerT &layer = *model.layers[index];
@@ -201,6 +235,48 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func) {
     case LayerKind::Activation:
       value = emitActivation(info.activation, value, loc);
       break;
+    case LayerKind::Conv2D: {
+      unsigned first = firstParam[index];
+      auto padding =
+          layer.padding == "same" ? kd::Padding::same : kd::Padding::valid;
+      value = kd::Conv2DOp::create(
+          builder, loc, resultType, value, func.getArgument(first),
+          builder.getDenseI64ArrayAttr(layer.strides),
+          builder.getDenseI64ArrayAttr(layer.dilation_rate),
+          kd::PaddingAttr::get(&context, padding));
+      if (layer.use_bias)
+        value = kd::AddOp::create(builder, loc, resultType, value,
+                                  func.getArgument(first + 1));
+      value = emitActivation(info.activation, value, loc);
+      break;
+    }
+    case LayerKind::MaxPooling2D:
+    case LayerKind::AveragePooling2D: {
+      auto padding = kd::PaddingAttr::get(&context, layer.padding == "same"
+                                                        ? kd::Padding::same
+                                                        : kd::Padding::valid);
+      auto poolSize = builder.getDenseI64ArrayAttr(layer.pool_size);
+      auto strides = builder.getDenseI64ArrayAttr(layer.strides);
+      if (info.kind == LayerKind::MaxPooling2D)
+        value = kd::MaxPool2DOp::create(builder, loc, resultType, value,
+                                        poolSize, strides, padding);
+      else
+        value = kd::AvgPool2DOp::create(builder, loc, resultType, value,
+                                        poolSize, strides, padding);
+      break;
+    }
+    case LayerKind::Dropout:
+      // Inference passes the input through unchanged, as Keras does. Each
+      // dropout layer draws its own stream: its index in the layer list.
+      if (rng && layer.rate > 0.0f)
+        value = kd::DropoutOp::create(builder, loc, value, rng,
+                                      builder.getF32FloatAttr(layer.rate),
+                                      builder.getI64IntegerAttr(index));
+      break;
+    case LayerKind::Reshape:
+      if (info.inputShape != info.outputShape)
+        value = kd::ReshapeOp::create(builder, loc, resultType, value);
+      break;
     }
   }
   return value;
@@ -209,36 +285,109 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func) {
 void KilnModuleBuilder::buildForward(ModuleOp module) {
   func::FuncOp func =
       createFunction(module, "forward", {}, {batchType(analysis.outputShape)});
-  Value output = emitLayers(func);
+  Value output = emitLayers(func, Value());
   func::ReturnOp::create(builder, fileLoc, output);
 }
 
-void KilnModuleBuilder::buildLoss(ModuleOp module) {
-  const fb::TrainingT &training = *model.training;
+void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
+  const fb::TrainingT &config = *model.training;
   Type scalar = RankedTensorType::get({}, builder.getF32Type());
-  SmallVector<Type> results(1 + training.metrics.size(), scalar);
-  Type labels =
-      RankedTensorType::get({ShapedType::kDynamic}, builder.getI32Type());
-  func::FuncOp func = createFunction(module, "loss", {labels}, results);
+  SmallVector<Type> results(1 + config.metrics.size(), scalar);
+  SmallVector<Type> extraInputs = {
+      RankedTensorType::get({ShapedType::kDynamic}, builder.getI32Type())};
+  bool withRng = training && hasRandomLayers(analysis.layers);
+  if (withRng)
+    extraInputs.push_back(RankedTensorType::get({2}, builder.getI64Type()));
+  func::FuncOp func = createFunction(module, training ? "loss" : "evaluate",
+                                     extraInputs, results);
   func.setArgAttr(params.size() + 1, "kiln.label", builder.getStringAttr("y"));
   Value y = func.getArgument(params.size() + 1);
+  Value rng;
+  if (withRng) {
+    func.setArgAttr(params.size() + 2, "kiln.rng", builder.getUnitAttr());
+    rng = func.getArgument(params.size() + 2);
+  }
 
-  Value output = emitLayers(func);
-  Location lossLoc =
-      NameLoc::get(builder.getStringAttr(training.loss), fileLoc);
+  Value output = emitLayers(func, rng);
+  Location lossLoc = NameLoc::get(builder.getStringAttr(config.loss), fileLoc);
   // With from_logits the model outputs logits: the loss applies the
   // softmax itself (kiln-fuse turns the pair into the fused op).
-  Value probs = training.from_logits
+  Value probs = config.from_logits
                     ? kd::SoftmaxOp::create(builder, lossLoc, output)
                     : output;
   SmallVector<Value> values = {kd::SparseCategoricalCrossentropyOp::create(
       builder, lossLoc, scalar, probs, y)};
   // Arg-max is the same on logits and probabilities.
-  for (const std::string &metric : training.metrics)
+  for (const std::string &metric : config.metrics)
     values.push_back(kd::SparseCategoricalAccuracyOp::create(
         builder, NameLoc::get(builder.getStringAttr(metric), fileLoc), scalar,
         output, y));
   func::ReturnOp::create(builder, fileLoc, values);
+}
+
+DictionaryAttr
+KilnModuleBuilder::buildOptimizerAttr(const fb::OptimizerT &optimizer) {
+  auto named = [&](StringRef name, Attribute value) {
+    return builder.getNamedAttr(name, value);
+  };
+  auto f32 = [&](float value) { return builder.getF32FloatAttr(value); };
+  SmallVector<NamedAttribute> fields = {
+      named("name", builder.getStringAttr(optimizer.name)),
+      named("learning_rate", f32(*optimizer.learning_rate)),
+      named("beta_1", f32(*optimizer.beta_1)),
+      named("beta_2", f32(*optimizer.beta_2)),
+      named("epsilon", f32(*optimizer.epsilon))};
+  // Options that are off stay out, so that the attribute (and the model's
+  // fingerprint) names only what changes the arithmetic.
+  for (auto [key, value] :
+       {std::pair<StringRef, flatbuffers::Optional<float>>{"momentum",
+                                                           optimizer.momentum},
+        {"rho", optimizer.rho},
+        {"initial_accumulator_value", optimizer.initial_accumulator_value},
+        {"weight_decay", optimizer.weight_decay},
+        {"clipnorm", optimizer.clipnorm},
+        {"clipvalue", optimizer.clipvalue},
+        {"global_clipnorm", optimizer.global_clipnorm}})
+    if (value && (*value != 0 || key == "rho"))
+      fields.push_back(named(key, f32(*value)));
+  for (auto [key, value] :
+       {std::pair<StringRef, bool>{"nesterov", optimizer.nesterov},
+        {"amsgrad", optimizer.amsgrad},
+        {"centered", optimizer.centered}})
+    if (value)
+      fields.push_back(named(key, builder.getBoolAttr(true)));
+
+  if (const fb::LearningRateScheduleT *schedule =
+          optimizer.learning_rate_schedule.get()) {
+    SmallVector<NamedAttribute> entries = {
+        named("class_name", builder.getStringAttr(schedule->class_name))};
+    if (schedule->class_name == "PiecewiseConstantDecay") {
+      entries.push_back(named(
+          "boundaries", builder.getDenseI64ArrayAttr(schedule->boundaries)));
+      entries.push_back(
+          named("values", builder.getDenseF32ArrayAttr(schedule->values)));
+    } else {
+      entries.push_back(named(
+          "decay_steps", builder.getI64IntegerAttr(schedule->decay_steps)));
+    }
+    if (schedule->class_name == "ExponentialDecay") {
+      entries.push_back(named("decay_rate", f32(*schedule->decay_rate)));
+      entries.push_back(
+          named("staircase", builder.getBoolAttr(schedule->staircase)));
+    }
+    if (schedule->class_name == "CosineDecay") {
+      entries.push_back(named("alpha", f32(schedule->alpha)));
+      if (schedule->warmup_target) {
+        entries.push_back(
+            named("warmup_target", f32(*schedule->warmup_target)));
+        entries.push_back(named(
+            "warmup_steps", builder.getI64IntegerAttr(schedule->warmup_steps)));
+      }
+    }
+    fields.push_back(
+        named("learning_rate_schedule", builder.getDictionaryAttr(entries)));
+  }
+  return builder.getDictionaryAttr(fields);
 }
 
 DictionaryAttr KilnModuleBuilder::buildModelAttr() {
@@ -272,15 +421,7 @@ DictionaryAttr KilnModuleBuilder::buildModelAttr() {
       named("metrics", builder.getArrayAttr(metrics)),
       named("epochs", builder.getI64IntegerAttr(training.epochs)),
       named("batch_size", builder.getI64IntegerAttr(training.batch_size)),
-      named(
-          "optimizer",
-          builder.getDictionaryAttr(
-              {named("name", builder.getStringAttr(optimizer.name)),
-               named("learning_rate",
-                     builder.getF32FloatAttr(*optimizer.learning_rate)),
-               named("beta_1", builder.getF32FloatAttr(*optimizer.beta_1)),
-               named("beta_2", builder.getF32FloatAttr(*optimizer.beta_2)),
-               named("epsilon", builder.getF32FloatAttr(*optimizer.epsilon))})),
+      named("optimizer", buildOptimizerAttr(optimizer)),
       named("input_shape", builder.getDenseI64ArrayAttr(analysis.inputShape)),
       named("output_shape", builder.getDenseI64ArrayAttr(analysis.outputShape)),
       named("layers", builder.getArrayAttr(layers))};
@@ -297,7 +438,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> KilnModuleBuilder::build() {
   (*module)->setAttr("kiln.model", buildModelAttr());
   collectParams();
   buildForward(*module);
-  buildLoss(*module);
+  buildLoss(*module, /*training=*/true);
+  buildLoss(*module, /*training=*/false);
 
   // The analysis guarantees valid IR; a failure here is a frontend bug,
   // reported rather than handed on.

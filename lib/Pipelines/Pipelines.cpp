@@ -61,8 +61,9 @@ void mlir::kiln::buildKilnToBufferizedPipeline(OpPassManager &pm,
   addCleanup(pm);
   if (options.optLevel > 0) {
     // Chains of elementwise generics become one loop nest. The matmul and
-    // its in-place epilogue are left alone: that pair is fused by tiling.
-    pm.nest<func::FuncOp>().addPass(createLinalgElementwiseOpFusionPass());
+    // its in-place epilogue are left alone: that pair is fused by tiling;
+    // reshapes around matmuls (im2col convolutions) stay outside them.
+    pm.nest<func::FuncOp>().addPass(createKilnFuseElementwisePass());
     addCleanup(pm);
   }
   if (options.matmulCodegen == MatmulCodegen::Tuned) {

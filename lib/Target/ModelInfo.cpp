@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/GlobalVariable.h"
@@ -19,7 +20,7 @@ using namespace kiln;
 llvm::ArrayRef<EntryPoint> kiln::getEntryPoints() {
   static const EntryPoint entries[] = {
       {"train_step", "kiln_train_step"},
-      {"loss", "kiln_evaluate"},
+      {"evaluate", "kiln_evaluate"},
       {"forward", "kiln_predict"},
   };
   return entries;
@@ -47,8 +48,9 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
   ModelInfo info;
   auto loss = module.lookupSymbol<func::FuncOp>("loss");
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  if (!loss || !forward)
-    return module.emitError("expected functions @loss and @forward");
+  if (!loss || !forward || !module.lookupSymbol<func::FuncOp>("evaluate"))
+    return module.emitError("expected functions @loss, @evaluate and "
+                            "@forward");
 
   for (unsigned i = 0, e = loss.getNumArguments(); i < e; ++i) {
     Type type = loss.getArgument(i).getType();
@@ -67,6 +69,8 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
       info.params.push_back(std::move(p));
     } else if (loss.getArgAttr(i, "kiln.input")) {
       info.inputShape = sampleShape(type);
+    } else if (loss.getArgAttr(i, "kiln.rng")) {
+      info.usesRng = true;
     }
   }
   if (forward.getNumResults() != 1)
@@ -106,6 +110,44 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
     readFloat("beta_1", info.beta1);
     readFloat("beta_2", info.beta2);
     readFloat("epsilon", info.epsilon);
+    readFloat("momentum", info.momentum);
+    readFloat("rho", info.rho);
+    readFloat("initial_accumulator_value", info.initialAccumulatorValue);
+    readFloat("weight_decay", info.weightDecay);
+    readFloat("clipnorm", info.clipnorm);
+    readFloat("clipvalue", info.clipvalue);
+    readFloat("global_clipnorm", info.globalClipnorm);
+    auto readBool = [](DictionaryAttr dict, StringRef key) {
+      auto flag = getField<BoolAttr>(dict, key);
+      return flag && flag.getValue();
+    };
+    info.nesterov = readBool(opt, "nesterov");
+    info.amsgrad = readBool(opt, "amsgrad");
+    info.centered = readBool(opt, "centered");
+    if (auto schedule =
+            getField<DictionaryAttr>(opt, "learning_rate_schedule")) {
+      if (auto name = getField<StringAttr>(schedule, "class_name"))
+        info.schedule = name.str();
+      auto readInt = [&](StringRef key, int64_t &out) {
+        if (auto i = getField<IntegerAttr>(schedule, key))
+          out = i.getInt();
+      };
+      auto readScheduleFloat = [&](StringRef key, float &out) {
+        if (auto f = getField<FloatAttr>(schedule, key))
+          out = static_cast<float>(f.getValueAsDouble());
+      };
+      readInt("decay_steps", info.decaySteps);
+      readInt("warmup_steps", info.warmupSteps);
+      readScheduleFloat("decay_rate", info.decayRate);
+      readScheduleFloat("alpha", info.alpha);
+      readScheduleFloat("warmup_target", info.warmupTarget);
+      info.hasWarmup = static_cast<bool>(schedule.get("warmup_target"));
+      info.staircase = readBool(schedule, "staircase");
+      if (auto b = getField<DenseI64ArrayAttr>(schedule, "boundaries"))
+        info.boundaries.assign(b.asArrayRef().begin(), b.asArrayRef().end());
+      if (auto v = getField<DenseF32ArrayAttr>(schedule, "values"))
+        info.values.assign(v.asArrayRef().begin(), v.asArrayRef().end());
+    }
   }
   if (auto layers = getField<ArrayAttr>(model, "layers")) {
     for (Attribute a : layers) {
@@ -198,6 +240,26 @@ public:
   llvm::StringMap<llvm::Constant *> strings;
 };
 
+int32_t optimizerKind(StringRef name) {
+  return llvm::StringSwitch<int32_t>(name)
+      .Case("sgd", KILN_OPTIMIZER_SGD)
+      .Case("adamw", KILN_OPTIMIZER_ADAMW)
+      .Case("rmsprop", KILN_OPTIMIZER_RMSPROP)
+      .Case("adagrad", KILN_OPTIMIZER_ADAGRAD)
+      .Case("adadelta", KILN_OPTIMIZER_ADADELTA)
+      .Case("adamax", KILN_OPTIMIZER_ADAMAX)
+      .Case("nadam", KILN_OPTIMIZER_NADAM)
+      .Default(KILN_OPTIMIZER_ADAM);
+}
+
+int32_t scheduleKind(StringRef name) {
+  return llvm::StringSwitch<int32_t>(name)
+      .Case("ExponentialDecay", KILN_SCHEDULE_EXPONENTIAL_DECAY)
+      .Case("PiecewiseConstantDecay", KILN_SCHEDULE_PIECEWISE_CONSTANT)
+      .Case("CosineDecay", KILN_SCHEDULE_COSINE_DECAY)
+      .Default(KILN_SCHEDULE_CONSTANT);
+}
+
 int32_t initializerKind(StringRef name) {
   if (name == "zeros")
     return KILN_INIT_ZEROS;
@@ -233,14 +295,33 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
   for (const std::string &m : info.metrics)
     metricNames.push_back(b.str(m));
 
-  auto *optimizerTy =
-      llvm::StructType::get(ctx, {b.i32, b.f32, b.f32, b.f32, b.f32});
+  // Fields in the order of KilnOptimizerDesc.
+  auto *optimizerTy = llvm::StructType::get(
+      ctx, {b.i32, b.f32, b.f32, b.f32, b.f32,          // kind .. epsilon
+            b.f32, b.i32, b.i32, b.f32, b.i32, b.f32,   // momentum .. init acc
+            b.f32, b.f32, b.f32, b.f32,                 // decay, clipping
+            b.i32, b.i32, b.i64, b.f32, b.f32,          // schedule .. alpha
+            b.i32, b.f32, b.i64, b.i32, b.ptr, b.ptr}); // warmup .. values
+  SmallVector<llvm::Constant *> boundaries, values;
+  for (int64_t boundary : info.boundaries)
+    boundaries.push_back(b.int64(boundary));
+  for (float value : info.values)
+    values.push_back(b.float32(value));
   auto *optimizer = llvm::ConstantStruct::get(
       optimizerTy,
-      {b.int32(info.optimizer == "sgd" ? KILN_OPTIMIZER_SGD
-                                       : KILN_OPTIMIZER_ADAM),
-       b.float32(info.learningRate), b.float32(info.beta1),
-       b.float32(info.beta2), b.float32(info.epsilon)});
+      {b.int32(optimizerKind(info.optimizer)), b.float32(info.learningRate),
+       b.float32(info.beta1), b.float32(info.beta2), b.float32(info.epsilon),
+       b.float32(info.momentum), b.int32(info.nesterov),
+       b.int32(info.amsgrad), b.float32(info.rho), b.int32(info.centered),
+       b.float32(info.initialAccumulatorValue), b.float32(info.weightDecay),
+       b.float32(info.clipnorm), b.float32(info.clipvalue),
+       b.float32(info.globalClipnorm), b.int32(scheduleKind(info.schedule)),
+       b.int32(info.staircase), b.int64(info.decaySteps),
+       b.float32(info.decayRate), b.float32(info.alpha),
+       b.int32(info.hasWarmup), b.float32(info.warmupTarget),
+       b.int64(info.warmupSteps), b.int32(info.boundaries.size()),
+       b.array(b.i64, boundaries, "kiln.lr_boundaries"),
+       b.array(b.f32, values, "kiln.lr_values")});
 
   SmallVector<llvm::Constant *> entries;
   for (const EntryPoint &entry : getEntryPoints()) {
@@ -258,6 +339,7 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
             b.i32, b.shapeTy, b.i32,                 // output, labels
             b.ptr, b.i32, b.ptr,                     // loss, metrics
             b.i32, b.i32, optimizerTy,               // training defaults
+            b.i32,                                   // uses_rng
             b.ptr, b.ptr, b.ptr});                   // entry points
   auto *desc = llvm::ConstantStruct::get(
       descTy,
@@ -269,8 +351,8 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
        b.shape(info.outputShape), b.int32(KILN_DTYPE_I32), b.str(info.loss),
        b.int32(metricNames.size()),
        b.array(b.ptr, metricNames, "kiln.metric_names"),
-       b.int32(info.epochs), b.int32(info.batchSize), optimizer, entries[0],
-       entries[1], entries[2]});
+       b.int32(info.epochs), b.int32(info.batchSize), optimizer,
+       b.int32(info.usesRng), entries[0], entries[1], entries[2]});
   new llvm::GlobalVariable(module, descTy, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, desc,
                            "kiln_model");

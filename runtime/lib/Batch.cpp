@@ -43,19 +43,35 @@ BatchBuffers::BatchBuffers(const ModelInfo &model, int64_t capacity)
     floatData_.resize(elements);
 }
 
-void BatchBuffers::convertSample(const uint8_t *sample, int64_t slot) {
-  // Raw values 0..255: any rescaling belongs to the compiled graph.
-  int64_t offset = slot * sampleElements_;
-  if (intInputs_)
-    std::copy(sample, sample + sampleElements_, intData_.begin() + offset);
+void BatchBuffers::convertSample(const DataView &data, int64_t index,
+                                 int64_t slot) {
+  // Raw values by default: rescaling belongs to the compiled graph unless
+  // --normalize asks for it.
+  const int64_t offset = slot * sampleElements_;
+  const int64_t first = index * sampleElements_;
+  if (intInputs_) {
+    if (data.floats)
+      for (int64_t i = 0; i < sampleElements_; ++i)
+        intData_[offset + i] = static_cast<int32_t>(data.floats[first + i]);
+    else
+      std::copy(data.inputs + first, data.inputs + first + sampleElements_,
+                intData_.begin() + offset);
+    return;
+  }
+  float *out = floatData_.data() + offset;
+  if (data.floats)
+    std::copy(data.floats + first, data.floats + first + sampleElements_, out);
   else
-    std::copy(sample, sample + sampleElements_, floatData_.begin() + offset);
+    std::copy(data.inputs + first, data.inputs + first + sampleElements_, out);
+  if (scale_ != 1.0f || offset_ != 0.0f)
+    for (int64_t i = 0; i < sampleElements_; ++i)
+      out[i] = out[i] * scale_ + offset_;
 }
 
 void BatchBuffers::gather(const DataView &data, const int64_t *indices,
                           int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    convertSample(data.inputs + indices[i] * sampleElements_, i);
+    convertSample(data, indices[i], i);
     if (data.labels)
       labels_[i] = data.labels[indices[i]];
   }
@@ -63,7 +79,7 @@ void BatchBuffers::gather(const DataView &data, const int64_t *indices,
 
 void BatchBuffers::gatherRange(const DataView &data, int64_t begin, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    convertSample(data.inputs + (begin + i) * sampleElements_, i);
+    convertSample(data, begin + i, i);
     if (data.labels)
       labels_[i] = data.labels[begin + i];
   }

@@ -29,6 +29,11 @@ public:
       u32(bits);
     }
   }
+  void f64(double value) {
+    uint64_t bits;
+    std::memcpy(&bits, &value, 8);
+    u64(bits);
+  }
   void raw(const void *data, size_t size) {
     const uint8_t *bytes = static_cast<const uint8_t *>(data);
     out.insert(out.end(), bytes, bytes + size);
@@ -55,6 +60,12 @@ public:
       std::memcpy(&values[i], &bits, 4);
     }
   }
+  double f64() {
+    uint64_t bits = u64();
+    double value;
+    std::memcpy(&value, &bits, 8);
+    return value;
+  }
   std::string string(size_t size) {
     std::string text(reinterpret_cast<const char *>(data_ + pos_), size);
     pos_ += size;
@@ -76,15 +87,15 @@ private:
 };
 
 /// The exact size of a checkpoint of `trainer`'s model and optimizer.
-size_t expectedSize(const Trainer &trainer) {
+size_t expectedSize(const Trainer &trainer, size_t slots) {
   const ModelInfo &model = trainer.model();
-  const size_t slots = static_cast<size_t>(trainer.optimizer().slotsPerParam());
   size_t size = kHeaderSize;
   for (int32_t i = 0; i < model.numParams(); ++i) {
     const KilnParamDesc &param = model.desc().params[i];
     size += 4 + std::strlen(param.name) + 4 + 8 * size_t(param.rank);
     size += 4 * size_t(model.paramElements(i)) * (1 + slots);
   }
+  size += 8 + 32 + 8 + 4 + 8 * size_t(model.numMetrics()) + 8 + 4;
   return size + 8;
 }
 
@@ -103,7 +114,8 @@ std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer) {
   const ModelInfo &model = trainer.model();
   const Optimizer &optimizer = trainer.optimizer();
   ByteWriter writer;
-  writer.out.reserve(expectedSize(trainer));
+  writer.out.reserve(expectedSize(
+      trainer, static_cast<size_t>(optimizer.slotsPerParam())));
   writer.raw(kMagic, sizeof(kMagic));
   writer.u32(kCheckpointVersion);
   writer.u32(KILN_ABI_VERSION);
@@ -128,12 +140,24 @@ std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer) {
     for (int32_t slot = 0; slot < optimizer.slotsPerParam(); ++slot)
       writer.f32s(optimizer.slotData(slot, i).data(), count);
   }
+  const EpochPosition &position = trainer.position();
+  writer.u64(static_cast<uint64_t>(position.step));
+  for (uint64_t word : position.epochStartRng)
+    writer.u64(word);
+  writer.f64(position.lossSum);
+  writer.u32(static_cast<uint32_t>(model.numMetrics()));
+  for (int32_t i = 0; i < model.numMetrics(); ++i)
+    writer.f64(position.step > 0 ? position.metricSums[i] : 0.0);
+  writer.u64(static_cast<uint64_t>(position.samples));
+  const float rate = optimizer.config().learning_rate;
+  writer.f32s(&rate, 1);
   writer.u64(fnv1a64(writer.out.data(), writer.out.size()));
   return std::move(writer.out);
 }
 
 void decodeCheckpoint(const std::vector<uint8_t> &bytes,
-                      const std::string &name, Trainer &trainer) {
+                      const std::string &name, Trainer &trainer,
+                      bool withOptimizer) {
   const char *file = name.c_str();
   const ModelInfo &model = trainer.model();
   const size_t size = bytes.size();
@@ -161,7 +185,12 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
          model.desc().name ? model.desc().name : "",
          static_cast<unsigned long long>(model.desc().fingerprint));
 
-  const size_t expected = expectedSize(trainer);
+  // The optimizer fields of the header decide the size.
+  ByteReader peek(bytes.data() + 76);
+  const uint32_t fileSlots = peek.u32();
+  if (fileSlots > 16)
+    fail("%s: corrupt checkpoint (%u optimizer slots)", file, fileSlots);
+  const size_t expected = expectedSize(trainer, fileSlots);
   if (size < expected)
     fail("%s: truncated checkpoint (%zu bytes, expected %zu)", file, size,
          expected);
@@ -178,8 +207,8 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
   uint32_t slots = reader.u32();
   uint32_t numParams = reader.u32();
   const Optimizer &optimizer = trainer.optimizer();
-  if (kind != uint32_t(optimizer.kind()) ||
-      slots != uint32_t(optimizer.slotsPerParam()))
+  if (withOptimizer && (kind != uint32_t(optimizer.kind()) ||
+                        slots != uint32_t(optimizer.slotsPerParam())))
     fail("%s: checkpoint optimizer (kind %u, %u slots) does not match the "
          "model's (kind %d, %d slots)",
          file, kind, slots, optimizer.kind(), optimizer.slotsPerParam());
@@ -218,6 +247,21 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
     }
   }
 
+  EpochPosition position;
+  position.step = static_cast<int64_t>(reader.u64());
+  for (uint64_t &word : position.epochStartRng)
+    word = reader.u64();
+  position.lossSum = reader.f64();
+  uint32_t numMetrics = reader.u32();
+  if (numMetrics != uint32_t(model.numMetrics()))
+    fail("%s: checkpoint has %u metrics, the model has %d", file, numMetrics,
+         model.numMetrics());
+  for (uint32_t i = 0; i < numMetrics; ++i)
+    position.metricSums.push_back(reader.f64());
+  position.samples = static_cast<int64_t>(reader.u64());
+  float rate;
+  reader.f32s(&rate, 1);
+
   const size_t payload = sizeof(kMagic) + reader.position();
   uint64_t stored = 0;
   for (int i = 0; i < 8; ++i)
@@ -227,7 +271,7 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
 
   for (uint32_t i = 0; i < numParams; ++i) {
     std::copy(params[i].begin(), params[i].end(), trainer.params()[i].begin());
-    for (uint32_t slot = 0; slot < slots; ++slot) {
+    for (uint32_t slot = 0; withOptimizer && slot < slots; ++slot) {
       std::vector<float> &target = trainer.optimizer().slotData(slot, i);
       std::copy(slotData[slot][i].begin(), slotData[slot][i].end(),
                 target.begin());
@@ -236,6 +280,9 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
   trainer.optimizer().setIterations(static_cast<int64_t>(iterations));
   trainer.shuffleRng().setState(rngState);
   trainer.setCompletedEpochs(static_cast<int64_t>(epochs));
+  trainer.setPosition(std::move(position));
+  if (trainer.optimizer().config().schedule == KILN_SCHEDULE_CONSTANT)
+    trainer.optimizer().setLearningRate(rate);
 }
 
 void saveCheckpoint(const std::string &path, const Trainer &trainer) {
@@ -245,7 +292,8 @@ void saveCheckpoint(const std::string &path, const Trainer &trainer) {
   file.commit();
 }
 
-void loadCheckpoint(const std::string &path, Trainer &trainer) {
+void loadCheckpoint(const std::string &path, Trainer &trainer,
+                    bool withOptimizer) {
   std::FILE *file = std::fopen(path.c_str(), "rb");
   if (!file)
     fail("%s: cannot open: %s", path.c_str(), std::strerror(errno));
@@ -259,7 +307,7 @@ void loadCheckpoint(const std::string &path, Trainer &trainer) {
   std::fclose(file);
   if (readError)
     fail("%s: read error: %s", path.c_str(), std::strerror(savedErrno));
-  decodeCheckpoint(bytes, path, trainer);
+  decodeCheckpoint(bytes, path, trainer, withOptimizer);
 }
 
 } // namespace runtime

@@ -2,6 +2,7 @@
 
 #include "kiln/runtime/Cli.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/Optimizer.h"
 
 #include <cctype>
 #include <cerrno>
@@ -105,6 +106,187 @@ uint64_t parseSeed(const std::string &flag, const std::string &text) {
   return value;
 }
 
+float parseNonNegative(const std::string &flag, const std::string &text) {
+  double value = parseNumber(flag, text);
+  if (value < 0 || value > 3.4e38)
+    fail("%s: expected a non-negative number, got '%s'", flag.c_str(),
+         text.c_str());
+  return static_cast<float>(value);
+}
+
+bool parseBool(const std::string &flag, const std::string &text) {
+  if (text == "true" || text == "1" || text == "yes")
+    return true;
+  if (text == "false" || text == "0" || text == "no")
+    return false;
+  fail("%s: expected true or false, got '%s'", flag.c_str(), text.c_str());
+}
+
+std::vector<std::string> split(const std::string &text, char separator) {
+  std::vector<std::string> parts;
+  size_t begin = 0;
+  while (true) {
+    size_t end = text.find(separator, begin);
+    parts.push_back(text.substr(begin, end - begin));
+    if (end == std::string::npos)
+      return parts;
+    begin = end + 1;
+  }
+}
+
+/// Splits `key=value,key=value` into pairs; a bare word has an empty value.
+std::vector<std::pair<std::string, std::string>>
+parseKeyValues(const std::string &flag, const std::string &text) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const std::string &item : split(text, ',')) {
+    if (item.empty())
+      fail("%s: empty item in '%s'", flag.c_str(), text.c_str());
+    size_t equals = item.find('=');
+    if (equals == std::string::npos)
+      pairs.emplace_back(item, "");
+    else
+      pairs.emplace_back(item.substr(0, equals), item.substr(equals + 1));
+  }
+  return pairs;
+}
+
+[[noreturn]] void unknownKey(const std::string &flag, const std::string &key,
+                             const char *expected) {
+  fail("%s: unknown key '%s'; expected %s", flag.c_str(), key.c_str(),
+       expected);
+}
+
+MonitorMode parseMode(const std::string &flag, const std::string &text) {
+  if (text == "auto")
+    return MonitorMode::Auto;
+  if (text == "min")
+    return MonitorMode::Min;
+  if (text == "max")
+    return MonitorMode::Max;
+  fail("%s: mode must be auto, min or max, got '%s'", flag.c_str(),
+       text.c_str());
+}
+
+EarlyStoppingConfig parseEarlyStopping(const std::string &flag,
+                                       const std::string &text) {
+  EarlyStoppingConfig config;
+  for (auto &[key, value] : parseKeyValues(flag, text)) {
+    std::string item = flag + " " + key;
+    if (key == "monitor" && !value.empty())
+      config.monitor = value;
+    else if (key == "min_delta")
+      config.minDelta = std::fabs(parseNumber(item, value));
+    else if (key == "patience")
+      config.patience = parseInteger(item, value, 0);
+    else if (key == "mode")
+      config.mode = parseMode(item, value);
+    else if (key == "baseline")
+      config.baseline = parseNumber(item, value);
+    else if (key == "restore_best_weights")
+      config.restoreBestWeights = value.empty() || parseBool(item, value);
+    else if (key == "start_from_epoch")
+      config.startFromEpoch = parseInteger(item, value, 0);
+    else
+      unknownKey(flag, key,
+                 "monitor, min_delta, patience, mode, baseline, "
+                 "restore_best_weights or start_from_epoch");
+  }
+  return config;
+}
+
+PlateauConfig parsePlateau(const std::string &flag, const std::string &text) {
+  PlateauConfig config;
+  for (auto &[key, value] : parseKeyValues(flag, text)) {
+    std::string item = flag + " " + key;
+    if (key == "monitor" && !value.empty())
+      config.monitor = value;
+    else if (key == "factor") {
+      config.factor = parseNumber(item, value);
+      if (config.factor >= 1.0 || config.factor < 0)
+        fail("%s: expected a factor in [0, 1), got '%s'", item.c_str(),
+             value.c_str());
+    } else if (key == "patience")
+      config.patience = parseInteger(item, value, 0);
+    else if (key == "mode")
+      config.mode = parseMode(item, value);
+    else if (key == "min_delta")
+      config.minDelta = parseNumber(item, value);
+    else if (key == "cooldown")
+      config.cooldown = parseInteger(item, value, 0);
+    else if (key == "min_lr")
+      config.minLr = parseNonNegative(item, value);
+    else
+      unknownKey(flag, key,
+                 "monitor, factor, patience, mode, min_delta, cooldown or "
+                 "min_lr");
+  }
+  return config;
+}
+
+ScheduleFlags parseSchedule(const std::string &flag, const std::string &text) {
+  std::vector<std::pair<std::string, std::string>> pairs =
+      parseKeyValues(flag, text);
+  ScheduleFlags schedule;
+  const std::string &name = pairs[0].first;
+  if (!pairs[0].second.empty())
+    fail("%s: expected a schedule name first (exponential, piecewise, "
+         "cosine or constant), got '%s'",
+         flag.c_str(), text.c_str());
+  if (name == "constant")
+    schedule.kind = KILN_SCHEDULE_CONSTANT;
+  else if (name == "exponential")
+    schedule.kind = KILN_SCHEDULE_EXPONENTIAL_DECAY;
+  else if (name == "piecewise")
+    schedule.kind = KILN_SCHEDULE_PIECEWISE_CONSTANT;
+  else if (name == "cosine")
+    schedule.kind = KILN_SCHEDULE_COSINE_DECAY;
+  else
+    fail("%s: unknown schedule '%s'; expected exponential, piecewise, "
+         "cosine or constant",
+         flag.c_str(), name.c_str());
+  for (size_t i = 1; i < pairs.size(); ++i) {
+    const std::string &key = pairs[i].first;
+    const std::string &value = pairs[i].second;
+    std::string item = flag + " " + key;
+    if (key == "decay_steps")
+      schedule.decaySteps = parseInteger(item, value, 1);
+    else if (key == "decay_rate")
+      schedule.decayRate = parseNonNegative(item, value);
+    else if (key == "staircase")
+      schedule.staircase = value.empty() || parseBool(item, value);
+    else if (key == "alpha")
+      schedule.alpha = parseNonNegative(item, value);
+    else if (key == "warmup_target")
+      schedule.warmupTarget = parseNonNegative(item, value);
+    else if (key == "warmup_steps")
+      schedule.warmupSteps = parseInteger(item, value, 0);
+    else if (key == "boundaries")
+      for (const std::string &part : split(value, ':'))
+        schedule.boundaries.push_back(parseInteger(item, part, 0));
+    else if (key == "values")
+      for (const std::string &part : split(value, ':'))
+        schedule.values.push_back(parseNonNegative(item, part));
+    else
+      unknownKey(flag, key,
+                 "decay_steps, decay_rate, staircase, alpha, warmup_target, "
+                 "warmup_steps, boundaries or values");
+  }
+  bool decays = schedule.kind == KILN_SCHEDULE_EXPONENTIAL_DECAY ||
+                schedule.kind == KILN_SCHEDULE_COSINE_DECAY;
+  if (decays && schedule.decaySteps == 0)
+    fail("%s: %s needs decay_steps=N", flag.c_str(), name.c_str());
+  if (schedule.kind == KILN_SCHEDULE_EXPONENTIAL_DECAY &&
+      schedule.decayRate <= 0)
+    fail("%s: exponential needs decay_rate=X > 0", flag.c_str());
+  if (schedule.kind == KILN_SCHEDULE_PIECEWISE_CONSTANT &&
+      (schedule.boundaries.empty() ||
+       schedule.values.size() != schedule.boundaries.size() + 1))
+    fail("%s: piecewise needs boundaries=B1:B2:... and one more "
+         "values=V0:V1:...",
+         flag.c_str());
+  return schedule;
+}
+
 using Apply = void (*)(Options &, const std::string &flag,
                        const std::string &value);
 
@@ -117,13 +299,6 @@ struct FlagSpec {
   const char *help;
   Apply apply;
 };
-
-[[noreturn]] void unsupportedFormat(Options &, const std::string &flag,
-                                    const std::string &) {
-  fail("%s: CSV and NumPy inputs are not supported by this runtime yet; "
-       "use IDX files (--data DIR or --train-images/--train-labels)",
-       flag.c_str());
-}
 
 const unsigned kData = kTrain | kEvaluate;
 const unsigned kRun = kTrain | kEvaluate | kPredict;
@@ -151,12 +326,85 @@ const FlagSpec kFlags[] = {
      [](Options &o, const std::string &, const std::string &v) {
        o.testLabels = v;
      }},
-    {"--train", "FILE.csv", kData, "(not supported yet)", unsupportedFormat},
-    {"--test", "FILE.csv", kData, "(not supported yet)", unsupportedFormat},
-    {"--label-column", "N", kData, "(not supported yet)", unsupportedFormat},
-    {"--train-x", "X.npy", kData, "(not supported yet)", unsupportedFormat},
-    {"--train-y", "Y.npy", kData, "(not supported yet)", unsupportedFormat},
-    {"--input", "FILE", kPredict, "inputs to predict (IDX, plain or .gz)",
+    {"--train", "FILE.csv", kData, "training samples as CSV",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.trainCsv = v;
+     }},
+    {"--test", "FILE.csv", kData, "test samples as CSV",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.testCsv = v;
+     }},
+    {"--val", "FILE.csv", kTrain, "validation samples as CSV",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.valCsv = v;
+     }},
+    {"--label-column", "N", kRun,
+     "CSV: 0-based column of the class label (default 0); predict drops it",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.labelColumn = parseInteger(f, v, 0);
+     }},
+    {"--delimiter", "C", kRun, "CSV: field separator (default ',')",
+     [](Options &o, const std::string &f, const std::string &v) {
+       if (v == "\\t" || v == "tab")
+         o.delimiter = '\t';
+       else if (v.size() == 1 && v[0] != '"' && v[0] != '\n')
+         o.delimiter = v[0];
+       else
+         fail("%s: expected one character (or 'tab'), got '%s'", f.c_str(),
+              v.c_str());
+     }},
+    {"--csv-header", "BOOL", kRun,
+     "CSV: whether the first line is a header (default: detected)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.csvHeader = parseBool(f, v);
+     }},
+    {"--train-x", "X.npy", kData, "training inputs as a NumPy array",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.trainX = v;
+     }},
+    {"--train-y", "Y.npy", kData, "training labels as a NumPy array",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.trainY = v;
+     }},
+    {"--test-x", "X.npy", kData, "test inputs as a NumPy array",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.testX = v;
+     }},
+    {"--test-y", "Y.npy", kData, "test labels as a NumPy array",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.testY = v;
+     }},
+    {"--val-x", "X.npy", kTrain, "validation inputs as a NumPy array",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.valX = v;
+     }},
+    {"--val-y", "Y.npy", kTrain, "validation labels as a NumPy array",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.valY = v;
+     }},
+    {"--val-images", "FILE", kTrain, "validation images (IDX, plain or .gz)",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.valImages = v;
+     }},
+    {"--val-labels", "FILE", kTrain, "validation labels (IDX, plain or .gz)",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.valLabels = v;
+     }},
+    {"--normalize", "scale=X[,offset=Y]", kRun,
+     "feed every input element as x * X + Y (e.g. scale=0.00392156862745)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       for (auto &[key, value] : parseKeyValues(f, v)) {
+         std::string item = f + " " + key;
+         if (key == "scale")
+           o.normalizeScale = static_cast<float>(parseNumber(item, value));
+         else if (key == "offset")
+           o.normalizeOffset = static_cast<float>(parseNumber(item, value));
+         else
+           unknownKey(f, key, "scale or offset");
+       }
+     }},
+    {"--input", "FILE", kPredict,
+     "inputs to predict: IDX (plain or .gz), .npy or .csv",
      [](Options &o, const std::string &, const std::string &v) {
        o.input = v;
      }},
@@ -178,6 +426,94 @@ const FlagSpec kFlags[] = {
          fail("%s: expected a non-negative number, got '%s'", f.c_str(),
               v.c_str());
        o.learningRate = static_cast<float>(rate);
+     }},
+    {"--optimizer", "NAME", kTrain,
+     "sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax or nadam "
+     "(default: the model's); another optimizer than the model's starts "
+     "from its Keras defaults",
+     [](Options &o, const std::string &f, const std::string &v) {
+       std::optional<int32_t> kind = optimizerKindFromName(v);
+       if (!kind)
+         fail("%s: unknown optimizer '%s'; expected %s", f.c_str(), v.c_str(),
+              optimizerNamesText().c_str());
+       o.optimizer.kind = kind;
+     }},
+    {"--momentum", "X", kTrain, "SGD, RMSprop: momentum in [0, 1]",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.momentum = parseNonNegative(f, v);
+     }},
+    {"--nesterov", "BOOL", kTrain, "SGD: Nesterov momentum",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.nesterov = parseBool(f, v);
+     }},
+    {"--beta-1", "X", kTrain, "Adam-like: first-moment decay",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.beta1 = parseNonNegative(f, v);
+     }},
+    {"--beta-2", "X", kTrain, "Adam-like: second-moment decay",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.beta2 = parseNonNegative(f, v);
+     }},
+    {"--epsilon", "X", kTrain, "numerical-stability constant",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.epsilon = parseNonNegative(f, v);
+     }},
+    {"--amsgrad", "BOOL", kTrain, "Adam, AdamW: the AMSGrad variant",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.amsgrad = parseBool(f, v);
+     }},
+    {"--rho", "X", kTrain, "RMSprop, Adadelta: decay of running averages",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.rho = parseNonNegative(f, v);
+     }},
+    {"--centered", "BOOL", kTrain, "RMSprop: centered second moment",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.centered = parseBool(f, v);
+     }},
+    {"--initial-accumulator-value", "X", kTrain,
+     "Adagrad: starting accumulator value",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.initialAccumulatorValue = parseNonNegative(f, v);
+     }},
+    {"--weight-decay", "X", kTrain,
+     "decoupled weight decay, p -= p * X * lr (0: none)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.weightDecay = parseNonNegative(f, v);
+     }},
+    {"--clipnorm", "X", kTrain, "clip each gradient to L2 norm X (0: none)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.clipnorm = parseNonNegative(f, v);
+     }},
+    {"--clipvalue", "X", kTrain,
+     "clip gradient elements to [-X, X] (0: none)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.clipvalue = parseNonNegative(f, v);
+     }},
+    {"--global-clipnorm", "X", kTrain,
+     "clip all gradients to global L2 norm X (0: none)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.optimizer.globalClipnorm = parseNonNegative(f, v);
+     }},
+    {"--lr-schedule", "SPEC", kTrain,
+     "exponential,decay_steps=N,decay_rate=R[,staircase] | "
+     "piecewise,boundaries=B1:B2,values=V0:V1:V2 | "
+     "cosine,decay_steps=N[,alpha=A][,warmup_target=T,warmup_steps=W] | "
+     "constant; the initial rate is the learning rate",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.schedule = parseSchedule(f, v);
+     }},
+    {"--early-stopping", "K=V,...", kTrain,
+     "stop when a metric stops improving: monitor=val_loss, min_delta=0, "
+     "patience=0, mode=auto, baseline, restore_best_weights=false, "
+     "start_from_epoch=0",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.earlyStopping = parseEarlyStopping(f, v);
+     }},
+    {"--reduce-lr-on-plateau", "K=V,...", kTrain,
+     "scale the rate down on a plateau: monitor=val_loss, factor=0.1, "
+     "patience=10, mode=auto, min_delta=1e-4, cooldown=0, min_lr=0",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.plateau = parsePlateau(f, v);
      }},
     {"--seed", "N", kTrain,
      "seed of initialization and shuffling (default: 42)",
@@ -216,7 +552,8 @@ const FlagSpec kFlags[] = {
        o.metricsJson = v;
      }},
     {"--output", "FILE", kPredict,
-     "write predictions as CSV to FILE instead of standard output",
+     "write predictions to FILE instead of standard output: CSV, or a "
+     "float32 NumPy array of the outputs when FILE ends in .npy",
      [](Options &o, const std::string &, const std::string &v) {
        o.output = v;
      }},
@@ -244,30 +581,64 @@ const FlagSpec *findFlag(const std::string &name) {
 
 /// Checks combinations that single flags cannot: required flags and data
 /// sources that must come in pairs.
+/// Fails unless both or neither of a pair of flags were given.
+void checkPair(const std::string &a, const char *aName, const std::string &b,
+               const char *bName) {
+  if (a.empty() != b.empty())
+    fail("%s needs %s", a.empty() ? bName : aName, a.empty() ? aName : bName);
+}
+
 void checkOptions(const Options &o) {
   if (!o.dataDir.empty() && (!o.trainImages.empty() || !o.trainLabels.empty() ||
                              !o.testImages.empty() || !o.testLabels.empty()))
     fail("--data cannot be combined with --train-images, --train-labels, "
          "--test-images or --test-labels");
-  if (o.trainImages.empty() != o.trainLabels.empty())
-    fail("%s", o.trainImages.empty() ? "--train-labels needs --train-images"
-                                     : "--train-images needs --train-labels");
-  if (o.testImages.empty() != o.testLabels.empty())
-    fail("%s", o.testImages.empty() ? "--test-labels needs --test-images"
-                                    : "--test-images needs --test-labels");
+  checkPair(o.trainImages, "--train-images", o.trainLabels, "--train-labels");
+  checkPair(o.testImages, "--test-images", o.testLabels, "--test-labels");
+  checkPair(o.valImages, "--val-images", o.valLabels, "--val-labels");
+  checkPair(o.trainX, "--train-x", o.trainY, "--train-y");
+  checkPair(o.testX, "--test-x", o.testY, "--test-y");
+  checkPair(o.valX, "--val-x", o.valY, "--val-y");
+  auto sources = [](std::initializer_list<bool> given) {
+    int count = 0;
+    for (bool g : given)
+      count += g;
+    return count;
+  };
+  bool idxTrain = !o.dataDir.empty() || !o.trainImages.empty();
+  if (sources({idxTrain, !o.trainCsv.empty(), !o.trainX.empty()}) > 1)
+    fail("give one source of training data: --data, --train-images, "
+         "--train or --train-x");
+  bool idxTest = !o.dataDir.empty() || !o.testImages.empty();
+  if (sources({idxTest, !o.testCsv.empty(), !o.testX.empty()}) > 1)
+    fail("give one source of test data: --data, --test-images, --test or "
+         "--test-x");
+  if (sources({!o.valImages.empty(), !o.valCsv.empty(), !o.valX.empty()}) > 1)
+    fail("give one source of validation data: --val-images, --val or --val-x");
+  if (o.hasValidationData() && o.validationSplit > 0)
+    fail("--validation-split cannot be combined with validation files");
+  if (o.optimizer.clipnorm.value_or(0) > 0 &&
+      o.optimizer.globalClipnorm.value_or(0) > 0)
+    fail("--clipnorm and --global-clipnorm cannot be combined");
+  if (o.plateau && o.schedule &&
+      o.schedule->kind != KILN_SCHEDULE_CONSTANT)
+    fail("--reduce-lr-on-plateau needs a constant learning rate, not "
+         "--lr-schedule");
 
   switch (o.command) {
   case Command::Train:
     if (!o.hasTrainData())
-      fail("train needs training data: --data DIR, or --train-images FILE "
-           "--train-labels FILE");
+      fail("train needs training data: --data DIR, --train-images FILE "
+           "--train-labels FILE, --train FILE.csv or --train-x X.npy "
+           "--train-y Y.npy");
     break;
   case Command::Evaluate:
     if (o.checkpoint.empty())
       fail("evaluate needs --checkpoint FILE");
     if (!o.hasTestData())
-      fail("evaluate needs test data: --data DIR, or --test-images FILE "
-           "--test-labels FILE");
+      fail("evaluate needs test data: --data DIR, --test-images FILE "
+           "--test-labels FILE, --test FILE.csv or --test-x X.npy "
+           "--test-y Y.npy");
     break;
   case Command::Predict:
     if (o.checkpoint.empty())
@@ -368,9 +739,12 @@ std::string helpText(Command command, const std::string &program) {
   static const char *const usages[] = {
       "",
       "train --data DIR | --train-images F --train-labels F "
-      "[--test-images F --test-labels F] [flags]",
+      "[--test-images F --test-labels F]\n"
+      "             | --train F.csv [--test F.csv] | --train-x X.npy "
+      "--train-y Y.npy [--test-x X.npy --test-y Y.npy] [flags]",
       "evaluate --checkpoint FILE --data DIR | --test-images F "
-      "--test-labels F [flags]",
+      "--test-labels F | --test F.csv | --test-x X.npy --test-y Y.npy "
+      "[flags]",
       "predict --checkpoint FILE --input FILE [--output FILE.csv] [flags]",
       "summary",
   };
@@ -381,8 +755,7 @@ std::string helpText(Command command, const std::string &program) {
             "the model's outputs.\n";
   std::string flags;
   for (const FlagSpec &flag : kFlags) {
-    if (!(flag.commands & maskOf(command)) ||
-        std::strcmp(flag.help, "(not supported yet)") == 0)
+    if (!(flag.commands & maskOf(command)))
       continue;
     std::string left = flag.name;
     if (flag.valueName)

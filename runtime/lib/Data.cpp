@@ -180,10 +180,30 @@ void writeIdxFile(const std::string &path, const std::vector<int64_t> &dims,
   file.commit();
 }
 
+std::string readFileContents(const std::string &path) {
+  GzReader reader(path);
+  std::string text;
+  const size_t chunk = size_t(1) << 20;
+  size_t have = 0;
+  while (true) {
+    text.resize(have + chunk);
+    size_t got = reader.read(&text[have], chunk);
+    have += got;
+    if (got < chunk)
+      break;
+  }
+  text.resize(have);
+  return text;
+}
+
 DataView DataView::slice(int64_t begin, int64_t length) const {
   DataView view = *this;
-  view.inputs += begin * sampleElements;
-  view.labels += begin;
+  if (view.inputs)
+    view.inputs += begin * sampleElements;
+  else
+    view.floats += begin * sampleElements;
+  if (view.labels)
+    view.labels += begin;
   view.count = length;
   return view;
 }

@@ -2,20 +2,26 @@
 
 #include "kiln/runtime/Driver.h"
 #include "kiln/runtime/AtomicFile.h"
+#include "kiln/runtime/Callbacks.h"
 #include "kiln/runtime/Checkpoint.h"
 #include "kiln/runtime/Cli.h"
+#include "kiln/runtime/Csv.h"
 #include "kiln/runtime/Data.h"
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/MetricsJson.h"
 #include "kiln/runtime/Model.h"
+#include "kiln/runtime/Npy.h"
 #include "kiln/runtime/Progress.h"
+#include "kiln/runtime/Schedule.h"
 #include "kiln/runtime/Summary.h"
 #include "kiln/runtime/Trainer.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <sys/stat.h>
@@ -65,6 +71,157 @@ Dataset loadChecked(const LabeledPaths &paths, int64_t maxSamples,
   return data;
 }
 
+/// One data set named on the command line in any of the three formats.
+struct DataSource {
+  LabeledPaths idx;
+  std::string csv;
+  std::string npyX, npyY;
+};
+
+/// Loads and checks a data set from whichever format names it.
+Dataset loadSource(const DataSource &source, int64_t maxSamples,
+                   const Options &options, const ModelInfo &model) {
+  if (!source.csv.empty()) {
+    CsvOptions csv;
+    csv.delimiter = options.delimiter;
+    csv.labelColumn = options.labelColumn;
+    csv.header = options.csvHeader;
+    csv.maxSamples = maxSamples;
+    Dataset data = loadCsv(source.csv, csv);
+    checkDatasetForModel(data, model, source.csv, source.csv);
+    return data;
+  }
+  if (!source.npyX.empty()) {
+    Dataset data = loadNpyDataset(source.npyX, source.npyY, maxSamples);
+    checkDatasetForModel(data, model, source.npyX, source.npyY);
+    return data;
+  }
+  return loadChecked(source.idx, maxSamples, model);
+}
+
+DataSource trainSource(const Options &options) {
+  if (!options.trainCsv.empty())
+    return {{}, options.trainCsv, "", ""};
+  if (!options.trainX.empty())
+    return {{}, "", options.trainX, options.trainY};
+  return {trainPaths(options), "", "", ""};
+}
+
+DataSource testSource(const Options &options) {
+  if (!options.testCsv.empty())
+    return {{}, options.testCsv, "", ""};
+  if (!options.testX.empty())
+    return {{}, "", options.testX, options.testY};
+  return {testPaths(options), "", "", ""};
+}
+
+DataSource validationSource(const Options &options) {
+  if (!options.valCsv.empty())
+    return {{}, options.valCsv, "", ""};
+  if (!options.valX.empty())
+    return {{}, "", options.valX, options.valY};
+  return {{options.valImages, options.valLabels}, "", "", ""};
+}
+
+/// The model's optimizer with the command line's overrides applied. The
+/// schedule's arrays point into `options`.
+KilnOptimizerDesc optimizerConfig(const KilnModelDesc &desc,
+                                  const Options &options) {
+  const OptimizerFlags &flags = options.optimizer;
+  KilnOptimizerDesc c = desc.optimizer;
+  if (flags.kind && *flags.kind != c.kind)
+    c = defaultOptimizerConfig(*flags.kind);
+  auto set = [](auto &field, const auto &value) {
+    if (value)
+      field = *value;
+  };
+  set(c.learning_rate, options.learningRate);
+  set(c.momentum, flags.momentum);
+  set(c.beta_1, flags.beta1);
+  set(c.beta_2, flags.beta2);
+  set(c.epsilon, flags.epsilon);
+  set(c.rho, flags.rho);
+  set(c.initial_accumulator_value, flags.initialAccumulatorValue);
+  set(c.weight_decay, flags.weightDecay);
+  set(c.clipnorm, flags.clipnorm);
+  set(c.clipvalue, flags.clipvalue);
+  set(c.global_clipnorm, flags.globalClipnorm);
+  if (flags.nesterov)
+    c.nesterov = *flags.nesterov;
+  if (flags.amsgrad)
+    c.amsgrad = *flags.amsgrad;
+  if (flags.centered)
+    c.centered = *flags.centered;
+  if (flags.clipnorm.value_or(0) > 0)
+    c.global_clipnorm = 0;
+  if (flags.globalClipnorm.value_or(0) > 0)
+    c.clipnorm = 0;
+  if (const std::optional<ScheduleFlags> &schedule = options.schedule) {
+    c.schedule = schedule->kind;
+    c.decay_steps = schedule->decaySteps;
+    c.decay_rate = schedule->decayRate;
+    c.staircase = schedule->staircase;
+    c.alpha = schedule->alpha;
+    c.has_warmup = schedule->warmupTarget.has_value();
+    c.warmup_target = schedule->warmupTarget.value_or(0.0f);
+    c.warmup_steps = schedule->warmupSteps;
+    c.num_boundaries = static_cast<int32_t>(schedule->boundaries.size());
+    c.boundaries = schedule->boundaries.data();
+    c.values = schedule->values.data();
+    if (schedule->kind == KILN_SCHEDULE_PIECEWISE_CONSTANT)
+      c.learning_rate = schedule->values[0];
+  }
+  if (options.plateau && c.schedule != KILN_SCHEDULE_CONSTANT)
+    fail("--reduce-lr-on-plateau needs a constant learning rate, but the "
+         "model uses a %s schedule",
+         scheduleName(c.schedule));
+  checkOptimizerConfig(c);
+  return c;
+}
+
+/// The signal that interrupted training, 0 if none; set by the handler.
+volatile int interruptSignal = 0;
+
+extern "C" void onInterrupt(int signal) { interruptSignal = signal; }
+
+/// Routes SIGINT and SIGTERM to `interruptSignal` while training runs.
+class InterruptHandler {
+public:
+  InterruptHandler() {
+    struct sigaction action = {};
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &oldInt_);
+    ::sigaction(SIGTERM, &action, &oldTerm_);
+  }
+  ~InterruptHandler() {
+    ::sigaction(SIGINT, &oldInt_, nullptr);
+    ::sigaction(SIGTERM, &oldTerm_, nullptr);
+  }
+
+private:
+  struct sigaction oldInt_, oldTerm_;
+};
+
+/// Checks that a callback's monitored quantity will exist.
+void checkMonitor(const ModelInfo &model, const std::string &flag,
+                  const std::string &monitor, bool hasValidation) {
+  std::string name = monitor;
+  if (name.compare(0, 4, "val_") == 0) {
+    if (!hasValidation)
+      fail("%s monitors '%s' but there is no validation data "
+           "(--validation-split or validation files)",
+           flag.c_str(), monitor.c_str());
+    name = name.substr(4);
+  }
+  if (name == "loss")
+    return;
+  for (int32_t i = 0; i < model.numMetrics(); ++i)
+    if (name == model.metricName(i))
+      return;
+  fail("%s: the model reports no '%s'", flag.c_str(), monitor.c_str());
+}
+
 /// Saves a checkpoint at the end of every epoch.
 class CheckpointWriter : public TrainingObserver {
 public:
@@ -103,18 +260,25 @@ bool stdoutIsTerminal() { return ::isatty(fileno(stdout)) == 1; }
 
 void runTrain(const ModelInfo &model, const Options &options) {
   const KilnModelDesc &desc = model.desc();
+  KilnOptimizerDesc optimizer = optimizerConfig(desc, options);
   Dataset train =
-      loadChecked(trainPaths(options), options.maxTrainSamples, model);
+      loadSource(trainSource(options), options.maxTrainSamples, options, model);
   Dataset test;
   if (options.hasTestData())
-    test = loadChecked(testPaths(options), options.maxTestSamples, model);
+    test = loadSource(testSource(options), options.maxTestSamples, options, model);
+  Dataset validationFiles;
+  if (options.hasValidationData())
+    validationFiles = loadSource(validationSource(options), -1, options, model);
 
   // Like Keras, validate on the last fraction of the training set, taken
-  // before any shuffling.
+  // before any shuffling, or on the validation files.
   DataView fitData(train);
   DataView validation;
-  const bool hasValidation = options.validationSplit > 0;
-  if (hasValidation) {
+  const bool hasValidation =
+      options.validationSplit > 0 || options.hasValidationData();
+  if (options.hasValidationData()) {
+    validation = DataView(validationFiles);
+  } else if (hasValidation) {
     int64_t splitAt = static_cast<int64_t>(
         std::floor(double(train.count) * (1.0 - options.validationSplit)));
     if (splitAt <= 0 || splitAt >= train.count)
@@ -124,13 +288,20 @@ void runTrain(const ModelInfo &model, const Options &options) {
     validation = fitData.slice(splitAt, train.count - splitAt);
     fitData = fitData.slice(0, splitAt);
   }
+  if (options.earlyStopping)
+    checkMonitor(model, "--early-stopping", options.earlyStopping->monitor,
+                 hasValidation);
+  if (options.plateau)
+    checkMonitor(model, "--reduce-lr-on-plateau", options.plateau->monitor,
+                 hasValidation);
 
-  KilnOptimizerDesc optimizer = desc.optimizer;
-  if (options.learningRate)
-    optimizer.learning_rate = *options.learningRate;
-  Trainer trainer(
-      model, optimizer,
-      effectiveBatchSize(options, model, std::max(train.count, test.count)));
+  Trainer trainer(model, optimizer,
+                  effectiveBatchSize(
+                      options, model,
+                      std::max({train.count, test.count,
+                                validationFiles.count})));
+  trainer.batchBuffers().setNormalization(options.normalizeScale,
+                                          options.normalizeOffset);
   if (!options.resume.empty())
     loadCheckpoint(options.resume, trainer);
   else
@@ -148,6 +319,18 @@ void runTrain(const ModelInfo &model, const Options &options) {
     metrics = std::make_unique<MetricsJsonWriter>(model, options.metricsJson);
     observers.push_back(metrics.get());
   }
+  // Callbacks act before the checkpoint of the epoch is written.
+  std::unique_ptr<ReduceLROnPlateau> plateau;
+  if (options.plateau) {
+    plateau = std::make_unique<ReduceLROnPlateau>(trainer, *options.plateau);
+    observers.push_back(plateau.get());
+  }
+  std::unique_ptr<EarlyStopping> earlyStopping;
+  if (options.earlyStopping) {
+    earlyStopping =
+        std::make_unique<EarlyStopping>(trainer, *options.earlyStopping);
+    observers.push_back(earlyStopping.get());
+  }
   std::unique_ptr<CheckpointWriter> checkpoints;
   if (!options.checkpoint.empty()) {
     // The first checkpoint is written only after an epoch: find out now,
@@ -158,8 +341,35 @@ void runTrain(const ModelInfo &model, const Options &options) {
     observers.push_back(checkpoints.get());
   }
 
-  trainer.fit(fitData, hasValidation ? &validation : nullptr,
-              options.epochs.value_or(desc.epochs), observers);
+  {
+    InterruptHandler handler;
+    trainer.setInterruptFlag(&interruptSignal);
+    try {
+      trainer.fit(fitData, hasValidation ? &validation : nullptr,
+                  options.epochs.value_or(desc.epochs), observers);
+    } catch (const Interrupted &interrupted) {
+      std::fflush(stdout);
+      const char *name = interruptSignal == SIGTERM ? "SIGTERM" : "SIGINT";
+      if (options.checkpoint.empty())
+        fail("%s: %s; no --checkpoint was given, so nothing was saved", name,
+             interrupted.what());
+      saveCheckpoint(options.checkpoint, trainer);
+      fail("%s: %s; checkpoint written to %s (continue with --resume %s)",
+           name, interrupted.what(), options.checkpoint.c_str(),
+           options.checkpoint.c_str());
+    }
+  }
+  if (earlyStopping) {
+    if (int64_t stopped = earlyStopping->stoppedEpoch(); stopped && !options.quiet)
+      std::printf("Epoch %lld: early stopping\n",
+                  static_cast<long long>(stopped));
+    if (int64_t best = earlyStopping->finish(); best && !options.quiet)
+      std::printf("Restoring model weights from the end of the best epoch: "
+                  "%lld.\n",
+                  static_cast<long long>(best));
+    if (earlyStopping->stoppedEpoch() && checkpoints)
+      saveCheckpoint(options.checkpoint, trainer);
+  }
 
   if (test.count > 0) {
     MetricValues result = trainer.evaluate(DataView(test), console.get());
@@ -172,13 +382,16 @@ void runTrain(const ModelInfo &model, const Options &options) {
 }
 
 void runEvaluate(const ModelInfo &model, const Options &options) {
-  Dataset test = loadChecked(testPaths(options), options.maxTestSamples, model);
+  Dataset test =
+      loadSource(testSource(options), options.maxTestSamples, options, model);
   std::unique_ptr<MetricsJsonWriter> metrics;
   if (!options.metricsJson.empty())
     metrics = std::make_unique<MetricsJsonWriter>(model, options.metricsJson);
   Trainer trainer(model, model.desc().optimizer,
                   effectiveBatchSize(options, model, test.count));
-  loadCheckpoint(options.checkpoint, trainer);
+  trainer.batchBuffers().setNormalization(options.normalizeScale,
+                                          options.normalizeOffset);
+  loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
 
   std::unique_ptr<ConsoleReporter> console;
   if (!options.quiet)
@@ -211,28 +424,74 @@ void appendPredictionLine(std::string &out, const float *values,
   out += '\n';
 }
 
-void runPredict(const ModelInfo &model, const Options &options) {
-  IdxData input = readIdxFile(options.input, /*expectedRank=*/0);
-  if (input.itemElements() != model.inputElements()) {
+/// Whether `path` ends in `suffix`.
+bool endsWith(const std::string &path, const char *suffix) {
+  size_t n = std::strlen(suffix);
+  return path.size() >= n && path.compare(path.size() - n, n, suffix) == 0;
+}
+
+/// Loads the inputs of predict: IDX, .npy or .csv, by content and name.
+Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
+  const std::string &path = options.input;
+  Dataset samples;
+  if (endsWith(path, ".npy") || endsWith(path, ".npy.gz")) {
+    samples = loadNpyInputs(path);
+  } else if (endsWith(path, ".csv") || endsWith(path, ".csv.gz")) {
+    // A label column is dropped when the file has one more column than the
+    // model has inputs.
+    CsvOptions csv;
+    csv.delimiter = options.delimiter;
+    csv.header = options.csvHeader;
+    csv.labelColumn = std::nullopt;
+    samples = loadCsv(path, csv);
+    if (samples.sampleElements == model.inputElements() + 1) {
+      csv.labelColumn = options.labelColumn;
+      samples = loadCsv(path, csv);
+      samples.labels.clear();
+    }
+  } else {
+    IdxData input = readIdxFile(path, /*expectedRank=*/0);
+    samples.count = input.itemsRead;
+    samples.sampleElements = input.itemElements();
+    samples.inputs = std::move(input.bytes);
+  }
+  if (samples.sampleElements != model.inputElements()) {
     const KilnModelDesc &desc = model.desc();
     fail("%s: items have %lld elements but the model input %s has %lld",
-         options.input.c_str(), static_cast<long long>(input.itemElements()),
+         path.c_str(), static_cast<long long>(samples.sampleElements),
          formatShape(desc.input_rank, desc.input_shape).c_str(),
          static_cast<long long>(model.inputElements()));
   }
-  Dataset samples;
-  samples.count = input.itemsRead;
-  samples.sampleElements = input.itemElements();
-  samples.inputs = std::move(input.bytes);
+  return samples;
+}
+
+void runPredict(const ModelInfo &model, const Options &options) {
+  Dataset samples = loadPredictInputs(model, options);
 
   Trainer trainer(model, model.desc().optimizer,
                   effectiveBatchSize(options, model, samples.count));
-  loadCheckpoint(options.checkpoint, trainer);
+  trainer.batchBuffers().setNormalization(options.normalizeScale,
+                                          options.normalizeOffset);
+  loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
+
+  const int64_t outputs = model.outputElements();
+  if (endsWith(options.output, ".npy")) {
+    std::vector<float> all;
+    all.reserve(static_cast<size_t>(samples.count * outputs));
+    trainer.predict(DataView(samples), [&](const float *values, int64_t n) {
+      all.insert(all.end(), values, values + n * outputs);
+    });
+    std::vector<int64_t> shape = {samples.count};
+    const KilnModelDesc &desc = model.desc();
+    shape.insert(shape.end(), desc.output_shape,
+                 desc.output_shape + desc.output_rank);
+    writeNpy(options.output, shape, all.data());
+    return;
+  }
 
   std::unique_ptr<AtomicFile> file;
   if (!options.output.empty())
     file = std::make_unique<AtomicFile>(options.output);
-  const int64_t outputs = model.outputElements();
   std::string text;
   trainer.predict(DataView(samples), [&](const float *values, int64_t n) {
     text.clear();

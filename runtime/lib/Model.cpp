@@ -54,6 +54,8 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
          desc.abi_version, KILN_ABI_VERSION);
   if (!desc.train_step || !desc.evaluate || !desc.predict)
     fail("model descriptor: missing entry point");
+  if (desc.uses_rng != 0 && desc.uses_rng != 1)
+    fail("model descriptor: uses_rng is %d, expected 0 or 1", desc.uses_rng);
   if (desc.num_params < 0 || (desc.num_params > 0 && !desc.params))
     fail("model descriptor: bad parameter list");
   if (desc.num_layers < 0 || (desc.num_layers > 0 && !desc.layers))

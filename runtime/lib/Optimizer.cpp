@@ -1,77 +1,228 @@
-//===- Optimizer.cpp - Parameter update rules -----------------------------===//
+//===- Optimizer.cpp - Parameter updates with optimizer state -------------===//
 
 #include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/Schedule.h"
 
+#include <cctype>
 #include <cmath>
 
 namespace kiln {
 namespace runtime {
 
-void sgdUpdate(float *param, const float *grad, int64_t count,
-               float learningRate) {
-  for (int64_t i = 0; i < count; ++i)
-    param[i] -= learningRate * grad[i];
-}
+namespace {
 
-float adamStepSize(float learningRate, float beta1, float beta2, int64_t t) {
-  double b1Power = std::pow(double(beta1), double(t));
-  double b2Power = std::pow(double(beta2), double(t));
-  return static_cast<float>(double(learningRate) * std::sqrt(1.0 - b2Power) /
-                            (1.0 - b1Power));
-}
+const char *const kOptimizerNames[] = {"sgd",     "adam",     "adamw",
+                                       "rmsprop", "adagrad",  "adadelta",
+                                       "adamax",  "nadam"};
+constexpr int32_t kNumOptimizers =
+    sizeof(kOptimizerNames) / sizeof(kOptimizerNames[0]);
 
-void adamUpdate(float *param, const float *grad, float *m, float *v,
-                int64_t count, float stepSize, float beta1, float beta2,
-                float epsilon) {
-  const float oneMinusBeta1 = 1.0f - beta1;
-  const float oneMinusBeta2 = 1.0f - beta2;
-  for (int64_t i = 0; i < count; ++i) {
-    const float g = grad[i];
-    m[i] = beta1 * m[i] + oneMinusBeta1 * g;
-    v[i] = beta2 * v[i] + oneMinusBeta2 * g * g;
-    param[i] -= stepSize * m[i] / (std::sqrt(v[i]) + epsilon);
+/// Number of state tensors per parameter (see Optimizer::slotsPerParam).
+int32_t slotCount(const KilnOptimizerDesc &c) {
+  switch (c.kind) {
+  case KILN_OPTIMIZER_SGD:
+    return c.momentum != 0 ? 1 : 0;
+  case KILN_OPTIMIZER_ADAM:
+  case KILN_OPTIMIZER_ADAMW:
+    return c.amsgrad ? 3 : 2;
+  case KILN_OPTIMIZER_RMSPROP:
+    return 1 + (c.momentum > 0) + (c.centered != 0);
+  case KILN_OPTIMIZER_ADAGRAD:
+    return 1;
+  default:
+    return 2;
   }
+}
+
+void checkRange(const char *name, float value, float low, float high,
+                bool highInclusive) {
+  bool ok = std::isfinite(value) && value >= low &&
+            (highInclusive ? value <= high : value < high);
+  if (!ok)
+    fail("optimizer %s must be in [%g, %g%s, got %g", name, double(low),
+         double(high), highInclusive ? "]" : ")", double(value));
+}
+
+void checkNonNegative(const char *name, float value) {
+  if (!std::isfinite(value) || value < 0)
+    fail("optimizer %s must be a non-negative number, got %g", name,
+         double(value));
+}
+
+} // namespace
+
+const char *optimizerName(int32_t kind) {
+  return kind >= 0 && kind < kNumOptimizers ? kOptimizerNames[kind]
+                                            : "unknown";
+}
+
+std::optional<int32_t> optimizerKindFromName(const std::string &name) {
+  std::string lower;
+  for (char c : name)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (int32_t kind = 0; kind < kNumOptimizers; ++kind)
+    if (lower == kOptimizerNames[kind])
+      return kind;
+  return std::nullopt;
+}
+
+std::string optimizerNamesText() {
+  std::string text;
+  for (int32_t kind = 0; kind < kNumOptimizers; ++kind) {
+    if (kind)
+      text += kind + 1 == kNumOptimizers ? " or " : ", ";
+    text += kOptimizerNames[kind];
+  }
+  return text;
+}
+
+KilnOptimizerDesc defaultOptimizerConfig(int32_t kind) {
+  KilnOptimizerDesc c = {};
+  c.kind = kind;
+  c.learning_rate = kind == KILN_OPTIMIZER_SGD ? 0.01f : 0.001f;
+  c.beta_1 = 0.9f;
+  c.beta_2 = 0.999f;
+  c.epsilon = 1e-7f;
+  c.rho = kind == KILN_OPTIMIZER_ADADELTA ? 0.95f : 0.9f;
+  c.initial_accumulator_value = 0.1f;
+  if (kind == KILN_OPTIMIZER_ADAMW)
+    c.weight_decay = 0.004f;
+  return c;
+}
+
+void checkOptimizerConfig(const KilnOptimizerDesc &c) {
+  if (c.kind < 0 || c.kind >= kNumOptimizers)
+    fail("unknown optimizer kind %d", c.kind);
+  checkNonNegative("learning_rate", c.learning_rate);
+  checkRange("beta_1", c.beta_1, 0, 1, false);
+  checkRange("beta_2", c.beta_2, 0, 1, false);
+  checkNonNegative("epsilon", c.epsilon);
+  checkRange("momentum", c.momentum, 0, 1, true);
+  checkRange("rho", c.rho, 0, 1, true);
+  checkNonNegative("initial_accumulator_value", c.initial_accumulator_value);
+  checkNonNegative("weight_decay", c.weight_decay);
+  checkNonNegative("clipnorm", c.clipnorm);
+  checkNonNegative("clipvalue", c.clipvalue);
+  checkNonNegative("global_clipnorm", c.global_clipnorm);
+  if (c.clipnorm > 0 && c.global_clipnorm > 0)
+    fail("only one of clipnorm and global_clipnorm can be set");
+  checkSchedule(c);
 }
 
 Optimizer::Optimizer(const KilnOptimizerDesc &config,
                      const std::vector<int64_t> &paramElements)
     : config_(config) {
-  if (config.kind != KILN_OPTIMIZER_SGD && config.kind != KILN_OPTIMIZER_ADAM)
-    fail("unknown optimizer kind %d", config.kind);
-  slots_.resize(slotsPerParam());
+  checkOptimizerConfig(config);
+  slots_.resize(static_cast<size_t>(slotCount(config)));
+  const float initial = config.kind == KILN_OPTIMIZER_ADAGRAD
+                            ? config.initial_accumulator_value
+                            : 0.0f;
   for (TensorList &slot : slots_)
     for (int64_t count : paramElements)
-      slot.emplace_back(static_cast<size_t>(count), 0.0f);
+      slot.emplace_back(static_cast<size_t>(count), initial);
 }
 
-int32_t Optimizer::slotsPerParam() const {
-  return config_.kind == KILN_OPTIMIZER_ADAM ? 2 : 0;
+float Optimizer::learningRate() const {
+  return scheduledLearningRate(config_, iterations_);
 }
 
-std::vector<float> &Optimizer::slotData(int32_t slot, int32_t param) {
-  return slots_[slot][param];
+void Optimizer::setIterations(int64_t iterations) {
+  iterations_ = iterations;
+  if (config_.kind == KILN_OPTIMIZER_NADAM)
+    nadamProduct_ = nadamMomentumProduct(config_.beta_1, iterations);
 }
 
-const std::vector<float> &Optimizer::slotData(int32_t slot,
-                                              int32_t param) const {
-  return slots_[slot][param];
+void Optimizer::clipGradients(TensorList &grads) const {
+  if (config_.clipnorm > 0) {
+    for (std::vector<float> &grad : grads)
+      clipByNorm(grad.data(), static_cast<int64_t>(grad.size()),
+                 config_.clipnorm);
+  } else if (config_.global_clipnorm > 0) {
+    double sum = 0.0;
+    for (const std::vector<float> &grad : grads)
+      sum += sumOfSquares(grad.data(), static_cast<int64_t>(grad.size()));
+    const float scale = globalClipScale(std::sqrt(sum), config_.global_clipnorm);
+    for (std::vector<float> &grad : grads)
+      for (float &g : grad)
+        g = g * scale;
+  } else if (config_.clipvalue > 0) {
+    for (std::vector<float> &grad : grads)
+      clipByValue(grad.data(), static_cast<int64_t>(grad.size()),
+                  config_.clipvalue);
+  }
 }
 
-void Optimizer::step(TensorList &params, const TensorList &grads) {
-  ++iterations_;
-  if (config_.kind == KILN_OPTIMIZER_SGD) {
-    for (size_t i = 0; i < params.size(); ++i)
-      sgdUpdate(params[i].data(), grads[i].data(),
-                static_cast<int64_t>(params[i].size()), config_.learning_rate);
+void Optimizer::update(float *param, const float *grad, size_t index,
+                       int64_t count, float lr,
+                       const NadamCoefficients &nadam) {
+  const KilnOptimizerDesc &c = config_;
+  const int64_t t = iterations_ + 1;
+  switch (c.kind) {
+  case KILN_OPTIMIZER_SGD:
+    if (c.momentum != 0)
+      sgdMomentumUpdate(param, grad, slot(0, index), count, lr, c.momentum,
+                        c.nesterov != 0);
+    else
+      sgdUpdate(param, grad, count, lr);
+    return;
+  case KILN_OPTIMIZER_ADAM:
+  case KILN_OPTIMIZER_ADAMW: {
+    const float stepSize = adamStepSize(lr, c.beta_1, c.beta_2, t);
+    if (c.amsgrad)
+      amsgradUpdate(param, grad, slot(0, index), slot(1, index),
+                    slot(2, index), count, stepSize, c.beta_1, c.beta_2,
+                    c.epsilon);
+    else
+      adamUpdate(param, grad, slot(0, index), slot(1, index), count, stepSize,
+                 c.beta_1, c.beta_2, c.epsilon);
     return;
   }
-  const float stepSize = adamStepSize(config_.learning_rate, config_.beta_1,
-                                      config_.beta_2, iterations_);
+  case KILN_OPTIMIZER_RMSPROP: {
+    int32_t next = 1;
+    float *mom = c.momentum > 0 ? slot(next++, index) : nullptr;
+    float *average = c.centered ? slot(next++, index) : nullptr;
+    rmspropUpdate(param, grad, slot(0, index), mom, average, count, lr, c.rho,
+                  c.momentum, c.epsilon);
+    return;
+  }
+  case KILN_OPTIMIZER_ADAGRAD:
+    adagradUpdate(param, grad, slot(0, index), count, lr, c.epsilon);
+    return;
+  case KILN_OPTIMIZER_ADADELTA:
+    adadeltaUpdate(param, grad, slot(0, index), slot(1, index), count, lr,
+                   c.rho, c.epsilon);
+    return;
+  case KILN_OPTIMIZER_ADAMAX:
+    adamaxUpdate(param, grad, slot(0, index), slot(1, index), count, lr,
+                 c.beta_1, c.beta_2, c.epsilon, t);
+    return;
+  case KILN_OPTIMIZER_NADAM:
+    nadamUpdate(param, grad, slot(0, index), slot(1, index), count, lr,
+                c.beta_1, c.beta_2, c.epsilon, nadam);
+    return;
+  default:
+    fail("unknown optimizer kind %d", c.kind);
+  }
+}
+
+void Optimizer::step(TensorList &params, TensorList &grads) {
+  const float lr = learningRate();
+  clipGradients(grads);
+  if (config_.weight_decay != 0)
+    for (std::vector<float> &param : params)
+      applyWeightDecay(param.data(), static_cast<int64_t>(param.size()),
+                       config_.weight_decay, lr);
+  NadamCoefficients nadam = {};
+  if (config_.kind == KILN_OPTIMIZER_NADAM)
+    nadam = nadamCoefficients(config_.beta_1, config_.beta_2, iterations_ + 1,
+                              nadamProduct_);
   for (size_t i = 0; i < params.size(); ++i)
-    adamUpdate(params[i].data(), grads[i].data(), slots_[0][i].data(),
-               slots_[1][i].data(), static_cast<int64_t>(params[i].size()),
-               stepSize, config_.beta_1, config_.beta_2, config_.epsilon);
+    update(params[i].data(), grads[i].data(), i,
+           static_cast<int64_t>(params[i].size()), lr, nadam);
+  if (config_.kind == KILN_OPTIMIZER_NADAM)
+    nadamProduct_ = nadam.uProduct;
+  ++iterations_;
 }
 
 } // namespace runtime

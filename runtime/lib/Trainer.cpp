@@ -27,6 +27,12 @@ MetricValues MeanTracker::mean() const {
   return values;
 }
 
+Interrupted::Interrupted(int64_t epoch, int64_t step)
+    : Error(formatString("interrupted at epoch %lld, step %lld",
+                         static_cast<long long>(epoch),
+                         static_cast<long long>(step))),
+      epoch(epoch), step(step) {}
+
 TrainingObserver::~TrainingObserver() = default;
 void TrainingObserver::epochBegin(int64_t, int64_t, int64_t) {}
 void TrainingObserver::trainStepEnd(int64_t, int64_t, const MeanTracker &) {}
@@ -79,6 +85,8 @@ std::vector<void *> Trainer::lossBuffers(bool withGradients) {
     buffers.push_back(param.data());
   buffers.push_back(batch_.inputs());
   buffers.push_back(batch_.labels());
+  if (withGradients && model_.desc().uses_rng)
+    buffers.push_back(rngState_.data());
   buffers.push_back(&loss_);
   for (float &metric : metrics_)
     buffers.push_back(&metric);
@@ -95,15 +103,32 @@ void Trainer::fit(const DataView &train, const DataView *validation,
   std::vector<void *> buffers = lossBuffers(/*withGradients=*/true);
   const int64_t steps = numBatches(train.count, batchSize_);
 
-  for (int64_t epoch = completedEpochs_ + 1; epoch <= totalEpochs; ++epoch) {
+  stopRequested_ = false;
+  for (int64_t epoch = completedEpochs_ + 1;
+       epoch <= totalEpochs && !stopRequested_; ++epoch) {
     for (TrainingObserver *observer : observers)
       observer->epochBegin(epoch, totalEpochs, steps);
     Clock::time_point start = Clock::now();
+    // Resuming inside an epoch redraws its shuffle from the generator state
+    // the epoch began with, which also leaves the generator where it was.
+    const int64_t firstStep = position_.step;
+    if (firstStep > 0)
+      shuffleRng_.setState(position_.epochStartRng);
+    const Rng::State epochStartRng = shuffleRng_.state();
     shuffledOrder(order_, train.count, shuffleRng_);
+    // The random layers' seed for this epoch comes from the checkpointed
+    // generator, so that a resumed run draws the same masks.
+    if (model_.desc().uses_rng)
+      rngState_[0] = shuffleRng_.next();
     MeanTracker tracker(model_.numMetrics());
-    for (int64_t step = 0; step < steps; ++step) {
+    if (firstStep > 0)
+      tracker.restore(position_.lossSum, position_.metricSums,
+                      position_.samples);
+    position_ = EpochPosition();
+    for (int64_t step = firstStep; step < steps; ++step) {
       const int64_t n = batchLength(train.count, batchSize_, step);
       batch_.gather(train, order_.data() + step * batchSize_, n);
+      rngState_[1] = static_cast<uint64_t>((epoch - 1) * steps + step);
       model_.desc().train_step(n, buffers.data());
       if (!std::isfinite(loss_))
         fail("non-finite loss (%s) at epoch %lld, step %lld",
@@ -113,6 +138,11 @@ void Trainer::fit(const DataView &train, const DataView *validation,
       tracker.add(loss_, metrics_.data(), n);
       for (TrainingObserver *observer : observers)
         observer->trainStepEnd(step + 1, steps, tracker);
+      if (interruptFlag_ && *interruptFlag_ && step + 1 < steps) {
+        position_ = {step + 1, epochStartRng, tracker.lossSum(),
+                     tracker.metricSums(), tracker.samples()};
+        throw Interrupted(epoch, step + 1);
+      }
     }
 
     EpochResult result;
@@ -132,6 +162,9 @@ void Trainer::fit(const DataView &train, const DataView *validation,
     completedEpochs_ = epoch;
     for (TrainingObserver *observer : observers)
       observer->epochEnd(result);
+    if (interruptFlag_ && *interruptFlag_ && epoch < totalEpochs &&
+        !stopRequested_)
+      throw Interrupted(epoch, steps);
   }
 }
 

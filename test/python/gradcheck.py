@@ -3,7 +3,10 @@
 For every parameter tensor and several random unit directions v, the
 directional derivative g·v from the compiled @train_step must match the
 central difference (L(θ + εv) - L(θ - εv)) / 2ε of the compiled @loss
-(`evaluate`). Directional derivatives aggregate many coordinates, so f32
+(`evaluate`). Models with random layers (dropout) are checked on the
+training loss itself: train_step with one fixed rng draws the same masks
+every time, so its loss is a deterministic function of the parameters.
+Directional derivatives aggregate many coordinates, so f32
 round-off stays well below the tolerance while a wrong rule for any op
 (or a wrong transpose, scale or sign) shows up at once.
 
@@ -32,12 +35,28 @@ def main():
     x, y = load_fashion_slice(args.batch)
     x = x.reshape((args.batch,) + model.input_shape)
 
-    loss, _, grads = model.train_step(params, x, y)
-    eval_loss, _ = model.evaluate(params, x, y)
-    print("loss %.7f (evaluate: %.7f)" % (loss, eval_loss))
-    if abs(loss - eval_loss) > 1e-6 * max(1.0, abs(loss)):
-        print("FAIL: train_step and evaluate disagree on the loss")
-        return 1
+    state = (1234, 5)
+    loss, _, grads = model.train_step(params, x, y, state)
+    if model.desc.uses_rng:
+        again, _, _ = model.train_step(params, x, y, state)
+        other, _, _ = model.train_step(params, x, y, (1234, 6))
+        print("loss %.7f (same rng: %.7f, next step: %.7f)" %
+              (loss, again, other))
+        if again != loss or other == loss:
+            print("FAIL: the dropout masks are not a function of the rng")
+            return 1
+
+        def objective(p):
+            return model.train_step(p, x, y, state)[0]
+    else:
+        eval_loss, _ = model.evaluate(params, x, y)
+        print("loss %.7f (evaluate: %.7f)" % (loss, eval_loss))
+        if abs(loss - eval_loss) > 1e-6 * max(1.0, abs(loss)):
+            print("FAIL: train_step and evaluate disagree on the loss")
+            return 1
+
+        def objective(p):
+            return model.evaluate(p, x, y)[0]
 
     rng = np.random.default_rng(7)
     failures = 0
@@ -49,8 +68,8 @@ def main():
             minus = [p.copy() for p in params]
             plus[index] += args.epsilon * v
             minus[index] -= args.epsilon * v
-            lp, _ = model.evaluate(plus, x, y)
-            lm, _ = model.evaluate(minus, x, y)
+            lp = objective(plus)
+            lm = objective(minus)
             numeric = (lp - lm) / (2 * args.epsilon)
             analytic = float(np.dot(grads[index].ravel().astype(np.float64),
                                     v.ravel().astype(np.float64)))

@@ -6,7 +6,7 @@ field by field; the tests that use them fail loudly if the two drift apart
 import ctypes
 import numpy as np
 
-KILN_ABI_VERSION = 1
+KILN_ABI_VERSION = 2
 MAX_RANK = 4
 Shape = ctypes.c_int64 * MAX_RANK
 
@@ -25,7 +25,24 @@ class LayerDesc(ctypes.Structure):
 class OptimizerDesc(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_int32), ("learning_rate", ctypes.c_float),
                 ("beta_1", ctypes.c_float), ("beta_2", ctypes.c_float),
-                ("epsilon", ctypes.c_float)]
+                ("epsilon", ctypes.c_float),
+                # ABI version 2.
+                ("momentum", ctypes.c_float), ("nesterov", ctypes.c_int32),
+                ("amsgrad", ctypes.c_int32), ("rho", ctypes.c_float),
+                ("centered", ctypes.c_int32),
+                ("initial_accumulator_value", ctypes.c_float),
+                ("weight_decay", ctypes.c_float), ("clipnorm", ctypes.c_float),
+                ("clipvalue", ctypes.c_float),
+                ("global_clipnorm", ctypes.c_float),
+                ("schedule", ctypes.c_int32), ("staircase", ctypes.c_int32),
+                ("decay_steps", ctypes.c_int64),
+                ("decay_rate", ctypes.c_float), ("alpha", ctypes.c_float),
+                ("has_warmup", ctypes.c_int32),
+                ("warmup_target", ctypes.c_float),
+                ("warmup_steps", ctypes.c_int64),
+                ("num_boundaries", ctypes.c_int32),
+                ("boundaries", ctypes.POINTER(ctypes.c_int64)),
+                ("values", ctypes.POINTER(ctypes.c_float))]
 
 
 EntryPoint = ctypes.CFUNCTYPE(None, ctypes.c_int64,
@@ -48,6 +65,7 @@ class ModelDesc(ctypes.Structure):
                 ("metric_names", ctypes.POINTER(ctypes.c_char_p)),
                 ("epochs", ctypes.c_int32), ("batch_size", ctypes.c_int32),
                 ("optimizer", OptimizerDesc),
+                ("uses_rng", ctypes.c_int32),
                 ("train_step", EntryPoint), ("evaluate", EntryPoint),
                 ("predict", EntryPoint)]
 
@@ -92,9 +110,12 @@ class CompiledModel:
             inputs.append(np.ascontiguousarray(y, dtype=np.int32))
         return inputs, x.shape[0]
 
-    def train_step(self, params, x, y):
-        """Returns (loss, [metrics], [gradients])."""
+    def train_step(self, params, x, y, rng=(0, 0)):
+        """Returns (loss, [metrics], [gradients]). `rng` = (seed, step) is
+        passed when the model has random layers (dropout)."""
         inputs, n = self._inputs(params, x, y)
+        if self.desc.uses_rng:
+            inputs.append(np.array(rng, dtype=np.uint64))
         loss = np.zeros((), np.float32)
         metrics = [np.zeros((), np.float32) for _ in self.metrics]
         grads = [np.full(shape, np.nan, np.float32)
@@ -123,8 +144,12 @@ def glorot_params(model, seed):
     rng = np.random.default_rng(seed)
     params = []
     for _, shape, _ in model.params:
-        fan = shape[0] + (shape[1] if len(shape) > 1 else shape[0])
-        limit = np.sqrt(6.0 / fan)
+        # Keras's fans: convolution kernels (spatial..., in, out) multiply
+        # both by the receptive field.
+        receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+        fan_in = shape[-2] * receptive if len(shape) > 1 else shape[0]
+        fan_out = shape[-1] * receptive
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
         params.append(rng.uniform(-limit, limit, shape).astype(np.float32))
     return params
 

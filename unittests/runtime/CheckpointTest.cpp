@@ -75,8 +75,11 @@ TEST(CheckpointTest, LayoutIsDocumentedFormat) {
   EXPECT_EQ(bytes[24], 3);  // completed epochs
   EXPECT_EQ(bytes[32], 77); // iterations
   // Header, then "dense/kernel" (4+12, rank 4+16, 12 floats) and
-  // "dense/bias" (4+10, rank 4+8, 3 floats), then the checksum.
-  EXPECT_EQ(bytes.size(), 84u + (16 + 20 + 48) + (14 + 12 + 12) + 8);
+  // "dense/bias" (4+10, rank 4+8, 3 floats), the epoch position (step,
+  // generator, loss sum, one metric sum, samples, learning rate), then the
+  // checksum.
+  EXPECT_EQ(bytes.size(), 84u + (16 + 20 + 48) + (14 + 12 + 12) +
+                              (8 + 32 + 8 + 4 + 8 + 8 + 4) + 8);
   uint64_t stored = 0;
   for (int i = 0; i < 8; ++i)
     stored |= uint64_t(bytes[bytes.size() - 8 + i]) << (8 * i);

@@ -146,9 +146,10 @@ TEST(CliTest, Errors) {
 }
 
 TEST(CliTest, DataCombinations) {
-  EXPECT_EQ(parseError({"train"}), "train needs training data: --data DIR, "
-                                   "or --train-images FILE --train-labels "
-                                   "FILE");
+  EXPECT_EQ(parseError({"train"}),
+            "train needs training data: --data DIR, --train-images FILE "
+            "--train-labels FILE, --train FILE.csv or --train-x X.npy "
+            "--train-y Y.npy");
   EXPECT_EQ(parseError({"train", "--train-images", "a"}),
             "--train-images needs --train-labels");
   EXPECT_EQ(parseError({"train", "--data", "d", "--test-images", "a",
@@ -162,12 +163,100 @@ TEST(CliTest, DataCombinations) {
             "evaluate needs --checkpoint FILE");
   EXPECT_EQ(parseError({"evaluate", "--checkpoint", "c", "--train-images", "a",
                         "--train-labels", "b"}),
-            "evaluate needs test data: --data DIR, or --test-images FILE "
-            "--test-labels FILE");
+            "evaluate needs test data: --data DIR, --test-images FILE "
+            "--test-labels FILE, --test FILE.csv or --test-x X.npy "
+            "--test-y Y.npy");
   EXPECT_EQ(parseError({"predict", "--checkpoint", "c"}),
             "predict needs --input FILE");
-  EXPECT_NE(parseError({"train", "--train-x", "x.npy"}).find("not supported"),
-            std::string::npos);
+  EXPECT_EQ(parseError({"train", "--train-x", "x.npy"}),
+            "--train-x needs --train-y");
+  EXPECT_EQ(parseError({"train", "--data", "d", "--train", "t.csv"}),
+            "give one source of training data: --data, --train-images, "
+            "--train or --train-x");
+  EXPECT_EQ(parseError({"train", "--train", "t.csv", "--val-x", "x"}),
+            "--val-x needs --val-y");
+  EXPECT_EQ(parseError({"train", "--train", "t.csv", "--val", "v.csv",
+                        "--validation-split", "0.1"}),
+            "--validation-split cannot be combined with validation files");
+}
+
+TEST(CliTest, DataFlags) {
+  Options o = parse({"train", "--train", "t.csv", "--test", "s.csv",
+                     "--val", "v.csv", "--label-column", "3", "--delimiter",
+                     ";", "--csv-header", "false", "--normalize",
+                     "scale=0.5,offset=-1"});
+  EXPECT_EQ(o.trainCsv, "t.csv");
+  EXPECT_EQ(o.valCsv, "v.csv");
+  EXPECT_EQ(o.labelColumn, 3);
+  EXPECT_EQ(o.delimiter, ';');
+  EXPECT_EQ(o.csvHeader, false);
+  EXPECT_EQ(o.normalizeScale, 0.5f);
+  EXPECT_EQ(o.normalizeOffset, -1.0f);
+  EXPECT_TRUE(o.hasTestData());
+  EXPECT_TRUE(o.hasValidationData());
+  o = parse({"train", "--train-x", "x.npy", "--train-y", "y.npy",
+             "--val-images", "a", "--val-labels", "b"});
+  EXPECT_EQ(o.trainX, "x.npy");
+  EXPECT_EQ(o.valImages, "a");
+  EXPECT_EQ(parseError({"train", "--train", "t", "--delimiter", "ab"}),
+            "--delimiter: expected one character (or 'tab'), got 'ab'");
+  EXPECT_EQ(parseError({"train", "--train", "t", "--normalize", "mean=1"}),
+            "--normalize: unknown key 'mean'; expected scale or offset");
+}
+
+TEST(CliTest, OptimizerFlags) {
+  Options o = parse({"train", "--data", "d", "--optimizer", "RMSprop",
+                     "--momentum", "0.5", "--centered", "true", "--rho",
+                     "0.8", "--clipvalue", "1", "--weight-decay", "0.01"});
+  EXPECT_EQ(o.optimizer.kind, KILN_OPTIMIZER_RMSPROP);
+  EXPECT_EQ(*o.optimizer.momentum, 0.5f);
+  EXPECT_EQ(*o.optimizer.centered, true);
+  EXPECT_EQ(*o.optimizer.rho, 0.8f);
+  EXPECT_EQ(*o.optimizer.clipvalue, 1.0f);
+  EXPECT_EQ(*o.optimizer.weightDecay, 0.01f);
+  EXPECT_EQ(parseError({"train", "--data", "d", "--optimizer", "lion"}),
+            "--optimizer: unknown optimizer 'lion'; expected sgd, adam, "
+            "adamw, rmsprop, adagrad, adadelta, adamax or nadam");
+  EXPECT_EQ(parseError({"train", "--data", "d", "--clipnorm", "1",
+                        "--global-clipnorm", "1"}),
+            "--clipnorm and --global-clipnorm cannot be combined");
+  EXPECT_EQ(parseError({"train", "--data", "d", "--nesterov", "maybe"}),
+            "--nesterov: expected true or false, got 'maybe'");
+}
+
+TEST(CliTest, ScheduleAndCallbackFlags) {
+  Options o = parse({"train", "--data", "d", "--lr-schedule",
+                     "piecewise,boundaries=10:20,values=0.1:0.01:0.001",
+                     "--early-stopping",
+                     "monitor=val_accuracy,patience=2,min_delta=0.01,"
+                     "restore_best_weights=true"});
+  ASSERT_TRUE(o.schedule);
+  EXPECT_EQ(o.schedule->kind, KILN_SCHEDULE_PIECEWISE_CONSTANT);
+  EXPECT_EQ(o.schedule->boundaries, (std::vector<int64_t>{10, 20}));
+  EXPECT_EQ(o.schedule->values.size(), 3u);
+  ASSERT_TRUE(o.earlyStopping);
+  EXPECT_EQ(o.earlyStopping->monitor, "val_accuracy");
+  EXPECT_EQ(o.earlyStopping->patience, 2);
+  EXPECT_DOUBLE_EQ(o.earlyStopping->minDelta, 0.01);
+  EXPECT_TRUE(o.earlyStopping->restoreBestWeights);
+  o = parse({"train", "--data", "d", "--lr-schedule",
+             "cosine,decay_steps=100,warmup_target=0.1,warmup_steps=10"});
+  EXPECT_EQ(o.schedule->kind, KILN_SCHEDULE_COSINE_DECAY);
+  EXPECT_EQ(*o.schedule->warmupTarget, 0.1f);
+  o = parse({"train", "--data", "d", "--reduce-lr-on-plateau",
+             "factor=0.5,patience=1"});
+  EXPECT_DOUBLE_EQ(o.plateau->factor, 0.5);
+  EXPECT_EQ(parseError({"train", "--data", "d", "--lr-schedule",
+                        "exponential,decay_rate=0.5"}),
+            "--lr-schedule: exponential needs decay_steps=N");
+  EXPECT_EQ(parseError({"train", "--data", "d", "--early-stopping",
+                        "patience=x"}),
+            "--early-stopping patience: expected an integer >= 0, got 'x'");
+  EXPECT_EQ(parseError({"train", "--data", "d", "--lr-schedule",
+                        "exponential,decay_steps=5,decay_rate=0.5",
+                        "--reduce-lr-on-plateau", "patience=1"}),
+            "--reduce-lr-on-plateau needs a constant learning rate, not "
+            "--lr-schedule");
 }
 
 } // namespace

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 using namespace kiln::runtime;
 using namespace kiln::test;
 
@@ -36,8 +38,10 @@ TEST(ModelTest, RejectsOtherAbiVersion) {
   KilnModelDesc desc = makeTestDesc(4, 3);
   desc.abi_version = KILN_ABI_VERSION + 1;
   EXPECT_EQ(validationError(desc),
-            "model was compiled for runtime ABI version 2, this runtime "
-            "implements version 1");
+            "model was compiled for runtime ABI version " +
+                std::to_string(KILN_ABI_VERSION + 1) +
+                ", this runtime implements version " +
+                std::to_string(KILN_ABI_VERSION));
 }
 
 TEST(ModelTest, RejectsMalformedDescriptors) {

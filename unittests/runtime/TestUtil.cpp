@@ -2,6 +2,7 @@
 
 #include "TestUtil.h"
 
+#include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Random.h"
 
 #include <gtest/gtest.h>
@@ -143,7 +144,8 @@ KilnModelDesc makeTestDesc(int64_t inputs, int64_t classes, int32_t optimizer) {
   desc.metric_names = metrics;
   desc.epochs = 2;
   desc.batch_size = 4;
-  desc.optimizer = {optimizer, 0.001f, 0.9f, 0.999f, 1e-7f};
+  desc.optimizer = runtime::defaultOptimizerConfig(optimizer);
+  desc.optimizer.learning_rate = 0.001f;
   desc.train_step = unusedEntryPoint;
   desc.evaluate = unusedEntryPoint;
   desc.predict = unusedEntryPoint;

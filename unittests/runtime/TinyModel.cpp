@@ -143,6 +143,7 @@ extern "C" const KilnModelDesc kiln_model = {
     /*epochs=*/5,
     /*batch_size=*/8,
     /*optimizer=*/{KILN_OPTIMIZER_ADAM, 0.05f, 0.9f, 0.999f, 1e-7f},
+    /*uses_rng=*/0,
     /*train_step=*/trainStep,
     /*evaluate=*/evaluate,
     /*predict=*/predict,

@@ -48,6 +48,26 @@ def KilnMatmulCodegenPass
   ];
 }
 
+def KilnFuseElementwisePass
+    : Pass<"kiln-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg ops, keeping contractions named";
+  let description = [{
+    Upstream's elementwise fusion (`linalg-fuse-elementwise-ops`: producer
+    generics into consumers, reshapes propagated by dimension expansion)
+    with one difference: a reshape is never folded into a contraction.
+    Upstream turns a `linalg.matmul` whose operand is a
+    `tensor.collapse_shape` (the im2col matrix of a convolution) or whose
+    result is expanded (back to NHWC) into a higher-rank `linalg.generic`,
+    which `kiln-matmul-codegen` no longer recognizes as a matmul: the
+    convolution would run as scalar loops.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def KilnLowerVectorsPass : Pass<"kiln-lower-vectors", "::mlir::func::FuncOp"> {
   let summary = "Lower vector ops on buffers to LLVM-ready 1-D vector code";
   let description = [{

@@ -25,10 +25,40 @@
 namespace kiln {
 
 /// The layer kinds Kiln implements, named like the Keras classes.
-enum class LayerKind { InputLayer, Flatten, Dense, Rescaling, Activation };
+enum class LayerKind {
+  InputLayer,
+  Flatten,
+  Dense,
+  Rescaling,
+  Activation,
+  Conv2D,
+  MaxPooling2D,
+  AveragePooling2D,
+  Dropout,
+  Reshape
+};
 
 /// Element-wise activations (and softmax) a layer may apply.
-enum class ActivationKind { Linear, Relu, Sigmoid, Tanh, Softmax };
+enum class ActivationKind {
+  Linear,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Softmax,
+  Relu6,
+  Elu,
+  Selu,
+  Gelu,
+  Swish,
+  Softplus,
+  Softsign,
+  HardSigmoid,
+  LeakyRelu,
+  Exponential
+};
+
+/// The slope of `leaky_relu` used as an activation name (Keras's default).
+constexpr float leakyReluActivationSlope = 0.2f;
 
 /// Parameter initializers the runtime implements.
 enum class InitializerKind { GlorotUniform, Zeros, Ones };
@@ -44,6 +74,10 @@ struct LayerInfo {
   /// Number of trainable scalars the layer owns.
   int64_t paramCount = 0;
 };
+
+/// Whether the model has a layer that draws random numbers in training
+/// (Dropout): its training function then takes the random state.
+bool hasRandomLayers(const std::vector<LayerInfo> &layers);
 
 /// The result of analyzing a model description.
 struct ModelAnalysis {

@@ -43,6 +43,8 @@ struct ModelInfo {
   llvm::SmallVector<int64_t> outputShape; // One sample, no batch dimension.
   std::string loss;
   llvm::SmallVector<std::string> metrics;
+  /// The training function takes the random state (`kiln.rng` argument).
+  bool usesRng = false;
   int64_t epochs = 1;
   int64_t batchSize = 32;
   std::string optimizer = "adam";
@@ -50,6 +52,28 @@ struct ModelInfo {
   float beta1 = 0.9f;
   float beta2 = 0.999f;
   float epsilon = 1e-7f;
+  /// The optimizer's other hyperparameters; zero means off, as in abi.h.
+  float momentum = 0.0f;
+  bool nesterov = false;
+  bool amsgrad = false;
+  float rho = 0.0f;
+  bool centered = false;
+  float initialAccumulatorValue = 0.0f;
+  float weightDecay = 0.0f;
+  float clipnorm = 0.0f;
+  float clipvalue = 0.0f;
+  float globalClipnorm = 0.0f;
+  /// Learning-rate schedule: Keras's class name, empty for a constant rate.
+  std::string schedule;
+  int64_t decaySteps = 0;
+  float decayRate = 0.0f;
+  bool staircase = false;
+  float alpha = 0.0f;
+  bool hasWarmup = false;
+  float warmupTarget = 0.0f;
+  int64_t warmupSteps = 0;
+  llvm::SmallVector<int64_t> boundaries;
+  llvm::SmallVector<float> values;
 };
 
 /// Reads the model facts from a freshly imported kiln module (functions

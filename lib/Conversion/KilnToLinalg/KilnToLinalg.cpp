@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
+
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
@@ -874,4 +876,6 @@ void mlir::kiln::populateKilnToLinalgConversionPatterns(
       SparseCategoricalCrossentropyGradLowering,
       SparseSoftmaxCrossEntropyLowering, SparseSoftmaxCrossEntropyGradLowering,
       SparseCategoricalAccuracyLowering>(patterns.getContext());
+  populateKilnWindowOpsToLinalgPatterns(patterns);
+  populateKilnActivationsToLinalgPatterns(patterns);
 }

@@ -235,6 +235,46 @@ LogicalResult TanhOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+/// The rules of the activations whose derivative is a function of the
+/// output: `<op>_grad(dy, y)`.
+#define KILN_OUTPUT_GRADIENT_RULE(OP, GRAD)                                    \
+  LogicalResult OP::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,    \
+                                 SmallVectorImpl<Value> &operandGrads) {       \
+    operandGrads.push_back(                                                    \
+        GRAD::create(b, getLoc(), getType(), resultGrads[0], getResult()));    \
+    return success();                                                          \
+  }
+KILN_OUTPUT_GRADIENT_RULE(Relu6Op, Relu6GradOp)
+KILN_OUTPUT_GRADIENT_RULE(EluOp, EluGradOp)
+KILN_OUTPUT_GRADIENT_RULE(SeluOp, SeluGradOp)
+KILN_OUTPUT_GRADIENT_RULE(SoftplusOp, SoftplusGradOp)
+KILN_OUTPUT_GRADIENT_RULE(SoftsignOp, SoftsignGradOp)
+KILN_OUTPUT_GRADIENT_RULE(HardSigmoidOp, HardSigmoidGradOp)
+KILN_OUTPUT_GRADIENT_RULE(ExponentialOp, ExponentialGradOp)
+#undef KILN_OUTPUT_GRADIENT_RULE
+
+LogicalResult GeluOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(
+      GeluGradOp::create(b, getLoc(), getType(), resultGrads[0], getInput()));
+  return success();
+}
+
+LogicalResult SwishOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(
+      SwishGradOp::create(b, getLoc(), getType(), resultGrads[0], getInput()));
+  return success();
+}
+
+LogicalResult LeakyReluOp::emitGradient(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(LeakyReluGradOp::create(
+      b, getLoc(), getType(), resultGrads[0], getInput(), getAlphaAttr()));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // SoftmaxOp
 //===----------------------------------------------------------------------===//
@@ -249,6 +289,202 @@ LogicalResult SoftmaxOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
                                       SmallVectorImpl<Value> &operandGrads) {
   operandGrads.push_back(SoftmaxGradOp::create(b, getLoc(), getType(),
                                                resultGrads[0], getResult()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Window ops: convolution and pooling
+//===----------------------------------------------------------------------===//
+
+std::optional<WindowDim>
+mlir::kiln::computeWindowDim(int64_t input, int64_t window, int64_t stride,
+                             int64_t dilation, Padding padding) {
+  if (input < 1 || window < 1 || stride < 1 || dilation < 1)
+    return std::nullopt;
+  int64_t span = (window - 1) * dilation + 1;
+  if (padding == Padding::valid) {
+    if (input < span)
+      return std::nullopt;
+    return WindowDim{(input - span) / stride + 1, 0, 0};
+  }
+  int64_t output = (input + stride - 1) / stride;
+  int64_t total = std::max<int64_t>((output - 1) * stride + span - input, 0);
+  return WindowDim{output, total / 2, total - total / 2};
+}
+
+/// Checks an NHWC window op: `input` (N×H×W×C, static H and W) read through
+/// a `window` (height, width) with `strides` and `dilations` gives
+/// `output` (N×OH×OW×`channels`). A dynamic `channels` is not checked.
+static LogicalResult
+verifyWindowOp(Operation *op, RankedTensorType input, ArrayRef<int64_t> window,
+               ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+               Padding padding, RankedTensorType output, int64_t channels) {
+  if (input.getRank() != 4 || output.getRank() != 4)
+    return op->emitOpError("expects rank-4 NHWC input and result, got ")
+           << input << " and " << output;
+  if (strides.size() != 2 || dilations.size() != 2 || window.size() != 2)
+    return op->emitOpError("expects two window sizes, strides and dilations");
+  if (input.isDynamicDim(1) || input.isDynamicDim(2))
+    return op->emitOpError("expects static spatial dimensions, got ") << input;
+  SmallVector<int64_t> expected = {input.getDimSize(0)};
+  for (int i = 0; i < 2; ++i) {
+    std::optional<WindowDim> dim = computeWindowDim(
+        input.getDimSize(1 + i), window[i], strides[i], dilations[i], padding);
+    if (!dim)
+      return op->emitOpError("expects positive window options and a window "
+                             "that fits the input, got window ")
+             << window[i] << ", stride " << strides[i] << ", dilation "
+             << dilations[i] << " on extent " << input.getDimSize(1 + i);
+    expected.push_back(dim->output);
+  }
+  expected.push_back(channels);
+  if (!shapesAgree(expected, output.getShape())) {
+    InFlightDiagnostic diag = op->emitOpError("expects result shape [");
+    llvm::interleaveComma(expected, diag, [&](int64_t extent) {
+      if (ShapedType::isDynamic(extent))
+        diag << "?";
+      else
+        diag << extent;
+    });
+    return diag << "], got " << output;
+  }
+  return success();
+}
+
+/// Checks the kernel of a convolution against its NHWC input.
+static LogicalResult verifyKernel(Operation *op, RankedTensorType input,
+                                  RankedTensorType kernel) {
+  if (kernel.getRank() != 4 || !kernel.hasStaticShape())
+    return op->emitOpError("expects a static HWIO kernel, got ") << kernel;
+  if (input.getRank() == 4 &&
+      !extentsAgree(input.getDimSize(3), kernel.getDimSize(2)))
+    return op->emitOpError("expects the kernel's input channels to match "
+                           "the input, got ")
+           << input << " and " << kernel;
+  return success();
+}
+
+LogicalResult Conv2DOp::verify() {
+  auto input = tensorType(getInput());
+  auto kernel = tensorType(getKernel());
+  if (failed(verifyKernel(*this, input, kernel)))
+    return failure();
+  return verifyWindowOp(*this, input, kernel.getShape().take_front(2),
+                        getStrides(), getDilations(), getPadding(),
+                        tensorType(getResult()), kernel.getDimSize(3));
+}
+
+/// Both gradients are again kiln ops (lowered to matrix products over the
+/// im2col matrix), so the forward values they read are the convolution's
+/// operands.
+LogicalResult Conv2DOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                     SmallVectorImpl<Value> &operandGrads) {
+  Value dy = resultGrads[0];
+  Value dInput = Conv2DInputGradOp::create(
+      b, getLoc(), getInput().getType(), dy, getKernel(), getStridesAttr(),
+      getDilationsAttr(), getPaddingAttr());
+  Value dKernel = Conv2DKernelGradOp::create(
+      b, getLoc(), getKernel().getType(), getInput(), dy, getStridesAttr(),
+      getDilationsAttr(), getPaddingAttr());
+  operandGrads.assign({dInput, dKernel});
+  return success();
+}
+
+LogicalResult Conv2DInputGradOp::verify() {
+  auto input = tensorType(getResult());
+  auto kernel = tensorType(getKernel());
+  if (failed(verifyKernel(*this, input, kernel)))
+    return failure();
+  return verifyWindowOp(*this, input, kernel.getShape().take_front(2),
+                        getStrides(), getDilations(), getPadding(),
+                        tensorType(getGrad()), kernel.getDimSize(3));
+}
+
+LogicalResult Conv2DKernelGradOp::verify() {
+  auto input = tensorType(getInput());
+  auto kernel = tensorType(getResult());
+  if (failed(verifyKernel(*this, input, kernel)))
+    return failure();
+  return verifyWindowOp(*this, input, kernel.getShape().take_front(2),
+                        getStrides(), getDilations(), getPadding(),
+                        tensorType(getGrad()), kernel.getDimSize(3));
+}
+
+/// Pooling reads each channel on its own: the result keeps the channels.
+static LogicalResult verifyPoolOp(Operation *op, RankedTensorType input,
+                                  ArrayRef<int64_t> poolSize,
+                                  ArrayRef<int64_t> strides, Padding padding,
+                                  RankedTensorType output) {
+  int64_t channels =
+      input.getRank() == 4 ? input.getDimSize(3) : ShapedType::kDynamic;
+  return verifyWindowOp(op, input, poolSize, strides, {1, 1}, padding, output,
+                        channels);
+}
+
+LogicalResult MaxPool2DOp::verify() {
+  return verifyPoolOp(*this, tensorType(getInput()), getPoolSize(),
+                      getStrides(), getPadding(), tensorType(getResult()));
+}
+
+LogicalResult MaxPool2DOp::emitGradient(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(MaxPool2DGradOp::create(
+      b, getLoc(), getInput().getType(), resultGrads[0], getInput(),
+      getResult(), getPoolSizeAttr(), getStridesAttr(), getPaddingAttr()));
+  return success();
+}
+
+LogicalResult MaxPool2DGradOp::verify() {
+  if (getInput().getType() != getResult().getType() ||
+      getOutput().getType() != getGrad().getType())
+    return emitOpError("expects the result to have the input's type and the "
+                       "gradient the output's");
+  return verifyPoolOp(*this, tensorType(getInput()), getPoolSize(),
+                      getStrides(), getPadding(), tensorType(getOutput()));
+}
+
+LogicalResult AvgPool2DOp::verify() {
+  return verifyPoolOp(*this, tensorType(getInput()), getPoolSize(),
+                      getStrides(), getPadding(), tensorType(getResult()));
+}
+
+LogicalResult AvgPool2DOp::emitGradient(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(AvgPool2DGradOp::create(
+      b, getLoc(), getInput().getType(), resultGrads[0], getPoolSizeAttr(),
+      getStridesAttr(), getPaddingAttr()));
+  return success();
+}
+
+LogicalResult AvgPool2DGradOp::verify() {
+  return verifyPoolOp(*this, tensorType(getResult()), getPoolSize(),
+                      getStrides(), getPadding(), tensorType(getGrad()));
+}
+
+//===----------------------------------------------------------------------===//
+// DropoutOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DropoutOp::verify() {
+  float rate = getRate().convertToFloat();
+  if (!(rate >= 0.0f && rate < 1.0f))
+    return emitOpError("expects a rate in [0, 1), got ") << rate;
+  if (tensorType(getRng()).getDimSize(0) != 2)
+    return emitOpError("expects rng as tensor<2xi64> {seed, step}, got ")
+           << getRng().getType();
+  return success();
+}
+
+/// y = x · mask / (1 - rate) is linear in x with a mask fixed by the rng:
+/// the gradient is the same dropout (same rng, stream and rate, hence the
+/// same mask) of the incoming gradient.
+LogicalResult DropoutOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(DropoutOp::create(
+      b, getLoc(), resultGrads[0], getRng(), getRateAttr(), getStreamAttr()));
+  operandGrads.push_back(nullptr); // The random state is data.
   return success();
 }
 

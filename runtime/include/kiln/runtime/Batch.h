@@ -51,8 +51,15 @@ public:
   int32_t *labels() { return labels_.data(); }
   int64_t capacity() const { return capacity_; }
 
+  /// Feeds every input element as x * scale + offset (float inputs only;
+  /// the default 1, 0 leaves values untouched).
+  void setNormalization(float scale, float offset) {
+    scale_ = scale;
+    offset_ = offset;
+  }
+
 private:
-  void convertSample(const uint8_t *sample, int64_t slot);
+  void convertSample(const DataView &data, int64_t index, int64_t slot);
 
   int64_t capacity_;
   int64_t sampleElements_;
@@ -61,6 +68,8 @@ private:
   std::vector<float> floatData_;
   std::vector<int32_t> intData_;
   std::vector<int32_t> labels_;
+  float scale_ = 1.0f;
+  float offset_ = 0.0f;
 };
 
 } // namespace runtime

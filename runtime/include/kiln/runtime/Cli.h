@@ -11,9 +11,12 @@
 #ifndef KILN_RUNTIME_CLI_H
 #define KILN_RUNTIME_CLI_H
 
+#include "kiln/runtime/Callbacks.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kiln {
 namespace runtime {
@@ -23,6 +26,30 @@ namespace runtime {
 constexpr uint64_t kDefaultSeed = 42;
 
 enum class Command { None, Train, Evaluate, Predict, Summary };
+
+/// Optimizer settings of the command line; each set field overrides the
+/// model's. With `kind` naming another optimizer than the model's, the
+/// others start from that optimizer's Keras defaults instead.
+struct OptimizerFlags {
+  std::optional<int32_t> kind;
+  std::optional<float> momentum, beta1, beta2, epsilon, rho,
+      initialAccumulatorValue, weightDecay, clipnorm, clipvalue,
+      globalClipnorm;
+  std::optional<bool> nesterov, amsgrad, centered;
+};
+
+/// A learning-rate schedule of --lr-schedule.
+struct ScheduleFlags {
+  int32_t kind = 0; ///< enum KilnLrSchedule
+  int64_t decaySteps = 0;
+  float decayRate = 0.0f;
+  bool staircase = false;
+  float alpha = 0.0f;
+  std::optional<float> warmupTarget;
+  int64_t warmupSteps = 0;
+  std::vector<int64_t> boundaries;
+  std::vector<float> values;
+};
 
 /// Everything the command line can set. Unset optionals take the model's
 /// training defaults.
@@ -37,6 +64,27 @@ struct Options {
   std::string testImages;
   std::string testLabels;
   std::string input;
+  /// CSV files (--train, --test, --val) and their layout.
+  std::string trainCsv;
+  std::string testCsv;
+  std::string valCsv;
+  int64_t labelColumn = 0;
+  char delimiter = ',';
+  /// --csv-header: nullopt detects a header line, else forces it.
+  std::optional<bool> csvHeader;
+  /// NumPy files.
+  std::string trainX;
+  std::string trainY;
+  std::string testX;
+  std::string testY;
+  std::string valX;
+  std::string valY;
+  /// Explicit IDX validation files.
+  std::string valImages;
+  std::string valLabels;
+  /// --normalize: every input element becomes x * scale + offset.
+  float normalizeScale = 1.0f;
+  float normalizeOffset = 0.0f;
   /// Use only the first N samples; -1 for all.
   int64_t maxTrainSamples = -1;
   int64_t maxTestSamples = -1;
@@ -45,6 +93,10 @@ struct Options {
   std::optional<int64_t> epochs;
   std::optional<int64_t> batchSize;
   std::optional<float> learningRate;
+  OptimizerFlags optimizer;
+  std::optional<ScheduleFlags> schedule;
+  std::optional<EarlyStoppingConfig> earlyStopping;
+  std::optional<PlateauConfig> plateau;
   uint64_t seed = kDefaultSeed;
   double validationSplit = 0.0;
   int64_t threads = 1;
@@ -56,10 +108,21 @@ struct Options {
   std::string output;
   bool quiet = false;
 
-  /// Whether training data was named (--data or --train-images/labels).
-  bool hasTrainData() const { return !dataDir.empty() || !trainImages.empty(); }
-  /// Whether test data was named (--data or --test-images/labels).
-  bool hasTestData() const { return !dataDir.empty() || !testImages.empty(); }
+  /// Whether training data was named (--data, --train-images/labels,
+  /// --train or --train-x/y).
+  bool hasTrainData() const {
+    return !dataDir.empty() || !trainImages.empty() || !trainCsv.empty() ||
+           !trainX.empty();
+  }
+  /// Whether test data was named.
+  bool hasTestData() const {
+    return !dataDir.empty() || !testImages.empty() || !testCsv.empty() ||
+           !testX.empty();
+  }
+  /// Whether validation files were named.
+  bool hasValidationData() const {
+    return !valImages.empty() || !valCsv.empty() || !valX.empty();
+  }
 };
 
 /// Parses `argv[1..argc)`. Throws an Error on any invalid input. With --help

@@ -1,4 +1,4 @@
-//===- Data.h - IDX data set readers ----------------------------*- C++ -*-===//
+//===- Data.h - Data sets and IDX readers -----------------------*- C++ -*-===//
 //
 // Readers for the MNIST IDX layout, plain or gzip-compressed (zlib's gzread
 // passes uncompressed files through unchanged, so one code path serves
@@ -49,29 +49,40 @@ IdxData readIdxFile(const std::string &path, int expectedRank,
 void writeIdxFile(const std::string &path, const std::vector<int64_t> &dims,
                   const std::vector<uint8_t> &bytes);
 
-/// Labeled samples: `count` inputs of `sampleElements` bytes each.
+/// Labeled samples: `count` inputs of `sampleElements` elements each,
+/// stored as bytes (IDX, uint8 NumPy arrays) or as floats (CSV, other NumPy
+/// types), whichever `floatInputs` says.
 struct Dataset {
   int64_t count = 0;
   int64_t sampleElements = 0;
+  bool floatInputs = false;
   std::vector<uint8_t> inputs;
+  std::vector<float> floats;
   std::vector<int32_t> labels;
 };
 
-/// A contiguous range of a Dataset; cheap to copy.
+/// A contiguous range of a Dataset; cheap to copy. Exactly one of `inputs`
+/// and `floats` is set.
 struct DataView {
   const uint8_t *inputs = nullptr;
+  const float *floats = nullptr;
   const int32_t *labels = nullptr;
   int64_t count = 0;
   int64_t sampleElements = 0;
 
   DataView() = default;
   explicit DataView(const Dataset &data)
-      : inputs(data.inputs.data()), labels(data.labels.data()),
-        count(data.count), sampleElements(data.sampleElements) {}
+      : inputs(data.floatInputs ? nullptr : data.inputs.data()),
+        floats(data.floatInputs ? data.floats.data() : nullptr),
+        labels(data.labels.data()), count(data.count),
+        sampleElements(data.sampleElements) {}
 
   /// Samples [begin, begin + length).
   DataView slice(int64_t begin, int64_t length) const;
 };
+
+/// Reads a whole plain or gzip-compressed file.
+std::string readFileContents(const std::string &path);
 
 /// Loads an image file and its label file, keeping the first `maxSamples`
 /// samples when it is >= 0, and checks that both files hold the same

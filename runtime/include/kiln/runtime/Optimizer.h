@@ -1,18 +1,23 @@
-//===- Optimizer.h - Parameter update rules ---------------------*- C++ -*-===//
+//===- Optimizer.h - Parameter updates with optimizer state -----*- C++ -*-===//
 //
 // The optimizers of KilnOptimizerDesc, applied by the runtime after each
-// train_step to the gradients the generated code returns. The update rules
-// follow Keras exactly (see each function) so that runs can be compared with
-// a Keras or PyTorch reference step by step.
+// train_step to the gradients the generated code returns. One step does what
+// Keras 3's BaseOptimizer.apply does: evaluate the learning rate (schedule)
+// at the current iteration, clip the gradients (clipnorm, else
+// global_clipnorm, else clipvalue), apply decoupled weight decay, apply the
+// optimizer's update rule (UpdateRules.h), count the iteration.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_RUNTIME_OPTIMIZER_H
 #define KILN_RUNTIME_OPTIMIZER_H
 
+#include "kiln/runtime/UpdateRules.h"
 #include "kiln/runtime/abi.h"
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace kiln {
@@ -21,48 +26,72 @@ namespace runtime {
 /// One float buffer per parameter, in descriptor order.
 using TensorList = std::vector<std::vector<float>>;
 
-/// Plain SGD: p -= lr * g.
-void sgdUpdate(float *param, const float *grad, int64_t count,
-               float learningRate);
+/// The lower-case Keras name of an optimizer kind ("adam", "rmsprop", ...).
+const char *optimizerName(int32_t kind);
 
-/// The bias-corrected step size of Adam at step t (1-based):
-/// lr * sqrt(1 - beta2^t) / (1 - beta1^t), computed in double.
-float adamStepSize(float learningRate, float beta1, float beta2, int64_t t);
+/// The kind named `name` (case-insensitive Keras class name), if any.
+std::optional<int32_t> optimizerKindFromName(const std::string &name);
 
-/// One Adam step as Keras applies it, with `stepSize` from adamStepSize():
-///   m = beta1 * m + (1 - beta1) * g
-///   v = beta2 * v + (1 - beta2) * g * g
-///   p -= stepSize * m / (sqrt(v) + epsilon)
-void adamUpdate(float *param, const float *grad, float *m, float *v,
-                int64_t count, float stepSize, float beta1, float beta2,
-                float epsilon);
+/// "sgd, adam, adamw, ..." for error messages.
+std::string optimizerNamesText();
+
+/// Keras 3's constructor defaults of optimizer `kind`, constant rate.
+KilnOptimizerDesc defaultOptimizerConfig(int32_t kind);
+
+/// Checks every hyperparameter of `config` (ranges, at most one of clipnorm
+/// and global_clipnorm, the schedule); throws an Error naming the problem.
+void checkOptimizerConfig(const KilnOptimizerDesc &config);
 
 /// An optimizer with its state for one model's parameters.
 class Optimizer {
 public:
-  /// Creates zeroed state for parameters of the given element counts.
+  /// Creates the state for parameters of the given element counts (zeros,
+  /// Adagrad's accumulators initial_accumulator_value).
   Optimizer(const KilnOptimizerDesc &config,
             const std::vector<int64_t> &paramElements);
 
   /// Applies one update to every parameter and advances iterations().
-  void step(TensorList &params, const TensorList &grads);
+  /// `grads` are clipped in place.
+  void step(TensorList &params, TensorList &grads);
 
   int32_t kind() const { return config_.kind; }
   const KilnOptimizerDesc &config() const { return config_; }
 
+  /// The learning rate the next step uses: the schedule's value at
+  /// iterations(), or the constant rate.
+  float learningRate() const;
+  /// Replaces the constant rate (ReduceLROnPlateau); only without a schedule.
+  void setLearningRate(float rate) { config_.learning_rate = rate; }
+
   /// Number of updates applied so far (Keras's `optimizer.iterations`).
   int64_t iterations() const { return iterations_; }
-  void setIterations(int64_t iterations) { iterations_ = iterations; }
+  void setIterations(int64_t iterations);
 
-  /// State tensors per parameter: 0 for SGD, 2 for Adam (m, then v).
-  int32_t slotsPerParam() const;
+  /// State tensors per parameter, in this order:
+  ///   SGD: momentum (only with momentum != 0);
+  ///   Adam, AdamW: m, v, and vHat with amsgrad;
+  ///   RMSprop: velocity, momentum (momentum > 0), average gradient
+  ///   (centered); Adagrad: accumulator; Adadelta: accumulated gradient,
+  ///   accumulated delta; Adamax: m, u; Nadam: m, v.
+  int32_t slotsPerParam() const { return static_cast<int32_t>(slots_.size()); }
   /// Slot `slot` of parameter `param`.
-  std::vector<float> &slotData(int32_t slot, int32_t param);
-  const std::vector<float> &slotData(int32_t slot, int32_t param) const;
+  std::vector<float> &slotData(int32_t slot, int32_t param) {
+    return slots_[slot][param];
+  }
+  const std::vector<float> &slotData(int32_t slot, int32_t param) const {
+    return slots_[slot][param];
+  }
 
 private:
+  void clipGradients(TensorList &grads) const;
+  void update(float *param, const float *grad, size_t index, int64_t count,
+              float learningRate, const NadamCoefficients &nadam);
+  float *slot(int32_t slot, size_t param) { return slots_[slot][param].data(); }
+
   KilnOptimizerDesc config_;
   int64_t iterations_ = 0;
+  /// Nadam's running momentum product through iterations_.
+  float nadamProduct_ = 1.0f;
   /// slots_[slot][param].
   std::vector<TensorList> slots_;
 };

@@ -12,10 +12,12 @@
 #define KILN_RUNTIME_TRAINER_H
 
 #include "kiln/runtime/Batch.h"
+#include "kiln/runtime/Error.h"
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Random.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -42,6 +44,16 @@ public:
   void add(float loss, const float *metrics, int64_t n);
   MetricValues mean() const;
   int64_t samples() const { return samples_; }
+
+  /// The raw sums, for checkpoints taken inside an epoch.
+  double lossSum() const { return lossSum_; }
+  const std::vector<double> &metricSums() const { return metricSums_; }
+  void restore(double lossSum, const std::vector<double> &metricSums,
+               int64_t samples) {
+    lossSum_ = lossSum;
+    metricSums_ = metricSums;
+    samples_ = samples;
+  }
 
 private:
   double lossSum_ = 0.0;
@@ -83,6 +95,27 @@ public:
   virtual void evaluateEnd(const MetricValues &result);
 };
 
+/// Where training stands inside an epoch that was interrupted: the steps
+/// already done (0 at an epoch boundary), the shuffling generator's state
+/// when the epoch began (its shuffle is redrawn from it on resume) and the
+/// epoch's running sums.
+struct EpochPosition {
+  int64_t step = 0;
+  Rng::State epochStartRng = {};
+  double lossSum = 0.0;
+  std::vector<double> metricSums;
+  int64_t samples = 0;
+};
+
+/// Thrown by Trainer::fit when its interrupt flag was raised; the trainer's
+/// state is consistent at a step boundary and can be checkpointed.
+class Interrupted : public Error {
+public:
+  Interrupted(int64_t epoch, int64_t step);
+  int64_t epoch;
+  int64_t step;
+};
+
 /// Runs a compiled model's entry points over data sets.
 class Trainer {
 public:
@@ -122,9 +155,18 @@ public:
   const Rng &shuffleRng() const { return shuffleRng_; }
   int64_t completedEpochs() const { return completedEpochs_; }
   void setCompletedEpochs(int64_t epochs) { completedEpochs_ = epochs; }
+  BatchBuffers &batchBuffers() { return batch_; }
+
+  /// Asks fit() to return after the current epoch (EarlyStopping).
+  void requestStop() { stopRequested_ = true; }
+  /// A flag, set asynchronously (by a signal handler), that fit() checks
+  /// after every step; when set, fit() throws Interrupted.
+  void setInterruptFlag(const volatile int *flag) { interruptFlag_ = flag; }
+  const EpochPosition &position() const { return position_; }
+  void setPosition(EpochPosition position) { position_ = std::move(position); }
 
 private:
-  /// Entry point arguments: params, x, y, loss, metrics[, grads].
+  /// Entry point arguments: params, x, y, [rng,] loss, metrics[, grads].
   std::vector<void *> lossBuffers(bool withGradients);
 
   const ModelInfo &model_;
@@ -138,6 +180,11 @@ private:
   float loss_ = 0.0f;
   std::vector<float> metrics_;
   std::vector<int64_t> order_;
+  bool stopRequested_ = false;
+  const volatile int *interruptFlag_ = nullptr;
+  EpochPosition position_;
+  /// {seed, global step} for a train step that draws random numbers.
+  std::array<uint64_t, 2> rngState_ = {0, 0};
 };
 
 } // namespace runtime

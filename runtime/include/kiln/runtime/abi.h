@@ -8,6 +8,11 @@
 |* Versioning: any change of layout or calling convention bumps               *|
 |* KILN_ABI_VERSION; the runtime refuses a descriptor of another version.     *|
 |*                                                                            *|
+|* Version 2: random layers (dropout). The compiled train step may draw       *|
+|* random numbers; then `uses_rng` is set and train_step takes the random     *|
+|* state {seed, global step} after the labels. `evaluate` runs in inference   *|
+|* mode (dropout off) and no longer equals the training loss function.        *|
+|*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
 #ifndef KILN_RUNTIME_ABI_H
@@ -19,7 +24,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 1
+#define KILN_ABI_VERSION 2
 #define KILN_MAX_RANK 4
 
 /* Initializers the runtime knows how to apply to a parameter. */
@@ -35,10 +40,26 @@ enum KilnDType {
   KILN_DTYPE_I32 = 1,
 };
 
-/* Optimizers. Hyperparameters live in KilnOptimizerDesc. */
+/* Optimizers, with Keras 3's update rules. Hyperparameters live in
+ * KilnOptimizerDesc. */
 enum KilnOptimizer {
   KILN_OPTIMIZER_SGD = 0,
   KILN_OPTIMIZER_ADAM = 1,
+  KILN_OPTIMIZER_ADAMW = 2,
+  KILN_OPTIMIZER_RMSPROP = 3,
+  KILN_OPTIMIZER_ADAGRAD = 4,
+  KILN_OPTIMIZER_ADADELTA = 5,
+  KILN_OPTIMIZER_ADAMAX = 6,
+  KILN_OPTIMIZER_NADAM = 7,
+};
+
+/* Learning-rate schedules (keras.optimizers.schedules), evaluated at the
+ * optimizer's iteration count before each update. */
+enum KilnLrSchedule {
+  KILN_SCHEDULE_CONSTANT = 0,
+  KILN_SCHEDULE_EXPONENTIAL_DECAY = 1,
+  KILN_SCHEDULE_PIECEWISE_CONSTANT = 2,
+  KILN_SCHEDULE_COSINE_DECAY = 3,
 };
 
 /* A trainable parameter, in the order the entry points take them. */
@@ -65,16 +86,49 @@ typedef struct KilnOptimizerDesc {
   float beta_1;
   float beta_2;
   float epsilon;
+
+  /* Added in ABI version 2. A zero disables momentum, weight decay and each
+   * kind of clipping, as Keras treats 0 and None alike. */
+  float momentum;                  /* SGD, RMSprop */
+  int32_t nesterov;                /* SGD: 0 or 1 */
+  int32_t amsgrad;                 /* Adam, AdamW: 0 or 1 */
+  float rho;                       /* RMSprop, Adadelta */
+  int32_t centered;                /* RMSprop: 0 or 1 */
+  float initial_accumulator_value; /* Adagrad */
+  float weight_decay;              /* decoupled: p -= p * wd * lr */
+  float clipnorm;                  /* per-tensor norm clipping */
+  float clipvalue;                 /* element clipping to [-v, v] */
+  float global_clipnorm;           /* norm clipping over all gradients */
+
+  /* Learning-rate schedule; with KILN_SCHEDULE_CONSTANT the rate is
+   * learning_rate, otherwise learning_rate is the schedule's initial rate. */
+  int32_t schedule;          /* enum KilnLrSchedule */
+  int32_t staircase;         /* ExponentialDecay: 0 or 1 */
+  int64_t decay_steps;       /* ExponentialDecay, CosineDecay */
+  float decay_rate;          /* ExponentialDecay */
+  float alpha;               /* CosineDecay: final fraction of the rate */
+  int32_t has_warmup;        /* CosineDecay: warmup_target given */
+  float warmup_target;       /* CosineDecay */
+  int64_t warmup_steps;      /* CosineDecay */
+  int32_t num_boundaries;    /* PiecewiseConstantDecay */
+  const int64_t *boundaries; /* num_boundaries steps, increasing */
+  const float *values;       /* num_boundaries + 1 rates */
 } KilnOptimizerDesc;
 
 /* Entry points. Every one takes the batch size `n` (n >= 1) and an array of
  * pointers to dense, row-major buffers, in this order:
  *
- *   train_step: params[num_params], x, y,
+ *   train_step: params[num_params], x, y, [rng,]
  *               loss (1 float), metrics[num_metrics] (1 float each),
  *               grads[num_params] (same shapes as params)
  *   evaluate:   params[num_params], x, y, loss, metrics[num_metrics]
  *   predict:    params[num_params], x, output (n x output_shape)
+ *
+ * train_step runs the model in training mode (dropout active); rng, present
+ * only when the descriptor's uses_rng is set, is uint64_t[2] = {seed, global
+ * step}: the random masks are a pure function of it, so a step is
+ * reproducible and every step draws new masks. evaluate and predict run in
+ * inference mode and draw nothing.
  *
  * x has shape n x input_shape (dtype input_dtype), y has shape n (int32 class
  * indices). Loss and metrics are means over the n samples. Outputs are fully
@@ -108,6 +162,9 @@ typedef struct KilnModelDesc {
   int32_t epochs;
   int32_t batch_size;
   KilnOptimizerDesc optimizer;
+
+  /* Added in ABI version 2: 1 when train_step takes the rng buffer. */
+  int32_t uses_rng;
 
   KilnEntryPoint train_step;
   KilnEntryPoint evaluate;

@@ -46,6 +46,21 @@ def Kiln_ActivationAttr : EnumAttr<Kiln_Dialect, Kiln_Activation, "activation"> 
   let assemblyFormat = "`<` $value `>`";
 }
 
+/// Keras's spatial padding modes: `valid` (no padding) and `same` (pad so
+/// that the output has ceil(in / stride) positions; the odd element of the
+/// padding goes after the data, as in TensorFlow).
+def Kiln_Padding : I32EnumAttr<"Padding", "spatial padding mode", [
+    I32EnumAttrCase<"valid", 0>,
+    I32EnumAttrCase<"same", 1>,
+  ]> {
+  let cppNamespace = "::mlir::kiln";
+  let genSpecializedAttr = 0;
+}
+
+def Kiln_PaddingAttr : EnumAttr<Kiln_Dialect, Kiln_Padding, "padding"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 class Kiln_Op<string mnemonic, list<Trait> traits = []>
     : Op<Kiln_Dialect, mnemonic, traits>;
 

@@ -21,4 +21,26 @@
 #define GET_OP_CLASSES
 #include "kiln/Dialect/Kiln/IR/KilnOps.h.inc"
 
+namespace mlir::kiln {
+
+/// Where one spatial dimension of a window op (convolution, pooling) reads
+/// its input: `output` positions, the input padded by `padBefore` and
+/// `padAfter` elements.
+struct WindowDim {
+  int64_t output;
+  int64_t padBefore;
+  int64_t padAfter;
+};
+
+/// Keras's (TensorFlow's) output extent and padding of one spatial
+/// dimension: `valid` reads whole windows only; `same` gives
+/// ceil(input / stride) positions and puts the odd element of the padding
+/// after the data. Fails when the window does not fit (output < 1) or an
+/// option is not positive.
+std::optional<WindowDim> computeWindowDim(int64_t input, int64_t window,
+                                          int64_t stride, int64_t dilation,
+                                          Padding padding);
+
+} // namespace mlir::kiln
+
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_H

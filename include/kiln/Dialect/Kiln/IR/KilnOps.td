@@ -156,6 +156,55 @@ class Kiln_ActivationOp<string mnemonic, string formula>
 def Kiln_ReluOp : Kiln_ActivationOp<"relu", "max(x, 0)">;
 def Kiln_SigmoidOp : Kiln_ActivationOp<"sigmoid", "1 / (1 + exp(-x))">;
 def Kiln_TanhOp : Kiln_ActivationOp<"tanh", "tanh(x)">;
+def Kiln_Relu6Op : Kiln_ActivationOp<"relu6", "min(max(x, 0), 6)">;
+def Kiln_EluOp : Kiln_ActivationOp<"elu", "x > 0 ? x : exp(x) - 1">;
+def Kiln_SeluOp : Kiln_ActivationOp<"selu",
+    "λ · (x > 0 ? x : α · (exp(x) - 1)), λ = 1.0507009873554805, α = 1.6732632423543772">;
+def Kiln_SoftplusOp : Kiln_ActivationOp<"softplus", "log(1 + exp(x))">;
+def Kiln_SoftsignOp : Kiln_ActivationOp<"softsign", "x / (1 + |x|)">;
+def Kiln_HardSigmoidOp : Kiln_ActivationOp<"hard_sigmoid",
+    "clamp(x / 6 + 1/2, 0, 1) (Keras 3's definition)">;
+def Kiln_ExponentialOp : Kiln_ActivationOp<"exponential", "exp(x)">;
+
+/// Activations whose derivative needs the input, not just the output.
+class Kiln_InputActivationOp<string mnemonic, string formula>
+    : Kiln_Op<mnemonic, [Pure, SameOperandsAndResultType,
+                         DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Elementwise activation `" # formula # "`";
+  let description = [{
+    Applies `}] # formula # [{` to every element. Its derivative is not a
+    function of the output, so the gradient rule reads the input.
+
+    Example:
+    ```mlir
+    %y = kiln.}] # mnemonic # [{ %x : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Kiln_GeluOp : Kiln_InputActivationOp<"gelu",
+    "x · Φ(x) = x / 2 · (1 + erf(x / √2)) (exact, Keras's default)">;
+def Kiln_SwishOp : Kiln_InputActivationOp<"swish", "x · sigmoid(x) (also silu)">;
+
+def Kiln_LeakyReluOp : Kiln_Op<"leaky_relu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Elementwise `x > 0 ? x : alpha · x`";
+  let description = [{
+    Keras's `leaky_relu` activation (`negative_slope` 0.2 by default there)
+    and `LeakyReLU` layer. The gradient rule reads the input.
+
+    Example:
+    ```mlir
+    %y = kiln.leaky_relu %x {alpha = 2.000000e-01 : f32} : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, F32Attr:$alpha);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
 
 class Kiln_ActivationGradOp<string mnemonic, string formula>
     : Kiln_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
@@ -179,6 +228,61 @@ def Kiln_ReluGradOp : Kiln_ActivationGradOp<"relu_grad", "y > 0 ? dy : 0">;
 def Kiln_SigmoidGradOp
     : Kiln_ActivationGradOp<"sigmoid_grad", "dy * y * (1 - y)">;
 def Kiln_TanhGradOp : Kiln_ActivationGradOp<"tanh_grad", "dy * (1 - y * y)">;
+def Kiln_Relu6GradOp
+    : Kiln_ActivationGradOp<"relu6_grad", "0 < y < 6 ? dy : 0">;
+def Kiln_EluGradOp
+    : Kiln_ActivationGradOp<"elu_grad", "y > 0 ? dy : dy * (y + 1)">;
+def Kiln_SeluGradOp : Kiln_ActivationGradOp<"selu_grad",
+    "y > 0 ? dy * λ : dy * (y + λ · α)">;
+def Kiln_SoftplusGradOp
+    : Kiln_ActivationGradOp<"softplus_grad", "dy * -expm1(-y)">;
+def Kiln_SoftsignGradOp
+    : Kiln_ActivationGradOp<"softsign_grad", "dy * (1 - |y|)²">;
+def Kiln_HardSigmoidGradOp
+    : Kiln_ActivationGradOp<"hard_sigmoid_grad", "0 < y < 1 ? dy / 6 : 0">;
+def Kiln_ExponentialGradOp
+    : Kiln_ActivationGradOp<"exponential_grad", "dy * y">;
+
+class Kiln_InputActivationGradOp<string mnemonic, string formula>
+    : Kiln_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "Derivative of an activation: `" # formula # "`";
+  let description = [{
+    Given the gradient `dy` of an activation's output and its input `x`,
+    computes the gradient of the input, `}] # formula # [{`. Emitted by
+    gradient rules.
+
+    Example:
+    ```mlir
+    %dx = kiln.}] # mnemonic # [{ %dy, %x : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$input);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($result)";
+}
+
+def Kiln_GeluGradOp : Kiln_InputActivationGradOp<"gelu_grad",
+    "dy * (Φ(x) + x · φ(x))">;
+def Kiln_SwishGradOp : Kiln_InputActivationGradOp<"swish_grad",
+    "dy * (s + x · s · (1 - s)), s = sigmoid(x)">;
+
+def Kiln_LeakyReluGradOp : Kiln_Op<"leaky_relu_grad",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "Derivative of leaky ReLU: `x > 0 ? dy : alpha · dy`";
+  let description = [{
+    Given the gradient `dy` of a `kiln.leaky_relu` output and its input
+    `x`, computes the gradient of the input.
+
+    Example:
+    ```mlir
+    %dx = kiln.leaky_relu_grad %dy, %x {alpha = 2.000000e-01 : f32} : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$input,
+                       F32Attr:$alpha);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($result)";
+}
 
 def Kiln_SoftmaxOp : Kiln_Op<"softmax", [Pure, SameOperandsAndResultType,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
@@ -214,6 +318,206 @@ def Kiln_SoftmaxGradOp : Kiln_Op<"softmax_grad",
   let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$output);
   let results = (outs Kiln_F32Tensor:$result);
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution, pooling and dropout (NHWC activations, HWIO kernels)
+//===----------------------------------------------------------------------===//
+
+def Kiln_Rng : 1DTensorOf<[I64]>;
+
+class Kiln_ConvOpBase<string mnemonic, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat([Pure], traits)> {
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+/// The window options every convolution op carries, Keras's defaults
+/// included.
+defvar Kiln_ConvAttrs = (ins
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
+    DefaultValuedAttr<Kiln_PaddingAttr, "::mlir::kiln::Padding::valid">:$padding);
+
+def Kiln_Conv2DOp : Kiln_ConvOpBase<"conv2d",
+    [DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "2-D convolution of NHWC data with an HWIO kernel";
+  let description = [{
+    `y[n, i, j, f] = Σ_{a, b, c} x[n, i·sh + a·dh - pt, j·sw + b·dw - pl, c] ·
+    kernel[a, b, c, f]`, reading zero outside the input: Keras's `Conv2D`
+    (a cross-correlation, channels last) without bias or activation, which
+    follow as `kiln.add` and an activation op.
+
+    `strides` and `dilations` are `[height, width]`; `padding` is `valid`
+    (no padding) or `same` (`pt`/`pl` as TensorFlow pads: the output has
+    `ceil(in / stride)` positions, the odd element of the padding after the
+    data).
+
+    Constraints: `input` is `N×H×W×C` and `kernel` `KH×KW×C×F` with static
+    `H, W`; the result is `N×OH×OW×F` with the output extents the padding
+    mode gives, each at least 1; strides and dilations are positive.
+
+    Example:
+    ```mlir
+    %y = kiln.conv2d %x, %k : (tensor<?x28x28x1xf32>, tensor<3x3x1x32xf32>) -> tensor<?x26x26x32xf32>
+    %z = kiln.conv2d %x, %k {padding = #kiln.padding<same>, strides = array<i64: 2, 2>} : (tensor<?x28x28x1xf32>, tensor<3x3x1x32xf32>) -> tensor<?x14x14x32xf32>
+    ```
+  }];
+  let arguments = !con((ins Kiln_F32Tensor:$input, Kiln_F32Tensor:$kernel),
+                       Kiln_ConvAttrs);
+  let results = (outs Kiln_F32Tensor:$result);
+}
+
+def Kiln_Conv2DInputGradOp : Kiln_ConvOpBase<"conv2d_input_grad"> {
+  let summary = "Gradient of a 2-D convolution with respect to its input";
+  let description = [{
+    Given the gradient `grad` of a `kiln.conv2d` result and its kernel,
+    computes the gradient of its input: every output position sends
+    `grad[n, i, j, :] · kernel[a, b, :, :]ᵀ` back to the input position it
+    read through kernel tap `(a, b)`; contributions to one position are
+    summed and those that fell into the padding are dropped. The result
+    type is the convolution's input type (it fixes `H` and `W`, which the
+    output extents alone do not when strides exceed 1). Attributes mean
+    what they mean on `kiln.conv2d`.
+
+    Example:
+    ```mlir
+    %dx = kiln.conv2d_input_grad %dy, %k : (tensor<?x11x11x64xf32>, tensor<3x3x32x64xf32>) -> tensor<?x13x13x32xf32>
+    ```
+  }];
+  let arguments = !con((ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$kernel),
+                       Kiln_ConvAttrs);
+  let results = (outs Kiln_F32Tensor:$result);
+}
+
+def Kiln_Conv2DKernelGradOp : Kiln_ConvOpBase<"conv2d_kernel_grad"> {
+  let summary = "Gradient of a 2-D convolution with respect to its kernel";
+  let description = [{
+    `dkernel[a, b, c, f] = Σ_{n, i, j} x[n, i·sh + a·dh - pt, j·sw + b·dw - pl, c]
+    · grad[n, i, j, f]`: the correlation of the convolution's input with the
+    gradient of its result, summed over the batch. The result type is the
+    kernel type. Attributes mean what they mean on `kiln.conv2d`.
+
+    Example:
+    ```mlir
+    %dk = kiln.conv2d_kernel_grad %x, %dy : (tensor<?x13x13x32xf32>, tensor<?x11x11x64xf32>) -> tensor<3x3x32x64xf32>
+    ```
+  }];
+  let arguments = !con((ins Kiln_F32Tensor:$input, Kiln_F32Tensor:$grad),
+                       Kiln_ConvAttrs);
+  let results = (outs Kiln_F32Tensor:$result);
+}
+
+/// The window options of pooling ops; `strides` defaults to the pool size
+/// in the frontend, as in Keras.
+defvar Kiln_PoolAttrs = (ins
+    DenseI64ArrayAttr:$pool_size,
+    DenseI64ArrayAttr:$strides,
+    DefaultValuedAttr<Kiln_PaddingAttr, "::mlir::kiln::Padding::valid">:$padding);
+
+def Kiln_MaxPool2DOp : Kiln_ConvOpBase<"max_pool2d",
+    [DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "2-D max pooling of NHWC data";
+  let description = [{
+    `y[n, i, j, c] = max_{a, b} x[n, i·sh + a - pt, j·sw + b - pl, c]` over
+    the `pool_size` window, positions in the padding not taking part
+    (Keras's `MaxPooling2D`, channels last).
+
+    Constraints: `N×H×W×C` input with static `H, W`; the result is
+    `N×OH×OW×C` with the output extents `padding` gives; pool sizes and
+    strides are positive.
+
+    Example:
+    ```mlir
+    %y = kiln.max_pool2d %x {pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x26x26x32xf32>) -> tensor<?x13x13x32xf32>
+    ```
+  }];
+  let arguments = !con((ins Kiln_F32Tensor:$input), Kiln_PoolAttrs);
+  let results = (outs Kiln_F32Tensor:$result);
+}
+
+def Kiln_MaxPool2DGradOp : Kiln_ConvOpBase<"max_pool2d_grad"> {
+  let summary = "Gradient of 2-D max pooling";
+  let description = [{
+    Routes `grad[n, i, j, c]` to the position of the window's maximum: the
+    first one in row-major window order when several elements hold it, as
+    TensorFlow and PyTorch do; contributions of overlapping windows are
+    summed. `input` and `output` are the pooling's operand and result.
+
+    Example:
+    ```mlir
+    %dx = kiln.max_pool2d_grad %dy, %x, %y {pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x13x13x32xf32>, tensor<?x26x26x32xf32>, tensor<?x13x13x32xf32>) -> tensor<?x26x26x32xf32>
+    ```
+  }];
+  let arguments = !con((ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$input,
+                            Kiln_F32Tensor:$output),
+                       Kiln_PoolAttrs);
+  let results = (outs Kiln_F32Tensor:$result);
+}
+
+def Kiln_AvgPool2DOp : Kiln_ConvOpBase<"avg_pool2d",
+    [DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "2-D average pooling of NHWC data";
+  let description = [{
+    `y[n, i, j, c]` is the mean of `x` over the window at `(i·sh - pt,
+    j·sw - pl)`, counting only the positions inside the input (with `same`
+    padding, border windows average fewer elements, as in Keras).
+    Constraints as for `kiln.max_pool2d`.
+
+    Example:
+    ```mlir
+    %y = kiln.avg_pool2d %x {pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x26x26x32xf32>) -> tensor<?x13x13x32xf32>
+    ```
+  }];
+  let arguments = !con((ins Kiln_F32Tensor:$input), Kiln_PoolAttrs);
+  let results = (outs Kiln_F32Tensor:$result);
+}
+
+def Kiln_AvgPool2DGradOp : Kiln_ConvOpBase<"avg_pool2d_grad"> {
+  let summary = "Gradient of 2-D average pooling";
+  let description = [{
+    Spreads `grad[n, i, j, c]` evenly over the input positions its window
+    averaged; contributions of overlapping windows are summed. The result
+    type is the pooling's input type.
+
+    Example:
+    ```mlir
+    %dx = kiln.avg_pool2d_grad %dy {pool_size = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x13x13x32xf32>) -> tensor<?x26x26x32xf32>
+    ```
+  }];
+  let arguments = !con((ins Kiln_F32Tensor:$grad), Kiln_PoolAttrs);
+  let results = (outs Kiln_F32Tensor:$result);
+}
+
+def Kiln_DropoutOp : Kiln_Op<"dropout", [Pure,
+    AllTypesMatch<["input", "result"]>,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Inverted dropout with a counter-based random mask";
+  let description = [{
+    `y = keep ? x / (1 - rate) : 0` elementwise, as Keras's `Dropout` does in
+    training. `rng` holds `{seed, step}`; whether an element is kept is a
+    hash of `(seed, step, stream, element index)` compared with `rate`, so
+    the mask is reproducible, independent of how the work is split across
+    threads, different in every step, and different for each dropout op of
+    a model (each has its own `stream`). The frontend emits the op only in
+    the training function; inference skips it.
+
+    The op is linear in `input` with a mask that depends on `rng` only, so
+    its gradient is the same op applied to the incoming gradient.
+
+    Constraints: `0 <= rate < 1`; `rng` has 2 elements.
+
+    Example:
+    ```mlir
+    %y = kiln.dropout %x, %rng {rate = 5.000000e-01 : f32, stream = 1 : i64} : tensor<?x1600xf32>, tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, Kiln_Rng:$rng, F32Attr:$rate,
+                       DefaultValuedAttr<I64Attr, "0">:$stream);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$input `,` $rng attr-dict `:` type($input) `,` type($rng)";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

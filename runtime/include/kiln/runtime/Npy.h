@@ -1,0 +1,61 @@
+//===- Npy.h - NumPy .npy arrays --------------------------------*- C++ -*-===//
+//
+// Reads and writes the NumPy array format (versions 1.0-3.0): a magic
+// string, a Python-literal header {'descr': '<f4', 'fortran_order': False,
+// 'shape': (N, ...)} and the raw C-order data. Element types float32,
+// float64, uint8, int32 and int64 (little-endian) are read; anything else
+// (big-endian, Fortran order, objects, other types) is refused with an
+// Error naming the file and what it holds.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_RUNTIME_NPY_H
+#define KILN_RUNTIME_NPY_H
+
+#include "kiln/runtime/Data.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln {
+namespace runtime {
+
+/// Element types of .npy files the runtime reads.
+enum class NpyType { F32, F64, U8, I32, I64 };
+
+/// A parsed .npy array: shape and the raw little-endian data.
+struct NpyArray {
+  NpyType type = NpyType::F32;
+  std::vector<int64_t> shape;
+  std::string data;
+
+  int64_t elements() const;
+  /// Element `i` converted to double.
+  double at(int64_t i) const;
+};
+
+/// Parses the bytes of a .npy file; `name` names it in errors.
+NpyArray parseNpy(const std::string &bytes, const std::string &name);
+
+/// Reads the .npy file at `path` (plain or gzip).
+NpyArray readNpy(const std::string &path);
+
+/// Loads inputs `xPath` (N x ...) and labels `yPath` (N or N x 1, integer
+/// class indices; floats must be integral) as a Dataset, keeping the first
+/// `maxSamples` when >= 0. uint8 inputs stay bytes, the others become
+/// float32.
+Dataset loadNpyDataset(const std::string &xPath, const std::string &yPath,
+                       int64_t maxSamples);
+
+/// Loads unlabeled inputs (predict).
+Dataset loadNpyInputs(const std::string &path);
+
+/// Writes a float32 array of `shape` in .npy format 1.0, atomically.
+void writeNpy(const std::string &path, const std::vector<int64_t> &shape,
+              const float *data);
+
+} // namespace runtime
+} // namespace kiln
+
+#endif // KILN_RUNTIME_NPY_H
