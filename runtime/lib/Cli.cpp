@@ -531,8 +531,8 @@ const FlagSpec kFlags[] = {
        o.validationSplit = split;
      }},
     {"--threads", "N", kRun,
-     "worker threads (>= 1; runs single-threaded "
-     "for now)",
+     "threads per step: the batch is split across them (default 1; "
+     "results are bitwise reproducible for a given count)",
      [](Options &o, const std::string &f, const std::string &v) {
        o.threads = parseInteger(f, v, 1);
      }},

@@ -56,8 +56,14 @@ void WorkerPool::run(const std::function<void(int)> &task) {
   if (sleeping_.load() > 0)
     wake_.notify_all();
   task(0);
-  while (pending_.load(std::memory_order_acquire) != 0)
-    cpuRelax();
+  // Spin, then yield: with more threads than free cores a worker may need
+  // this core to finish.
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpinIterations)
+      cpuRelax();
+    else
+      std::this_thread::yield();
+  }
 }
 
 void WorkerPool::workerLoop(int index) {

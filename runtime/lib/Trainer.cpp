@@ -79,6 +79,29 @@ void Trainer::initialize(uint64_t seed) {
   completedEpochs_ = 0;
 }
 
+void Trainer::setThreads(int threads) {
+  pool_ = threads > 1 ? std::make_unique<WorkerPool>(threads) : nullptr;
+}
+
+StepLayout Trainer::stepLayout(bool withGradients) {
+  StepLayout layout;
+  layout.buffers = lossBuffers(withGradients);
+  const int32_t numParams = model_.numParams();
+  // Inputs are float or int32, labels int32: four bytes an element.
+  layout.rowInputs = {{numParams, model_.inputElements() * 4},
+                      {numParams + 1, 4}};
+  int32_t next = numParams + 2;
+  if (withGradients && model_.desc().uses_rng)
+    layout.rngInput = next++;
+  layout.meanOutputs.push_back({next++, 1}); // loss
+  for (int32_t m = 0; m < model_.numMetrics(); ++m)
+    layout.meanOutputs.push_back({next++, 1});
+  if (withGradients)
+    for (int32_t i = 0; i < numParams; ++i)
+      layout.meanOutputs.push_back({next++, model_.paramElements(i)});
+  return layout;
+}
+
 std::vector<void *> Trainer::lossBuffers(bool withGradients) {
   std::vector<void *> buffers;
   for (std::vector<float> &param : params_)
@@ -100,7 +123,9 @@ void Trainer::fit(const DataView &train, const DataView *validation,
                   int64_t totalEpochs,
                   const std::vector<TrainingObserver *> &observers) {
   using Clock = std::chrono::steady_clock;
-  std::vector<void *> buffers = lossBuffers(/*withGradients=*/true);
+  WorkerPool serial(1);
+  ShardedStep trainStep(pool_ ? *pool_ : serial,
+                        stepLayout(/*withGradients=*/true));
   const int64_t steps = numBatches(train.count, batchSize_);
 
   stopRequested_ = false;
@@ -129,7 +154,7 @@ void Trainer::fit(const DataView &train, const DataView *validation,
       const int64_t n = batchLength(train.count, batchSize_, step);
       batch_.gather(train, order_.data() + step * batchSize_, n);
       rngState_[1] = static_cast<uint64_t>((epoch - 1) * steps + step);
-      model_.desc().train_step(n, buffers.data());
+      trainStep.run(model_.desc().train_step, n);
       if (!std::isfinite(loss_))
         fail("non-finite loss (%s) at epoch %lld, step %lld",
              nonFiniteName(loss_), static_cast<long long>(epoch),
@@ -170,7 +195,9 @@ void Trainer::fit(const DataView &train, const DataView *validation,
 
 MetricValues Trainer::evaluate(const DataView &data,
                                TrainingObserver *observer) {
-  std::vector<void *> buffers = lossBuffers(/*withGradients=*/false);
+  WorkerPool serial(1);
+  ShardedStep evaluateStep(pool_ ? *pool_ : serial,
+                           stepLayout(/*withGradients=*/false));
   const int64_t steps = numBatches(data.count, batchSize_);
   if (observer)
     observer->evaluateBegin(steps);
@@ -178,7 +205,7 @@ MetricValues Trainer::evaluate(const DataView &data,
   for (int64_t step = 0; step < steps; ++step) {
     const int64_t n = batchLength(data.count, batchSize_, step);
     batch_.gatherRange(data, step * batchSize_, n);
-    model_.desc().evaluate(n, buffers.data());
+    evaluateStep.run(model_.desc().evaluate, n);
     tracker.add(loss_, metrics_.data(), n);
     if (observer)
       observer->evaluateStepEnd(step + 1, steps, tracker);

@@ -99,6 +99,7 @@ struct Options {
   std::optional<PlateauConfig> plateau;
   uint64_t seed = kDefaultSeed;
   double validationSplit = 0.0;
+  /// Threads per step (ShardedStep).
   int64_t threads = 1;
 
   // Files and output.

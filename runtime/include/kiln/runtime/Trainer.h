@@ -16,10 +16,12 @@
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Random.h"
+#include "kiln/runtime/ShardedStep.h"
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace kiln {
@@ -157,6 +159,12 @@ public:
   void setCompletedEpochs(int64_t epochs) { completedEpochs_ = epochs; }
   BatchBuffers &batchBuffers() { return batch_; }
 
+  /// Runs each training and evaluation step as `threads` shards of the
+  /// batch (ShardedStep); results are bitwise reproducible for a given
+  /// thread count. One thread (the default) calls the entry points directly.
+  void setThreads(int threads);
+  int threads() const { return pool_ ? pool_->threads() : 1; }
+
   /// Asks fit() to return after the current epoch (EarlyStopping).
   void requestStop() { stopRequested_ = true; }
   /// A flag, set asynchronously (by a signal handler), that fit() checks
@@ -168,6 +176,10 @@ public:
 private:
   /// Entry point arguments: params, x, y, [rng,] loss, metrics[, grads].
   std::vector<void *> lossBuffers(bool withGradients);
+  /// The same buffers, with what a shard of the batch must change in them.
+  StepLayout stepLayout(bool withGradients);
+
+  std::unique_ptr<WorkerPool> pool_;
 
   const ModelInfo &model_;
   int64_t batchSize_;
