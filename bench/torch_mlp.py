@@ -5,21 +5,9 @@ per epoch with seconds and samples/s, then the test accuracy.
 Run it through bench_mlp.py, which sets up the fastest environment measured
 on this machine (OpenBLAS's own threading off, see DESIGN.md)."""
 
-import argparse
-import gzip
-import json
-import time
-
-import numpy as np
 import torch
 
-
-def load(root, prefix):
-    with gzip.open("%s/%s-images-idx3-ubyte.gz" % (root, prefix)) as f:
-        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
-    with gzip.open("%s/%s-labels-idx1-ubyte.gz" % (root, prefix)) as f:
-        y = np.frombuffer(f.read(), np.uint8, offset=8)
-    return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
+from torch_common import run
 
 
 class Mlp(torch.nn.Module):
@@ -33,42 +21,5 @@ class Mlp(torch.nn.Module):
         return self.dense_1(torch.relu(self.dense(x)))  # logits
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=0)
-    args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    x, y = load(args.data, "train")
-    xt, yt = load(args.data, "t10k")
-    model = Mlp()
-    # Keras's Adam: epsilon 1e-7.
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    lossf = torch.nn.CrossEntropyLoss()
-    n = x.shape[0]
-    for epoch in range(args.epochs):
-        start = time.perf_counter()
-        perm = torch.randperm(n)
-        total = 0.0
-        for i in range(0, n, args.batch_size):
-            idx = perm[i:i + args.batch_size]
-            opt.zero_grad(set_to_none=True)
-            loss = lossf(model(x[idx]), y[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        seconds = time.perf_counter() - start
-        print(json.dumps({"epoch": epoch + 1, "loss": total / n,
-                          "seconds": seconds,
-                          "samples_per_second": n / seconds}), flush=True)
-    with torch.no_grad():
-        acc = (model(xt).argmax(1) == yt).float().mean().item()
-    print(json.dumps({"test_accuracy": acc}))
-
-
 if __name__ == "__main__":
-    main()
+    run(Mlp, (28, 28))

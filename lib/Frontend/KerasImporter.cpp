@@ -52,6 +52,9 @@ private:
                            fb::LayerT &layer);
   Error importInputLayer(const JsonNode &config);
   Error importDense(const JsonNode &config, fb::LayerT &layer);
+  /// activation, use_bias, kernel_initializer and bias_initializer, shared
+  /// by the layers with a kernel and a bias (Dense, Conv2D).
+  Error importKernelLayerOptions(const JsonNode &config, fb::LayerT &layer);
   Error importRescaling(const JsonNode &config, fb::LayerT &layer);
   Error importFlatten(const JsonNode &config);
   Error importActivationLayer(const JsonNode &config, fb::LayerT &layer);
@@ -298,11 +301,8 @@ Error KerasImporter::importLayerInputShape(const JsonNode &config) {
   return Error::success();
 }
 
-Error KerasImporter::importDense(const JsonNode &config, fb::LayerT &layer) {
-  Expected<int64_t> units = reader.getPositiveInt(config["units"], maxExtent);
-  if (!units)
-    return units.takeError();
-  layer.units = *units;
+Error KerasImporter::importKernelLayerOptions(const JsonNode &config,
+                                              fb::LayerT &layer) {
   Expected<std::string> activation = readActivation(config["activation"]);
   if (!activation)
     return activation.takeError();
@@ -320,6 +320,16 @@ Error KerasImporter::importDense(const JsonNode &config, fb::LayerT &layer) {
   if (!biasInit)
     return biasInit.takeError();
   layer.bias_initializer = std::move(*biasInit);
+  return Error::success();
+}
+
+Error KerasImporter::importDense(const JsonNode &config, fb::LayerT &layer) {
+  Expected<int64_t> units = reader.getPositiveInt(config["units"], maxExtent);
+  if (!units)
+    return units.takeError();
+  layer.units = *units;
+  if (Error err = importKernelLayerOptions(config, layer))
+    return err;
   // Regularizers, constraints and LoRA must be absent or null.
   return checkOptions(config,
                       {"units", "activation", "use_bias", "kernel_initializer",
@@ -440,23 +450,8 @@ Error KerasImporter::importConv2D(const JsonNode &config, fb::LayerT &layer) {
                           "grouped convolutions (groups > 1) are not "
                           "supported yet");
   }
-  Expected<std::string> activation = readActivation(config["activation"]);
-  if (!activation)
-    return activation.takeError();
-  layer.activation = std::move(*activation);
-  Expected<bool> useBias = reader.getBoolOr(config["use_bias"], true);
-  if (!useBias)
-    return useBias.takeError();
-  layer.use_bias = *useBias;
-  Expected<std::string> kernelInit =
-      readInitializer(config["kernel_initializer"]);
-  if (!kernelInit)
-    return kernelInit.takeError();
-  layer.kernel_initializer = std::move(*kernelInit);
-  Expected<std::string> biasInit = readInitializer(config["bias_initializer"]);
-  if (!biasInit)
-    return biasInit.takeError();
-  layer.bias_initializer = std::move(*biasInit);
+  if (Error err = importKernelLayerOptions(config, layer))
+    return err;
   // Regularizers and constraints must be absent or null.
   return checkOptions(config,
                       {"filters", "kernel_size", "strides", "padding",

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from crosscheck import compare_step
 from kiln_abi import CompiledModel, glorot_params, load_fashion_slice
 
 
@@ -72,23 +73,9 @@ def main():
     loss, metrics, grads = model.train_step(params, x, y)
     ref_loss, ref_accuracy, ref_grads = reference(params, x, y)
 
-    failures = 0
-
-    def check(what, got, want):
-        nonlocal failures
-        got = np.asarray(got, np.float64)
-        want = np.asarray(want, np.float64)
-        error = np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-30)
-        ok = error <= args.tolerance
-        failures += not ok
-        print("%-4s %-16s relative error %.2e" % ("ok" if ok else "FAIL",
-                                                   what, error))
-
-    check("loss", loss, ref_loss)
-    check("accuracy", metrics[0], ref_accuracy)
-    for (name, _, _), got, want in zip(model.params, grads, ref_grads):
-        check(name, got, want)
-    print("torch cross-check: %d failures" % failures)
+    failures = compare_step(model, (loss, metrics[0], grads),
+                            (ref_loss, ref_accuracy, ref_grads),
+                            args.tolerance)
     return 1 if failures else 0
 
 
