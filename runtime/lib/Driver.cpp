@@ -272,7 +272,8 @@ void runTrain(const ModelInfo &model, const Options &options) {
       loadSource(trainSource(options), options.maxTrainSamples, options, model);
   Dataset test;
   if (options.hasTestData())
-    test = loadSource(testSource(options), options.maxTestSamples, options, model);
+    test =
+        loadSource(testSource(options), options.maxTestSamples, options, model);
   Dataset validationFiles;
   if (options.hasValidationData())
     validationFiles = loadSource(validationSource(options), -1, options, model);
@@ -303,10 +304,9 @@ void runTrain(const ModelInfo &model, const Options &options) {
                  hasValidation);
 
   Trainer trainer(model, optimizer,
-                  effectiveBatchSize(
-                      options, model,
-                      std::max({train.count, test.count,
-                                validationFiles.count})));
+                  effectiveBatchSize(options, model,
+                                     std::max({train.count, test.count,
+                                               validationFiles.count})));
   trainer.setThreads(threadCount(options));
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
@@ -362,13 +362,14 @@ void runTrain(const ModelInfo &model, const Options &options) {
         fail("%s: %s; no --checkpoint was given, so nothing was saved", name,
              interrupted.what());
       saveCheckpoint(options.checkpoint, trainer);
-      fail("%s: %s; checkpoint written to %s (continue with --resume %s)",
-           name, interrupted.what(), options.checkpoint.c_str(),
+      fail("%s: %s; checkpoint written to %s (continue with --resume %s)", name,
+           interrupted.what(), options.checkpoint.c_str(),
            options.checkpoint.c_str());
     }
   }
   if (earlyStopping) {
-    if (int64_t stopped = earlyStopping->stoppedEpoch(); stopped && !options.quiet)
+    if (int64_t stopped = earlyStopping->stoppedEpoch();
+        stopped && !options.quiet)
       std::printf("Epoch %lld: early stopping\n",
                   static_cast<long long>(stopped));
     if (int64_t best = earlyStopping->finish(); best && !options.quiet)

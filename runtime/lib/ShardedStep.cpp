@@ -137,8 +137,7 @@ void ShardedStep::run(KilnEntryPoint entry, int64_t n) {
     int64_t begin, end;
     shardRows(n, shards, t, begin, end);
     rows[t] = end - begin;
-    std::vector<void *> &buffers =
-        t == 0 ? layout_.buffers : shardBuffers_[t];
+    std::vector<void *> &buffers = t == 0 ? layout_.buffers : shardBuffers_[t];
     if (t == 0) {
       entry(end - begin, buffers.data());
       return;
@@ -147,8 +146,8 @@ void ShardedStep::run(KilnEntryPoint entry, int64_t n) {
       if (!isOutput_[i])
         buffers[i] = layout_.buffers[i];
     if (layout_.rngInput >= 0) {
-      const auto *rng = static_cast<const uint64_t *>(
-          layout_.buffers[layout_.rngInput]);
+      const auto *rng =
+          static_cast<const uint64_t *>(layout_.buffers[layout_.rngInput]);
       // A distinct, fixed seed per shard (golden-ratio increments).
       shardRng_[t] = {rng[0] + 0x9e3779b97f4a7c15ULL * uint64_t(t), rng[1]};
       buffers[layout_.rngInput] = shardRng_[t].data();

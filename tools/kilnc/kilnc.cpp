@@ -40,8 +40,19 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { KModel, ModelJson, Kiln, Train, Fused, Linalg, LLVMMLIR,
-                  LLVMIR, Obj, Exe, Shared };
+enum class Emit {
+  KModel,
+  ModelJson,
+  Kiln,
+  Train,
+  Fused,
+  Linalg,
+  LLVMMLIR,
+  LLVMIR,
+  Obj,
+  Exe,
+  Shared
+};
 
 cl::OptionCategory kilncCategory("kilnc options");
 
@@ -56,7 +67,8 @@ cl::opt<Emit> emitKind(
                    "the model description as a binary .kmodel"),
         clEnumValN(Emit::ModelJson, "model-json",
                    "the model description in the schema's JSON form"),
-        clEnumValN(Emit::Kiln, "kiln", "the imported model in the kiln dialect"),
+        clEnumValN(Emit::Kiln, "kiln",
+                   "the imported model in the kiln dialect"),
         clEnumValN(Emit::Train, "train", "after kiln-autodiff (@train_step)"),
         clEnumValN(Emit::Fused, "fused", "after kiln-fuse"),
         clEnumValN(Emit::Linalg, "linalg", "after convert-kiln-to-linalg"),
@@ -103,8 +115,7 @@ std::string defaultOutput() {
 
 /// Writes `print`'s text to `path` atomically (ToolOutputFile deletes the
 /// file unless keep() is reached).
-template <typename Fn>
-LogicalResult writeText(StringRef path, Fn print) {
+template <typename Fn> LogicalResult writeText(StringRef path, Fn print) {
   std::error_code ec;
   ToolOutputFile out(path, ec, sys::fs::OF_Text);
   if (ec) {
@@ -231,9 +242,8 @@ int compile() {
     return fail("the lowered module lacks the ABI entry points");
   kiln::optimizeModule(*llvmModule, **machine, codegenOptions.optLevel);
   if (emitKind == Emit::LLVMIR)
-    return failed(writeText(output, [&](raw_ostream &os) {
-      llvmModule->print(os, nullptr);
-    }));
+    return failed(writeText(
+        output, [&](raw_ostream &os) { llvmModule->print(os, nullptr); }));
 
   // The object goes to its final name, or to a temporary one to be linked.
   std::string objectPath = output;

@@ -26,6 +26,8 @@ namespace mlir::kiln {
 
 using namespace mlir;
 using namespace mlir::kiln;
+using mlir::kiln::detail::fillTensor;
+using mlir::kiln::detail::genericOp;
 
 /// Keras's clipping of probabilities before the logarithm.
 static constexpr float kProbabilityEpsilon = 1e-7f;
@@ -73,25 +75,6 @@ static Value createEmptyLike(OpBuilder &b, Location loc, RankedTensorType type,
   return createEmpty(b, loc, type, source, dims);
 }
 
-static Value fill(OpBuilder &b, Location loc, Value dest, Value scalar) {
-  return linalg::FillOp::create(b, loc, ValueRange{scalar}, ValueRange{dest})
-      .getResult(0);
-}
-
-/// Builds a `linalg.generic` with one result whose body is `body` applied to
-/// the block arguments (inputs, then the output element).
-static Value buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
-                          Value init, ArrayRef<AffineMap> maps,
-                          ArrayRef<utils::IteratorType> iterators,
-                          BodyFn body) {
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
-      });
-  return generic.getResult(0);
-}
-
 /// Elementwise map of `inputs` into a new tensor of `resultType`. Every
 /// input has the result's rank except broadcast operands, which supply a
 /// suffix of it; each input is read at the trailing dimensions it has.
@@ -115,7 +98,7 @@ static Value buildElementwise(OpBuilder &b, Location loc,
   Value init = createEmptyLike(b, loc, resultType, shapeSource);
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
-  return buildGeneric(b, loc, inputs, init, maps, iterators, body);
+  return genericOp(b, loc, inputs, init, maps, iterators, body);
 }
 
 /// Reduces rank-r `inputs` over their last dimension into a rank r-1 tensor
@@ -132,7 +115,7 @@ static Value reduceInnermost(
   auto resultType =
       RankedTensorType::get(inputType.getShape().drop_back(), elementType);
   Value init = createEmptyLike(b, loc, resultType, inputs.front());
-  init = fill(b, loc, init, arith::ConstantOp::create(b, loc, initValue));
+  init = fillTensor(b, loc, init, arith::ConstantOp::create(b, loc, initValue));
 
   SmallVector<Value> allInputs(inputs);
   llvm::append_range(allInputs, extraInputs);
@@ -144,10 +127,10 @@ static Value reduceInnermost(
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.back() = utils::IteratorType::reduction;
-  return buildGeneric(b, loc, allInputs, init, maps, iterators,
-                      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                        return combine(nb, nloc, args.drop_back(), args.back());
-                      });
+  return genericOp(b, loc, allInputs, init, maps, iterators,
+                   [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                     return combine(nb, nloc, args.drop_back(), args.back());
+                   });
 }
 
 /// Row maximum of a rank >= 1 tensor over its last dimension.
@@ -218,18 +201,18 @@ meanOverBatch(OpBuilder &b, Location loc, ValueRange rows, Value factor,
   MLIRContext *ctx = b.getContext();
   Value init =
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getF32Type());
-  Value zeroInit = fill(b, loc, init, f32Constant(b, loc, 0.0f));
+  Value zeroInit = fillTensor(b, loc, init, f32Constant(b, loc, 0.0f));
   SmallVector<AffineMap> maps(rows.size(),
                               AffineMap::getMultiDimIdentityMap(1, ctx));
   maps.push_back(AffineMap::get(1, 0, {}, ctx));
-  Value sum = buildGeneric(
-      b, loc, rows, zeroInit, maps, {utils::IteratorType::reduction},
-      [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
-        Value t = term(nb, nloc, args.drop_back());
-        return arith::AddFOp::create(nb, nloc, t, args.back());
-      });
+  Value sum =
+      genericOp(b, loc, rows, zeroInit, maps, {utils::IteratorType::reduction},
+                [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+                  Value t = term(nb, nloc, args.drop_back());
+                  return arith::AddFOp::create(nb, nloc, t, args.back());
+                });
   AffineMap scalarMap = AffineMap::get(0, 0, {}, ctx);
-  return buildGeneric(
+  return genericOp(
       b, loc, sum, init, {scalarMap, scalarMap}, {},
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
         return arith::MulFOp::create(nb, nloc, args[0], factor).getResult();
@@ -313,7 +296,8 @@ struct MatmulLowering : public OpConversionPattern<MatmulOp> {
     Value dest = createMatmulDest(rewriter, loc, op.getType(), adaptor.getLhs(),
                                   adaptor.getRhs(), op.getTransposeLhs(),
                                   op.getTransposeRhs());
-    Value zero = fill(rewriter, loc, dest, f32Constant(rewriter, loc, 0.0f));
+    Value zero =
+        fillTensor(rewriter, loc, dest, f32Constant(rewriter, loc, 0.0f));
     rewriter.replaceOp(op, buildMatmul(rewriter, loc, adaptor.getLhs(),
                                        adaptor.getRhs(), op.getTransposeLhs(),
                                        op.getTransposeRhs(), zero));
@@ -343,14 +327,14 @@ struct LinearLowering : public OpConversionPattern<LinearOp> {
                                          ArrayRef<int64_t>{0})
                  .getResult()[0];
     else
-      init = fill(rewriter, loc, dest, f32Constant(rewriter, loc, 0.0f));
+      init = fillTensor(rewriter, loc, dest, f32Constant(rewriter, loc, 0.0f));
     Value result =
         buildMatmul(rewriter, loc, adaptor.getInput(), adaptor.getWeight(),
                     op.getTransposeLhs(), op.getTransposeRhs(), init);
     Activation activation = op.getActivation();
     if (activation != Activation::none) {
       MLIRContext *ctx = rewriter.getContext();
-      result = buildGeneric(
+      result = genericOp(
           rewriter, loc, ValueRange{}, result,
           AffineMap::getMultiDimIdentityMap(2, ctx),
           {utils::IteratorType::parallel, utils::IteratorType::parallel},
@@ -399,7 +383,7 @@ struct ReduceSumLowering : public OpConversionPattern<ReduceSumOp> {
     MLIRContext *ctx = rewriter.getContext();
     auto dims = llvm::to_vector(llvm::seq<int64_t>(reduced, rank));
     Value init = createEmpty(rewriter, loc, resultType, input, dims);
-    init = fill(rewriter, loc, init, f32Constant(rewriter, loc, 0.0f));
+    init = fillTensor(rewriter, loc, init, f32Constant(rewriter, loc, 0.0f));
     SmallVector<AffineExpr> resultExprs;
     for (int64_t d : dims)
       resultExprs.push_back(getAffineDimExpr(d, ctx));
@@ -408,14 +392,14 @@ struct ReduceSumLowering : public OpConversionPattern<ReduceSumOp> {
     for (int64_t d = 0; d < reduced; ++d)
       iterators[d] = utils::IteratorType::reduction;
     rewriter.replaceOp(
-        op, buildGeneric(
-                rewriter, loc, input, init,
-                {AffineMap::getMultiDimIdentityMap(rank, ctx),
-                 AffineMap::get(rank, 0, resultExprs, ctx)},
-                iterators, [](OpBuilder &b, Location nloc, ValueRange args) {
-                  return arith::AddFOp::create(b, nloc, args[0], args[1])
-                      .getResult();
-                }));
+        op,
+        genericOp(rewriter, loc, input, init,
+                  {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                   AffineMap::get(rank, 0, resultExprs, ctx)},
+                  iterators, [](OpBuilder &b, Location nloc, ValueRange args) {
+                    return arith::AddFOp::create(b, nloc, args[0], args[1])
+                        .getResult();
+                  }));
     return success();
   }
 };
@@ -606,7 +590,7 @@ struct SoftmaxLowering : public OpConversionPattern<SoftmaxOp> {
     Value init = createEmptyLike(b, loc, type, x);
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
-    return buildGeneric(
+    return genericOp(
         b, loc, inputs, init, maps, iterators,
         [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
           Value e = math::ExpOp::create(
@@ -641,13 +625,12 @@ struct SoftmaxGradLowering : public OpConversionPattern<SoftmaxGradOp> {
                                                utils::IteratorType::parallel);
     rewriter.replaceOp(
         op,
-        buildGeneric(rewriter, loc, {dy, y, dot}, init,
-                     {id, id, rowMap(rank, ctx), id}, iterators,
-                     [](OpBuilder &b, Location nloc, ValueRange args) -> Value {
-                       Value d =
-                           arith::SubFOp::create(b, nloc, args[0], args[2]);
-                       return arith::MulFOp::create(b, nloc, args[1], d);
-                     }));
+        genericOp(rewriter, loc, {dy, y, dot}, init,
+                  {id, id, rowMap(rank, ctx), id}, iterators,
+                  [](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+                    Value d = arith::SubFOp::create(b, nloc, args[0], args[2]);
+                    return arith::MulFOp::create(b, nloc, args[1], d);
+                  }));
     return success();
   }
 };
@@ -699,7 +682,7 @@ struct SparseCategoricalCrossentropyGradLowering
     Value init = createEmptyLike(rewriter, loc, type, probs);
     AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
     rewriter.replaceOp(
-        op, buildGeneric(
+        op, genericOp(
                 rewriter, loc, {adaptor.getGrad(), probs, adaptor.getLabels()},
                 init, {AffineMap::get(2, 0, {}, ctx), id, rowMap(2, ctx), id},
                 {utils::IteratorType::parallel, utils::IteratorType::parallel},
@@ -772,7 +755,7 @@ struct SparseSoftmaxCrossEntropyGradLowering
     AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
     AffineMap row = rowMap(2, ctx);
     rewriter.replaceOp(
-        op, buildGeneric(
+        op, genericOp(
                 rewriter, loc,
                 {adaptor.getGrad(), logits, max, sum, adaptor.getLabels()},
                 init, {AffineMap::get(2, 0, {}, ctx), id, row, row, row, id},
