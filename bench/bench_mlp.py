@@ -48,6 +48,33 @@ def torch_epoch(data, batch):
     return record["seconds"], record["samples_per_second"]
 
 
+# FLOPs of one training sample of the seed MLP: forward and weight-gradient
+# matmuls of both layers, and the input gradient of the second layer (the
+# first layer's is never formed). 2·(784·128 + 128·10) each.
+FORWARD_FLOPS = 2 * (784 * 128 + 128 * 10)
+TRAIN_FLOPS_PER_SAMPLE = 2 * FORWARD_FLOPS + 2 * 128 * 10
+
+
+def machine_peak(workdir):
+    """FMA peak (GFLOP/s, one core and all cores) from bench/peak/fma_peak.c,
+    and OpenBLAS sgemm at 1024³ (one thread) as a practical ceiling."""
+    exe = os.path.join(workdir, "fma_peak")
+    subprocess.run(["clang-22", "-O3", "-march=native", "-ffp-contract=fast",
+                    os.path.join(HERE, "peak", "fma_peak.c"), "-o", exe,
+                    "-lpthread"], check=True)
+    cores = os.cpu_count() or 1
+    fma = json.loads(subprocess.run([exe, str(cores)], check=True,
+                                    capture_output=True, text=True).stdout)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    sgemm = json.loads(subprocess.run(
+        [PYTHON, os.path.join(HERE, "peak", "sgemm_ceiling.py")], check=True,
+        capture_output=True, text=True, env=env).stdout)
+    return fma["fma_gflops_1"], fma["fma_gflops_%d" % cores], cores, \
+        sgemm["sgemm_1024_gflops"]
+
+
 def blas_in_use():
     """The BLAS that Debian's torch loads through libblas.so.3."""
     try:
@@ -77,6 +104,8 @@ def main():
     subprocess.run([args.kilnc, args.model, "-o", exe], check=True)
     compile_seconds = time.perf_counter() - start
 
+    peak1, peak_all, cores, sgemm = machine_peak(workdir)
+
     rows = []
     for batch in [int(b) for b in args.batch_sizes.split(",")]:
         kiln, torch = [], []
@@ -90,11 +119,17 @@ def main():
     print("seed MLP, Fashion-MNIST 60000 samples/epoch, median of %d "
           "alternating runs" % args.repeats)
     print("| batch | Kiln s/epoch | Kiln samples/s | PyTorch s/epoch | "
-          "PyTorch samples/s | Kiln speed-up |")
-    print("|---|---|---|---|---|---|")
+          "PyTorch samples/s | Kiln speed-up | Kiln GFLOP/s | % of 1-core "
+          "FMA peak |")
+    print("|---|---|---|---|---|---|---|---|")
     for batch, k, ks, t, ts, ratio in rows:
-        print("| %d | %.3f | %.0f | %.3f | %.0f | %.2fx |" %
-              (batch, k, ks, t, ts, ratio))
+        gflops = ks * TRAIN_FLOPS_PER_SAMPLE / 1e9
+        print("| %d | %.3f | %.0f | %.3f | %.0f | %.2fx | %.1f | %.0f %% |" %
+              (batch, k, ks, t, ts, ratio, gflops, 100 * gflops / peak1))
+    print("machine: FMA peak %.1f GFLOP/s on one core, %.1f on %d; OpenBLAS "
+          "sgemm 1024^3 on one thread %.1f GFLOP/s; one epoch is %.1f GFLOP"
+          % (peak1, peak_all, cores, sgemm,
+             60000 * TRAIN_FLOPS_PER_SAMPLE / 1e9))
     print("kilnc compile time (model file to executable): %.2f s" %
           compile_seconds)
     print("PyTorch %s with BLAS %s, OPENBLAS_NUM_THREADS=1; Kiln single-threaded"
