@@ -25,6 +25,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
@@ -132,6 +133,7 @@ LogicalResult runPasses(mlir::ModuleOp module,
   mlir::PassManager pm(module->getContext());
   if (failed(mlir::applyPassManagerCLOptions(pm)))
     return failure();
+  mlir::applyDefaultTimingPassManagerCLOptions(pm);
   build(pm);
   return pm.run(module);
 }
@@ -280,6 +282,7 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
   cl::ParseCommandLineOptions(
       argc, argv,
