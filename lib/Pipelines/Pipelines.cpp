@@ -99,6 +99,9 @@ void mlir::kiln::buildKilnToBufferizedPipeline(OpPassManager &pm,
   funcPm.addPass(bufferization::createPromoteBuffersToStackPass(stack));
   bufferization::buildBufferDeallocationPipeline(pm);
   addCleanup(pm);
+  // What is left allocated per step comes from one planned workspace.
+  pm.addPass(createKilnPlanWorkspacePass());
+  addCleanup(pm);
 }
 
 void mlir::kiln::buildBufferizedToLLVMPipeline(OpPassManager &pm,

@@ -9,12 +9,16 @@
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x28x28xf32> {kiln.input = "x"}, %[[Y:[^:]*]]: memref<?xi32> {kiln.label = "y"},
 // CHECK-SAME: %[[LOSS:[^:]*]]: memref<f32>, %[[ACC:[^:]*]]: memref<f32>, %[[DW1:[^:]*]]: memref<784x128xf32>, %[[DB1:[^:]*]]: memref<128xf32>, %[[DW2:[^:]*]]: memref<128x10xf32>, %[[DB2:[^:]*]]: memref<10xf32>) {
 // CHECK-NOT: tensor<
+// Intermediates come from the planned workspace, not from the allocator.
+// CHECK: llvm.call @kiln_workspace(
+// CHECK-NOT: memref.alloc(
+// CHECK: memref.view
 // The weight gradient is accumulated directly in the caller's buffer.
 // TUNED: memref.subview %[[DW1]]
 // TUNED: vector.transfer_write
 // NAIVE: linalg.matmul {{.*}} outs(%[[DW1]] : memref<784x128xf32>)
 // CHECK-NOT: memref.copy {{.*}}, %[[DW1]]
-// CHECK: memref.dealloc
+// CHECK-NOT: memref.dealloc
 // CHECK: return{{$}}
 // CHECK-NEXT: }
 

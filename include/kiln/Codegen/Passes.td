@@ -132,4 +132,24 @@ def KilnStridedCopiesToLinalgPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def KilnPlanWorkspacePass : Pass<"kiln-plan-workspace", "::mlir::ModuleOp"> {
+  let summary = "Carve a step's buffers from one planned workspace";
+  let description = [{
+    Runs on bufferized functions. Every top-level `memref.alloc` whose size
+    is static or proportional to the batch (a dynamic extent that is a
+    dimension of an argument) becomes a `memref.view` into one workspace;
+    its deallocations go away. Buffers whose live ranges do not overlap
+    share a slot; a slot is as large as its largest buffer, as
+    `perSample · n + fixed` bytes, so one plan serves every batch size. The
+    workspace comes from `kiln_workspace`, which this pass defines: a
+    thread-local buffer that grows to the largest request and is then
+    reused, so a step allocates nothing once its batch size has been seen.
+    The module attribute `kiln.workspace` records each function's plan
+    (bytes per sample, fixed bytes) for the model descriptor.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // KILN_CODEGEN_PASSES_TD
