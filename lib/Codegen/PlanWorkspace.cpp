@@ -53,48 +53,94 @@ struct PlannedBuffer {
   unsigned slot = 0;
 };
 
-/// Whether `size` is a dynamic extent of a function argument, directly or
-/// through the dynamic extent of another buffer sized that way (bufferization
-/// sizes a buffer by a dimension of the previous one).
-bool isBatchSize(Value size) {
-  // Iterative: the chain of buffers is as long as the model is deep.
+/// When `size` is `k · n` for the batch size n, returns k. The batch size is
+/// any dynamic extent of a function argument (the ABI makes them all n);
+/// bufferization derives other sizes from it through reshapes (an im2col
+/// matrix has n·H·W rows) and through the sizes of earlier buffers.
+std::optional<int64_t> batchMultiple(Value size) {
+  // Tracked as size = n · numerator / denominator; iterative, since the
+  // chain of buffers is as long as the model is deep.
+  int64_t numerator = 1, denominator = 1;
   for (;;) {
     auto dim = size.getDefiningOp<memref::DimOp>();
     if (!dim || !dim.getConstantIndex())
-      return false;
+      return std::nullopt;
     Value source = dim.getSource();
     int64_t index = *dim.getConstantIndex();
-    // Reshapes that keep the leading dimension on its own keep its size.
     for (;;) {
+      auto type = dyn_cast<MemRefType>(source.getType());
+      if (!type || !type.isDynamicDim(index))
+        return std::nullopt;
       Operation *def = source.getDefiningOp();
+      // The other extents of the reshaped group must be static.
+      auto staticProduct = [](MemRefType t, ArrayRef<int64_t> dims,
+                              int64_t skip) -> std::optional<int64_t> {
+        int64_t product = 1;
+        for (int64_t d : dims) {
+          if (d == skip)
+            continue;
+          if (t.isDynamicDim(d))
+            return std::nullopt;
+          product *= t.getDimSize(d);
+        }
+        return product;
+      };
       if (auto collapse = dyn_cast_or_null<memref::CollapseShapeOp>(def)) {
-        if (index != 0 || collapse.getReassociationIndices()[0].size() != 1)
-          return false;
+        // Result extent = product of the source extents of its group.
+        auto srcType = collapse.getSrcType();
+        SmallVector<ReassociationIndices> groups =
+            collapse.getReassociationIndices();
+        ArrayRef<int64_t> group = groups[index];
+        std::optional<int64_t> dynamicDim;
+        for (int64_t d : group)
+          if (srcType.isDynamicDim(d))
+            dynamicDim = d;
+        if (!dynamicDim)
+          return std::nullopt;
+        auto others = staticProduct(srcType, group, *dynamicDim);
+        if (!others)
+          return std::nullopt;
+        numerator *= *others;
         source = collapse.getSrc();
-      } else if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(def)) {
-        if (index != 0 || expand.getReassociationIndices()[0].size() != 1)
-          return false;
-        source = expand.getSrc();
-      } else {
-        break;
+        index = *dynamicDim;
+        continue;
       }
+      if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(def)) {
+        // Source extent = product of the result extents of its group.
+        int64_t srcDim = 0;
+        ArrayRef<int64_t> group;
+        SmallVector<ReassociationIndices> groups =
+            expand.getReassociationIndices();
+        for (auto [i, g] : llvm::enumerate(groups))
+          if (llvm::is_contained(g, index)) {
+            srcDim = i;
+            group = g;
+          }
+        auto others = staticProduct(type, group, index);
+        if (!others)
+          return std::nullopt;
+        denominator *= *others;
+        source = expand.getSrc();
+        index = srcDim;
+        continue;
+      }
+      if (isa<BlockArgument>(source)) {
+        if (numerator % denominator != 0)
+          return std::nullopt;
+        return numerator / denominator;
+      }
+      ValueRange sizes;
+      if (auto alloc = dyn_cast_or_null<memref::AllocOp>(def))
+        sizes = alloc.getDynamicSizes();
+      else if (auto view = dyn_cast_or_null<memref::ViewOp>(def))
+        sizes = view.getSizes();
+      else
+        return std::nullopt;
+      if (sizes.size() != 1)
+        return std::nullopt;
+      size = sizes[0];
+      break;
     }
-    if (isa<BlockArgument>(source))
-      return true;
-    auto type = dyn_cast<MemRefType>(source.getType());
-    Operation *def = source.getDefiningOp();
-    if (!def || !type || !type.isDynamicDim(index))
-      return false;
-    ValueRange sizes;
-    if (auto alloc = dyn_cast<memref::AllocOp>(def))
-      sizes = alloc.getDynamicSizes();
-    else if (auto view = dyn_cast<memref::ViewOp>(def))
-      sizes = view.getSizes();
-    else
-      return false;
-    if (sizes.size() != 1)
-      return false;
-    size = sizes[0];
   }
 }
 
@@ -113,9 +159,10 @@ std::optional<Extent> extentOf(memref::AllocOp alloc) {
     return std::nullopt;
   if (dynamic.empty())
     return Extent{0, alignUp(bytes)};
-  if (!isBatchSize(dynamic[0]))
+  std::optional<int64_t> multiple = batchMultiple(dynamic[0]);
+  if (!multiple)
     return std::nullopt;
-  return Extent{alignUp(bytes), 0};
+  return Extent{alignUp(bytes * *multiple), 0};
 }
 
 /// The last op of `block` that uses `root`, following view-like ops (a
