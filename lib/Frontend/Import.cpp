@@ -27,8 +27,9 @@ buildOrReport(Expected<kiln::LoadedModel> loaded, StringRef path,
 
 mlir::OwningOpRef<mlir::ModuleOp>
 kiln::importModelFile(StringRef path, mlir::MLIRContext &context,
-                      std::string &error) {
-  return buildOrReport(loadModelFile(path), path, context, error);
+                      std::string &error,
+                      const TrainingOverrides &overrides) {
+  return buildOrReport(loadModelFile(path, overrides), path, context, error);
 }
 
 mlir::OwningOpRef<mlir::ModuleOp> kiln::importModel(StringRef contents,

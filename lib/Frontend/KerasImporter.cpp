@@ -21,6 +21,7 @@
 
 #include <cfloat>
 #include <optional>
+#include <tuple>
 
 using namespace llvm;
 using namespace kiln;
@@ -41,7 +42,8 @@ constexpr StringLiteral commonKeys[] = {
 
 class KerasImporter {
 public:
-  explicit KerasImporter(StringRef file) : reader(file) {}
+  KerasImporter(StringRef file, const TrainingOverrides &overrides)
+      : reader(file), overrides(overrides) {}
 
   Expected<std::unique_ptr<fb::ModelT>> run(const json::Value &rootValue);
 
@@ -62,6 +64,8 @@ private:
   Error importPooling(const JsonNode &config, fb::LayerT &layer);
   Error importDropout(const JsonNode &config, fb::LayerT &layer);
   Error importReshape(const JsonNode &config, fb::LayerT &layer);
+  /// SimpleRNN, LSTM and GRU.
+  Error importRecurrent(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -83,6 +87,9 @@ private:
   Expected<float> readFloat(const JsonNode &node) const;
 
   JsonReader reader;
+  /// The loss and metrics given on the command line, read instead of the
+  /// compile config's.
+  const TrainingOverrides &overrides;
   /// The model input, as far as known.
   std::optional<std::vector<int64_t>> inputShape;
   fb::DType inputDType = fb::DType_float32;
@@ -507,6 +514,76 @@ Error KerasImporter::importReshape(const JsonNode &config, fb::LayerT &layer) {
   return checkOptions(config, {"target_shape"}, "Reshape");
 }
 
+Error KerasImporter::importRecurrent(const JsonNode &config,
+                                     fb::LayerT &layer) {
+  StringRef kind = layer.class_name;
+  Expected<int64_t> units = reader.getPositiveInt(config["units"], maxExtent);
+  if (!units)
+    return units.takeError();
+  layer.units = *units;
+  // Keras's default activation of the recurrent layers is tanh, not linear.
+  if (config["activation"].isAbsent())
+    layer.activation = "tanh";
+  else if (Expected<std::string> activation =
+               readActivation(config["activation"]))
+    layer.activation = std::move(*activation);
+  else
+    return activation.takeError();
+  Expected<bool> useBias = reader.getBoolOr(config["use_bias"], true);
+  if (!useBias)
+    return useBias.takeError();
+  layer.use_bias = *useBias;
+  for (auto [key, out] :
+       {std::pair<StringRef, std::string *>{"kernel_initializer",
+                                            &layer.kernel_initializer},
+        {"recurrent_initializer", &layer.recurrent_initializer},
+        {"bias_initializer", &layer.bias_initializer}}) {
+    Expected<std::string> init = readInitializer(config[key]);
+    if (!init)
+      return init.takeError();
+    *out = std::move(*init);
+  }
+  SmallVector<StringRef> handled = {
+      "units", "activation", "use_bias", "kernel_initializer",
+      "recurrent_initializer", "bias_initializer", "return_sequences",
+      "go_backwards", "seed", "unroll", "implementation", "use_cudnn"};
+  if (kind != "SimpleRNN") {
+    handled.push_back("recurrent_activation");
+    if (config["recurrent_activation"].isAbsent())
+      layer.recurrent_activation = "sigmoid";
+    else if (Expected<std::string> activation =
+                 readActivation(config["recurrent_activation"]))
+      layer.recurrent_activation = std::move(*activation);
+    else
+      return activation.takeError();
+  }
+  for (auto [key, out, fallback] :
+       {std::tuple<StringRef, bool *, bool>{"return_sequences",
+                                            &layer.return_sequences, false},
+        {"go_backwards", &layer.go_backwards, false},
+        {"unit_forget_bias", &layer.unit_forget_bias, true},
+        {"reset_after", &layer.reset_after, true}}) {
+    if ((key == "unit_forget_bias" && kind != "LSTM") ||
+        (key == "reset_after" && kind != "GRU"))
+      continue;
+    Expected<bool> value = reader.getBoolOr(config[key], fallback);
+    if (!value)
+      return value.takeError();
+    *out = *value;
+    handled.push_back(key);
+  }
+  // `unroll` and `implementation` (Keras 2's kernel layout choice) and
+  // `use_cudnn` change how Keras schedules the same arithmetic; Kiln always
+  // unrolls the static time loop. The options that change the results
+  // (dropout, recurrent_dropout, stateful, return_state, time_major,
+  // regularizers, constraints) must be off, which checkOptions enforces.
+  if (!config["implementation"].isAbsentOrNull())
+    if (Expected<double> value = reader.getNumber(config["implementation"]);
+        !value)
+      return value.takeError();
+  return checkOptions(config, handled, kind);
+}
+
 Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                         fb::LayerT &layer) {
   StringRef className = layer.class_name;
@@ -551,11 +628,19 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importDropout(config, layer);
   if (className == "Reshape")
     return importReshape(config, layer);
+  if (className == "SimpleRNN" || className == "LSTM" || className == "GRU") {
+    if (!*trainable)
+      return makeFrontendError(reader.getFile(), place,
+                               "frozen layers (trainable: false) are not "
+                               "supported yet");
+    return importRecurrent(config, layer);
+  }
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
                                "Rescaling, Activation, Conv2D, MaxPooling2D, "
-                               "AveragePooling2D, Dropout or Reshape");
+                               "AveragePooling2D, Dropout, Reshape, "
+                               "SimpleRNN, LSTM or GRU");
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,
@@ -689,17 +774,19 @@ KerasImporter::run(const json::Value &rootValue) {
     // `to_json()` records no compile configuration: the documented
     // defaults (Adam, sparse categorical cross-entropy, accuracy).
     training->metrics = {"accuracy"};
-  } else if (Error err = importKerasTraining(reader, trainingNode, *training)) {
+  } else if (Error err = importKerasTraining(reader, trainingNode, *training,
+                                             overrides)) {
     return std::move(err);
   }
   model->training = std::move(training);
   return std::move(model);
 }
 
-Expected<std::unique_ptr<fb::ModelT>> kiln::importKerasModel(StringRef contents,
-                                                             StringRef file) {
+Expected<std::unique_ptr<fb::ModelT>>
+kiln::importKerasModel(StringRef contents, StringRef file,
+                       const TrainingOverrides &overrides) {
   Expected<json::Value> root = parseJsonDocument(contents, file);
   if (!root)
     return root.takeError();
-  return KerasImporter(file).run(*root);
+  return KerasImporter(file, overrides).run(*root);
 }

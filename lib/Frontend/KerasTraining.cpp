@@ -10,6 +10,7 @@
 
 #include "KerasTraining.h"
 
+#include "kiln/Frontend/Losses.h"
 #include "kiln/Frontend/ModelAnalysis.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -263,11 +264,17 @@ static Error importOptimizer(const JsonReader &reader, const JsonNode &node,
 /// `node`.
 static Error setLossName(const JsonReader &reader, const JsonNode &node,
                          StringRef name, fb::TrainingT &training) {
-  std::string loss = toSnakeCase(name);
-  if (!isSupportedLoss(loss))
-    return reader.error(node, "unsupported loss '" + name + "'; expected " +
-                                  getSupportedLossesText());
-  training.loss = loss;
+  std::optional<std::string> loss = canonicalLossName(name);
+  // Anything else is a Python function or class Kiln cannot run: say how to
+  // pick a built-in loss without editing the file.
+  if (!loss)
+    return reader.error(node, "loss '" + name +
+                                  "' is not a built-in Keras loss (a custom "
+                                  "Python loss cannot be compiled); choose "
+                                  "one of " +
+                                  getSupportedLossesText() +
+                                  " with kilnc --loss NAME");
+  training.loss = *loss;
   return Error::success();
 }
 
@@ -316,9 +323,18 @@ static Error importLoss(const JsonReader &reader, const JsonNode &node,
     if (value != -1)
       return reader.expected(axis, "-1 (the class axis is the last one)");
   }
-  // ignore_class must be null.
+  if (training.loss == "huber") {
+    flatbuffers::Optional<float> delta;
+    if (Error err = readHyperparameter(reader, config["delta"], delta))
+      return err;
+    if (delta && !(*delta > 0.0f))
+      return reader.expected(config["delta"], "a positive delta");
+    if (delta)
+      training.huber_delta = *delta;
+  }
+  // ignore_class must be null, label_smoothing 0.
   return reader.checkInertOptions(
-      config, {"from_logits", "reduction", "axis", "name", "dtype"},
+      config, {"from_logits", "reduction", "axis", "name", "dtype", "delta"},
       *className);
 }
 
@@ -348,9 +364,25 @@ static Error importMetric(const JsonReader &reader, const JsonNode &node,
   } else {
     return reader.expected(node, "a metric name or a serialized metric");
   }
+  // Keras 2 spells top-k "sparse_top_k_categorical_accuracy" too; its k
+  // lives in the config of the metric object.
+  if (name == "sparse_top_k_categorical_accuracy" && node.get() &&
+      node.get()->getAsObject()) {
+    JsonNode k = node["config"]["k"];
+    if (!k.isAbsentOrNull()) {
+      std::optional<int64_t> value = k.get()->getAsInteger();
+      if (!value || *value < 1 || *value > INT32_MAX)
+        return reader.expected(k, "a positive integer k");
+      training.top_k = static_cast<int32_t>(*value);
+    }
+  }
   if (!isSupportedMetric(name))
-    return reader.error(node, "unsupported metric '" + name + "'; expected " +
-                                  getSupportedMetricsText());
+    return reader.error(node, "metric '" + name +
+                                  "' is not a built-in Keras metric (a custom "
+                                  "Python metric cannot be compiled); choose "
+                                  "from " +
+                                  getSupportedMetricsText() +
+                                  " with kilnc --metrics NAMES");
   training.metrics.push_back(std::move(name));
   return Error::success();
 }
@@ -391,7 +423,8 @@ static bool isAbsentOrEmpty(const JsonNode &node) {
 
 Error kiln::importKerasTraining(const JsonReader &reader,
                                 const JsonNode &config,
-                                fb::TrainingT &training) {
+                                fb::TrainingT &training,
+                                const TrainingOverrides &overrides) {
   if (Expected<const json::Object *> object = reader.getObject(config); !object)
     return object.takeError();
   // Keras 3 writes `optimizer`, Keras 2 `optimizer_config`.
@@ -400,10 +433,12 @@ Error kiln::importKerasTraining(const JsonReader &reader,
     optimizer = config["optimizer_config"];
   if (Error err = importOptimizer(reader, optimizer, training))
     return err;
-  if (Error err = importLoss(reader, config["loss"], training))
-    return err;
-  if (Error err = importMetrics(reader, config["metrics"], training))
-    return err;
+  if (!overrides.loss)
+    if (Error err = importLoss(reader, config["loss"], training))
+      return err;
+  if (!overrides.metrics)
+    if (Error err = importMetrics(reader, config["metrics"], training))
+      return err;
   for (StringRef key : {"weighted_metrics", "loss_weights"})
     if (!isAbsentOrEmpty(config[key]))
       return reader.error(config[key], Twine(key) + " are not supported yet; "

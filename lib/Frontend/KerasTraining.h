@@ -12,14 +12,18 @@
 #include "JsonReader.h"
 
 #include "kiln/Frontend/ModelDescription.h"
+#include "kiln/Frontend/TrainingOverrides.h"
 
 namespace kiln {
 
 /// Fills `training` from the compile configuration at `config` (an object).
 /// Fields Keras does not record (epochs, batch size) keep their defaults.
+/// The loss and metrics that `overrides` gives are not read (a custom
+/// Python loss there is then no error).
 llvm::Error importKerasTraining(const JsonReader &reader,
                                 const JsonNode &config,
-                                fb::TrainingT &training);
+                                fb::TrainingT &training,
+                                const TrainingOverrides &overrides = {});
 
 } // namespace kiln
 

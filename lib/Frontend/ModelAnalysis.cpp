@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Frontend/ModelAnalysis.h"
+#include "kiln/Frontend/Losses.h"
 #include "kiln/Frontend/Errors.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -87,6 +88,9 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("AveragePooling2D", LayerKind::AveragePooling2D)
       .Case("Dropout", LayerKind::Dropout)
       .Case("Reshape", LayerKind::Reshape)
+      .Case("SimpleRNN", LayerKind::SimpleRNN)
+      .Case("LSTM", LayerKind::LSTM)
+      .Case("GRU", LayerKind::GRU)
       .Default(std::nullopt);
 }
 
@@ -115,6 +119,7 @@ std::optional<InitializerKind> kiln::parseInitializer(StringRef name) {
       .Case("glorot_uniform", InitializerKind::GlorotUniform)
       .Case("zeros", InitializerKind::Zeros)
       .Case("ones", InitializerKind::Ones)
+      .Case("orthogonal", InitializerKind::Orthogonal)
       .Default(std::nullopt);
 }
 
@@ -162,40 +167,35 @@ StringRef kiln::getInitializerName(InitializerKind kind) {
     return "zeros";
   case InitializerKind::Ones:
     return "ones";
+  case InitializerKind::Orthogonal:
+    return "orthogonal";
   }
   llvm_unreachable("unknown initializer");
 }
 
 bool kiln::isSupportedLoss(StringRef name) {
-  return name == "sparse_categorical_crossentropy";
+  return canonicalLossName(name) == name.str();
 }
 bool kiln::isSupportedOptimizer(StringRef name) {
   return llvm::is_contained({"adam", "sgd", "adamw", "rmsprop", "adagrad",
                              "adadelta", "adamax", "nadam"},
                             name);
 }
-bool kiln::isSupportedMetric(StringRef name) {
-  return name == "accuracy" || name == "acc" ||
-         name == "sparse_categorical_accuracy";
-}
-StringRef kiln::getSupportedLossesText() {
-  return "sparse_categorical_crossentropy";
-}
+bool kiln::isSupportedMetric(StringRef name) { return isKnownMetric(name); }
+StringRef kiln::getSupportedLossesText() { return getLossNamesText(); }
 StringRef kiln::getSupportedOptimizersText() {
   return "adam, sgd, adamw, rmsprop, adagrad, adadelta, adamax or nadam";
 }
-StringRef kiln::getSupportedMetricsText() {
-  return "accuracy, acc or sparse_categorical_accuracy";
-}
+StringRef kiln::getSupportedMetricsText() { return getMetricNamesText(); }
 
 static constexpr StringLiteral supportedLayersText =
     "InputLayer, Flatten, Dense, Rescaling, Activation, Conv2D, "
-    "MaxPooling2D, AveragePooling2D, Dropout or Reshape";
+    "MaxPooling2D, AveragePooling2D, Dropout, Reshape, SimpleRNN, LSTM or GRU";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu or exponential";
 static constexpr StringLiteral supportedInitializersText =
-    "glorot_uniform, zeros or ones";
+    "glorot_uniform, zeros, ones or orthogonal";
 
 /// Prints a shape as `[28, 28]`.
 static std::string formatShape(ArrayRef<int64_t> shape) {
@@ -234,6 +234,7 @@ private:
   Error analyzeConv2D(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzePooling(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzeReshape(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeRecurrent(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// Checks (and defaults) a pair of positive window options.
   Error checkPair(size_t index, StringRef option, std::vector<int64_t> &values,
                   ArrayRef<int64_t> fallback);
@@ -533,6 +534,66 @@ Error ModelAnalyzer::analyzeReshape(size_t index, fb::LayerT &layer,
   return Error::success();
 }
 
+/// SimpleRNN, LSTM and GRU read a [timesteps, features] sequence.
+Error ModelAnalyzer::analyzeRecurrent(size_t index, fb::LayerT &layer,
+                                      LayerInfo &info) {
+  if (info.inputShape.size() != 2)
+    return layerError(index, layer.class_name +
+                                 " expects inputs of shape [timesteps, "
+                                 "features] per sample, got " +
+                                 formatShape(info.inputShape));
+  if (layer.units < 1 || layer.units > maxElements)
+    return layerError(index, "expected units to be a positive integer, got " +
+                                 Twine(layer.units));
+  if (layer.activation.empty())
+    layer.activation = "tanh";
+  if (Error err = resolveActivation(index, layer.activation, info.activation))
+    return err;
+  if (info.kind != LayerKind::SimpleRNN) {
+    if (layer.recurrent_activation.empty())
+      layer.recurrent_activation = "sigmoid";
+    if (Error err = resolveActivation(index, layer.recurrent_activation,
+                                      info.recurrentActivation))
+      return err;
+  }
+  if (info.activation == ActivationKind::Softmax ||
+      info.recurrentActivation == ActivationKind::Softmax)
+    return layerError(index, "softmax is not supported as a recurrent "
+                             "layer's activation");
+  if (Error err =
+          resolveInitializer(index, "kernel_initializer",
+                             layer.kernel_initializer, "glorot_uniform"))
+    return err;
+  if (Error err = resolveInitializer(index, "recurrent_initializer",
+                                     layer.recurrent_initializer, "orthogonal"))
+    return err;
+  if (Error err = resolveInitializer(index, "bias_initializer",
+                                     layer.bias_initializer, "zeros"))
+    return err;
+  bool lstm = info.kind == LayerKind::LSTM;
+  if (lstm && layer.use_bias && layer.unit_forget_bias &&
+      layer.bias_initializer != "zeros" && layer.bias_initializer != "ones")
+    return layerError(index, "unit_forget_bias with bias_initializer '" +
+                                 layer.bias_initializer +
+                                 "' is not supported; expected zeros or ones");
+
+  int64_t gates = lstm ? 4 : info.kind == LayerKind::GRU ? 3 : 1;
+  int64_t features = info.inputShape[1], units = layer.units;
+  // Both products stay far below 2^63: units and features are < 2^40.
+  int64_t weights = (features + units) * gates * units;
+  int64_t biases = layer.use_bias ? gates * units : 0;
+  if (info.kind == LayerKind::GRU && layer.reset_after)
+    biases *= 2;
+  if (units > (int64_t(1) << 20) || weights + biases > maxElements)
+    return layerError(index, "too many parameters");
+  info.paramCount = weights + biases;
+  if (layer.return_sequences)
+    info.outputShape = {info.inputShape[0], units};
+  else
+    info.outputShape = {units};
+  return Error::success();
+}
+
 Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
                                   LayerInfo &info) {
   fb::LayerT &layer = *model.layers[index];
@@ -579,6 +640,10 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
     return Error::success();
   case LayerKind::Reshape:
     return analyzeReshape(index, layer, info);
+  case LayerKind::SimpleRNN:
+  case LayerKind::LSTM:
+  case LayerKind::GRU:
+    return analyzeRecurrent(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
 }
@@ -742,12 +807,9 @@ Error ModelAnalyzer::analyzeTraining(const ModelAnalysis &result) {
     return fieldError("training.loss", "unsupported loss '" + training.loss +
                                            "'; expected " +
                                            getSupportedLossesText());
-  if (result.outputShape.size() != 1)
-    return fieldError("training.loss",
-                      training.loss +
-                          " expects the model to output a vector of class "
-                          "scores per sample, got shape " +
-                          formatShape(result.outputShape));
+  if (LossProblem problem = checkLossAndMetrics(training, result.outputShape);
+      !problem.message.empty())
+    return fieldError(problem.field, problem.message);
 
   StringMap<size_t> seen;
   for (auto [i, metric] : enumerate(training.metrics)) {

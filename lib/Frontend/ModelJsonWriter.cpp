@@ -114,6 +114,19 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
     if (kind == "Dropout" || layer.rate != 0.0f)
       writeFloat("rate", layer.rate);
     writeLongs("target_shape", layer.target_shape);
+    // Recurrent layers: the options that differ from the schema's defaults.
+    if (!layer.recurrent_activation.empty())
+      json.attribute("recurrent_activation", layer.recurrent_activation);
+    if (!layer.recurrent_initializer.empty())
+      json.attribute("recurrent_initializer", layer.recurrent_initializer);
+    if (layer.return_sequences)
+      json.attribute("return_sequences", true);
+    if (layer.go_backwards)
+      json.attribute("go_backwards", true);
+    if (!layer.unit_forget_bias)
+      json.attribute("unit_forget_bias", false);
+    if (!layer.reset_after)
+      json.attribute("reset_after", false);
   });
 }
 
@@ -180,6 +193,12 @@ void ModelJsonWriter::writeTraining(const fb::TrainingT &training) {
     writeStrings("metrics", training.metrics);
     json.attribute("epochs", training.epochs);
     json.attribute("batch_size", training.batch_size);
+    // Written only where they change the arithmetic, as the options above.
+    if (training.loss == "huber")
+      json.attribute("huber_delta", training.huber_delta);
+    if (llvm::is_contained(training.metrics,
+                           "sparse_top_k_categorical_accuracy"))
+      json.attribute("top_k", training.top_k);
   });
 }
 

@@ -12,14 +12,15 @@ using namespace kiln;
 
 Expected<std::unique_ptr<fb::ModelT>>
 kiln::readModelDescription(StringRef contents, StringRef file,
-                           ModelFormat format) {
+                           ModelFormat format,
+                           const TrainingOverrides &overrides) {
   switch (format) {
   case ModelFormat::KModel:
     return readKModel(contents, file);
   case ModelFormat::ModelJson:
     return parseModelJson(contents, file);
   case ModelFormat::KerasJson:
-    return importKerasModel(contents, file);
+    return importKerasModel(contents, file, overrides);
   case ModelFormat::Unknown:
     if (contents.ltrim(" \t\r\n").empty())
       return makeFrontendError(file, "contents", "empty model file");
@@ -32,14 +33,18 @@ kiln::readModelDescription(StringRef contents, StringRef file,
   llvm_unreachable("unknown model format");
 }
 
-Expected<LoadedModel> kiln::loadModel(StringRef contents, StringRef file) {
+Expected<LoadedModel> kiln::loadModel(StringRef contents, StringRef file,
+                                      const TrainingOverrides &overrides) {
   LoadedModel loaded;
   loaded.format = detectModelFormat(contents);
   Expected<std::unique_ptr<fb::ModelT>> description =
-      readModelDescription(contents, file, loaded.format);
+      readModelDescription(contents, file, loaded.format, overrides);
   if (!description)
     return description.takeError();
   loaded.description = std::move(*description);
+  if (Error err =
+          applyTrainingOverrides(overrides, *loaded.description, file))
+    return std::move(err);
   Expected<ModelAnalysis> analysis = analyzeModel(*loaded.description, file);
   if (!analysis)
     return analysis.takeError();
@@ -47,11 +52,12 @@ Expected<LoadedModel> kiln::loadModel(StringRef contents, StringRef file) {
   return std::move(loaded);
 }
 
-Expected<LoadedModel> kiln::loadModelFile(StringRef path) {
+Expected<LoadedModel> kiln::loadModelFile(StringRef path,
+                                          const TrainingOverrides &overrides) {
   ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
       MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
                                    /*RequiresNullTerminator=*/false);
   if (std::error_code ec = buffer.getError())
     return makeFrontendError(path, "file", "cannot read: " + ec.message());
-  return loadModel((*buffer)->getBuffer(), path);
+  return loadModel((*buffer)->getBuffer(), path, overrides);
 }

@@ -12,6 +12,9 @@
 
 #include "kiln/Frontend/ModelToKiln.h"
 #include "kiln/Frontend/Errors.h"
+#include "kiln/Frontend/Losses.h"
+
+#include "RecurrentLayers.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
@@ -118,6 +121,13 @@ void KilnModuleBuilder::collectParams() {
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
     firstParam.push_back(params.size());
     const fb::LayerT &layer = *model.layers[index];
+    if (info.kind == LayerKind::SimpleRNN || info.kind == LayerKind::LSTM ||
+        info.kind == LayerKind::GRU) {
+      for (RecurrentParam &param : getRecurrentParams(layer, info))
+        params.push_back({std::move(param.name), std::move(param.initializer),
+                          RankedTensorType::get(param.shape, f32)});
+      continue;
+    }
     RankedTensorType kernel;
     if (info.kind == LayerKind::Dense)
       kernel =
@@ -277,6 +287,21 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
       if (info.inputShape != info.outputShape)
         value = kd::ReshapeOp::create(builder, loc, resultType, value);
       break;
+    case LayerKind::SimpleRNN:
+    case LayerKind::LSTM:
+    case LayerKind::GRU: {
+      unsigned first = firstParam[index];
+      unsigned count = (index + 1 < firstParam.size() ? firstParam[index + 1]
+                                                      : params.size()) -
+                       first;
+      value = emitRecurrentLayer(
+          builder, loc, layer, info,
+          func.getArguments().slice(first, count), value,
+          [&](ActivationKind kind, Value x) {
+            return emitActivation(kind, x, loc);
+          });
+      break;
+    }
     }
   }
   return value;
@@ -293,8 +318,12 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
   const fb::TrainingT &config = *model.training;
   Type scalar = RankedTensorType::get({}, builder.getF32Type());
   SmallVector<Type> results(1 + config.metrics.size(), scalar);
+  // Class indices, or float targets of the output's shape.
   SmallVector<Type> extraInputs = {
-      RankedTensorType::get({ShapedType::kDynamic}, builder.getI32Type())};
+      usesDenseTargets(config.loss)
+          ? batchType(analysis.outputShape)
+          : RankedTensorType::get({ShapedType::kDynamic},
+                                  builder.getI32Type())};
   bool withRng = training && hasRandomLayers(analysis.layers);
   if (withRng)
     extraInputs.push_back(RankedTensorType::get({2}, builder.getI64Type()));
@@ -310,18 +339,11 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
 
   Value output = emitLayers(func, rng);
   Location lossLoc = NameLoc::get(builder.getStringAttr(config.loss), fileLoc);
-  // With from_logits the model outputs logits: the loss applies the
-  // softmax itself (kiln-fuse turns the pair into the fused op).
-  Value probs = config.from_logits
-                    ? kd::SoftmaxOp::create(builder, lossLoc, output)
-                    : output;
-  SmallVector<Value> values = {kd::SparseCategoricalCrossentropyOp::create(
-      builder, lossLoc, scalar, probs, y)};
-  // Arg-max is the same on logits and probabilities.
+  SmallVector<Value> values = {emitLoss(builder, lossLoc, config, output, y)};
   for (const std::string &metric : config.metrics)
-    values.push_back(kd::SparseCategoricalAccuracyOp::create(
-        builder, NameLoc::get(builder.getStringAttr(metric), fileLoc), scalar,
-        output, y));
+    values.push_back(emitMetric(
+        builder, NameLoc::get(builder.getStringAttr(metric), fileLoc), config,
+        metric, output, y));
   func::ReturnOp::create(builder, fileLoc, values);
 }
 

@@ -69,6 +69,12 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
       info.params.push_back(std::move(p));
     } else if (loss.getArgAttr(i, "kiln.input")) {
       info.inputShape = sampleShape(type);
+    } else if (loss.getArgAttr(i, "kiln.label")) {
+      auto tensor = cast<RankedTensorType>(type);
+      info.floatTargets = tensor.getElementType().isF32();
+      info.targetShape = sampleShape(type);
+      if (info.targetShape.size() > KILN_MAX_RANK)
+        return loss.emitError("target rank must be <= ") << KILN_MAX_RANK;
     } else if (loss.getArgAttr(i, "kiln.rng")) {
       info.usesRng = true;
     }
@@ -265,6 +271,10 @@ int32_t initializerKind(StringRef name) {
     return KILN_INIT_ZEROS;
   if (name == "ones")
     return KILN_INIT_ONES;
+  if (name == "orthogonal")
+    return KILN_INIT_ORTHOGONAL;
+  if (name == "unit_forget_bias")
+    return KILN_INIT_UNIT_FORGET_BIAS;
   return KILN_INIT_GLOROT_UNIFORM;
 }
 
@@ -340,7 +350,8 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
             b.ptr, b.i32, b.ptr,                     // loss, metrics
             b.i32, b.i32, optimizerTy,               // training defaults
             b.i32,                                   // uses_rng
-            b.ptr, b.ptr, b.ptr});                   // entry points
+            b.ptr, b.ptr, b.ptr,                     // entry points
+            b.i32, b.shapeTy});                      // target shape
   auto *desc = llvm::ConstantStruct::get(
       descTy,
       {b.int32(KILN_ABI_VERSION), b.str(info.name), b.int64(info.fingerprint),
@@ -348,11 +359,14 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
        b.int32(layers.size()), b.array(layerTy, layers, "kiln.layers"),
        b.int32(info.inputShape.size()), b.shape(info.inputShape),
        b.int32(KILN_DTYPE_F32), b.int32(info.outputShape.size()),
-       b.shape(info.outputShape), b.int32(KILN_DTYPE_I32), b.str(info.loss),
+       b.shape(info.outputShape),
+       b.int32(info.floatTargets ? KILN_DTYPE_F32 : KILN_DTYPE_I32),
+       b.str(info.loss),
        b.int32(metricNames.size()),
        b.array(b.ptr, metricNames, "kiln.metric_names"),
        b.int32(info.epochs), b.int32(info.batchSize), optimizer,
-       b.int32(info.usesRng), entries[0], entries[1], entries[2]});
+       b.int32(info.usesRng), entries[0], entries[1], entries[2],
+       b.int32(info.targetShape.size()), b.shape(info.targetShape)});
   new llvm::GlobalVariable(module, descTy, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, desc,
                            "kiln_model");

@@ -35,7 +35,11 @@ int64_t batchLength(int64_t n, int64_t batchSize, int64_t index) {
 BatchBuffers::BatchBuffers(const ModelInfo &model, int64_t capacity)
     : capacity_(capacity), sampleElements_(model.inputElements()),
       intInputs_(model.desc().input_dtype == KILN_DTYPE_I32),
-      labels_(static_cast<size_t>(capacity)) {
+      labels_(static_cast<size_t>(capacity)),
+      floatTargets_(model.floatTargets()),
+      targetElements_(model.targetElements()) {
+  if (floatTargets_)
+    targets_.resize(static_cast<size_t>(capacity * targetElements_));
   size_t elements = static_cast<size_t>(capacity * sampleElements_);
   if (intInputs_)
     intData_.resize(elements);
@@ -68,20 +72,28 @@ void BatchBuffers::convertSample(const DataView &data, int64_t index,
       out[i] = out[i] * scale_ + offset_;
 }
 
+void BatchBuffers::copyLabel(const DataView &data, int64_t index,
+                             int64_t slot) {
+  if (data.targets && floatTargets_)
+    std::copy(data.targets + index * targetElements_,
+              data.targets + (index + 1) * targetElements_,
+              targets_.begin() + slot * targetElements_);
+  else if (data.labels && !floatTargets_)
+    labels_[slot] = data.labels[index];
+}
+
 void BatchBuffers::gather(const DataView &data, const int64_t *indices,
                           int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     convertSample(data, indices[i], i);
-    if (data.labels)
-      labels_[i] = data.labels[indices[i]];
+    copyLabel(data, indices[i], i);
   }
 }
 
 void BatchBuffers::gatherRange(const DataView &data, int64_t begin, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     convertSample(data, begin + i, i);
-    if (data.labels)
-      labels_[i] = data.labels[begin + i];
+    copyLabel(data, begin + i, i);
   }
 }
 

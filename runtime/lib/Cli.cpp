@@ -22,6 +22,7 @@ enum CommandMask : unsigned {
   kEvaluate = 2,
   kPredict = 4,
   kSummary = 8,
+  kExport = 16,
 };
 
 unsigned maskOf(Command command) {
@@ -34,6 +35,8 @@ unsigned maskOf(Command command) {
     return kPredict;
   case Command::Summary:
     return kSummary;
+  case Command::Export:
+    return kExport;
   case Command::None:
     break;
   }
@@ -50,6 +53,8 @@ const char *commandName(Command command) {
     return "predict";
   case Command::Summary:
     return "summary";
+  case Command::Export:
+    return "export";
   case Command::None:
     break;
   }
@@ -57,8 +62,8 @@ const char *commandName(Command command) {
 }
 
 Command parseCommand(const std::string &word) {
-  for (Command command :
-       {Command::Train, Command::Evaluate, Command::Predict, Command::Summary})
+  for (Command command : {Command::Train, Command::Evaluate, Command::Predict,
+                          Command::Summary, Command::Export})
     if (word == commandName(command))
       return command;
   return Command::None;
@@ -536,9 +541,9 @@ const FlagSpec kFlags[] = {
      [](Options &o, const std::string &f, const std::string &v) {
        o.threads = parseInteger(f, v, 1);
      }},
-    {"--checkpoint", "FILE", kRun,
-     "train: write a checkpoint after every epoch; evaluate, predict: the "
-     "checkpoint to load",
+    {"--checkpoint", "FILE", kRun | kExport,
+     "train: write a checkpoint after every epoch; evaluate, predict, "
+     "export: the checkpoint to load",
      [](Options &o, const std::string &, const std::string &v) {
        o.checkpoint = v;
      }},
@@ -551,11 +556,26 @@ const FlagSpec kFlags[] = {
      [](Options &o, const std::string &, const std::string &v) {
        o.metricsJson = v;
      }},
-    {"--output", "FILE", kPredict,
-     "write predictions to FILE instead of standard output: CSV, or a "
-     "float32 NumPy array of the outputs when FILE ends in .npy",
+    {"--output", "FILE", kPredict | kExport,
+     "predict: write predictions to FILE instead of standard output: CSV, "
+     "or a float32 NumPy array of the outputs when FILE ends in .npy; "
+     "export: the file to write",
      [](Options &o, const std::string &, const std::string &v) {
        o.output = v;
+     }},
+    {"--format", "npz|kmodel", kExport,
+     "export: npz (one float32 .npy array per parameter, named like the "
+     "parameter, for numpy.load) or kmodel",
+     [](Options &o, const std::string &f, const std::string &v) {
+       if (v != "npz" && v != "kmodel")
+         fail("%s: expected npz or kmodel, got '%s'", f.c_str(), v.c_str());
+       o.exportFormat = v;
+     }},
+    {"--plot", "FILE.svg", kTrain,
+     "draw the loss and metrics of every epoch (train and validation) as "
+     "an SVG chart",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.plot = v;
      }},
     {"--quiet", nullptr, kRun,
      "no progress output (final test results are still printed)",
@@ -646,6 +666,14 @@ void checkOptions(const Options &o) {
     if (o.input.empty())
       fail("predict needs --input FILE");
     break;
+  case Command::Export:
+    if (o.checkpoint.empty())
+      fail("export needs --checkpoint FILE");
+    if (o.exportFormat.empty())
+      fail("export needs --format npz|kmodel");
+    if (o.output.empty())
+      fail("export needs --output FILE");
+    break;
   case Command::Summary:
   case Command::None:
     break;
@@ -675,11 +703,12 @@ Options parseCommandLine(int argc, const char *const *argv) {
   }
 
   if (args.empty())
-    fail("missing command: expected train, evaluate, predict or summary "
-         "(see --help)");
+    fail("missing command: expected train, evaluate, predict, summary or "
+         "export (see --help)");
   options.command = parseCommand(args[0]);
   if (options.command == Command::None)
-    fail("unknown command '%s': expected train, evaluate, predict or summary",
+    fail("unknown command '%s': expected train, evaluate, predict, summary "
+         "or export",
          args[0].c_str());
   const char *command = commandName(options.command);
 
@@ -732,6 +761,7 @@ std::string helpText(Command command, const std::string &program) {
         "  train     train the model, then evaluate it on the test set\n"
         "  evaluate  evaluate a checkpoint on test data\n"
         "  predict   write the predictions of a checkpoint as CSV\n"
+        "  export    write a checkpoint's weights as .npz or .kmodel\n"
         "\n"
         "Run '%s <command> --help' for the flags of a command.\n",
         program.c_str(), program.c_str());
@@ -747,6 +777,7 @@ std::string helpText(Command command, const std::string &program) {
       "[flags]",
       "predict --checkpoint FILE --input FILE [--output FILE.csv] [flags]",
       "summary",
+      "export --checkpoint FILE --format npz|kmodel --output FILE",
   };
   std::string text = formatString("usage: %s %s\n", program.c_str(),
                                   usages[static_cast<int>(command)]);

@@ -204,6 +204,8 @@ DataView DataView::slice(int64_t begin, int64_t length) const {
     view.floats += begin * sampleElements;
   if (view.labels)
     view.labels += begin;
+  if (view.targets)
+    view.targets += begin * targetElements;
   view.count = length;
   return view;
 }
@@ -236,6 +238,25 @@ void checkDatasetForModel(const Dataset &data, const ModelInfo &model,
          imagesName.c_str(), static_cast<long long>(data.sampleElements),
          formatShape(desc.input_rank, desc.input_shape).c_str(),
          static_cast<long long>(model.inputElements()));
+  }
+  if (model.floatTargets()) {
+    // Targets come only from NumPy files; class indices from IDX or CSV
+    // files do not fit a regression or one-hot loss.
+    const KilnModelDesc &desc = model.desc();
+    if (data.targets.empty() && data.count > 0 &&
+        (!data.labels.empty() || model.targetElements() != 1))
+      fail("%s: the model's loss (%s) takes float targets of shape %s per "
+           "sample; give them as a NumPy array (--train-x X.npy --train-y "
+           "Y.npy)",
+           labelsName.c_str(), desc.loss_name,
+           formatShape(desc.target_rank, desc.target_shape).c_str());
+    if (!data.targets.empty() && data.targetElements != model.targetElements())
+      fail("%s: targets have %lld elements per sample but the model's "
+           "target shape %s has %lld",
+           labelsName.c_str(), static_cast<long long>(data.targetElements),
+           formatShape(desc.target_rank, desc.target_shape).c_str(),
+           static_cast<long long>(model.targetElements()));
+    return;
   }
   for (int64_t i = 0; i < static_cast<int64_t>(data.labels.size()); ++i)
     if (data.labels[i] < 0 || data.labels[i] >= model.numClasses())

@@ -11,6 +11,8 @@
 #include "kiln/runtime/MetricsJson.h"
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/Npy.h"
+#include "kiln/runtime/Npz.h"
+#include "kiln/runtime/Plot.h"
 #include "kiln/runtime/Progress.h"
 #include "kiln/runtime/Schedule.h"
 #include "kiln/runtime/Summary.h"
@@ -99,7 +101,9 @@ Dataset loadSource(const DataSource &source, int64_t maxSamples,
     return data;
   }
   if (!source.npyX.empty()) {
-    Dataset data = loadNpyDataset(source.npyX, source.npyY, maxSamples);
+    Dataset data =
+        loadNpyDataset(source.npyX, source.npyY, maxSamples,
+                       model.floatTargets() ? model.targetElements() : 0);
     checkDatasetForModel(data, model, source.npyX, source.npyY);
     return data;
   }
@@ -327,6 +331,13 @@ void runTrain(const ModelInfo &model, const Options &options) {
     metrics = std::make_unique<MetricsJsonWriter>(model, options.metricsJson);
     observers.push_back(metrics.get());
   }
+  std::unique_ptr<PlotWriter> plot;
+  if (!options.plot.empty()) {
+    // Fail now, not after the first epoch, when the file cannot be written.
+    AtomicFile probe(options.plot);
+    plot = std::make_unique<PlotWriter>(model, options.plot);
+    observers.push_back(plot.get());
+  }
   // Callbacks act before the checkpoint of the epoch is written.
   std::unique_ptr<ReduceLROnPlateau> plateau;
   if (options.plateau) {
@@ -519,6 +530,24 @@ void runPredict(const ModelInfo &model, const Options &options) {
     fail("standard output: write error");
 }
 
+/// `export`: the checkpoint's parameters in another format.
+void runExport(const ModelInfo &model, const Options &options) {
+  if (options.exportFormat == "kmodel")
+    fail("export --format kmodel is not supported yet: the executable does "
+         "not embed the model description (layers, training config) that a "
+         ".kmodel holds; use --format npz");
+  Trainer trainer(model, model.desc().optimizer, 1);
+  loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
+  std::vector<ZipMember> members;
+  for (int32_t i = 0; i < model.numParams(); ++i) {
+    const KilnParamDesc &param = model.desc().params[i];
+    std::vector<int64_t> shape(param.shape, param.shape + param.rank);
+    members.push_back({std::string(param.name) + ".npy",
+                       encodeNpy(shape, trainer.params()[i].data())});
+  }
+  writeZip(options.output, members);
+}
+
 } // namespace
 
 int runMain(const KilnModelDesc &desc, int argc, char **argv) {
@@ -542,6 +571,9 @@ int runMain(const KilnModelDesc &desc, int argc, char **argv) {
       break;
     case Command::Predict:
       runPredict(model, options);
+      break;
+    case Command::Export:
+      runExport(model, options);
       break;
     case Command::None:
       break;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace kiln {
 namespace runtime {
@@ -34,6 +35,50 @@ float glorotLimit(const KilnParamDesc &param) {
   return static_cast<float>(std::sqrt(6.0 / (fans.fanIn + fans.fanOut)));
 }
 
+/// A standard normal draw (Box-Muller on two unit floats, shifted away
+/// from 0 so the logarithm is finite).
+static double nextNormal(Rng &rng) {
+  double u1 = (double(rng.nextUnitFloat()) + 0x1p-25);
+  double u2 = double(rng.nextUnitFloat());
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+void initializeOrthogonal(const KilnParamDesc &param, float *data,
+                          int64_t count, Rng &rng) {
+  // As Keras: the 2-D view [rows, cols] with cols the last extent; a
+  // normal matrix of the taller orientation is orthonormalized column by
+  // column (modified Gram-Schmidt, in double, re-orthogonalized once, which
+  // equals QR with a positive diagonal of R) and transposed back if needed.
+  const int64_t cols = param.rank == 0 ? 1 : param.shape[param.rank - 1];
+  const int64_t rows = cols == 0 ? 0 : count / cols;
+  const int64_t tall = std::max(rows, cols), narrow = std::min(rows, cols);
+  std::vector<double> q(size_t(tall * narrow)); // Column-major: q[j*tall+i].
+  for (double &value : q)
+    value = nextNormal(rng);
+  for (int64_t j = 0; j < narrow; ++j) {
+    double *column = &q[size_t(j * tall)];
+    for (int pass = 0; pass < 2; ++pass)
+      for (int64_t k = 0; k < j; ++k) {
+        const double *prev = &q[size_t(k * tall)];
+        double dot = 0;
+        for (int64_t i = 0; i < tall; ++i)
+          dot += prev[i] * column[i];
+        for (int64_t i = 0; i < tall; ++i)
+          column[i] -= dot * prev[i];
+      }
+    double norm = 0;
+    for (int64_t i = 0; i < tall; ++i)
+      norm += column[i] * column[i];
+    norm = std::sqrt(norm);
+    for (int64_t i = 0; i < tall; ++i)
+      column[i] = norm > 0 ? column[i] / norm : 0.0;
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      data[r * cols + c] = float(rows >= cols ? q[size_t(c * tall + r)]
+                                              : q[size_t(r * tall + c)]);
+}
+
 void initializeParameter(const KilnParamDesc &param, float *data, int64_t count,
                          Rng &rng) {
   switch (param.initializer) {
@@ -48,6 +93,15 @@ void initializeParameter(const KilnParamDesc &param, float *data, int64_t count,
     const float width = 2.0f * limit;
     for (int64_t i = 0; i < count; ++i)
       data[i] = -limit + width * rng.nextUnitFloat();
+    return;
+  }
+  case KILN_INIT_ORTHOGONAL:
+    initializeOrthogonal(param, data, count, rng);
+    return;
+  case KILN_INIT_UNIT_FORGET_BIAS: {
+    std::fill(data, data + count, 0.0f);
+    const int64_t units = count / 4;
+    std::fill(data + units, data + 2 * units, 1.0f);
     return;
   }
   default:

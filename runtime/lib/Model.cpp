@@ -80,7 +80,9 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
     int64_t count = checkedElements(what, param.rank, param.shape);
     if (param.initializer != KILN_INIT_ZEROS &&
         param.initializer != KILN_INIT_ONES &&
-        param.initializer != KILN_INIT_GLOROT_UNIFORM)
+        param.initializer != KILN_INIT_GLOROT_UNIFORM &&
+        param.initializer != KILN_INIT_ORTHOGONAL &&
+        param.initializer != KILN_INIT_UNIT_FORGET_BIAS)
       fail("model descriptor: %s has unknown initializer %d", what.c_str(),
            param.initializer);
     paramElements_.push_back(count);
@@ -92,11 +94,20 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
       checkedElements("output", desc.output_rank, desc.output_shape);
   if (desc.input_dtype != KILN_DTYPE_F32 && desc.input_dtype != KILN_DTYPE_I32)
     fail("model descriptor: unknown input dtype %d", desc.input_dtype);
-  // Labels are sparse class indices; nothing else is defined by the ABI yet.
-  if (desc.label_dtype != KILN_DTYPE_I32)
-    fail("model descriptor: label dtype %d is not supported (expected i32 "
-         "class indices)",
-         desc.label_dtype);
+  // Labels are class indices (i32) or float targets of target_shape.
+  if (desc.label_dtype == KILN_DTYPE_F32) {
+    // The losses on float targets compare them with the output elementwise.
+    bool sameShape = desc.target_rank == desc.output_rank;
+    for (int32_t i = 0; sameShape && i < desc.target_rank; ++i)
+      sameShape = desc.target_shape[i] == desc.output_shape[i];
+    if (!sameShape)
+      fail("model descriptor: float targets of shape %s, expected the output "
+           "shape %s (label dtype f32)",
+           formatShape(desc.target_rank, desc.target_shape).c_str(),
+           formatShape(desc.output_rank, desc.output_shape).c_str());
+    targetElements_ = outputElements_;
+  } else if (desc.label_dtype != KILN_DTYPE_I32)
+    fail("model descriptor: unknown label dtype %d", desc.label_dtype);
   if (desc.optimizer.kind != KILN_OPTIMIZER_SGD &&
       desc.optimizer.kind != KILN_OPTIMIZER_ADAM)
     fail("model descriptor: unknown optimizer %d", desc.optimizer.kind);

@@ -229,10 +229,41 @@ Dataset inputsFrom(const NpyArray &x, const std::string &path,
 
 } // namespace
 
+/// Float targets of `y` (N x ...), `elements` per sample.
+static void loadTargets(Dataset &data, const NpyArray &y,
+                        const std::string &yPath, int64_t elements) {
+  int64_t perSample = 1;
+  for (size_t i = 1; i < y.shape.size(); ++i)
+    perSample *= y.shape[i];
+  if (y.shape.empty() || perSample != elements)
+    fail("%s: expected targets of %lld elements per sample (N x ...), got "
+         "%lld",
+         yPath.c_str(), static_cast<long long>(elements),
+         static_cast<long long>(y.shape.empty() ? 0 : perSample));
+  data.targetElements = elements;
+  data.targets.resize(static_cast<size_t>(data.count * elements));
+  for (int64_t i = 0, e = data.count * elements; i < e; ++i) {
+    data.targets[i] = static_cast<float>(y.at(i));
+    if (!std::isfinite(data.targets[i]))
+      fail("%s: target element %lld is not finite", yPath.c_str(),
+           static_cast<long long>(i));
+  }
+}
+
 Dataset loadNpyDataset(const std::string &xPath, const std::string &yPath,
-                       int64_t maxSamples) {
+                       int64_t maxSamples, int64_t targetElements) {
   NpyArray x = readNpy(xPath);
   NpyArray y = readNpy(yPath);
+  if (targetElements > 0) {
+    if (x.shape.empty() || y.shape.empty() || x.shape[0] != y.shape[0])
+      fail("%s has %lld samples but %s has %lld targets", xPath.c_str(),
+           static_cast<long long>(x.shape.empty() ? 0 : x.shape[0]),
+           yPath.c_str(),
+           static_cast<long long>(y.shape.empty() ? 0 : y.shape[0]));
+    Dataset data = inputsFrom(x, xPath, maxSamples);
+    loadTargets(data, y, yPath, targetElements);
+    return data;
+  }
   bool column = y.shape.size() == 2 && y.shape[1] == 1;
   if (y.shape.size() != 1 && !column)
     fail("%s: expected labels of shape (N,) or (N, 1), got %zu dimensions",
@@ -257,8 +288,7 @@ Dataset loadNpyInputs(const std::string &path) {
   return inputsFrom(readNpy(path), path, -1);
 }
 
-void writeNpy(const std::string &path, const std::vector<int64_t> &shape,
-              const float *data) {
+std::string encodeNpy(const std::vector<int64_t> &shape, const float *data) {
   std::string dims;
   int64_t elements = 1;
   for (int64_t dim : shape) {
@@ -275,14 +305,21 @@ void writeNpy(const std::string &path, const std::vector<int64_t> &shape,
   size_t total = kMagicSize + 4 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::string prefix(kMagic, kMagicSize);
-  prefix += '\x01';
-  prefix += '\x00';
-  prefix += static_cast<char>(header.size() & 0xff);
-  prefix += static_cast<char>(header.size() >> 8);
+  std::string bytes(kMagic, kMagicSize);
+  bytes += '\x01';
+  bytes += '\x00';
+  bytes += static_cast<char>(header.size() & 0xff);
+  bytes += static_cast<char>(header.size() >> 8);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char *>(data),
+               size_t(elements) * sizeof(float));
+  return bytes;
+}
+
+void writeNpy(const std::string &path, const std::vector<int64_t> &shape,
+              const float *data) {
   AtomicFile file(path);
-  file.write(prefix + header);
-  file.write(data, size_t(elements) * sizeof(float));
+  file.write(encodeNpy(shape, data));
   file.commit();
 }
 

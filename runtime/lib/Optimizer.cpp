@@ -144,8 +144,7 @@ void Optimizer::clipGradients(TensorList &grads) const {
       sum += sumOfSquares(grad.data(), static_cast<int64_t>(grad.size()));
     const float scale = globalClipScale(std::sqrt(sum), config_.global_clipnorm);
     for (std::vector<float> &grad : grads)
-      for (float &g : grad)
-        g = g * scale;
+      scaleValues(grad.data(), static_cast<int64_t>(grad.size()), scale);
   } else if (config_.clipvalue > 0) {
     for (std::vector<float> &grad : grads)
       clipByValue(grad.data(), static_cast<int64_t>(grad.size()),

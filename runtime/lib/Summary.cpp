@@ -70,8 +70,12 @@ std::string formatSummary(const ModelInfo &model) {
   const int64_t paramBytes = 4 * params;
   const int slots = desc.optimizer.kind == KILN_OPTIMIZER_ADAM ? 2 : 0;
   const int64_t batch = desc.batch_size;
+  // Inputs and labels twice: the next batch is gathered while one trains
+  // (Prefetch.h).
   const int64_t batchBytes =
-      4 * batch * (model.inputElements() + 1 + model.outputElements());
+      4 * batch *
+      (2 * (model.inputElements() + model.targetElements()) +
+       model.outputElements());
   text += formatString("Optimizer: %s (learning rate %g), loss: %s\n",
                        optimizerName(desc.optimizer.kind),
                        double(desc.optimizer.learning_rate),
@@ -82,7 +86,7 @@ std::string formatSummary(const ModelInfo &model) {
   text +=
       "  optimizer state: " + formatWithCommas(slots * paramBytes) + " bytes\n";
   text += formatString("  batch buffers:   %s bytes (batch size %lld: "
-                       "inputs, labels, outputs)\n",
+                       "2 x inputs and labels, outputs)\n",
                        formatWithCommas(batchBytes).c_str(),
                        static_cast<long long>(batch));
   text += "  total:           " +

@@ -60,11 +60,21 @@ Trainer::Trainer(const ModelInfo &model, const KilnOptimizerDesc &optimizer,
     : model_(model), batchSize_(batchSize),
       optimizer_(optimizer, paramSizes(model)), shuffleRng_(0, 0),
       batch_(model, batchSize),
-      metrics_(static_cast<size_t>(model.numMetrics()), 0.0f) {
+      metrics_(static_cast<size_t>(model.numMetrics()), 0.0f),
+      prefetcher_(std::make_unique<BatchPrefetcher>(model, batch_)) {
   for (int64_t size : paramSizes(model)) {
     params_.emplace_back(static_cast<size_t>(size), 0.0f);
     grads_.emplace_back(static_cast<size_t>(size), 0.0f);
   }
+}
+
+Trainer::~Trainer() = default;
+
+/// Points the step's input and label buffers at `batch`.
+static void bindBatch(ShardedStep &step, int32_t numParams,
+                      BatchBuffers &batch) {
+  step.rebind(numParams, batch.inputs());
+  step.rebind(numParams + 1, batch.labels());
 }
 
 void Trainer::initialize(uint64_t seed) {
@@ -87,9 +97,10 @@ StepLayout Trainer::stepLayout(bool withGradients) {
   StepLayout layout;
   layout.buffers = lossBuffers(withGradients);
   const int32_t numParams = model_.numParams();
-  // Inputs are float or int32, labels int32: four bytes an element.
+  // Inputs are float or int32, labels int32 or float targets: four bytes
+  // an element.
   layout.rowInputs = {{numParams, model_.inputElements() * 4},
-                      {numParams + 1, 4}};
+                      {numParams + 1, model_.targetElements() * 4}};
   int32_t next = numParams + 2;
   if (withGradients && model_.desc().uses_rng)
     layout.rngInput = next++;
@@ -150,11 +161,16 @@ void Trainer::fit(const DataView &train, const DataView *validation,
       tracker.restore(position_.lossSum, position_.metricSums,
                       position_.samples);
     position_ = EpochPosition();
+    PrefetchJob batches(*prefetcher_, train, order_.data(), batchSize_,
+                        firstStep, steps);
     for (int64_t step = firstStep; step < steps; ++step) {
       const int64_t n = batchLength(train.count, batchSize_, step);
-      batch_.gather(train, order_.data() + step * batchSize_, n);
+      bindBatch(trainStep, model_.numParams(), prefetcher_->acquire(step));
       rngState_[1] = static_cast<uint64_t>((epoch - 1) * steps + step);
       trainStep.run(model_.desc().train_step, n);
+      // The step has read the batch: its buffers may take the one after next
+      // while the optimizer and the next step run.
+      prefetcher_->release(step);
       if (!std::isfinite(loss_))
         fail("non-finite loss (%s) at epoch %lld, step %lld",
              nonFiniteName(loss_), static_cast<long long>(epoch),
@@ -169,6 +185,8 @@ void Trainer::fit(const DataView &train, const DataView *validation,
         throw Interrupted(epoch, step + 1);
       }
     }
+
+    prefetcher_->stop();
 
     EpochResult result;
     result.seconds =
@@ -202,10 +220,13 @@ MetricValues Trainer::evaluate(const DataView &data,
   if (observer)
     observer->evaluateBegin(steps);
   MeanTracker tracker(model_.numMetrics());
+  PrefetchJob batches(*prefetcher_, data, /*order=*/nullptr, batchSize_, 0,
+                      steps);
   for (int64_t step = 0; step < steps; ++step) {
     const int64_t n = batchLength(data.count, batchSize_, step);
-    batch_.gatherRange(data, step * batchSize_, n);
+    bindBatch(evaluateStep, model_.numParams(), prefetcher_->acquire(step));
     evaluateStep.run(model_.desc().evaluate, n);
+    prefetcher_->release(step);
     tracker.add(loss_, metrics_.data(), n);
     if (observer)
       observer->evaluateStepEnd(step + 1, steps, tracker);

@@ -1,11 +1,15 @@
 //===- UpdateRules.cpp - Element-wise optimizer update rules --------------===//
 //
 // Every expression keeps Keras's association order; the runtime is built
-// with -ffp-contract=off, so no multiply-add is fused behind our back.
+// with -ffp-contract=off, so no multiply-add is fused behind our back. The
+// scalar parts of each rule (step sizes, bias corrections) are computed
+// here; the loops over the elements come from the UpdateKernels table of
+// the active instruction set.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/runtime/UpdateRules.h"
+#include "UpdateKernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,22 +17,75 @@
 namespace kiln {
 namespace runtime {
 
-void sgdUpdate(float *param, const float *grad, int64_t count,
-               float learningRate) {
-  for (int64_t i = 0; i < count; ++i)
-    param[i] -= learningRate * grad[i];
+namespace {
+
+/// The widest instruction set this build and the CPU share.
+VectorIsa detectVectorIsa() {
+  if (vectorIsaSupported(VectorIsa::Avx512))
+    return VectorIsa::Avx512;
+  if (vectorIsaSupported(VectorIsa::Avx2))
+    return VectorIsa::Avx2;
+  return VectorIsa::Baseline;
 }
 
-void sgdMomentumUpdate(float *param, const float *grad, float *m,
-                       int64_t count, float learningRate, float momentum,
-                       bool nesterov) {
-  for (int64_t i = 0; i < count; ++i) {
-    m[i] = m[i] * momentum - grad[i] * learningRate;
-    if (nesterov)
-      param[i] += m[i] * momentum - grad[i] * learningRate;
-    else
-      param[i] += m[i];
+struct ActiveKernels {
+  VectorIsa isa;
+  const UpdateKernels *kernels;
+};
+
+ActiveKernels &active() {
+  static ActiveKernels current = [] {
+    VectorIsa isa = detectVectorIsa();
+    return ActiveKernels{isa, updateKernelsFor(isa)};
+  }();
+  return current;
+}
+
+const UpdateKernels &kernels() { return *active().kernels; }
+
+} // namespace
+
+const char *vectorIsaName(VectorIsa isa) {
+  switch (isa) {
+  case VectorIsa::Baseline:
+    return "baseline";
+  case VectorIsa::Avx2:
+    return "avx2";
+  case VectorIsa::Avx512:
+    return "avx512";
   }
+  return "unknown";
+}
+
+bool vectorIsaSupported(VectorIsa isa) {
+  if (!updateKernelsFor(isa))
+    return false;
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+  __builtin_cpu_init();
+  if (isa == VectorIsa::Avx2)
+    return __builtin_cpu_supports("avx2");
+  if (isa == VectorIsa::Avx512)
+    return __builtin_cpu_supports("avx512f");
+#endif
+  return isa == VectorIsa::Baseline;
+}
+
+VectorIsa activeVectorIsa() { return active().isa; }
+
+void setVectorIsa(VectorIsa isa) {
+  if (vectorIsaSupported(isa))
+    active() = {isa, updateKernelsFor(isa)};
+}
+
+void sgdUpdate(float *param, const float *grad, int64_t count,
+               float learningRate) {
+  kernels().sgd(param, grad, count, learningRate);
+}
+
+void sgdMomentumUpdate(float *param, const float *grad, float *m, int64_t count,
+                       float learningRate, float momentum, bool nesterov) {
+  kernels().sgdMomentum(param, grad, m, count, learningRate, momentum,
+                        nesterov);
 }
 
 float adamStepSize(float learningRate, float beta1, float beta2, int64_t t) {
@@ -41,90 +98,41 @@ float adamStepSize(float learningRate, float beta1, float beta2, int64_t t) {
 void adamUpdate(float *param, const float *grad, float *m, float *v,
                 int64_t count, float stepSize, float beta1, float beta2,
                 float epsilon) {
-  const float oneMinusBeta1 = 1.0f - beta1;
-  const float oneMinusBeta2 = 1.0f - beta2;
-  for (int64_t i = 0; i < count; ++i) {
-    const float g = grad[i];
-    m[i] = beta1 * m[i] + oneMinusBeta1 * g;
-    v[i] = beta2 * v[i] + oneMinusBeta2 * g * g;
-    param[i] -= stepSize * m[i] / (std::sqrt(v[i]) + epsilon);
-  }
+  kernels().adam(param, grad, m, v, count, stepSize, beta1, beta2, epsilon);
 }
 
 void amsgradUpdate(float *param, const float *grad, float *m, float *v,
                    float *vHat, int64_t count, float stepSize, float beta1,
                    float beta2, float epsilon) {
-  const float oneMinusBeta1 = 1.0f - beta1;
-  const float oneMinusBeta2 = 1.0f - beta2;
-  for (int64_t i = 0; i < count; ++i) {
-    const float g = grad[i];
-    m[i] = beta1 * m[i] + oneMinusBeta1 * g;
-    v[i] = beta2 * v[i] + oneMinusBeta2 * g * g;
-    vHat[i] = std::max(vHat[i], v[i]);
-    param[i] -= stepSize * m[i] / (std::sqrt(vHat[i]) + epsilon);
-  }
+  kernels().amsgrad(param, grad, m, v, vHat, count, stepSize, beta1, beta2,
+                    epsilon);
 }
 
-void rmspropUpdate(float *param, const float *grad, float *velocity,
-                   float *mom, float *average, int64_t count,
-                   float learningRate, float rho, float momentum,
-                   float epsilon) {
-  const float oneMinusRho = 1.0f - rho;
-  for (int64_t i = 0; i < count; ++i) {
-    const float g = grad[i];
-    velocity[i] = rho * velocity[i] + oneMinusRho * (g * g);
-    float denominator;
-    if (average) {
-      average[i] = rho * average[i] + oneMinusRho * g;
-      denominator = velocity[i] - average[i] * average[i] + epsilon;
-    } else {
-      denominator = velocity[i] + epsilon;
-    }
-    const float increment = learningRate * g / std::sqrt(denominator);
-    if (mom) {
-      mom[i] = momentum * mom[i] + increment;
-      param[i] -= mom[i];
-    } else {
-      param[i] -= increment;
-    }
-  }
+void rmspropUpdate(float *param, const float *grad, float *velocity, float *mom,
+                   float *average, int64_t count, float learningRate, float rho,
+                   float momentum, float epsilon) {
+  kernels().rmsprop(param, grad, velocity, mom, average, count, learningRate,
+                    rho, momentum, epsilon);
 }
 
 void adagradUpdate(float *param, const float *grad, float *accumulator,
                    int64_t count, float learningRate, float epsilon) {
-  for (int64_t i = 0; i < count; ++i) {
-    const float g = grad[i];
-    accumulator[i] += g * g;
-    param[i] -= learningRate * g / std::sqrt(accumulator[i] + epsilon);
-  }
+  kernels().adagrad(param, grad, accumulator, count, learningRate, epsilon);
 }
 
 void adadeltaUpdate(float *param, const float *grad, float *accumulatedGrad,
                     float *accumulatedDelta, int64_t count, float learningRate,
                     float rho, float epsilon) {
-  const float oneMinusRho = 1.0f - rho;
-  for (int64_t i = 0; i < count; ++i) {
-    const float g = grad[i];
-    accumulatedGrad[i] = rho * accumulatedGrad[i] + oneMinusRho * (g * g);
-    const float delta = -(std::sqrt(accumulatedDelta[i] + epsilon) * g /
-                          std::sqrt(accumulatedGrad[i] + epsilon));
-    accumulatedDelta[i] =
-        rho * accumulatedDelta[i] + oneMinusRho * (delta * delta);
-    param[i] += learningRate * delta;
-  }
+  kernels().adadelta(param, grad, accumulatedGrad, accumulatedDelta, count,
+                     learningRate, rho, epsilon);
 }
 
 void adamaxUpdate(float *param, const float *grad, float *m, float *u,
                   int64_t count, float learningRate, float beta1, float beta2,
                   float epsilon, int64_t t) {
-  const float oneMinusBeta1 = 1.0f - beta1;
   const float correction = 1.0f - std::pow(beta1, float(t));
-  for (int64_t i = 0; i < count; ++i) {
-    const float g = grad[i];
-    m[i] += (g - m[i]) * oneMinusBeta1;
-    u[i] = std::max(beta2 * u[i], std::fabs(g));
-    param[i] -= learningRate * m[i] / (correction * (u[i] + epsilon));
-  }
+  kernels().adamax(param, grad, m, u, count, learningRate, beta1, beta2,
+                   epsilon, correction);
 }
 
 /// Keras's momentum schedule of Nadam: u_t = beta1 * (1 - 0.5 * 0.96^t).
@@ -153,26 +161,17 @@ NadamCoefficients nadamCoefficients(float beta1, float beta2, int64_t t,
 void nadamUpdate(float *param, const float *grad, float *m, float *v,
                  int64_t count, float learningRate, float beta1, float beta2,
                  float epsilon, const NadamCoefficients &c) {
-  const float oneMinusBeta1 = 1.0f - beta1;
-  const float oneMinusBeta2 = 1.0f - beta2;
-  for (int64_t i = 0; i < count; ++i) {
-    const float g = grad[i];
-    m[i] += (g - m[i]) * oneMinusBeta1;
-    v[i] += (g * g - v[i]) * oneMinusBeta2;
-    const float mHat = c.uT1 * m[i] / (1.0f - c.uProductNext) +
-                       (1.0f - c.uT) * g / (1.0f - c.uProduct);
-    const float vHat = v[i] / (1.0f - c.beta2Power);
-    param[i] -= mHat * learningRate / (std::sqrt(vHat) + epsilon);
-  }
+  kernels().nadam(param, grad, m, v, count, learningRate, beta1, beta2, epsilon,
+                  c);
 }
 
 void applyWeightDecay(float *param, int64_t count, float weightDecay,
                       float learningRate) {
-  for (int64_t i = 0; i < count; ++i)
-    param[i] = param[i] - param[i] * weightDecay * learningRate;
+  kernels().weightDecay(param, count, weightDecay, learningRate);
 }
 
 double sumOfSquares(const float *values, int64_t count) {
+  // Sequential on purpose: a vectorized sum would add in another order.
   double sum = 0.0;
   for (int64_t i = 0; i < count; ++i)
     sum += double(values[i]) * double(values[i]);
@@ -182,13 +181,15 @@ double sumOfSquares(const float *values, int64_t count) {
 void clipByNorm(float *grad, int64_t count, float clipNorm) {
   const float norm = static_cast<float>(std::sqrt(sumOfSquares(grad, count)));
   const float divisor = std::max(norm, clipNorm);
-  for (int64_t i = 0; i < count; ++i)
-    grad[i] = grad[i] * clipNorm / divisor;
+  kernels().scaleByRatio(grad, count, clipNorm, divisor);
 }
 
 void clipByValue(float *grad, int64_t count, float clipValue) {
-  for (int64_t i = 0; i < count; ++i)
-    grad[i] = std::min(std::max(grad[i], -clipValue), clipValue);
+  kernels().clipValue(grad, count, clipValue);
+}
+
+void scaleValues(float *values, int64_t count, float factor) {
+  kernels().scale(values, count, factor);
 }
 
 float globalClipScale(double globalNorm, float clipNorm) {

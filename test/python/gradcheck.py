@@ -18,7 +18,8 @@ import sys
 
 import numpy as np
 
-from kiln_abi import CompiledModel, glorot_params, load_fashion_slice
+from kiln_abi import CompiledModel, glorot_params, load_fashion_slice, \
+    targets_for
 
 
 def main():
@@ -32,8 +33,9 @@ def main():
 
     model = CompiledModel(args.library)
     params = glorot_params(model, seed=1)
-    x, y = load_fashion_slice(args.batch)
+    x, labels = load_fashion_slice(args.batch)
     x = x.reshape((args.batch,) + model.input_shape)
+    y = targets_for(model, labels)
 
     state = (1234, 5)
     loss, _, grads = model.train_step(params, x, y, state)

@@ -7,6 +7,7 @@ import ctypes
 import numpy as np
 
 KILN_ABI_VERSION = 2
+KILN_DTYPE_F32 = 0
 MAX_RANK = 4
 Shape = ctypes.c_int64 * MAX_RANK
 
@@ -67,7 +68,8 @@ class ModelDesc(ctypes.Structure):
                 ("optimizer", OptimizerDesc),
                 ("uses_rng", ctypes.c_int32),
                 ("train_step", EntryPoint), ("evaluate", EntryPoint),
-                ("predict", EntryPoint)]
+                ("predict", EntryPoint),
+                ("target_rank", ctypes.c_int32), ("target_shape", Shape)]
 
 
 def _pointer(array):
@@ -93,6 +95,10 @@ class CompiledModel:
         self.output_shape = tuple(d.output_shape[:d.output_rank])
         self.metrics = [d.metric_names[i].decode()
                         for i in range(d.num_metrics)]
+        self.loss = d.loss_name.decode()
+        # Float targets of target_shape per sample, or int32 class indices.
+        self.float_targets = d.label_dtype == KILN_DTYPE_F32
+        self.target_shape = tuple(d.target_shape[:d.target_rank])
 
     def _call(self, entry, n, buffers):
         array = (ctypes.c_void_p * len(buffers))(*[_pointer(b) for b in buffers])
@@ -107,7 +113,8 @@ class CompiledModel:
             int(np.prod(x.shape[1:])) == int(np.prod(self.input_shape))
         inputs = params + [x]
         if y is not None:
-            inputs.append(np.ascontiguousarray(y, dtype=np.int32))
+            dtype = np.float32 if self.float_targets else np.int32
+            inputs.append(np.ascontiguousarray(y, dtype=dtype))
         return inputs, x.shape[0]
 
     def train_step(self, params, x, y, rng=(0, 0)):
@@ -152,6 +159,27 @@ def glorot_params(model, seed):
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         params.append(rng.uniform(-limit, limit, shape).astype(np.float32))
     return params
+
+
+def targets_for(model, labels, seed=3):
+    """What the model's loss reads for `labels`: the class indices for sparse
+    categorical cross-entropy, one-hot rows for categorical cross-entropy,
+    random 0/1 values for binary cross-entropy and random reals (derived
+    from the labels, so that they are learnable) for the regression
+    losses."""
+    if not model.float_targets:
+        return labels
+    n = labels.shape[0]
+    shape = (n,) + model.target_shape
+    width = int(np.prod(model.target_shape))
+    if model.loss == "categorical_crossentropy":
+        return np.eye(width, dtype=np.float32)[labels % width].reshape(shape)
+    rng = np.random.default_rng(seed)
+    if model.loss == "binary_crossentropy":
+        return (rng.random(shape) < 0.5).astype(np.float32)
+    base = (labels.astype(np.float32) / 4.5 - 1.0)[:, None]
+    noise = 0.5 * rng.standard_normal((n, width)).astype(np.float32)
+    return (base + noise).reshape(shape)
 
 
 def load_fashion_slice(count, offset=0):

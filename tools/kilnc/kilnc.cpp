@@ -85,6 +85,16 @@ cl::opt<char> optLevel("O", cl::desc("Optimization level: -O0 to -O3"),
 cl::opt<std::string> targetCPU("target-cpu",
                                cl::desc("CPU to generate code for ('host')"),
                                cl::init("host"), cl::cat(kilncCategory));
+cl::opt<std::string> lossOverride(
+    "loss",
+    cl::desc("Loss to train with instead of the model file's (a Keras name "
+             "such as sparse_categorical_crossentropy or mse)"),
+    cl::value_desc("name"), cl::cat(kilncCategory));
+cl::opt<std::string> metricsOverride(
+    "metrics",
+    cl::desc("Comma-separated metrics instead of the model file's "
+             "(--metrics= for none)"),
+    cl::value_desc("names"), cl::cat(kilncCategory));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("Skip kiln-fuse (to test or debug the "
                               "unfused ops; slower)"),
@@ -92,6 +102,22 @@ cl::opt<bool> noFuse("no-fuse",
 cl::opt<std::string> codegen("codegen",
                              cl::desc("Matmul code generation: tuned|naive"),
                              cl::init("tuned"), cl::cat(kilncCategory));
+
+/// The loss and metrics given on the command line, if any.
+kiln::TrainingOverrides trainingOverrides() {
+  kiln::TrainingOverrides overrides;
+  if (lossOverride.getNumOccurrences())
+    overrides.loss = lossOverride;
+  if (metricsOverride.getNumOccurrences()) {
+    std::vector<std::string> names;
+    SmallVector<StringRef> parts;
+    StringRef(metricsOverride).split(parts, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef part : parts)
+      names.push_back(part.trim().str());
+    overrides.metrics = std::move(names);
+  }
+  return overrides;
+}
 
 int fail(const Twine &message) {
   WithColor::error(errs(), "kilnc") << message << "\n";
@@ -140,7 +166,8 @@ LogicalResult runPasses(mlir::ModuleOp module,
 
 /// --emit=kmodel|model-json: the description itself, converted.
 int writeDescription(StringRef output) {
-  Expected<kiln::LoadedModel> model = kiln::loadModelFile(inputFile);
+  Expected<kiln::LoadedModel> model =
+      kiln::loadModelFile(inputFile, trainingOverrides());
   if (!model)
     return fail(toString(model.takeError()));
   std::error_code ec;
@@ -170,7 +197,7 @@ int compile() {
 
   std::string error;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      kiln::importModelFile(inputFile, context, error);
+      kiln::importModelFile(inputFile, context, error, trainingOverrides());
   if (!module)
     return fail(error);
   std::string output = outputFile.empty() ? defaultOutput() : outputFile;

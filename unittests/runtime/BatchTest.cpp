@@ -88,13 +88,14 @@ TEST(BatchTest, GatherConvertsRawBytes) {
   batch.gather(DataView(data), indices, 2);
   const float *x = static_cast<const float *>(batch.inputs());
   EXPECT_EQ(std::vector<float>(x, x + 4), (std::vector<float>{254, 255, 0, 1}));
-  EXPECT_EQ(batch.labels()[0], 1);
-  EXPECT_EQ(batch.labels()[1], 2);
+  const int32_t *y = static_cast<const int32_t *>(batch.labels());
+  EXPECT_EQ(y[0], 1);
+  EXPECT_EQ(y[1], 2);
 
   batch.gatherRange(DataView(data), 1, 2);
   EXPECT_EQ(std::vector<float>(x, x + 4),
             (std::vector<float>{128, 129, 254, 255}));
-  EXPECT_EQ(batch.labels()[0], 0);
+  EXPECT_EQ(y[0], 0);
 }
 
 TEST(BatchTest, GatherIntegerInputs) {

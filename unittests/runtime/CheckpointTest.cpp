@@ -5,6 +5,7 @@
 #include "kiln/runtime/Checkpoint.h"
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/Trainer.h"
+#include "kiln/runtime/checkpoint_generated.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 
 using namespace kiln::runtime;
 using namespace kiln::test;
+namespace fb = kiln::checkpoint;
 
 namespace {
 
@@ -66,24 +68,36 @@ TEST(CheckpointTest, RoundTrip) {
 TEST(CheckpointTest, LayoutIsDocumentedFormat) {
   Fixture fixture(KILN_OPTIMIZER_SGD);
   std::vector<uint8_t> bytes = encodeCheckpoint(fixture.trainer);
-  ASSERT_GE(bytes.size(), 84u);
-  EXPECT_EQ(std::memcmp(bytes.data(), "KILNCKPT", 8), 0);
-  EXPECT_EQ(bytes[8], kCheckpointVersion);
-  EXPECT_EQ(bytes[12], KILN_ABI_VERSION);
-  EXPECT_EQ(bytes[16], 0x00); // fingerprint 0x1234abcd5678ef00, LE
-  EXPECT_EQ(bytes[17], 0xef);
-  EXPECT_EQ(bytes[24], 3);  // completed epochs
-  EXPECT_EQ(bytes[32], 77); // iterations
-  // Header, then "dense/kernel" (4+12, rank 4+16, 12 floats) and
-  // "dense/bias" (4+10, rank 4+8, 3 floats), the epoch position (step,
-  // generator, loss sum, one metric sum, samples, learning rate), then the
-  // checksum.
-  EXPECT_EQ(bytes.size(), 84u + (16 + 20 + 48) + (14 + 12 + 12) +
-                              (8 + 32 + 8 + 4 + 8 + 8 + 4) + 8);
+  ASSERT_GE(bytes.size(), 20u);
+  // u32 size N, N bytes of FlatBuffer with identifier "KCKP", u64 hash.
+  const uint32_t n = uint32_t(bytes[0]) | uint32_t(bytes[1]) << 8 |
+                     uint32_t(bytes[2]) << 16 | uint32_t(bytes[3]) << 24;
+  EXPECT_EQ(bytes.size(), 4u + n + 8u);
+  EXPECT_EQ(std::memcmp(bytes.data() + 8, "KCKP", 4), 0);
   uint64_t stored = 0;
   for (int i = 0; i < 8; ++i)
     stored |= uint64_t(bytes[bytes.size() - 8 + i]) << (8 * i);
   EXPECT_EQ(stored, fnv1a64(bytes.data(), bytes.size() - 8));
+
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size() - 8);
+  ASSERT_TRUE(fb::VerifySizePrefixedCheckpointBuffer(verifier));
+  const fb::Checkpoint *checkpoint =
+      fb::GetSizePrefixedCheckpoint(bytes.data());
+  EXPECT_EQ(checkpoint->format_version(), kCheckpointVersion);
+  EXPECT_EQ(checkpoint->abi_version(), uint32_t(KILN_ABI_VERSION));
+  EXPECT_EQ(checkpoint->fingerprint(), 0x1234abcd5678ef00ULL);
+  EXPECT_EQ(checkpoint->completed_epochs(), 3);
+  EXPECT_EQ(checkpoint->optimizer()->iterations(), 77);
+  EXPECT_EQ(checkpoint->optimizer()->kind(), KILN_OPTIMIZER_SGD);
+  ASSERT_EQ(checkpoint->parameters()->size(), 2u);
+  const fb::Parameter *kernel = checkpoint->parameters()->Get(0);
+  EXPECT_EQ(kernel->name()->str(), "dense/kernel");
+  EXPECT_EQ(kernel->shape()->size(), 2u);
+  EXPECT_EQ(kernel->values()->size(), 12u);
+  EXPECT_EQ(kernel->values()->Get(5), fixture.trainer.params()[0][5]);
+  EXPECT_EQ(checkpoint->shuffle_rng()->s2(),
+            fixture.trainer.shuffleRng().state()[2]);
+  EXPECT_EQ(checkpoint->position()->metric_sums()->size(), 1u);
 }
 
 TEST(CheckpointTest, RejectsOtherModel) {
@@ -102,58 +116,93 @@ TEST(CheckpointTest, RejectsOtherModel) {
                 "0x0000000000000042)");
 }
 
+/// Changes a field of an encoded checkpoint and recomputes the checksum, so
+/// that only the field's own check can refuse the file.
+std::vector<uint8_t> withField(std::vector<uint8_t> bytes,
+                               void (*change)(fb::Checkpoint *)) {
+  bytes.resize(bytes.size() - 8);
+  change(fb::GetMutableSizePrefixedCheckpoint(bytes.data()));
+  appendChecksum(bytes);
+  return bytes;
+}
+
 TEST(CheckpointTest, RejectsTruncatedAndCorruptFiles) {
   TempDir dir;
   Fixture fixture;
   std::vector<uint8_t> bytes = encodeCheckpoint(fixture.trainer);
   std::vector<float> before = fixture.trainer.params()[0];
+  auto errorFor = [&](const char *name, const std::vector<uint8_t> &data) {
+    writeBytes(dir.file(name), data);
+    return loadError(dir.file(name), fixture.trainer);
+  };
 
   std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 20);
-  writeBytes(dir.file("cut"), cut);
-  EXPECT_NE(
-      loadError(dir.file("cut"), fixture.trainer).find("truncated checkpoint"),
-      std::string::npos);
+  EXPECT_EQ(errorFor("cut", cut), dir.file("cut") + ": truncated checkpoint (" +
+                                      std::to_string(cut.size()) +
+                                      " bytes, expected " +
+                                      std::to_string(bytes.size()) + ")");
 
   std::vector<uint8_t> headerOnly(bytes.begin(), bytes.begin() + 40);
-  writeBytes(dir.file("short"), headerOnly);
-  EXPECT_NE(loadError(dir.file("short"), fixture.trainer)
-                .find("truncated checkpoint"),
+  EXPECT_NE(errorFor("short", headerOnly).find("truncated checkpoint"),
             std::string::npos);
 
-  // A flipped bit inside the kernel's values (they start at byte 120).
+  // A flipped bit in the middle of the buffer.
   std::vector<uint8_t> flipped = bytes;
-  flipped[130] ^= 0x10;
-  writeBytes(dir.file("flipped"), flipped);
-  EXPECT_EQ(loadError(dir.file("flipped"), fixture.trainer),
+  flipped[bytes.size() / 2] ^= 0x10;
+  EXPECT_EQ(errorFor("flipped", flipped),
             dir.file("flipped") + ": checkpoint checksum mismatch (file "
                                   "corrupt)");
 
   std::vector<uint8_t> longer = bytes;
   longer.push_back(0);
-  writeBytes(dir.file("longer"), longer);
-  EXPECT_NE(loadError(dir.file("longer"), fixture.trainer).find("expected"),
+  EXPECT_NE(errorFor("longer", longer).find("expected"), std::string::npos);
+
+  std::vector<uint8_t> wrongIdentifier = bytes;
+  wrongIdentifier[8] = 'X';
+  EXPECT_EQ(errorFor("magic", wrongIdentifier),
+            dir.file("magic") +
+                ": not a Kiln checkpoint (no \"KCKP\" file identifier)");
+  EXPECT_NE(errorFor("empty", {}).find("not a Kiln checkpoint"),
             std::string::npos);
 
-  std::vector<uint8_t> wrongMagic = bytes;
-  wrongMagic[0] = 'X';
-  writeBytes(dir.file("magic"), wrongMagic);
-  EXPECT_EQ(loadError(dir.file("magic"), fixture.trainer),
-            dir.file("magic") +
-                ": not a Kiln checkpoint (missing magic \"KILNCKPT\")");
+  // Version 2's magic and layout.
+  std::vector<uint8_t> old = {'K', 'I', 'L', 'N', 'C', 'K', 'P', 'T',
+                              2,   0,   0,   0,   2,   0,   0,   0};
+  EXPECT_NE(errorFor("old", old).find("format version 2 is not supported"),
+            std::string::npos);
 
-  std::vector<uint8_t> newer = bytes;
-  newer[8] = 9;
-  writeBytes(dir.file("newer"), newer);
-  EXPECT_NE(loadError(dir.file("newer"), fixture.trainer)
+  // A checksum that matches bytes the verifier rejects: the root offset
+  // points outside the buffer.
+  std::vector<uint8_t> badOffset(bytes.begin(), bytes.end() - 8);
+  badOffset[4] = 0xf0;
+  badOffset[5] = 0xff;
+  badOffset[6] = 0xff;
+  badOffset[7] = 0x7f;
+  appendChecksum(badOffset);
+  EXPECT_EQ(errorFor("offset", badOffset),
+            dir.file("offset") +
+                ": corrupt checkpoint (FlatBuffers verification failed)");
+
+  EXPECT_NE(errorFor("newer", withField(bytes,
+                                        [](fb::Checkpoint *c) {
+                                          c->mutate_format_version(9);
+                                        }))
                 .find("format version 9 is not supported"),
             std::string::npos);
-
-  std::vector<uint8_t> otherAbi = bytes;
-  otherAbi[12] = 7;
-  writeBytes(dir.file("abi"), otherAbi);
-  EXPECT_NE(
-      loadError(dir.file("abi"), fixture.trainer).find("runtime ABI version 7"),
-      std::string::npos);
+  EXPECT_NE(errorFor("abi", withField(bytes,
+                                      [](fb::Checkpoint *c) {
+                                        c->mutate_abi_version(7);
+                                      }))
+                .find("runtime ABI version 7"),
+            std::string::npos);
+  EXPECT_NE(errorFor("values",
+                     withField(bytes,
+                               [](fb::Checkpoint *c) {
+                                 c->mutable_optimizer()->mutate_slots_per_param(
+                                     1);
+                               }))
+                .find("does not match"),
+            std::string::npos);
 
   EXPECT_NE(loadError(dir.file("none"), fixture.trainer).find("cannot open"),
             std::string::npos);

@@ -97,9 +97,9 @@ TEST(CliTest, Help) {
 
 TEST(CliTest, Errors) {
   EXPECT_EQ(parseError({}), "missing command: expected train, evaluate, "
-                            "predict or summary (see --help)");
+                            "predict, summary or export (see --help)");
   EXPECT_EQ(parseError({"fit"}), "unknown command 'fit': expected train, "
-                                 "evaluate, predict or summary");
+                                 "evaluate, predict, summary or export");
   EXPECT_EQ(parseError({"train", "--data", "d", "--epoch", "3"}),
             "unknown flag '--epoch' (see train --help)");
   EXPECT_EQ(parseError({"train", "--data"}), "--data: missing value DIR");

@@ -167,4 +167,31 @@ TEST(NpyTest, LoadsDatasetsAndRoundTrips) {
   }
 }
 
+TEST(NpyTest, LoadsFloatTargets) {
+  TempDir dir;
+  const uint8_t x[] = {1, 2, 3, 4, 5, 6};
+  const double y[] = {0.5, -1.0, 2.0, 0.0, 1.5, 3.0};
+  writeFile(dir.file("x.npy"), npy("|u1", "(3, 2)", x, sizeof(x)));
+  writeFile(dir.file("y.npy"), npy("<f8", "(3, 2)", y, sizeof(y)));
+  Dataset data = loadNpyDataset(dir.file("x.npy"), dir.file("y.npy"),
+                                /*maxSamples=*/2, /*targetElements=*/2);
+  EXPECT_EQ(data.count, 2);
+  EXPECT_TRUE(data.labels.empty());
+  EXPECT_EQ(data.targetElements, 2);
+  EXPECT_EQ(data.targets, (std::vector<float>{0.5f, -1.0f, 2.0f, 0.0f}));
+  DataView second = DataView(data).slice(1, 1);
+  EXPECT_EQ(second.targets[0], 2.0f);
+  EXPECT_EQ(second.targets[1], 0.0f);
+
+  // Targets of another width than the model's are refused.
+  try {
+    loadNpyDataset(dir.file("x.npy"), dir.file("y.npy"), -1, 3);
+    FAIL() << "expected an error";
+  } catch (const Error &error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("expected targets of 3 elements per sample"),
+              std::string::npos);
+  }
+}
+
 } // namespace

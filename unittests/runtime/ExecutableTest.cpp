@@ -8,6 +8,9 @@
 
 #include "TestUtil.h"
 
+#include "kiln/runtime/Checkpoint.h"
+#include "kiln/runtime/checkpoint_generated.h"
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -249,7 +252,18 @@ TEST_F(ExecutableTest, RefusesBadCheckpoint) {
                                dir.file("cut.ckpt")}),
                 "cut.ckpt: truncated checkpoint");
   bytes = readBytes(dir.file("c.ckpt"));
-  bytes[16] ^= 1; // fingerprint
+  bytes[bytes.size() / 2] ^= 1;
+  writeBytes(dir.file("flipped.ckpt"), bytes);
+  expectFailure(runModel(dir, {"evaluate", "--data", dir.path(), "--checkpoint",
+                               dir.file("flipped.ckpt")}),
+                "flipped.ckpt: checkpoint checksum mismatch");
+  // Another model's checkpoint: a valid file with another fingerprint.
+  bytes = readBytes(dir.file("c.ckpt"));
+  bytes.resize(bytes.size() - 8);
+  kiln::checkpoint::Checkpoint *root =
+      kiln::checkpoint::GetMutableSizePrefixedCheckpoint(bytes.data());
+  root->mutate_fingerprint(root->fingerprint() ^ 1);
+  kiln::runtime::appendChecksum(bytes);
   writeBytes(dir.file("other.ckpt"), bytes);
   expectFailure(runModel(dir, {"evaluate", "--data", dir.path(), "--checkpoint",
                                dir.file("other.ckpt")}),

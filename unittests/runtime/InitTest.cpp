@@ -83,3 +83,51 @@ TEST(InitTest, ZerosAndOnes) {
 }
 
 } // namespace
+
+namespace {
+
+/// Dot product of rows (or columns) a and b of a row-major rows x cols
+/// matrix.
+double dot(const std::vector<float> &m, int64_t cols, bool byRow, int64_t a,
+           int64_t b, int64_t length) {
+  double sum = 0;
+  for (int64_t i = 0; i < length; ++i)
+    sum += byRow ? double(m[a * cols + i]) * m[b * cols + i]
+                 : double(m[i * cols + a]) * m[i * cols + b];
+  return sum;
+}
+
+TEST(InitTest, OrthogonalWideHasOrthonormalRows) {
+  // A recurrent kernel [units, 4 * units].
+  KilnParamDesc kernel = param(2, {8, 32}, KILN_INIT_ORTHOGONAL);
+  std::vector<float> values(8 * 32);
+  Rng rng(3, 7);
+  initializeParameter(kernel, values.data(), values.size(), rng);
+  for (int64_t a = 0; a < 8; ++a)
+    for (int64_t b = 0; b < 8; ++b)
+      EXPECT_NEAR(dot(values, 32, true, a, b, 32), a == b ? 1.0 : 0.0, 1e-5);
+}
+
+TEST(InitTest, OrthogonalTallHasOrthonormalColumnsAndIsDeterministic) {
+  KilnParamDesc kernel = param(2, {12, 5}, KILN_INIT_ORTHOGONAL);
+  std::vector<float> a(60), b(60), c(60);
+  Rng rngA(5, 1), rngB(5, 1), rngC(6, 1);
+  initializeParameter(kernel, a.data(), 60, rngA);
+  initializeParameter(kernel, b.data(), 60, rngB);
+  initializeParameter(kernel, c.data(), 60, rngC);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  for (int64_t i = 0; i < 5; ++i)
+    for (int64_t j = 0; j < 5; ++j)
+      EXPECT_NEAR(dot(a, 5, false, i, j, 12), i == j ? 1.0 : 0.0, 1e-5);
+}
+
+TEST(InitTest, UnitForgetBias) {
+  std::vector<float> values(8, 7.0f);
+  Rng rng(1, 1);
+  initializeParameter(param(1, {8}, KILN_INIT_UNIT_FORGET_BIAS), values.data(),
+                      8, rng);
+  EXPECT_EQ(values, (std::vector<float>{0, 0, 1, 1, 0, 0, 0, 0}));
+}
+
+} // namespace

@@ -60,8 +60,17 @@ TEST(ModelTest, RejectsMalformedDescriptors) {
             "model descriptor: output has dimension 0 of size 0");
 
   desc = makeTestDesc(4, 3);
+  desc.label_dtype = 7;
+  EXPECT_EQ(validationError(desc), "model descriptor: unknown label dtype 7");
+
+  // Float targets must have the output's shape.
+  desc = makeTestDesc(4, 3);
   desc.label_dtype = KILN_DTYPE_F32;
-  EXPECT_NE(validationError(desc).find("label dtype"), std::string::npos);
+  EXPECT_NE(validationError(desc).find("label dtype f32"), std::string::npos);
+  desc.target_rank = desc.output_rank;
+  std::copy(desc.output_shape, desc.output_shape + KILN_MAX_RANK,
+            desc.target_shape);
+  EXPECT_EQ(validationError(desc), "<no error>");
 
   desc = makeTestDesc(4, 3);
   desc.optimizer.kind = 9;

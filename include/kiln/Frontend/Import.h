@@ -11,6 +11,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include "kiln/Frontend/TrainingOverrides.h"
+
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
@@ -25,9 +27,10 @@ namespace kiln {
 /// .kmodel; the format is detected from the content) and builds the kiln
 /// module. On failure returns null and sets `error` to a one-line
 /// `FILE: PLACE: message`.
-mlir::OwningOpRef<mlir::ModuleOp> importModelFile(llvm::StringRef path,
-                                                  mlir::MLIRContext &context,
-                                                  std::string &error);
+/// `overrides` replace the file's loss and metrics.
+mlir::OwningOpRef<mlir::ModuleOp>
+importModelFile(llvm::StringRef path, mlir::MLIRContext &context,
+                std::string &error, const TrainingOverrides &overrides = {});
 
 /// Same from a buffer (path used in messages only).
 mlir::OwningOpRef<mlir::ModuleOp> importModel(llvm::StringRef contents,

@@ -17,6 +17,7 @@
 #define KILN_FRONTEND_KERASIMPORTER_H
 
 #include "kiln/Frontend/ModelDescription.h"
+#include "kiln/Frontend/TrainingOverrides.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -27,8 +28,11 @@ namespace kiln {
 
 /// Imports the Keras JSON text `contents`. `file` is used in messages, which
 /// read `file: $.json.path: message` or `file: layers[2] (dense_1): message`.
+/// The compile config's loss and metrics are not read where `overrides`
+/// gives them (the caller applies those).
 llvm::Expected<std::unique_ptr<fb::ModelT>>
-importKerasModel(llvm::StringRef contents, llvm::StringRef file);
+importKerasModel(llvm::StringRef contents, llvm::StringRef file,
+                 const TrainingOverrides &overrides = {});
 
 } // namespace kiln
 

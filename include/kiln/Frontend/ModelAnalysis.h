@@ -35,7 +35,10 @@ enum class LayerKind {
   MaxPooling2D,
   AveragePooling2D,
   Dropout,
-  Reshape
+  Reshape,
+  SimpleRNN,
+  LSTM,
+  GRU
 };
 
 /// Element-wise activations (and softmax) a layer may apply.
@@ -61,13 +64,15 @@ enum class ActivationKind {
 constexpr float leakyReluActivationSlope = 0.2f;
 
 /// Parameter initializers the runtime implements.
-enum class InitializerKind { GlorotUniform, Zeros, Ones };
+enum class InitializerKind { GlorotUniform, Zeros, Ones, Orthogonal };
 
 /// What the analysis learned about one layer of the description.
 struct LayerInfo {
   LayerKind kind = LayerKind::InputLayer;
   /// Activation applied to the output (Dense, Activation); Linear otherwise.
   ActivationKind activation = ActivationKind::Linear;
+  /// Activation of the gates of a recurrent layer (LSTM, GRU).
+  ActivationKind recurrentActivation = ActivationKind::Sigmoid;
   /// Shape of one sample of the layer's input and output (no batch dim).
   llvm::SmallVector<int64_t> inputShape;
   llvm::SmallVector<int64_t> outputShape;

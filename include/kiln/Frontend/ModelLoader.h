@@ -12,6 +12,7 @@
 #include "kiln/Frontend/FormatDetection.h"
 #include "kiln/Frontend/ModelAnalysis.h"
 #include "kiln/Frontend/ModelDescription.h"
+#include "kiln/Frontend/TrainingOverrides.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -31,16 +32,21 @@ struct LoadedModel {
 
 /// Reads the model description in `contents` (any supported format) and
 /// analyzes it. `file` is used in messages.
-llvm::Expected<LoadedModel> loadModel(llvm::StringRef contents,
-                                      llvm::StringRef file);
+/// `overrides` replace the file's loss and metrics (kilnc --loss,
+/// --metrics).
+llvm::Expected<LoadedModel>
+loadModel(llvm::StringRef contents, llvm::StringRef file,
+          const TrainingOverrides &overrides = {});
 
 /// Same, reading the file at `path` ("-" reads standard input).
-llvm::Expected<LoadedModel> loadModelFile(llvm::StringRef path);
+llvm::Expected<LoadedModel>
+loadModelFile(llvm::StringRef path, const TrainingOverrides &overrides = {});
 
 /// Reads the model description in `contents` without analyzing it.
 llvm::Expected<std::unique_ptr<fb::ModelT>>
 readModelDescription(llvm::StringRef contents, llvm::StringRef file,
-                     ModelFormat format);
+                     ModelFormat format,
+                     const TrainingOverrides &overrides = {});
 
 } // namespace kiln
 

@@ -41,6 +41,10 @@ struct ModelInfo {
   llvm::SmallVector<ModelLayer> layers;
   llvm::SmallVector<int64_t> inputShape;  // One sample, no batch dimension.
   llvm::SmallVector<int64_t> outputShape; // One sample, no batch dimension.
+  /// Float targets of `targetShape` per sample, or (false) int32 class
+  /// indices, one per sample.
+  bool floatTargets = false;
+  llvm::SmallVector<int64_t> targetShape;
   std::string loss;
   llvm::SmallVector<std::string> metrics;
   /// The training function takes the random state (`kiln.rng` argument).

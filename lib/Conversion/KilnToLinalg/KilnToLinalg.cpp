@@ -861,4 +861,6 @@ void mlir::kiln::populateKilnToLinalgConversionPatterns(
       SparseCategoricalAccuracyLowering>(patterns.getContext());
   populateKilnWindowOpsToLinalgPatterns(patterns);
   populateKilnActivationsToLinalgPatterns(patterns);
+  populateKilnLossesToLinalgPatterns(patterns);
+  populateKilnTensorOpsToLinalgPatterns(patterns);
 }

@@ -74,6 +74,11 @@ void populateKilnWindowOpsToLinalgPatterns(RewritePatternSet &patterns);
 /// Lowerings of the activations beyond relu, sigmoid and tanh
 /// (ActivationsToLinalg.cpp).
 void populateKilnActivationsToLinalgPatterns(RewritePatternSet &patterns);
+/// Lowerings of the dense-target losses and the metrics beyond sparse
+/// categorical accuracy (LossesToLinalg.cpp).
+void populateKilnLossesToLinalgPatterns(RewritePatternSet &patterns);
+/// Lowerings of mul, slice, slice_grad and concat (TensorOpsToLinalg.cpp).
+void populateKilnTensorOpsToLinalgPatterns(RewritePatternSet &patterns);
 } // namespace mlir::kiln
 
 #endif // KILN_LIB_CONVERSION_KILNTOLINALG_LOWERINGUTILS_H

@@ -13,6 +13,9 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <cmath>
+#include <type_traits>
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNFUSEPASS
 #include "kiln/Dialect/Kiln/Transforms/Passes.h.inc"
@@ -77,6 +80,95 @@ struct AccuracyOnLogits : public OpRewritePattern<SparseCategoricalAccuracyOp> {
   }
 };
 
+/// loss(act(z), t) -> fused(z, t): binary cross-entropy of a sigmoid and
+/// categorical cross-entropy of a softmax, computed from the logits.
+template <typename LossOp, typename ActOp, typename FusedOp>
+struct FuseLossOnLogits : public OpRewritePattern<LossOp> {
+  using OpRewritePattern<LossOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LossOp op,
+                                PatternRewriter &rewriter) const override {
+    auto act = op.getPrediction().template getDefiningOp<ActOp>();
+    if (!act)
+      return rewriter.notifyMatchFailure(op, "not the activation's loss");
+    rewriter.replaceOpWithNewOp<FusedOp>(op, op.getType(), act.getInput(),
+                                         op.getTarget());
+    return success();
+  }
+};
+
+/// act_grad(loss_grad(dl, p, t), p) with p = act(z) -> fused_grad(dl, z, t)
+template <typename ActGradOp, typename LossGradOp, typename ActOp,
+          typename FusedGradOp>
+struct FuseLossOnLogitsGrad : public OpRewritePattern<ActGradOp> {
+  using OpRewritePattern<ActGradOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ActGradOp op,
+                                PatternRewriter &rewriter) const override {
+    auto lossGrad = op.getGrad().template getDefiningOp<LossGradOp>();
+    if (!lossGrad || lossGrad.getPrediction() != op.getOutput())
+      return rewriter.notifyMatchFailure(op, "not the loss's backward");
+    auto act = op.getOutput().template getDefiningOp<ActOp>();
+    if (!act)
+      return rewriter.notifyMatchFailure(op, "output is not the activation");
+    rewriter.replaceOpWithNewOp<FusedGradOp>(op, op.getType(),
+                                             lossGrad.getGrad(), act.getInput(),
+                                             lossGrad.getTarget());
+    return success();
+  }
+};
+
+/// True when the sigmoid's output feeds a binary cross-entropy (forward or
+/// backward) or binary accuracy, which fuse with it on the logits; it must
+/// then stay out of a kiln.linear epilogue.
+static bool feedsBinaryLoss(SigmoidOp op) {
+  return llvm::any_of(op->getUsers(), [](Operation *user) {
+    if (isa<BinaryCrossentropyOp, BinaryAccuracyOp>(user))
+      return true;
+    auto grad = dyn_cast<SigmoidGradOp>(user);
+    return grad && grad.getGrad().getDefiningOp<BinaryCrossentropyGradOp>();
+  });
+}
+
+/// binary_accuracy(sigmoid(z), t, θ) -> binary_accuracy(z, t, log(θ/(1-θ))):
+/// sigmoid is increasing, so thresholding the logits at the threshold's
+/// logit decides the same.
+struct BinaryAccuracyOnLogits : public OpRewritePattern<BinaryAccuracyOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(BinaryAccuracyOp op,
+                                PatternRewriter &rewriter) const override {
+    auto sigmoid = op.getPrediction().getDefiningOp<SigmoidOp>();
+    if (!sigmoid)
+      return rewriter.notifyMatchFailure(op, "prediction is not a sigmoid");
+    double theta = op.getThreshold().convertToDouble();
+    if (!(theta > 0.0 && theta < 1.0))
+      return rewriter.notifyMatchFailure(op, "threshold outside (0, 1)");
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getPredictionMutable().assign(sigmoid.getInput());
+      op.setThresholdAttr(rewriter.getF32FloatAttr(
+          static_cast<float>(std::log(theta / (1.0 - theta)))));
+    });
+    return success();
+  }
+};
+
+/// Softmax keeps the order of each row: arg-max and top-k read the logits.
+template <typename MetricOp>
+struct RankMetricOnLogits : public OpRewritePattern<MetricOp> {
+  using OpRewritePattern<MetricOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MetricOp op,
+                                PatternRewriter &rewriter) const override {
+    auto softmax = op.getScores().template getDefiningOp<SoftmaxOp>();
+    if (!softmax)
+      return rewriter.notifyMatchFailure(op, "scores are not a softmax");
+    rewriter.modifyOpInPlace(
+        op, [&] { op.getScoresMutable().assign(softmax.getInput()); });
+    return success();
+  }
+};
+
 /// add(matmul(x, w), b) with a rank-1 bias -> linear(x, w, b)
 struct FuseMatmulBias : public OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -105,6 +197,9 @@ struct FuseActivation : public OpRewritePattern<ActOp> {
 
   LogicalResult matchAndRewrite(ActOp op,
                                 PatternRewriter &rewriter) const override {
+    if constexpr (std::is_same_v<ActOp, SigmoidOp>)
+      if (feedsBinaryLoss(op))
+        return rewriter.notifyMatchFailure(op, "fuses with its loss instead");
     Value input = op.getInput();
     if (!input.hasOneUse())
       return rewriter.notifyMatchFailure(op, "input has other uses");
@@ -135,6 +230,17 @@ struct KilnFusePass : public kiln::impl::KilnFusePassBase<KilnFusePass> {
                  FuseActivation<ReluOp, Activation::relu>,
                  FuseActivation<SigmoidOp, Activation::sigmoid>,
                  FuseActivation<TanhOp, Activation::tanh>>(&getContext());
+    patterns.add<
+        FuseLossOnLogits<BinaryCrossentropyOp, SigmoidOp,
+                         SigmoidBinaryCrossEntropyOp>,
+        FuseLossOnLogits<CategoricalCrossentropyOp, SoftmaxOp,
+                         SoftmaxCrossEntropyOp>,
+        FuseLossOnLogitsGrad<SigmoidGradOp, BinaryCrossentropyGradOp,
+                             SigmoidOp, SigmoidBinaryCrossEntropyGradOp>,
+        FuseLossOnLogitsGrad<SoftmaxGradOp, CategoricalCrossentropyGradOp,
+                             SoftmaxOp, SoftmaxCrossEntropyGradOp>,
+        BinaryAccuracyOnLogits, RankMetricOnLogits<CategoricalAccuracyOp>,
+        RankMetricOnLogits<SparseTopKCategoricalAccuracyOp>>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

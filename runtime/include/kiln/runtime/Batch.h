@@ -48,7 +48,11 @@ public:
     return intInputs_ ? static_cast<void *>(intData_.data())
                       : static_cast<void *>(floatData_.data());
   }
-  int32_t *labels() { return labels_.data(); }
+  /// The y buffer: int32 class indices or float targets, per the model.
+  void *labels() {
+    return floatTargets_ ? static_cast<void *>(targets_.data())
+                         : static_cast<void *>(labels_.data());
+  }
   int64_t capacity() const { return capacity_; }
 
   /// Feeds every input element as x * scale + offset (float inputs only;
@@ -57,9 +61,12 @@ public:
     scale_ = scale;
     offset_ = offset;
   }
+  float scale() const { return scale_; }
+  float offset() const { return offset_; }
 
 private:
   void convertSample(const DataView &data, int64_t index, int64_t slot);
+  void copyLabel(const DataView &data, int64_t index, int64_t slot);
 
   int64_t capacity_;
   int64_t sampleElements_;
@@ -68,6 +75,10 @@ private:
   std::vector<float> floatData_;
   std::vector<int32_t> intData_;
   std::vector<int32_t> labels_;
+  /// Float targets (targetElements_ per sample) when the model takes them.
+  bool floatTargets_;
+  int64_t targetElements_;
+  std::vector<float> targets_;
   float scale_ = 1.0f;
   float offset_ = 0.0f;
 };

@@ -6,34 +6,19 @@
 // is tied to one compiled model through the
 // descriptor's fingerprint.
 //
-// Format version 2, all integers and floats little-endian:
+// Format version 3 is the FlatBuffers schema `schema/checkpoint.fbs`
+// (file identifier "KCKP"), size-prefixed and followed by a checksum:
 //
-//   offset  size  field
-//        0     8  magic "KILNCKPT"
-//        8     4  u32 format version (2)
-//       12     4  u32 runtime ABI version (KILN_ABI_VERSION)
-//       16     8  u64 model fingerprint
-//       24     8  u64 completed epochs
-//       32     8  u64 optimizer iterations (global step)
-//       40    32  u64[4] shuffling generator state (xoshiro256**)
-//       72     4  u32 optimizer kind (enum KilnOptimizer)
-//       76     4  u32 optimizer slots per parameter (0 SGD, 2 Adam: m, v)
-//       80     4  u32 number of parameters P
-//       84        P parameter records:
-//                   u32 name length L, L bytes of name (no NUL),
-//                   u32 rank R, R x i64 dimensions,
-//                   E x f32 values (E = product of dimensions),
-//                   slots x E x f32 optimizer state
-//                 then the position inside an interrupted epoch:
-//                   u64 steps done (0 at an epoch boundary),
-//                   u64[4] shuffling generator state at the epoch's start,
-//                   f64 running loss sum, u32 M, M x f64 metric sums,
-//                   u64 samples seen, f32 current constant learning rate
-//      end     8  u64 FNV-1a 64-bit hash of every preceding byte
+//   u32 N (little-endian) | N bytes: the Checkpoint table | u64 FNV-1a hash
+//                                                          of all bytes before
 //
-// Files are written atomically (AtomicFile). Loading checks magic, versions,
-// fingerprint, every name and shape against the descriptor, the length and
-// the checksum, and refuses the file with an Error naming the mismatch.
+// Files are written atomically (AtomicFile). Loading refuses, with an Error
+// naming the file and the problem: a file without the identifier (versions
+// 1-2 are recognized by their "KILNCKPT" magic), a length other than
+// 4 + N + 8 (truncated or trailing data), a wrong checksum, a buffer the
+// FlatBuffers verifier rejects, another format or ABI version, another
+// model's fingerprint, and any name, shape or size that disagrees with the
+// descriptor.
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,7 +35,7 @@ namespace runtime {
 class Trainer;
 
 /// The current checkpoint format version.
-constexpr uint32_t kCheckpointVersion = 2;
+constexpr uint32_t kCheckpointVersion = 3;
 
 /// Serializes the trainer's state into the bytes of a checkpoint file.
 std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer);
@@ -72,6 +57,9 @@ void loadCheckpoint(const std::string &path, Trainer &trainer,
 
 /// FNV-1a, 64 bits.
 uint64_t fnv1a64(const uint8_t *data, size_t size);
+
+/// Appends the little-endian FNV-1a hash of `bytes` (the checkpoint trailer).
+void appendChecksum(std::vector<uint8_t> &bytes);
 
 } // namespace runtime
 } // namespace kiln

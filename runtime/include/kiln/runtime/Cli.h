@@ -25,7 +25,7 @@ namespace runtime {
 /// default.
 constexpr uint64_t kDefaultSeed = 42;
 
-enum class Command { None, Train, Evaluate, Predict, Summary };
+enum class Command { None, Train, Evaluate, Predict, Summary, Export };
 
 /// Optimizer settings of the command line; each set field overrides the
 /// model's. With `kind` naming another optimizer than the model's, the
@@ -106,7 +106,11 @@ struct Options {
   std::string checkpoint;
   std::string resume;
   std::string metricsJson;
+  /// train: an SVG plot of the per-epoch loss and metrics.
+  std::string plot;
   std::string output;
+  /// export: "npz" or "kmodel".
+  std::string exportFormat;
   bool quiet = false;
 
   /// Whether training data was named (--data, --train-images/labels,

@@ -59,6 +59,10 @@ struct Dataset {
   std::vector<uint8_t> inputs;
   std::vector<float> floats;
   std::vector<int32_t> labels;
+  /// Float targets (count x targetElements) instead of `labels`, for models
+  /// whose loss takes them (regression, binary, one-hot).
+  std::vector<float> targets;
+  int64_t targetElements = 0;
 };
 
 /// A contiguous range of a Dataset; cheap to copy. Exactly one of `inputs`
@@ -67,15 +71,19 @@ struct DataView {
   const uint8_t *inputs = nullptr;
   const float *floats = nullptr;
   const int32_t *labels = nullptr;
+  const float *targets = nullptr;
   int64_t count = 0;
   int64_t sampleElements = 0;
+  int64_t targetElements = 0;
 
   DataView() = default;
   explicit DataView(const Dataset &data)
       : inputs(data.floatInputs ? nullptr : data.inputs.data()),
         floats(data.floatInputs ? data.floats.data() : nullptr),
-        labels(data.labels.data()), count(data.count),
-        sampleElements(data.sampleElements) {}
+        labels(data.labels.data()),
+        targets(data.targets.empty() ? nullptr : data.targets.data()),
+        count(data.count), sampleElements(data.sampleElements),
+        targetElements(data.targetElements) {}
 
   /// Samples [begin, begin + length).
   DataView slice(int64_t begin, int64_t length) const;

@@ -46,6 +46,11 @@ public:
   /// are class indices into the flattened output.
   int64_t outputElements() const { return outputElements_; }
   int64_t numClasses() const { return outputElements_; }
+  /// True when y holds float targets of target_shape per sample (losses
+  /// other than sparse categorical cross-entropy), not class indices.
+  bool floatTargets() const { return desc_->label_dtype == KILN_DTYPE_F32; }
+  /// Elements of one sample's y: 1 class index, or the target's elements.
+  int64_t targetElements() const { return targetElements_; }
 
 private:
   const KilnModelDesc *desc_;
@@ -53,6 +58,7 @@ private:
   int64_t totalParamElements_ = 0;
   int64_t inputElements_ = 0;
   int64_t outputElements_ = 0;
+  int64_t targetElements_ = 1;
 };
 
 } // namespace runtime

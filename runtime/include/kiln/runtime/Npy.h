@@ -45,11 +45,16 @@ NpyArray readNpy(const std::string &path);
 /// class indices; floats must be integral) as a Dataset, keeping the first
 /// `maxSamples` when >= 0. uint8 inputs stay bytes, the others become
 /// float32.
+/// With `targetElements` > 0, `yPath` holds float targets instead (N x ...,
+/// targetElements per sample, finite; any numeric type).
 Dataset loadNpyDataset(const std::string &xPath, const std::string &yPath,
-                       int64_t maxSamples);
+                       int64_t maxSamples, int64_t targetElements = 0);
 
 /// Loads unlabeled inputs (predict).
 Dataset loadNpyInputs(const std::string &path);
+
+/// The bytes of a .npy file (format 1.0) of a float32 array of `shape`.
+std::string encodeNpy(const std::vector<int64_t> &shape, const float *data);
 
 /// Writes a float32 array of `shape` in .npy format 1.0, atomically.
 void writeNpy(const std::string &path, const std::vector<int64_t> &shape,

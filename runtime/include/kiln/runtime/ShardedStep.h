@@ -82,6 +82,10 @@ public:
   /// entry point is called once on the whole batch.
   void run(KilnEntryPoint entry, int64_t n);
 
+  /// Points input buffer `index` (not a mean output) at `buffer`, e.g. the
+  /// other half of a double-buffered batch; shards follow on the next run.
+  void rebind(int32_t index, void *buffer) { layout_.buffers[index] = buffer; }
+
   /// Row range [begin, end) of shard `t` of `shards` for `n` rows: sizes
   /// differ by at most one, the larger ones first.
   static void shardRows(int64_t n, int shards, int t, int64_t &begin,

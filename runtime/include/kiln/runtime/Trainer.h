@@ -15,6 +15,7 @@
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/Optimizer.h"
+#include "kiln/runtime/Prefetch.h"
 #include "kiln/runtime/Random.h"
 #include "kiln/runtime/ShardedStep.h"
 
@@ -125,6 +126,7 @@ public:
   /// zeros until initialize() or a checkpoint sets them.
   Trainer(const ModelInfo &model, const KilnOptimizerDesc &optimizer,
           int64_t batchSize);
+  ~Trainer();
 
   /// Draws initial parameters (each from its own stream of `seed`) and seeds
   /// the shuffling generator. Resets the epoch count and optimizer state.
@@ -197,6 +199,9 @@ private:
   EpochPosition position_;
   /// {seed, global step} for a train step that draws random numbers.
   std::array<uint64_t, 2> rngState_ = {0, 0};
+  /// Gathers the next batch of fit() and evaluate() into batch_ or its twin
+  /// while the current one runs. Declared last: it uses batch_.
+  std::unique_ptr<BatchPrefetcher> prefetcher_;
 };
 
 } // namespace runtime

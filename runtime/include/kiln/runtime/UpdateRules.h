@@ -7,6 +7,11 @@
 // step. Gradient clipping and decoupled weight decay, which Keras's base
 // optimizer applies before every rule, are here too.
 //
+// The loops run at the widest vector width the CPU offers (AVX-512, AVX2,
+// else the baseline), chosen once at run time. The variants give bitwise
+// identical results: every operation is IEEE-exact element by element and
+// no multiply-add is contracted (see UpdateKernels.inc).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_RUNTIME_UPDATERULES_H
@@ -16,6 +21,23 @@
 
 namespace kiln {
 namespace runtime {
+
+/// Instruction sets the update rules have loops for.
+enum class VectorIsa { Baseline, Avx2, Avx512 };
+
+/// "baseline", "avx2" or "avx512".
+const char *vectorIsaName(VectorIsa isa);
+
+/// Whether this build has loops for `isa` and the CPU can run them.
+bool vectorIsaSupported(VectorIsa isa);
+
+/// The instruction set the update rules use: the widest supported one,
+/// unless setVectorIsa() chose another.
+VectorIsa activeVectorIsa();
+
+/// Makes the update rules use `isa`, which must be supported (for tests and
+/// measurements; not to be called while another thread updates).
+void setVectorIsa(VectorIsa isa);
 
 /// Plain SGD: p -= g * lr.
 void sgdUpdate(float *param, const float *grad, int64_t count,
@@ -108,6 +130,9 @@ void clipByNorm(float *grad, int64_t count, float clipNorm);
 
 /// Keras's `clipvalue`: every element clipped to [-clipValue, clipValue].
 void clipByValue(float *grad, int64_t count, float clipValue);
+
+/// values[i] = values[i] * factor (global_clipnorm's scaling).
+void scaleValues(float *values, int64_t count, float factor);
 
 /// Sum of squares of `count` elements, accumulated in double.
 double sumOfSquares(const float *values, int64_t count);

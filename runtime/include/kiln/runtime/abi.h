@@ -32,9 +32,15 @@ enum KilnInitializer {
   KILN_INIT_ZEROS = 0,
   KILN_INIT_ONES = 1,
   KILN_INIT_GLOROT_UNIFORM = 2,
+  /* Keras's Orthogonal (gain 1): rows or columns of the 2-D view
+   * [prod(shape[:-1]), shape[-1]] orthonormal (recurrent kernels). */
+  KILN_INIT_ORTHOGONAL = 3,
+  /* An LSTM bias (4 gates of shape[0] / 4): ones for the forget gate,
+   * zeros elsewhere (Keras's unit_forget_bias). */
+  KILN_INIT_UNIT_FORGET_BIAS = 4,
 };
 
-/* Element types of model inputs and labels. */
+/* Element types of model inputs and labels (targets). */
 enum KilnDType {
   KILN_DTYPE_F32 = 0,
   KILN_DTYPE_I32 = 1,
@@ -131,8 +137,8 @@ typedef struct KilnOptimizerDesc {
  * inference mode and draw nothing.
  *
  * x has shape n x input_shape (dtype input_dtype), y has shape n (int32 class
- * indices). Loss and metrics are means over the n samples. Outputs are fully
- * overwritten; inputs are not modified. Buffers must not overlap. */
+ * indices) or n x target_shape (float32 targets), per label_dtype. Loss and
+ * metrics are means over the n samples. Outputs are fully overwritten; inputs are not modified. Buffers must not overlap. */
 typedef void (*KilnEntryPoint)(int64_t n, void **buffers);
 
 typedef struct KilnModelDesc {
@@ -169,6 +175,14 @@ typedef struct KilnModelDesc {
   KilnEntryPoint train_step;
   KilnEntryPoint evaluate;
   KilnEntryPoint predict;
+
+  /* Appended in ABI version 2 (dense targets): one sample's target shape.
+   * With label_dtype KILN_DTYPE_I32, y holds one class index per sample
+   * and target_rank is 0; with KILN_DTYPE_F32, y is n x target_shape
+   * floats (regression values, 0/1 labels, one-hot rows), equal to the
+   * output shape. */
+  int32_t target_rank;
+  int64_t target_shape[KILN_MAX_RANK];
 } KilnModelDesc;
 
 /* Every compiled model defines exactly one descriptor with this name. */

@@ -629,6 +629,204 @@ def Kiln_SparseCategoricalAccuracyOp
 }
 
 //===----------------------------------------------------------------------===//
+// Losses with dense targets (LossOps.cpp)
+//===----------------------------------------------------------------------===//
+
+// A loss of predictions against targets of the same shape (regression
+// values, 0/1 labels or one-hot class vectors): the per-sample losses are
+// averaged over the batch, as Keras's default `sum_over_batch_size`
+// reduction does.
+class Kiln_TargetLossOp<string mnemonic, string formula, string note>
+    : Kiln_Op<mnemonic, [Pure,
+        DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Mean `" # formula # "` against dense targets";
+  let description = !strconcat([{
+    `loss = }], formula, [{` for predictions and targets of the same shape
+    `n×…` (`f32`); the result is a scalar. }], note, [{
+
+    Constraints: the operands have the same rank (at least 1) and agreeing
+    extents.
+
+    Example:
+    ```mlir
+    %l = kiln.}], mnemonic, [{ %p, %t : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<f32>
+    ```
+  }]);
+  let arguments = (ins Kiln_F32Tensor:$prediction, Kiln_F32Tensor:$target);
+  let results = (outs Kiln_F32Scalar:$result);
+  let assemblyFormat =
+      "$prediction `,` $target attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+// The gradient of a Kiln_TargetLossOp with respect to its prediction.
+class Kiln_TargetLossGradOp<string mnemonic, string formula>
+    : Kiln_Op<mnemonic, [Pure, AllTypesMatch<["prediction", "result"]>]> {
+  let summary = "Gradient of a dense-target loss: `" # formula # "`";
+  let description = !strconcat([{
+    `dprediction = }], formula, [{`, where `dl` is the scalar gradient of
+    the loss and `N` the count the forward op averages over.
+
+    Example:
+    ```mlir
+    %dp = kiln.}], mnemonic, [{ %dl, %p, %t : (tensor<f32>, tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+    ```
+  }]);
+  let arguments = (ins Kiln_F32Scalar:$grad, Kiln_F32Tensor:$prediction,
+                       Kiln_F32Tensor:$target);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$grad `,` $prediction `,` $target attr-dict `:` "
+      "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_MeanSquaredErrorOp : Kiln_TargetLossOp<"mean_squared_error",
+    "(1/N) Σ (p - t)²", "`N` counts all elements (Keras averages over the "
+    "last axis, then over the rest).">;
+def Kiln_MeanSquaredErrorGradOp : Kiln_TargetLossGradOp<
+    "mean_squared_error_grad", "dl · 2 (p - t) / N">;
+
+def Kiln_MeanAbsoluteErrorOp : Kiln_TargetLossOp<"mean_absolute_error",
+    "(1/N) Σ |p - t|", "`N` counts all elements.">;
+def Kiln_MeanAbsoluteErrorGradOp : Kiln_TargetLossGradOp<
+    "mean_absolute_error_grad", "dl · sign(p - t) / N">;
+
+def Kiln_BinaryCrossentropyOp : Kiln_TargetLossOp<"binary_crossentropy",
+    "-(1/N) Σ t log(q + ε) + (1 - t) log(1 - q + ε)",
+    "`q = clip(p, ε, 1 - ε)` with `ε = 1e-7`, Keras's formula on "
+    "probabilities; `N` counts all elements. `kiln-fuse` replaces a sigmoid "
+    "feeding this op by `kiln.sigmoid_binary_cross_entropy`.">;
+def Kiln_BinaryCrossentropyGradOp : Kiln_TargetLossGradOp<
+    "binary_crossentropy_grad",
+    "dl · ((1 - t) / (1 - p + ε) - t / (p + ε)) / N inside [ε, 1 - ε], else 0">;
+
+def Kiln_SigmoidBinaryCrossEntropyOp : Kiln_TargetLossOp<
+    "sigmoid_binary_cross_entropy",
+    "(1/N) Σ max(z, 0) - z t + log(1 + exp(-|z|))",
+    "The cross-entropy of `sigmoid(z)` computed from the logits `z` without "
+    "forming probabilities (`from_logits=True`); `N` counts all elements.">;
+def Kiln_SigmoidBinaryCrossEntropyGradOp : Kiln_TargetLossGradOp<
+    "sigmoid_binary_cross_entropy_grad", "dl · (sigmoid(z) - t) / N">;
+
+def Kiln_CategoricalCrossentropyOp : Kiln_TargetLossOp<
+    "categorical_crossentropy", "-(1/n) Σ_b Σ_i t[b,i] log(clip(q[b,i]))",
+    "`q` is each row of `p` divided by its sum and clipped to `[ε, 1 - ε]` "
+    "(`ε = 1e-7`), as Keras computes it from probabilities; `n` is the "
+    "batch. Operands are rank 2 (batch × classes). `kiln-fuse` replaces a "
+    "softmax feeding this op by `kiln.softmax_cross_entropy`.">;
+def Kiln_CategoricalCrossentropyGradOp : Kiln_TargetLossGradOp<
+    "categorical_crossentropy_grad",
+    "dl · (g_i + Σ_j t_j [q_j live]) / (n s), g_i = -t_i [q_i live] / q_i">;
+
+def Kiln_SoftmaxCrossEntropyOp : Kiln_TargetLossOp<"softmax_cross_entropy",
+    "(1/n) Σ_b Σ_i t[b,i] (logsumexp(z[b,:]) - z[b,i])",
+    "The cross-entropy of `softmax(z)` computed from the logits "
+    "(`from_logits=True`); operands are rank 2 (batch × classes).">;
+def Kiln_SoftmaxCrossEntropyGradOp : Kiln_TargetLossGradOp<
+    "softmax_cross_entropy_grad",
+    "dl · (softmax(z)_i Σ_j t_j - t_i) / n">;
+
+def Kiln_HuberOp : Kiln_Op<"huber", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Mean Huber loss against dense targets";
+  let description = [{
+    `loss = (1/N) Σ h(p - t)` with `h(e) = e²/2` when `|e| <= delta` and
+    `delta · (|e| - delta/2)` otherwise; `N` counts all elements.
+
+    Constraints: the operands have the same rank and agreeing extents;
+    `delta > 0`.
+
+    Example:
+    ```mlir
+    %l = kiln.huber %p, %t {delta = 1.0 : f32} : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$prediction, Kiln_F32Tensor:$target,
+                       F32Attr:$delta);
+  let results = (outs Kiln_F32Scalar:$result);
+  let assemblyFormat =
+      "$prediction `,` $target attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_HuberGradOp : Kiln_Op<"huber_grad", [Pure,
+    AllTypesMatch<["prediction", "result"]>]> {
+  let summary = "Gradient of the Huber loss: `dl · clamp(p - t, ±delta) / N`";
+  let description = [{
+    Example:
+    ```mlir
+    %dp = kiln.huber_grad %dl, %p, %t {delta = 1.0 : f32} : (tensor<f32>, tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Scalar:$grad, Kiln_F32Tensor:$prediction,
+                       Kiln_F32Tensor:$target, F32Attr:$delta);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$grad `,` $prediction `,` $target attr-dict `:` "
+      "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_BinaryAccuracyOp : Kiln_Op<"binary_accuracy", [Pure]> {
+  let summary = "Fraction of elements on the target's side of a threshold";
+  let description = [{
+    `(1/N) Σ [(p > threshold) == (t > 0.5)]` over all `N` elements. On
+    logits the threshold is `log(θ / (1 - θ))` for a probability threshold
+    `θ` (`kiln-fuse` rewrites it so). Metrics are not differentiated.
+
+    Example:
+    ```mlir
+    %a = kiln.binary_accuracy %p, %t {threshold = 0.5 : f32} : (tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$prediction, Kiln_F32Tensor:$target,
+                       F32Attr:$threshold);
+  let results = (outs Kiln_F32Scalar:$result);
+  let assemblyFormat =
+      "$prediction `,` $target attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_CategoricalAccuracyOp : Kiln_Op<"categorical_accuracy", [Pure]> {
+  let summary = "Fraction of rows whose arg-max matches the target's";
+  let description = [{
+    `(1/n) Σ_b [argmax(scores[b, :]) == argmax(target[b, :])]`, the first
+    maximum winning ties on both sides. Operands are rank 2.
+
+    Example:
+    ```mlir
+    %a = kiln.categorical_accuracy %p, %t : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$scores, Kiln_F32Tensor:$target);
+  let results = (outs Kiln_F32Scalar:$result);
+  let assemblyFormat =
+      "$scores `,` $target attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_SparseTopKCategoricalAccuracyOp
+    : Kiln_Op<"sparse_top_k_categorical_accuracy", [Pure]> {
+  let summary = "Fraction of rows whose label is among the k top scores";
+  let description = [{
+    `(1/n) Σ_b [#{i : scores[b, i] > scores[b, labels[b]]} < k]`: ties at the
+    boundary count as hits, as TensorFlow's `in_top_k` does.
+
+    Example:
+    ```mlir
+    %a = kiln.sparse_top_k_categorical_accuracy %p, %y {k = 5 : i64} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$scores, Kiln_LabelTensor:$labels,
+                       I64Attr:$k);
+  let results = (outs Kiln_F32Scalar:$result);
+  let assemblyFormat =
+      "$scores `,` $labels attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Fused ops (formed by kiln-fuse)
 //===----------------------------------------------------------------------===//
 
@@ -656,5 +854,7 @@ def Kiln_LinearOp : Kiln_Op<"linear", [Pure]> {
                        "functional-type(operands, results)";
   let hasVerifier = 1;
 }
+
+include "kiln/Dialect/Kiln/IR/KilnTensorOps.td"
 
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_TD

@@ -1,0 +1,246 @@
+//===- RecurrentLayers.cpp - SimpleRNN, LSTM and GRU as kiln ops ----------===//
+//
+// The timesteps are static, so the time loop is unrolled into kiln ops at
+// compile time and `kiln-autodiff` derives backpropagation through time
+// from the ordinary rules of matmul, add, mul, slice and the activations.
+// Each step multiplies its input row by the kernel and the previous state
+// by the recurrent kernel once for all gates; the gates are slices of
+// those products. Keras's equations and defaults are followed exactly,
+// gate order and bias layout included, so that weights are interchangeable.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RecurrentLayers.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace ::kiln;
+using llvm::SmallVector;
+using mlir::Location;
+using mlir::OpBuilder;
+using mlir::RankedTensorType;
+using mlir::ShapedType;
+using mlir::Value;
+using mlir::ValueRange;
+namespace kd = mlir::kiln;
+
+static int64_t gateCount(LayerKind kind) {
+  return kind == LayerKind::LSTM ? 4 : kind == LayerKind::GRU ? 3 : 1;
+}
+
+SmallVector<RecurrentParam> kiln::getRecurrentParams(const fb::LayerT &layer,
+                                                     const LayerInfo &info) {
+  int64_t units = layer.units, gates = gateCount(info.kind);
+  SmallVector<RecurrentParam> params = {{layer.name + "/kernel",
+                                         layer.kernel_initializer,
+                                         {info.inputShape[1], gates * units}},
+                                        {layer.name + "/recurrent_kernel",
+                                         layer.recurrent_initializer,
+                                         {units, gates * units}}};
+  if (!layer.use_bias)
+    return params;
+  std::string biasInit = layer.bias_initializer;
+  // Keras's unit_forget_bias: the forget gate's quarter starts at one.
+  if (info.kind == LayerKind::LSTM && layer.unit_forget_bias &&
+      biasInit == "zeros")
+    biasInit = "unit_forget_bias";
+  SmallVector<int64_t> biasShape = {gates * units};
+  if (info.kind == LayerKind::GRU && layer.reset_after)
+    biasShape = {2, gates * units};
+  params.push_back({layer.name + "/bias", biasInit, biasShape});
+  return params;
+}
+
+namespace {
+/// Emits one recurrent layer; `state` is null before the first step (a zero
+/// state whose products are skipped).
+class RecurrentEmitter {
+public:
+  RecurrentEmitter(OpBuilder &b, Location loc, const fb::LayerT &layer,
+                   const LayerInfo &info,
+                   llvm::function_ref<Value(ActivationKind, Value)> act)
+      : b(b), loc(loc), layer(layer), info(info), act(act), units(layer.units) {
+  }
+
+  Value emit(ValueRange params, Value input);
+
+private:
+  /// A batch of vectors of `width` elements.
+  RankedTensorType rowsType(int64_t width) {
+    return RankedTensorType::get({ShapedType::kDynamic, width}, b.getF32Type());
+  }
+  /// Gate `gate` (units wide) of the last dimension of `value`.
+  Value gate(Value value, int64_t gate) {
+    auto type = cast<RankedTensorType>(value.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    int64_t dim = type.getRank() - 1;
+    shape[dim] = units;
+    return kd::SliceOp::create(
+        b, loc, RankedTensorType::get(shape, b.getF32Type()), value,
+        b.getI64IntegerAttr(dim), b.getI64IntegerAttr(gate * units));
+  }
+  Value matmul(Value lhs, Value rhs) {
+    int64_t width = cast<RankedTensorType>(rhs.getType()).getDimSize(1);
+    return kd::MatmulOp::create(b, loc, rowsType(width), lhs, rhs);
+  }
+  Value add(Value lhs, Value rhs) {
+    return kd::AddOp::create(b, loc, lhs.getType(), lhs, rhs);
+  }
+  Value mul(Value lhs, Value rhs) {
+    return kd::MulOp::create(b, loc, lhs.getType(), lhs, rhs);
+  }
+  /// `scale · x + offset`.
+  Value affine(Value x, float scale, float offset) {
+    return kd::ScaleOp::create(b, loc, x.getType(), x, b.getF32FloatAttr(scale),
+                               b.getF32FloatAttr(offset));
+  }
+  Value activation(Value x) { return act(info.activation, x); }
+  Value recurrentActivation(Value x) {
+    return act(info.recurrentActivation, x);
+  }
+
+  void stepSimple(Value xw);
+  void stepLstm(Value xw);
+  void stepGru(Value xw);
+
+  OpBuilder &b;
+  Location loc;
+  const fb::LayerT &layer;
+  const LayerInfo &info;
+  llvm::function_ref<Value(ActivationKind, Value)> act;
+  int64_t units;
+  /// Parameters, and the parts of them the GRU reads.
+  Value recurrentKernel, bias, recurrentBias, gateKernel, candidateKernel;
+  /// The state after the last emitted step (h; c for an LSTM).
+  Value state, cell;
+};
+} // namespace
+
+/// h = act(x·W + b + h·U).
+void RecurrentEmitter::stepSimple(Value xw) {
+  Value z = state ? add(xw, matmul(state, recurrentKernel)) : xw;
+  state = activation(z);
+}
+
+/// z = x·W + b + h·U; i, f, o = ra(z_i), ra(z_f), ra(z_o);
+/// c = f·c + i·act(z_c); h = o·act(c).
+void RecurrentEmitter::stepLstm(Value xw) {
+  Value z = state ? add(xw, matmul(state, recurrentKernel)) : xw;
+  Value i = recurrentActivation(gate(z, 0));
+  Value g = activation(gate(z, 2));
+  Value o = recurrentActivation(gate(z, 3));
+  Value ig = mul(i, g);
+  if (cell) {
+    Value f = recurrentActivation(gate(z, 1));
+    cell = add(mul(f, cell), ig);
+  } else {
+    cell = ig; // The forget gate multiplies the zero initial cell.
+  }
+  state = mul(o, activation(cell));
+}
+
+/// Keras's GRU, gates z, r, h. With reset_after the reset gate scales the
+/// recurrent product (plus its own bias): ĥ = act(x_h + r·(h·U_h + b'_h));
+/// without it the reset state is multiplied: ĥ = act(x_h + (r·h)·U_h).
+/// Then h = z·h + (1 - z)·ĥ = ĥ + z·(h - ĥ).
+void RecurrentEmitter::stepGru(Value xw) {
+  Value xz = gate(xw, 0), xr = gate(xw, 1), xh = gate(xw, 2);
+  Value z, candidate;
+  if (layer.reset_after) {
+    // The recurrent product, or only its bias while the state is zero.
+    Value hu = state ? matmul(state, recurrentKernel) : Value();
+    if (hu && recurrentBias)
+      hu = add(hu, recurrentBias);
+    else if (!hu)
+      hu = recurrentBias;
+    z = recurrentActivation(hu ? add(xz, gate(hu, 0)) : xz);
+    Value pre = xh;
+    if (hu) {
+      Value r = recurrentActivation(add(xr, gate(hu, 1)));
+      pre = add(xh, mul(r, gate(hu, 2)));
+    }
+    candidate = activation(pre);
+  } else if (state) {
+    Value hu = matmul(state, gateKernel);
+    z = recurrentActivation(add(xz, gate(hu, 0)));
+    Value r = recurrentActivation(add(xr, gate(hu, 1)));
+    candidate = activation(add(xh, matmul(mul(r, state), candidateKernel)));
+  } else {
+    // A zero state: r·h vanishes, so r is never needed.
+    z = recurrentActivation(xz);
+    candidate = activation(xh);
+  }
+  if (state)
+    state = add(candidate, mul(z, add(state, affine(candidate, -1.0f, 0.0f))));
+  else
+    state = mul(affine(z, -1.0f, 1.0f), candidate);
+}
+
+Value RecurrentEmitter::emit(ValueRange params, Value input) {
+  Value kernel = params[0];
+  recurrentKernel = params[1];
+  int64_t gates = gateCount(info.kind);
+  auto f32 = b.getF32Type();
+  if (layer.use_bias) {
+    bias = params[2];
+    if (info.kind == LayerKind::GRU && layer.reset_after) {
+      auto row = RankedTensorType::get({gates * units}, f32);
+      recurrentBias =
+          kd::SliceOp::create(b, loc, row, params[2], b.getI64IntegerAttr(0),
+                              b.getI64IntegerAttr(1));
+      bias = kd::SliceOp::create(b, loc, row, params[2], b.getI64IntegerAttr(0),
+                                 b.getI64IntegerAttr(0));
+    }
+  }
+  if (info.kind == LayerKind::GRU && !layer.reset_after) {
+    // U = [U_z U_r | U_h]: z and r read h, the candidate reads r·h.
+    gateKernel = kd::SliceOp::create(
+        b, loc, RankedTensorType::get({units, 2 * units}, f32), recurrentKernel,
+        b.getI64IntegerAttr(1), b.getI64IntegerAttr(0));
+    candidateKernel = kd::SliceOp::create(
+        b, loc, RankedTensorType::get({units, units}, f32), recurrentKernel,
+        b.getI64IntegerAttr(1), b.getI64IntegerAttr(2 * units));
+  }
+
+  int64_t steps = info.inputShape[0], features = info.inputShape[1];
+  SmallVector<Value> outputs;
+  auto stepType = RankedTensorType::get({ShapedType::kDynamic, 1, units}, f32);
+  for (int64_t s = 0; s < steps; ++s) {
+    int64_t t = layer.go_backwards ? steps - 1 - s : s;
+    Value xt =
+        kd::SliceOp::create(b, loc, rowsType(features), input,
+                            b.getI64IntegerAttr(1), b.getI64IntegerAttr(t));
+    Value xw = matmul(xt, kernel);
+    if (bias)
+      xw = add(xw, bias);
+    switch (info.kind) {
+    case LayerKind::LSTM:
+      stepLstm(xw);
+      break;
+    case LayerKind::GRU:
+      stepGru(xw);
+      break;
+    default:
+      stepSimple(xw);
+      break;
+    }
+    if (layer.return_sequences)
+      outputs.push_back(kd::ReshapeOp::create(b, loc, stepType, state));
+  }
+  if (!layer.return_sequences)
+    return state;
+  auto sequenceType =
+      RankedTensorType::get({ShapedType::kDynamic, steps, units}, f32);
+  return kd::ConcatOp::create(b, loc, sequenceType, outputs,
+                              b.getI64IntegerAttr(1));
+}
+
+Value kiln::emitRecurrentLayer(
+    OpBuilder &builder, Location loc, const fb::LayerT &layer,
+    const LayerInfo &info, ValueRange params, Value input,
+    llvm::function_ref<Value(ActivationKind, Value)> activation) {
+  return RecurrentEmitter(builder, loc, layer, info, activation)
+      .emit(params, input);
+}

@@ -1,0 +1,47 @@
+//===- RecurrentLayers.h - SimpleRNN, LSTM and GRU as kiln ops --*- C++ -*-===//
+//
+// Internal to the frontend: the parameters of the recurrent layers and
+// their forward computation, unrolled over the (static) timesteps.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_FRONTEND_RECURRENTLAYERS_H
+#define KILN_LIB_FRONTEND_RECURRENTLAYERS_H
+
+#include "kiln/Frontend/ModelAnalysis.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <string>
+
+namespace kiln {
+
+/// One parameter of a recurrent layer, in argument order.
+struct RecurrentParam {
+  std::string name;
+  std::string initializer;
+  llvm::SmallVector<int64_t> shape;
+};
+
+/// The parameters of a SimpleRNN, LSTM or GRU in Keras's order and layout:
+/// `kernel` [features, gates·units], `recurrent_kernel` [units, gates·units]
+/// and, with `use_bias`, `bias` ([gates·units]; [2, 3·units] for a GRU with
+/// `reset_after`, input bias then recurrent bias). Gates are ordered as in
+/// Keras: LSTM i, f, c, o; GRU z, r, h.
+llvm::SmallVector<RecurrentParam> getRecurrentParams(const fb::LayerT &layer,
+                                                     const LayerInfo &info);
+
+/// Emits the layer on `input` (batch × timesteps × features) with
+/// `params` (the arguments for getRecurrentParams's list): one input
+/// projection and one recurrent product per timestep, the gates as
+/// slices of them. The initial state is zero, so the first step skips the
+/// recurrent product. `activation` emits an activation op.
+mlir::Value emitRecurrentLayer(
+    mlir::OpBuilder &builder, mlir::Location loc, const fb::LayerT &layer,
+    const LayerInfo &info, mlir::ValueRange params, mlir::Value input,
+    llvm::function_ref<mlir::Value(ActivationKind, mlir::Value)> activation);
+
+} // namespace kiln
+
+#endif // KILN_LIB_FRONTEND_RECURRENTLAYERS_H
