@@ -218,6 +218,19 @@ KerasImporter::readInitializer(const JsonNode &node) const {
       return object.takeError();
   if (*className == "VarianceScaling" && isGlorotUniformScaling(config))
     return std::string("glorot_uniform");
+  // Orthogonal's gain scales the matrix; only Keras's default is supported,
+  // so another value must not be dropped silently.
+  if (*className == "Orthogonal" && !config.isAbsentOrNull()) {
+    JsonNode gain = config["gain"];
+    if (!gain.isAbsentOrNull()) {
+      Expected<double> value = reader.getNumber(gain);
+      if (!value)
+        return value.takeError();
+      if (*value != 1.0)
+        return reader.expected(gain, "1.0 (other Orthogonal gains are not "
+                                     "supported yet)");
+    }
+  }
   // The seed of GlorotUniform is not carried over: the compiled model's
   // `--seed` decides its random numbers.
   return toSnakeCase(*className);
@@ -543,10 +556,18 @@ Error KerasImporter::importRecurrent(const JsonNode &config,
       return init.takeError();
     *out = std::move(*init);
   }
-  SmallVector<StringRef> handled = {
-      "units", "activation", "use_bias", "kernel_initializer",
-      "recurrent_initializer", "bias_initializer", "return_sequences",
-      "go_backwards", "seed", "unroll", "implementation", "use_cudnn"};
+  SmallVector<StringRef> handled = {"units",
+                                    "activation",
+                                    "use_bias",
+                                    "kernel_initializer",
+                                    "recurrent_initializer",
+                                    "bias_initializer",
+                                    "return_sequences",
+                                    "go_backwards",
+                                    "seed",
+                                    "unroll",
+                                    "implementation",
+                                    "use_cudnn"};
   if (kind != "SimpleRNN") {
     handled.push_back("recurrent_activation");
     if (config["recurrent_activation"].isAbsent())

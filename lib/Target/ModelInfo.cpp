@@ -32,8 +32,7 @@ llvm::ArrayRef<EntryPoint> kiln::getEntryPoints() {
 
 namespace {
 
-template <typename AttrT>
-AttrT getField(DictionaryAttr dict, StringRef key) {
+template <typename AttrT> AttrT getField(DictionaryAttr dict, StringRef key) {
   return dict ? dyn_cast_or_null<AttrT>(dict.get(key)) : AttrT();
 }
 
@@ -185,6 +184,17 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
   return info;
 }
 
+void kiln::readWorkspacePlan(ModuleOp module, ModelInfo &info) {
+  auto plans = module->getAttrOfType<DictionaryAttr>("kiln.workspace");
+  auto plan = plans
+                  ? dyn_cast_or_null<DenseI64ArrayAttr>(plans.get("train_step"))
+                  : DenseI64ArrayAttr();
+  if (!plan || plan.size() != 2)
+    return;
+  info.workspaceBytesPerSample = plan[0];
+  info.workspaceBytesFixed = plan[1];
+}
+
 //===----------------------------------------------------------------------===//
 // Descriptor emission
 //===----------------------------------------------------------------------===//
@@ -198,7 +208,8 @@ public:
   explicit DescriptorBuilder(llvm::Module &module)
       : module(module), ctx(module.getContext()),
         i32(llvm::Type::getInt32Ty(ctx)), i64(llvm::Type::getInt64Ty(ctx)),
-        f32(llvm::Type::getFloatTy(ctx)), ptr(llvm::PointerType::getUnqual(ctx)),
+        f32(llvm::Type::getFloatTy(ctx)),
+        ptr(llvm::PointerType::getUnqual(ctx)),
         shapeTy(llvm::ArrayType::get(i64, KILN_MAX_RANK)) {}
 
   llvm::Constant *str(StringRef s) {
@@ -207,8 +218,8 @@ public:
       return it->second;
     auto *init = llvm::ConstantDataArray::getString(ctx, s);
     auto *gv = new llvm::GlobalVariable(module, init->getType(), true,
-                                        llvm::GlobalValue::PrivateLinkage,
-                                        init, "kiln.str");
+                                        llvm::GlobalValue::PrivateLinkage, init,
+                                        "kiln.str");
     gv->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
     strings[s] = gv;
     return gv;
@@ -232,10 +243,9 @@ public:
     if (elems.empty())
       return llvm::ConstantPointerNull::get(ptr);
     auto *arrTy = llvm::ArrayType::get(elemTy, elems.size());
-    return new llvm::GlobalVariable(module, arrTy, true,
-                                    llvm::GlobalValue::PrivateLinkage,
-                                    llvm::ConstantArray::get(arrTy, elems),
-                                    name);
+    return new llvm::GlobalVariable(
+        module, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(arrTy, elems), name);
   }
 
   llvm::Module &module;
@@ -292,14 +302,14 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
         paramTy, {b.str(p.name), b.int32(p.shape.size()), b.shape(p.shape),
                   b.int32(initializerKind(p.initializer))}));
 
-  auto *layerTy = llvm::StructType::get(
-      ctx, {b.ptr, b.ptr, b.i32, b.shapeTy, b.i64});
+  auto *layerTy =
+      llvm::StructType::get(ctx, {b.ptr, b.ptr, b.i32, b.shapeTy, b.i64});
   SmallVector<llvm::Constant *> layers;
   for (const ModelLayer &l : info.layers)
     layers.push_back(llvm::ConstantStruct::get(
-        layerTy, {b.str(l.name), b.str(l.className),
-                  b.int32(l.outputShape.size()), b.shape(l.outputShape),
-                  b.int64(l.paramCount)}));
+        layerTy,
+        {b.str(l.name), b.str(l.className), b.int32(l.outputShape.size()),
+         b.shape(l.outputShape), b.int64(l.paramCount)}));
 
   SmallVector<llvm::Constant *> metricNames;
   for (const std::string &m : info.metrics)
@@ -318,20 +328,32 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
   for (float value : info.values)
     values.push_back(b.float32(value));
   auto *optimizer = llvm::ConstantStruct::get(
-      optimizerTy,
-      {b.int32(optimizerKind(info.optimizer)), b.float32(info.learningRate),
-       b.float32(info.beta1), b.float32(info.beta2), b.float32(info.epsilon),
-       b.float32(info.momentum), b.int32(info.nesterov),
-       b.int32(info.amsgrad), b.float32(info.rho), b.int32(info.centered),
-       b.float32(info.initialAccumulatorValue), b.float32(info.weightDecay),
-       b.float32(info.clipnorm), b.float32(info.clipvalue),
-       b.float32(info.globalClipnorm), b.int32(scheduleKind(info.schedule)),
-       b.int32(info.staircase), b.int64(info.decaySteps),
-       b.float32(info.decayRate), b.float32(info.alpha),
-       b.int32(info.hasWarmup), b.float32(info.warmupTarget),
-       b.int64(info.warmupSteps), b.int32(info.boundaries.size()),
-       b.array(b.i64, boundaries, "kiln.lr_boundaries"),
-       b.array(b.f32, values, "kiln.lr_values")});
+      optimizerTy, {b.int32(optimizerKind(info.optimizer)),
+                    b.float32(info.learningRate),
+                    b.float32(info.beta1),
+                    b.float32(info.beta2),
+                    b.float32(info.epsilon),
+                    b.float32(info.momentum),
+                    b.int32(info.nesterov),
+                    b.int32(info.amsgrad),
+                    b.float32(info.rho),
+                    b.int32(info.centered),
+                    b.float32(info.initialAccumulatorValue),
+                    b.float32(info.weightDecay),
+                    b.float32(info.clipnorm),
+                    b.float32(info.clipvalue),
+                    b.float32(info.globalClipnorm),
+                    b.int32(scheduleKind(info.schedule)),
+                    b.int32(info.staircase),
+                    b.int64(info.decaySteps),
+                    b.float32(info.decayRate),
+                    b.float32(info.alpha),
+                    b.int32(info.hasWarmup),
+                    b.float32(info.warmupTarget),
+                    b.int64(info.warmupSteps),
+                    b.int32(info.boundaries.size()),
+                    b.array(b.i64, boundaries, "kiln.lr_boundaries"),
+                    b.array(b.f32, values, "kiln.lr_values")});
 
   SmallVector<llvm::Constant *> entries;
   for (const EntryPoint &entry : getEntryPoints()) {
@@ -342,31 +364,45 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
   }
 
   auto *descTy = llvm::StructType::get(
-      ctx, {b.i32, b.ptr, b.i64,                     // version, name, hash
-            b.i32, b.ptr,                            // params
-            b.i32, b.ptr,                            // layers
-            b.i32, b.shapeTy, b.i32,                 // input
-            b.i32, b.shapeTy, b.i32,                 // output, labels
-            b.ptr, b.i32, b.ptr,                     // loss, metrics
-            b.i32, b.i32, optimizerTy,               // training defaults
-            b.i32,                                   // uses_rng
-            b.ptr, b.ptr, b.ptr,                     // entry points
-            b.i32, b.shapeTy});                      // target shape
+      ctx, {b.i32, b.ptr,     b.i64,       // version, name, hash
+            b.i32, b.ptr,                  // params
+            b.i32, b.ptr,                  // layers
+            b.i32, b.shapeTy, b.i32,       // input
+            b.i32, b.shapeTy, b.i32,       // output, labels
+            b.ptr, b.i32,     b.ptr,       // loss, metrics
+            b.i32, b.i32,     optimizerTy, // training defaults
+            b.i32,                         // uses_rng
+            b.ptr, b.ptr,     b.ptr,       // entry points
+            b.i32, b.shapeTy,              // target shape
+            b.i64, b.i64});                // workspace plan
   auto *desc = llvm::ConstantStruct::get(
-      descTy,
-      {b.int32(KILN_ABI_VERSION), b.str(info.name), b.int64(info.fingerprint),
-       b.int32(params.size()), b.array(paramTy, params, "kiln.params"),
-       b.int32(layers.size()), b.array(layerTy, layers, "kiln.layers"),
-       b.int32(info.inputShape.size()), b.shape(info.inputShape),
-       b.int32(KILN_DTYPE_F32), b.int32(info.outputShape.size()),
-       b.shape(info.outputShape),
-       b.int32(info.floatTargets ? KILN_DTYPE_F32 : KILN_DTYPE_I32),
-       b.str(info.loss),
-       b.int32(metricNames.size()),
-       b.array(b.ptr, metricNames, "kiln.metric_names"),
-       b.int32(info.epochs), b.int32(info.batchSize), optimizer,
-       b.int32(info.usesRng), entries[0], entries[1], entries[2],
-       b.int32(info.targetShape.size()), b.shape(info.targetShape)});
+      descTy, {b.int32(KILN_ABI_VERSION),
+               b.str(info.name),
+               b.int64(info.fingerprint),
+               b.int32(params.size()),
+               b.array(paramTy, params, "kiln.params"),
+               b.int32(layers.size()),
+               b.array(layerTy, layers, "kiln.layers"),
+               b.int32(info.inputShape.size()),
+               b.shape(info.inputShape),
+               b.int32(KILN_DTYPE_F32),
+               b.int32(info.outputShape.size()),
+               b.shape(info.outputShape),
+               b.int32(info.floatTargets ? KILN_DTYPE_F32 : KILN_DTYPE_I32),
+               b.str(info.loss),
+               b.int32(metricNames.size()),
+               b.array(b.ptr, metricNames, "kiln.metric_names"),
+               b.int32(info.epochs),
+               b.int32(info.batchSize),
+               optimizer,
+               b.int32(info.usesRng),
+               entries[0],
+               entries[1],
+               entries[2],
+               b.int32(info.targetShape.size()),
+               b.shape(info.targetShape),
+               b.int64(info.workspaceBytesPerSample),
+               b.int64(info.workspaceBytesFixed)});
   new llvm::GlobalVariable(module, descTy, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, desc,
                            "kiln_model");

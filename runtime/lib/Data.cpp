@@ -135,9 +135,12 @@ IdxData readIdxFile(const std::string &path, int expectedRank,
   if (maxItems >= 0)
     data.itemsRead = std::min(data.itemsRead, maxItems);
 
-  // Grow the buffer as data arrives rather than trusting the header with
-  // one big allocation: a truncated file then fails cheaply.
+  // Fill the buffer as data arrives. Reserving what the header declares
+  // costs only address space until pages are written, so a truncated file
+  // still fails cheaply, and growing never copies (which used to double
+  // the peak memory of loading).
   const int64_t wanted = data.itemsRead * itemBytes;
+  data.bytes.reserve(static_cast<size_t>(wanted));
   const int64_t chunk = int64_t(16) << 20;
   int64_t have = 0;
   while (have < wanted) {

@@ -89,8 +89,19 @@ std::string formatSummary(const ModelInfo &model) {
                        "2 x inputs and labels, outputs)\n",
                        formatWithCommas(batchBytes).c_str(),
                        static_cast<long long>(batch));
-  text += "  total:           " +
-          formatWithCommas((2 + slots) * paramBytes + batchBytes) + " bytes\n";
+  // Planned at compile time: the step's intermediates, per thread.
+  const int64_t workspaceBytes =
+      desc.workspace_bytes_per_sample * batch + desc.workspace_bytes_fixed;
+  text +=
+      formatString("  step workspace:  %s bytes (compiled plan: %s bytes "
+                   "per sample + %s)\n",
+                   formatWithCommas(workspaceBytes).c_str(),
+                   formatWithCommas(desc.workspace_bytes_per_sample).c_str(),
+                   formatWithCommas(desc.workspace_bytes_fixed).c_str());
+  text +=
+      "  total:           " +
+      formatWithCommas((2 + slots) * paramBytes + batchBytes + workspaceBytes) +
+      " bytes\n";
   return text;
 }
 

@@ -69,7 +69,9 @@ class ModelDesc(ctypes.Structure):
                 ("uses_rng", ctypes.c_int32),
                 ("train_step", EntryPoint), ("evaluate", EntryPoint),
                 ("predict", EntryPoint),
-                ("target_rank", ctypes.c_int32), ("target_shape", Shape)]
+                ("target_rank", ctypes.c_int32), ("target_shape", Shape),
+                ("workspace_bytes_per_sample", ctypes.c_int64),
+                ("workspace_bytes_fixed", ctypes.c_int64)]
 
 
 def _pointer(array):

@@ -259,6 +259,7 @@ int compile() {
     return 1;
   if (emitKind == Emit::LLVMMLIR)
     return failed(writeText(output, printModule));
+  kiln::readWorkspacePlan(*module, *info);
 
   kiln::CodegenOptions codegenOptions;
   codegenOptions.optLevel = optLevel - '0';

@@ -49,6 +49,10 @@ struct ModelInfo {
   llvm::SmallVector<std::string> metrics;
   /// The training function takes the random state (`kiln.rng` argument).
   bool usesRng = false;
+  /// The train step's planned workspace (set after lowering by
+  /// readWorkspacePlan).
+  int64_t workspaceBytesPerSample = 0;
+  int64_t workspaceBytesFixed = 0;
   int64_t epochs = 1;
   int64_t batchSize = 32;
   std::string optimizer = "adam";
@@ -84,6 +88,10 @@ struct ModelInfo {
 /// @loss and @forward, attribute `kiln.model`). Emits a diagnostic and fails
 /// when something the runtime needs is missing or malformed.
 llvm::FailureOr<ModelInfo> extractModelInfo(mlir::ModuleOp module);
+
+/// Reads the train step's memory plan, which kiln-plan-workspace records in
+/// the module attribute `kiln.workspace`, into `info`.
+void readWorkspacePlan(mlir::ModuleOp module, ModelInfo &info);
 
 /// Names of the C entry points the descriptor points at, and of the
 /// functions they wrap.

@@ -183,6 +183,13 @@ typedef struct KilnModelDesc {
    * output shape. */
   int32_t target_rank;
   int64_t target_shape[KILN_MAX_RANK];
+
+  /* Appended in ABI version 2 (memory plan): the compiled train step's
+   * intermediates live in one workspace of
+   * workspace_bytes_per_sample * n + workspace_bytes_fixed bytes per thread,
+   * planned at compile time (kiln-plan-workspace). */
+  int64_t workspace_bytes_per_sample;
+  int64_t workspace_bytes_fixed;
 } KilnModelDesc;
 
 /* Every compiled model defines exactly one descriptor with this name. */
