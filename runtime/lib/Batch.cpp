@@ -2,6 +2,7 @@
 
 #include "kiln/runtime/Batch.h"
 #include "kiln/runtime/Data.h"
+#include "kiln/runtime/MappedFile.h"
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/Random.h"
 
@@ -88,6 +89,7 @@ void BatchBuffers::gather(const DataView &data, const int64_t *indices,
     convertSample(data, indices[i], i);
     copyLabel(data, indices[i], i);
   }
+  noteMappedRead(data, n);
 }
 
 void BatchBuffers::gatherRange(const DataView &data, int64_t begin, int64_t n) {
@@ -95,6 +97,19 @@ void BatchBuffers::gatherRange(const DataView &data, int64_t begin, int64_t n) {
     convertSample(data, begin + i, i);
     copyLabel(data, begin + i, i);
   }
+  noteMappedRead(data, n);
+}
+
+void BatchBuffers::noteMappedRead(const DataView &data, int64_t n) {
+  // Streamed inputs: let the mapping drop the pages read so far from the
+  // resident set now and then, so that it stays near the batch buffers.
+  // A page fault maps the neighbouring pages too (Linux's fault-around,
+  // 64 KiB by default), so a scattered sample costs that much residency.
+  const int64_t sampleBytes =
+      sampleElements_ * int64_t(data.floats ? sizeof(float) : 1);
+  if (data.mapping)
+    data.mapping->noteRead(
+        static_cast<size_t>(n * (sampleBytes + 65536)));
 }
 
 } // namespace runtime

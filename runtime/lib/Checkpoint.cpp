@@ -62,7 +62,8 @@ void appendChecksum(std::vector<uint8_t> &bytes) {
     bytes.push_back(static_cast<uint8_t>(hash >> (8 * i)));
 }
 
-std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer) {
+std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer,
+                                      const CallbackStates &callbacks) {
   const ModelInfo &model = trainer.model();
   const KilnModelDesc &desc = model.desc();
   const Optimizer &optimizer = trainer.optimizer();
@@ -98,12 +99,25 @@ std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer) {
   auto optimizerTable = fb::CreateOptimizerState(
       builder, optimizer.kind(), optimizer.slotsPerParam(),
       optimizer.iterations(), optimizer.config().learning_rate);
+  flatbuffers::Offset<fb::EarlyStoppingState> earlyTable;
+  if (const EarlyStopping::State *early = callbacks.earlyStopping) {
+    std::vector<flatbuffers::Offset<fb::Slot>> weights;
+    for (const std::vector<float> &values : early->bestWeights)
+      weights.push_back(fb::CreateSlot(builder, builder.CreateVector(values)));
+    earlyTable = fb::CreateEarlyStoppingState(
+        builder, early->wait, early->stoppedEpoch, early->bestEpoch,
+        early->hasBest, early->best, builder.CreateVector(weights));
+  }
+  flatbuffers::Offset<fb::PlateauState> plateauTable;
+  if (const ReduceLROnPlateau::State *plateau = callbacks.plateau)
+    plateauTable = fb::CreatePlateauState(
+        builder, plateau->wait, plateau->cooldownCounter, plateau->best);
   const fb::RngState shuffle = toFlat(trainer.shuffleRng().state());
   auto root = fb::CreateCheckpoint(
       builder, kCheckpointVersion, KILN_ABI_VERSION, desc.fingerprint,
       builder.CreateString(desc.name ? desc.name : ""),
       trainer.completedEpochs(), &shuffle, optimizerTable, paramVector,
-      positionTable);
+      positionTable, earlyTable, plateauTable);
   fb::FinishSizePrefixedCheckpointBuffer(builder, root);
 
   std::vector<uint8_t> bytes(builder.GetBufferPointer(),
@@ -114,7 +128,7 @@ std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer) {
 
 void decodeCheckpoint(const std::vector<uint8_t> &bytes,
                       const std::string &name, Trainer &trainer,
-                      bool withOptimizer) {
+                      bool withOptimizer, const CallbackStates &callbacks) {
   const char *file = name.c_str();
   const ModelInfo &model = trainer.model();
   const KilnModelDesc &desc = model.desc();
@@ -207,6 +221,22 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
   if (checkpoint->completed_epochs() < 0 || optimizerState->iterations() < 0 ||
       flatPosition->step() < 0 || flatPosition->samples() < 0)
     fail("%s: corrupt checkpoint (negative epoch, step or sample count)", file);
+  const fb::EarlyStoppingState *flatEarly = checkpoint->early_stopping();
+  if (flatEarly && flatEarly->best_weights() &&
+      flatEarly->best_weights()->size() != 0) {
+    const auto *weights = flatEarly->best_weights();
+    if (weights->size() != uint32_t(model.numParams()))
+      fail("%s: checkpoint has early-stopping weights of %u parameters, the "
+           "model has %d",
+           file, weights->size(), model.numParams());
+    for (uint32_t i = 0; i < weights->size(); ++i)
+      if (weights->Get(i)->values()->size() !=
+          uint32_t(model.paramElements(int32_t(i))))
+        fail("%s: early-stopping weights of '%s' have %u values, expected "
+             "%lld",
+             file, desc.params[i].name, weights->Get(i)->values()->size(),
+             static_cast<long long>(model.paramElements(int32_t(i))));
+  }
 
   // Everything is checked: the trainer changes only from here on.
   for (uint32_t i = 0; i < params->size(); ++i) {
@@ -231,17 +261,37 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
   trainer.setPosition(std::move(position));
   if (trainer.optimizer().config().schedule == KILN_SCHEDULE_CONSTANT)
     trainer.optimizer().setLearningRate(optimizerState->learning_rate());
+  if (EarlyStopping::State *early = callbacks.earlyStopping; early && flatEarly) {
+    early->wait = flatEarly->wait();
+    early->stoppedEpoch = flatEarly->stopped_epoch();
+    early->bestEpoch = flatEarly->best_epoch();
+    early->hasBest = flatEarly->has_best();
+    early->best = flatEarly->best();
+    early->bestWeights.clear();
+    if (const auto *weights = flatEarly->best_weights())
+      for (const fb::Slot *values : *weights)
+        early->bestWeights.emplace_back(values->values()->begin(),
+                                        values->values()->end());
+  }
+  const fb::PlateauState *flatPlateau = checkpoint->plateau();
+  if (ReduceLROnPlateau::State *plateau = callbacks.plateau;
+      plateau && flatPlateau) {
+    plateau->wait = flatPlateau->wait();
+    plateau->cooldownCounter = flatPlateau->cooldown_counter();
+    plateau->best = flatPlateau->best();
+  }
 }
 
-void saveCheckpoint(const std::string &path, const Trainer &trainer) {
-  std::vector<uint8_t> bytes = encodeCheckpoint(trainer);
+void saveCheckpoint(const std::string &path, const Trainer &trainer,
+                    const CallbackStates &callbacks) {
+  std::vector<uint8_t> bytes = encodeCheckpoint(trainer, callbacks);
   AtomicFile file(path);
   file.write(bytes.data(), bytes.size());
   file.commit();
 }
 
 void loadCheckpoint(const std::string &path, Trainer &trainer,
-                    bool withOptimizer) {
+                    bool withOptimizer, const CallbackStates &callbacks) {
   std::FILE *file = std::fopen(path.c_str(), "rb");
   if (!file)
     fail("%s: cannot open: %s", path.c_str(), std::strerror(errno));
@@ -255,7 +305,7 @@ void loadCheckpoint(const std::string &path, Trainer &trainer,
   std::fclose(file);
   if (readError)
     fail("%s: read error: %s", path.c_str(), std::strerror(savedErrno));
-  decodeCheckpoint(bytes, path, trainer, withOptimizer);
+  decodeCheckpoint(bytes, path, trainer, withOptimizer, callbacks);
 }
 
 } // namespace runtime

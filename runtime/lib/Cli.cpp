@@ -408,6 +408,12 @@ const FlagSpec kFlags[] = {
            unknownKey(f, key, "scale or offset");
        }
      }},
+    {"--stream", nullptr, kRun,
+     "serve IDX and NumPy inputs from a read-only memory mapping instead "
+     "of memory (.gz files are decompressed once into a temporary file)",
+     [](Options &o, const std::string &, const std::string &) {
+       o.stream = true;
+     }},
     {"--input", "FILE", kPredict,
      "inputs to predict: IDX (plain or .gz), .npy or .csv",
      [](Options &o, const std::string &, const std::string &v) {

@@ -3,6 +3,7 @@
 #include "kiln/runtime/Data.h"
 #include "kiln/runtime/AtomicFile.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/MappedFile.h"
 #include "kiln/runtime/Model.h"
 
 #include <zlib.h>
@@ -73,6 +74,31 @@ private:
   gzFile file_;
 };
 
+/// Reads a mapped file with the interface of GzReader.
+class MappedReader {
+public:
+  explicit MappedReader(const MappedFile &file) : file_(file) {}
+
+  size_t read(void *buffer, size_t size) {
+    size_t n = std::min(size, file_.size() - position_);
+    if (n)
+      std::memcpy(buffer, file_.data() + position_, n);
+    position_ += n;
+    return n;
+  }
+  /// Skips up to `size` bytes; returns how many there were.
+  size_t skip(size_t size) {
+    size_t n = std::min(size, file_.size() - position_);
+    position_ += n;
+    return n;
+  }
+  size_t position() const { return position_; }
+
+private:
+  const MappedFile &file_;
+  size_t position_ = 0;
+};
+
 uint32_t readBigEndian32(const uint8_t *bytes) {
   return (uint32_t(bytes[0]) << 24) | (uint32_t(bytes[1]) << 16) |
          (uint32_t(bytes[2]) << 8) | uint32_t(bytes[3]);
@@ -91,10 +117,13 @@ int64_t IdxData::itemElements() const {
   return count;
 }
 
-IdxData readIdxFile(const std::string &path, int expectedRank,
-                    int64_t maxItems) {
-  GzReader reader(path);
-  const char *name = path.c_str();
+namespace {
+
+/// Reads and validates the IDX magic number and dimensions from `reader`
+/// and sets data.dims and data.itemsRead; returns the declared data bytes.
+template <typename Reader>
+int64_t readIdxHeader(Reader &reader, const char *name, int expectedRank,
+                      int64_t maxItems, IdxData &data) {
 
   uint8_t magicBytes[4];
   size_t got = reader.read(magicBytes, 4);
@@ -113,7 +142,6 @@ IdxData readIdxFile(const std::string &path, int expectedRank,
          name, magic);
   }
 
-  IdxData data;
   int rank = static_cast<int>(magic & 0xffu);
   std::vector<uint8_t> header(static_cast<size_t>(rank) * 4);
   if (reader.read(header.data(), header.size()) < header.size())
@@ -130,10 +158,58 @@ IdxData readIdxFile(const std::string &path, int expectedRank,
     totalBytes *= dim;
   }
 
-  const int64_t itemBytes = data.itemElements();
   data.itemsRead = data.dims[0];
   if (maxItems >= 0)
     data.itemsRead = std::min(data.itemsRead, maxItems);
+  return totalBytes;
+}
+
+[[noreturn]] void failTruncated(const char *name, int64_t totalBytes,
+                                int64_t have) {
+  fail("%s: truncated: expected %lld bytes of data after the header, "
+       "got %lld",
+       name, static_cast<long long>(totalBytes), static_cast<long long>(have));
+}
+
+[[noreturn]] void failTrailing(const char *name, const IdxData &data) {
+  fail("%s: unexpected data after the %lld items declared in the header",
+       name, static_cast<long long>(data.dims[0]));
+}
+
+/// readIdxFile with `stream`: validates as the in-memory reader does, but
+/// leaves the data in the mapping.
+IdxData mapIdxFile(const std::string &path, int expectedRank,
+                   int64_t maxItems) {
+  const char *name = path.c_str();
+  IdxData data;
+  std::shared_ptr<MappedFile> file = MappedFile::open(path);
+  MappedReader reader(*file);
+  const int64_t totalBytes =
+      readIdxHeader(reader, name, expectedRank, maxItems, data);
+  const int64_t wanted = data.itemsRead * data.itemElements();
+  const size_t start = reader.position();
+  const int64_t have = static_cast<int64_t>(reader.skip(size_t(wanted)));
+  if (have < wanted)
+    failTruncated(name, totalBytes, have);
+  if (data.itemsRead == data.dims[0] && reader.skip(1) != 0)
+    failTrailing(name, data);
+  data.mapped = file->data() + start;
+  data.mapping = std::move(file);
+  return data;
+}
+
+} // namespace
+
+IdxData readIdxFile(const std::string &path, int expectedRank,
+                    int64_t maxItems, bool stream) {
+  if (stream)
+    return mapIdxFile(path, expectedRank, maxItems);
+  GzReader reader(path);
+  const char *name = path.c_str();
+  IdxData data;
+  const int64_t totalBytes =
+      readIdxHeader(reader, name, expectedRank, maxItems, data);
+  const int64_t itemBytes = data.itemElements();
 
   // Fill the buffer as data arrives. Reserving what the header declares
   // costs only address space until pages are written, so a truncated file
@@ -150,10 +226,7 @@ IdxData readIdxFile(const std::string &path, int expectedRank,
         reader.read(data.bytes.data() + have, static_cast<size_t>(next - have));
     have += static_cast<int64_t>(n);
     if (have < next)
-      fail("%s: truncated: expected %lld bytes of data after the header, "
-           "got %lld",
-           name, static_cast<long long>(totalBytes),
-           static_cast<long long>(have));
+      failTruncated(name, totalBytes, have);
   }
 
   if (data.itemsRead == data.dims[0]) {
@@ -161,8 +234,7 @@ IdxData readIdxFile(const std::string &path, int expectedRank,
     // length), so corruption anywhere in the stream is caught here.
     uint8_t extra;
     if (reader.read(&extra, 1) != 0)
-      fail("%s: unexpected data after the %lld items declared in the header",
-           name, static_cast<long long>(data.dims[0]));
+      failTrailing(name, data);
   }
   return data;
 }
@@ -214,8 +286,9 @@ DataView DataView::slice(int64_t begin, int64_t length) const {
 }
 
 Dataset loadLabeledIdx(const std::string &imagesPath,
-                       const std::string &labelsPath, int64_t maxSamples) {
-  IdxData images = readIdxFile(imagesPath, 3, maxSamples);
+                       const std::string &labelsPath, int64_t maxSamples,
+                       bool stream) {
+  IdxData images = readIdxFile(imagesPath, 3, maxSamples, stream);
   IdxData labels = readIdxFile(labelsPath, 1, maxSamples);
   if (images.dims[0] != labels.dims[0])
     fail("%s has %lld images but %s has %lld labels", imagesPath.c_str(),
@@ -228,6 +301,8 @@ Dataset loadLabeledIdx(const std::string &imagesPath,
   data.count = images.itemsRead;
   data.sampleElements = images.itemElements();
   data.inputs = std::move(images.bytes);
+  data.mappedInputs = images.mapped;
+  data.mapping = std::move(images.mapping);
   data.labels.assign(labels.bytes.begin(), labels.bytes.end());
   return data;
 }

@@ -74,8 +74,9 @@ LabeledPaths testPaths(const Options &options) {
 }
 
 Dataset loadChecked(const LabeledPaths &paths, int64_t maxSamples,
-                    const ModelInfo &model) {
-  Dataset data = loadLabeledIdx(paths.images, paths.labels, maxSamples);
+                    const ModelInfo &model, bool stream) {
+  Dataset data =
+      loadLabeledIdx(paths.images, paths.labels, maxSamples, stream);
   checkDatasetForModel(data, model, paths.images, paths.labels);
   return data;
 }
@@ -103,11 +104,12 @@ Dataset loadSource(const DataSource &source, int64_t maxSamples,
   if (!source.npyX.empty()) {
     Dataset data =
         loadNpyDataset(source.npyX, source.npyY, maxSamples,
-                       model.floatTargets() ? model.targetElements() : 0);
+                       model.floatTargets() ? model.targetElements() : 0,
+                       options.stream);
     checkDatasetForModel(data, model, source.npyX, source.npyY);
     return data;
   }
-  return loadChecked(source.idx, maxSamples, model);
+  return loadChecked(source.idx, maxSamples, model, options.stream);
 }
 
 DataSource trainSource(const Options &options) {
@@ -236,15 +238,17 @@ void checkMonitor(const ModelInfo &model, const std::string &flag,
 /// Saves a checkpoint at the end of every epoch.
 class CheckpointWriter : public TrainingObserver {
 public:
-  CheckpointWriter(const Trainer &trainer, std::string path)
-      : trainer_(trainer), path_(std::move(path)) {}
+  CheckpointWriter(const Trainer &trainer, std::string path,
+                   CallbackStates callbacks)
+      : trainer_(trainer), path_(std::move(path)), callbacks_(callbacks) {}
   void epochEnd(const EpochResult &) override {
-    saveCheckpoint(path_, trainer_);
+    saveCheckpoint(path_, trainer_, callbacks_);
   }
 
 private:
   const Trainer &trainer_;
   std::string path_;
+  CallbackStates callbacks_;
 };
 
 /// Prints `Test loss: ...` and one `Test <metric>: ...` line per metric, the
@@ -314,10 +318,6 @@ void runTrain(const ModelInfo &model, const Options &options) {
   trainer.setThreads(threadCount(options));
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
-  if (!options.resume.empty())
-    loadCheckpoint(options.resume, trainer);
-  else
-    trainer.initialize(options.seed);
 
   std::vector<TrainingObserver *> observers;
   std::unique_ptr<ConsoleReporter> console;
@@ -350,13 +350,26 @@ void runTrain(const ModelInfo &model, const Options &options) {
         std::make_unique<EarlyStopping>(trainer, *options.earlyStopping);
     observers.push_back(earlyStopping.get());
   }
+  // The callbacks' state comes with the rest from a resumed checkpoint.
+  CallbackStates callbackStates;
+  if (earlyStopping)
+    callbackStates.earlyStopping = &earlyStopping->state();
+  if (plateau)
+    callbackStates.plateau = &plateau->state();
+  if (!options.resume.empty())
+    loadCheckpoint(options.resume, trainer, /*withOptimizer=*/true,
+                   callbackStates);
+  else
+    trainer.initialize(options.seed);
+
   std::unique_ptr<CheckpointWriter> checkpoints;
   if (!options.checkpoint.empty()) {
     // The first checkpoint is written only after an epoch: find out now,
     // not an epoch later, whether it can be.
     AtomicFile probe(options.checkpoint);
     checkpoints =
-        std::make_unique<CheckpointWriter>(trainer, options.checkpoint);
+        std::make_unique<CheckpointWriter>(trainer, options.checkpoint,
+                                           callbackStates);
     observers.push_back(checkpoints.get());
   }
 
@@ -372,7 +385,7 @@ void runTrain(const ModelInfo &model, const Options &options) {
       if (options.checkpoint.empty())
         fail("%s: %s; no --checkpoint was given, so nothing was saved", name,
              interrupted.what());
-      saveCheckpoint(options.checkpoint, trainer);
+      saveCheckpoint(options.checkpoint, trainer, callbackStates);
       fail("%s: %s; checkpoint written to %s (continue with --resume %s)", name,
            interrupted.what(), options.checkpoint.c_str(),
            options.checkpoint.c_str());
@@ -388,7 +401,7 @@ void runTrain(const ModelInfo &model, const Options &options) {
                   "%lld.\n",
                   static_cast<long long>(best));
     if (earlyStopping->stoppedEpoch() && checkpoints)
-      saveCheckpoint(options.checkpoint, trainer);
+      saveCheckpoint(options.checkpoint, trainer, callbackStates);
   }
 
   if (test.count > 0) {
@@ -471,10 +484,13 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
       samples.labels.clear();
     }
   } else {
-    IdxData input = readIdxFile(path, /*expectedRank=*/0);
+    IdxData input =
+        readIdxFile(path, /*expectedRank=*/0, /*maxItems=*/-1, options.stream);
     samples.count = input.itemsRead;
     samples.sampleElements = input.itemElements();
     samples.inputs = std::move(input.bytes);
+    samples.mappedInputs = input.mapped;
+    samples.mapping = std::move(input.mapping);
   }
   if (samples.sampleElements != model.inputElements()) {
     const KilnModelDesc &desc = model.desc();

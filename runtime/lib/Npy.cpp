@@ -3,6 +3,7 @@
 #include "kiln/runtime/Npy.h"
 #include "kiln/runtime/AtomicFile.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/MappedFile.h"
 
 #include <cmath>
 #include <cstring>
@@ -108,7 +109,7 @@ int64_t NpyArray::elements() const {
 }
 
 double NpyArray::at(int64_t i) const {
-  const char *p = data.data();
+  const char *p = bytes();
   switch (type) {
   case NpyType::U8:
     return static_cast<uint8_t>(p[i]);
@@ -136,19 +137,22 @@ double NpyArray::at(int64_t i) const {
   return 0;
 }
 
-NpyArray parseNpy(const std::string &bytes, const std::string &name) {
+/// Parses and validates the .npy file in bytes[0..size) into `array`,
+/// except its data; returns the offset of the data.
+static size_t parseNpyHeader(const char *bytes, size_t size,
+                             const std::string &name, NpyArray &array) {
   const char *file = name.c_str();
-  if (bytes.size() < kMagicSize + 4 ||
-      std::memcmp(bytes.data(), kMagic, kMagicSize) != 0)
+  if (size < kMagicSize + 4 ||
+      std::memcmp(bytes, kMagic, kMagicSize) != 0)
     fail("%s: not a NumPy .npy file (missing magic \"\\x93NUMPY\")", file);
-  const uint8_t *u = reinterpret_cast<const uint8_t *>(bytes.data());
+  const uint8_t *u = reinterpret_cast<const uint8_t *>(bytes);
   const int major = u[6];
   size_t headerLength, headerStart;
   if (major == 1) {
     headerLength = u[8] | (size_t(u[9]) << 8);
     headerStart = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12)
+    if (size < 12)
       fail("%s: truncated .npy header", file);
     headerLength = u[8] | (size_t(u[9]) << 8) | (size_t(u[10]) << 16) |
                    (size_t(u[11]) << 24);
@@ -156,11 +160,10 @@ NpyArray parseNpy(const std::string &bytes, const std::string &name) {
   } else {
     fail("%s: .npy format version %d is not supported", file, major);
   }
-  if (bytes.size() < headerStart + headerLength)
+  if (size < headerStart + headerLength)
     fail("%s: truncated .npy header", file);
-  std::string header = bytes.substr(headerStart, headerLength);
+  std::string header(bytes + headerStart, headerLength);
 
-  NpyArray array;
   array.type = parseDescr(headerValue(header, "descr", file), file);
   std::string order = headerValue(header, "fortran_order", file);
   if (order.find("True") != std::string::npos)
@@ -175,19 +178,33 @@ NpyArray parseNpy(const std::string &bytes, const std::string &name) {
     elements *= dim;
   }
   const size_t dataBytes = size_t(elements) * typeSize(array.type);
-  const size_t available = bytes.size() - headerStart - headerLength;
+  const size_t available = size - headerStart - headerLength;
   if (available < dataBytes)
     fail("%s: truncated: expected %zu bytes of array data, got %zu", file,
          dataBytes, available);
   if (available > dataBytes)
     fail("%s: %zu unexpected bytes after the array data", file,
          available - dataBytes);
-  array.data = bytes.substr(headerStart + headerLength);
+  return headerStart + headerLength;
+}
+
+NpyArray parseNpy(const std::string &bytes, const std::string &name) {
+  NpyArray array;
+  size_t offset = parseNpyHeader(bytes.data(), bytes.size(), name, array);
+  array.data = bytes.substr(offset);
   return array;
 }
 
-NpyArray readNpy(const std::string &path) {
-  return parseNpy(readFileContents(path), path);
+NpyArray readNpy(const std::string &path, bool stream) {
+  if (!stream)
+    return parseNpy(readFileContents(path), path);
+  NpyArray array;
+  std::shared_ptr<MappedFile> file = MappedFile::open(path);
+  const char *bytes = reinterpret_cast<const char *>(file->data());
+  size_t offset = parseNpyHeader(bytes, file->size(), path, array);
+  array.mapped = bytes + offset;
+  array.mapping = std::move(file);
+  return array;
 }
 
 namespace {
@@ -209,13 +226,31 @@ Dataset inputsFrom(const NpyArray &x, const std::string &path,
     fail("%s: contains no samples", path.c_str());
   const int64_t total = data.count * data.sampleElements;
   if (x.type == NpyType::U8) {
-    data.inputs.assign(x.data.begin(), x.data.begin() + total);
+    if (x.mapped) {
+      data.mappedInputs = reinterpret_cast<const uint8_t *>(x.mapped);
+      data.mapping = x.mapping;
+    } else {
+      data.inputs.assign(x.data.begin(), x.data.begin() + total);
+    }
     return data;
   }
   data.floatInputs = true;
+  if (x.type == NpyType::F32 && x.mapped &&
+      reinterpret_cast<uintptr_t>(x.mapped) % alignof(float) == 0) {
+    // Little-endian float32 is the stored form: serve it from the mapping.
+    const float *floats = reinterpret_cast<const float *>(x.mapped);
+    for (int64_t i = 0; i < total; ++i)
+      if (!std::isfinite(floats[i]))
+        fail("%s: element %lld is not finite", path.c_str(),
+             static_cast<long long>(i));
+    data.mappedFloats = floats;
+    data.mapping = x.mapping;
+    x.mapping->release();
+    return data;
+  }
   data.floats.resize(static_cast<size_t>(total));
   if (x.type == NpyType::F32) {
-    std::memcpy(data.floats.data(), x.data.data(), size_t(total) * 4);
+    std::memcpy(data.floats.data(), x.bytes(), size_t(total) * 4);
   } else {
     for (int64_t i = 0; i < total; ++i)
       data.floats[i] = static_cast<float>(x.at(i));
@@ -251,8 +286,9 @@ static void loadTargets(Dataset &data, const NpyArray &y,
 }
 
 Dataset loadNpyDataset(const std::string &xPath, const std::string &yPath,
-                       int64_t maxSamples, int64_t targetElements) {
-  NpyArray x = readNpy(xPath);
+                       int64_t maxSamples, int64_t targetElements,
+                       bool stream) {
+  NpyArray x = readNpy(xPath, stream);
   NpyArray y = readNpy(yPath);
   if (targetElements > 0) {
     if (x.shape.empty() || y.shape.empty() || x.shape[0] != y.shape[0])

@@ -67,6 +67,7 @@ public:
 private:
   void convertSample(const DataView &data, int64_t index, int64_t slot);
   void copyLabel(const DataView &data, int64_t index, int64_t slot);
+  void noteMappedRead(const DataView &data, int64_t n);
 
   int64_t capacity_;
   int64_t sampleElements_;

@@ -25,6 +25,8 @@
 #ifndef KILN_RUNTIME_CHECKPOINT_H
 #define KILN_RUNTIME_CHECKPOINT_H
 
+#include "kiln/runtime/Callbacks.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,26 +36,39 @@ namespace runtime {
 
 class Trainer;
 
+/// The callbacks' state a checkpoint carries; null members are absent.
+struct CallbackStates {
+  EarlyStopping::State *earlyStopping = nullptr;
+  ReduceLROnPlateau::State *plateau = nullptr;
+};
+
 /// The current checkpoint format version.
 constexpr uint32_t kCheckpointVersion = 3;
 
 /// Serializes the trainer's state into the bytes of a checkpoint file.
-std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer);
+/// `callbacks` adds the state of the run's callbacks.
+std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer,
+                                      const CallbackStates &callbacks = {});
 
 /// Restores the trainer's state from checkpoint bytes; `name` names the file
 /// in errors. The trainer is left unchanged if the data is refused. Without
 /// `withOptimizer` (evaluate, predict) the optimizer state is skipped, so
 /// the checkpoint's optimizer need not match the trainer's.
+/// The states `callbacks` points to are restored from the checkpoint when
+/// it has them (and left as they are otherwise).
 void decodeCheckpoint(const std::vector<uint8_t> &bytes,
                       const std::string &name, Trainer &trainer,
-                      bool withOptimizer = true);
+                      bool withOptimizer = true,
+                      const CallbackStates &callbacks = {});
 
 /// Writes a checkpoint to `path` atomically.
-void saveCheckpoint(const std::string &path, const Trainer &trainer);
+void saveCheckpoint(const std::string &path, const Trainer &trainer,
+                    const CallbackStates &callbacks = {});
 
 /// Reads and restores a checkpoint from `path`.
 void loadCheckpoint(const std::string &path, Trainer &trainer,
-                    bool withOptimizer = true);
+                    bool withOptimizer = true,
+                    const CallbackStates &callbacks = {});
 
 /// FNV-1a, 64 bits.
 uint64_t fnv1a64(const uint8_t *data, size_t size);

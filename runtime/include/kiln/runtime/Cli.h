@@ -112,6 +112,8 @@ struct Options {
   /// export: "npz" or "kmodel".
   std::string exportFormat;
   bool quiet = false;
+  /// --stream: memory-map the data files (MappedFile).
+  bool stream = false;
 
   /// Whether training data was named (--data, --train-images/labels,
   /// --train or --train-x/y).

@@ -12,12 +12,14 @@
 #define KILN_RUNTIME_DATA_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace kiln {
 namespace runtime {
 
+class MappedFile;
 class ModelInfo;
 
 /// Magic numbers of IDX files of unsigned bytes: 0x0000 08 <rank>.
@@ -30,19 +32,27 @@ struct IdxData {
   std::vector<int64_t> dims;
   /// Number of items actually read (at most dims[0]).
   int64_t itemsRead = 0;
-  /// itemsRead * itemElements() bytes.
+  /// itemsRead * itemElements() bytes, unless the file is mapped.
   std::vector<uint8_t> bytes;
+  /// With streaming: the mapped file and its first data byte.
+  std::shared_ptr<const MappedFile> mapping;
+  const uint8_t *mapped = nullptr;
 
   /// Elements of one item: the product of dims[1..].
   int64_t itemElements() const;
+  /// The items' bytes, mapped or in memory.
+  const uint8_t *data() const { return mapped ? mapped : bytes.data(); }
 };
 
 /// Reads the IDX file at `path`. `expectedRank` > 0 requires that rank (the
 /// magic 0x0000080<rank>); 0 accepts any rank of unsigned bytes. Reads at
 /// most `maxItems` items when it is >= 0; when reading everything, bytes
-/// after the declared data are an error.
+/// after the declared data are an error. With `stream`, the data stay in a
+/// read-only mapping of the file (a gzip file is decompressed into an
+/// unlinked temporary file first) instead of being read into `bytes`; the
+/// validation and the errors are the same.
 IdxData readIdxFile(const std::string &path, int expectedRank,
-                    int64_t maxItems = -1);
+                    int64_t maxItems = -1, bool stream = false);
 
 /// Writes an IDX file of unsigned bytes (uncompressed). Used by tests and
 /// tools that produce inputs for `predict`.
@@ -59,6 +69,11 @@ struct Dataset {
   std::vector<uint8_t> inputs;
   std::vector<float> floats;
   std::vector<int32_t> labels;
+  /// With streaming: the file the inputs are mapped from, and the inputs
+  /// in it (bytes or floats per `floatInputs`) instead of `inputs`/`floats`.
+  std::shared_ptr<const MappedFile> mapping;
+  const uint8_t *mappedInputs = nullptr;
+  const float *mappedFloats = nullptr;
   /// Float targets (count x targetElements) instead of `labels`, for models
   /// whose loss takes them (regression, binary, one-hot).
   std::vector<float> targets;
@@ -75,15 +90,22 @@ struct DataView {
   int64_t count = 0;
   int64_t sampleElements = 0;
   int64_t targetElements = 0;
+  /// The mapping `inputs` or `floats` point into, if any: gathering tells it
+  /// how much it read (MappedFile::noteRead).
+  const MappedFile *mapping = nullptr;
 
   DataView() = default;
   explicit DataView(const Dataset &data)
-      : inputs(data.floatInputs ? nullptr : data.inputs.data()),
-        floats(data.floatInputs ? data.floats.data() : nullptr),
+      : inputs(data.floatInputs ? nullptr
+               : data.mappedInputs ? data.mappedInputs
+                                   : data.inputs.data()),
+        floats(!data.floatInputs ? nullptr
+               : data.mappedFloats ? data.mappedFloats
+                                   : data.floats.data()),
         labels(data.labels.data()),
         targets(data.targets.empty() ? nullptr : data.targets.data()),
         count(data.count), sampleElements(data.sampleElements),
-        targetElements(data.targetElements) {}
+        targetElements(data.targetElements), mapping(data.mapping.get()) {}
 
   /// Samples [begin, begin + length).
   DataView slice(int64_t begin, int64_t length) const;
@@ -94,9 +116,10 @@ std::string readFileContents(const std::string &path);
 
 /// Loads an image file and its label file, keeping the first `maxSamples`
 /// samples when it is >= 0, and checks that both files hold the same
-/// number of samples.
+/// number of samples. With `stream`, the images stay mapped (readIdxFile).
 Dataset loadLabeledIdx(const std::string &imagesPath,
-                       const std::string &labelsPath, int64_t maxSamples);
+                       const std::string &labelsPath, int64_t maxSamples,
+                       bool stream = false);
 
 /// Checks that samples fit the model: same input element count (a 28x28
 /// image feeds a 784-element input) and labels below the number of classes.

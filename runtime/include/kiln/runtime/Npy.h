@@ -15,11 +15,14 @@
 #include "kiln/runtime/Data.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace kiln {
 namespace runtime {
+
+class MappedFile;
 
 /// Element types of .npy files the runtime reads.
 enum class NpyType { F32, F64, U8, I32, I64 };
@@ -29,7 +32,13 @@ struct NpyArray {
   NpyType type = NpyType::F32;
   std::vector<int64_t> shape;
   std::string data;
+  /// With streaming: the mapped file and the array data in it, used
+  /// instead of `data`.
+  std::shared_ptr<const MappedFile> mapping;
+  const char *mapped = nullptr;
 
+  /// The raw data, mapped or in memory.
+  const char *bytes() const { return mapped ? mapped : data.data(); }
   int64_t elements() const;
   /// Element `i` converted to double.
   double at(int64_t i) const;
@@ -38,8 +47,9 @@ struct NpyArray {
 /// Parses the bytes of a .npy file; `name` names it in errors.
 NpyArray parseNpy(const std::string &bytes, const std::string &name);
 
-/// Reads the .npy file at `path` (plain or gzip).
-NpyArray readNpy(const std::string &path);
+/// Reads the .npy file at `path` (plain or gzip); with `stream`, maps it
+/// (MappedFile) and leaves the data there, validated the same way.
+NpyArray readNpy(const std::string &path, bool stream = false);
 
 /// Loads inputs `xPath` (N x ...) and labels `yPath` (N or N x 1, integer
 /// class indices; floats must be integral) as a Dataset, keeping the first
@@ -47,8 +57,11 @@ NpyArray readNpy(const std::string &path);
 /// float32.
 /// With `targetElements` > 0, `yPath` holds float targets instead (N x ...,
 /// targetElements per sample, finite; any numeric type).
+/// With `stream`, uint8 and float32 inputs stay in a mapping of `xPath`;
+/// other types are converted into memory as without it.
 Dataset loadNpyDataset(const std::string &xPath, const std::string &yPath,
-                       int64_t maxSamples, int64_t targetElements = 0);
+                       int64_t maxSamples, int64_t targetElements = 0,
+                       bool stream = false);
 
 /// Loads unlabeled inputs (predict).
 Dataset loadNpyInputs(const std::string &path);
