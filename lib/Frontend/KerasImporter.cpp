@@ -20,6 +20,7 @@
 #include "llvm/ADT/StringExtras.h"
 
 #include <cfloat>
+#include <cmath>
 #include <optional>
 #include <tuple>
 
@@ -62,6 +63,9 @@ private:
   Error importActivationLayer(const JsonNode &config, fb::LayerT &layer);
   Error importConv2D(const JsonNode &config, fb::LayerT &layer);
   Error importPooling(const JsonNode &config, fb::LayerT &layer);
+  Error importGlobalPooling(const JsonNode &config, fb::LayerT &layer);
+  Error readRegularizer(const JsonNode &node, float &l1, float &l2) const;
+  Error importMargins(const JsonNode &config, fb::LayerT &layer);
   Error importDropout(const JsonNode &config, fb::LayerT &layer);
   Error importReshape(const JsonNode &config, fb::LayerT &layer);
   /// SimpleRNN, LSTM and GRU.
@@ -340,6 +344,60 @@ Error KerasImporter::importKernelLayerOptions(const JsonNode &config,
   if (!biasInit)
     return biasInit.takeError();
   layer.bias_initializer = std::move(*biasInit);
+  if (Error err = readRegularizer(config["kernel_regularizer"], layer.kernel_l1,
+                                  layer.kernel_l2))
+    return err;
+  return readRegularizer(config["bias_regularizer"], layer.bias_l1,
+                         layer.bias_l2);
+}
+
+/// A weight regularizer as Keras serializes it: `{"class_name": "L2",
+/// "config": {"l2": 0.01}}`, `L1`, `L1L2` (Keras 2's form of all three,
+/// with both factors), or the names "l1", "l2", "l1_l2" (factors 0.01).
+Error KerasImporter::readRegularizer(const JsonNode &node, float &l1,
+                                     float &l2) const {
+  if (node.isAbsentOrNull())
+    return Error::success();
+  StringRef className;
+  JsonNode config = node["config"];
+  if (node.get()->getAsObject()) {
+    Expected<StringRef> name = reader.getString(node["class_name"]);
+    if (!name)
+      return name.takeError();
+    className = *name;
+  } else {
+    Expected<StringRef> name = reader.getString(node);
+    if (!name)
+      return name.takeError();
+    className = *name;
+  }
+  bool hasL1 = className == "L1" || className == "l1" || className == "L1L2" ||
+               className == "l1_l2";
+  bool hasL2 = className == "L2" || className == "l2" || className == "L1L2" ||
+               className == "l1_l2";
+  if (!hasL1 && !hasL2)
+    return reader.error(node, "unsupported regularizer '" + className +
+                                  "'; expected L1, L2 or L1L2");
+  auto readFactor = [&](StringRef key, float &out) -> Error {
+    // Keras's defaults: 0.01 for L1 and L2 and for the name "l1_l2";
+    // the class L1L2 defaults both factors to 0.
+    out = className == "L1L2" ? 0.0f : 0.01f;
+    if (config.isAbsentOrNull() || config[key].isAbsentOrNull())
+      return Error::success();
+    Expected<float> value = readFloat(config[key]);
+    if (!value)
+      return value.takeError();
+    if (!std::isfinite(*value) || *value < 0)
+      return reader.error(config[key], "expected a non-negative factor");
+    out = *value;
+    return Error::success();
+  };
+  if (hasL1)
+    if (Error err = readFactor("l1", l1))
+      return err;
+  if (hasL2)
+    if (Error err = readFactor("l2", l2))
+      return err;
   return Error::success();
 }
 
@@ -353,7 +411,8 @@ Error KerasImporter::importDense(const JsonNode &config, fb::LayerT &layer) {
   // Regularizers, constraints and LoRA must be absent or null.
   return checkOptions(config,
                       {"units", "activation", "use_bias", "kernel_initializer",
-                       "bias_initializer"},
+                       "bias_initializer", "kernel_regularizer",
+                       "bias_regularizer"},
                       "Dense");
 }
 
@@ -476,7 +535,8 @@ Error KerasImporter::importConv2D(const JsonNode &config, fb::LayerT &layer) {
   return checkOptions(config,
                       {"filters", "kernel_size", "strides", "padding",
                        "data_format", "dilation_rate", "groups", "activation",
-                       "use_bias", "kernel_initializer", "bias_initializer"},
+                       "use_bias", "kernel_initializer", "bias_initializer",
+                       "kernel_regularizer", "bias_regularizer"},
                       "Conv2D");
 }
 
@@ -492,6 +552,80 @@ Error KerasImporter::importPooling(const JsonNode &config, fb::LayerT &layer) {
   return checkOptions(config,
                       {"pool_size", "strides", "padding", "data_format"},
                       layer.class_name);
+}
+
+/// GlobalAverage/GlobalMaxPooling1D/2D. `keepdims: true` (Keras 2.6 and
+/// later) is recorded as the output sample shape `[1, 1, -1]` (2-D) or
+/// `[1, -1]` (1-D) in `target_shape`; absent, the pooled axes are dropped.
+Error KerasImporter::importGlobalPooling(const JsonNode &config,
+                                         fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  Expected<bool> keepDims = reader.getBoolOr(config["keepdims"], false);
+  if (!keepDims)
+    return keepDims.takeError();
+  if (*keepDims) {
+    if (StringRef(layer.class_name).ends_with("2D"))
+      layer.target_shape = {1, 1, -1};
+    else
+      layer.target_shape = {1, -1};
+  }
+  return checkOptions(config, {"data_format", "keepdims"}, layer.class_name);
+}
+
+/// ZeroPadding2D's `padding` and Cropping2D's `cropping` in the forms Keras
+/// accepts: an integer (all four sides), a pair (symmetric height, width)
+/// or a pair of pairs ((top, bottom), (left, right)).
+Error KerasImporter::importMargins(const JsonNode &config, fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  StringRef key = layer.class_name == "Cropping2D" ? "cropping" : "padding";
+  JsonNode node = config[key];
+  if (node.isAbsentOrNull())
+    return checkOptions(config, {key, "data_format"}, layer.class_name);
+  auto readMargin = [&](const JsonNode &value) -> Expected<int64_t> {
+    if (Expected<double> number = reader.getNumber(value); !number)
+      return number.takeError();
+    else if (*number == 0)
+      return 0;
+    else if (*number < 0)
+      return reader.error(value, "expected a non-negative integer, got " +
+                                     formatShortest(*number));
+    return reader.getPositiveInt(value, maxExtent);
+  };
+  if (!node.get()->getAsArray()) {
+    Expected<int64_t> margin = readMargin(node);
+    if (!margin)
+      return margin.takeError();
+    layer.margins.assign(4, *margin);
+    return checkOptions(config, {key, "data_format"}, layer.class_name);
+  }
+  Expected<const json::Array *> pair = reader.getArray(node);
+  if (!pair)
+    return pair.takeError();
+  if ((*pair)->size() != 2)
+    return reader.error(node, "expected an integer, a pair or a pair of "
+                              "pairs");
+  for (size_t axis = 0; axis < 2; ++axis) {
+    JsonNode side = node.at(axis);
+    if (!side.get() || !side.get()->getAsArray()) {
+      Expected<int64_t> margin = readMargin(side);
+      if (!margin)
+        return margin.takeError();
+      layer.margins.push_back(*margin);
+      layer.margins.push_back(*margin);
+      continue;
+    }
+    if (side.get()->getAsArray()->size() != 2)
+      return reader.error(side, "expected a pair (before, after)");
+    for (size_t i = 0; i < 2; ++i) {
+      Expected<int64_t> margin = readMargin(side.at(i));
+      if (!margin)
+        return margin.takeError();
+      layer.margins.push_back(*margin);
+    }
+  }
+  return checkOptions(config, {key, "data_format"}, layer.class_name);
 }
 
 Error KerasImporter::importDropout(const JsonNode &config, fb::LayerT &layer) {
@@ -645,6 +779,13 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
   }
   if (className == "MaxPooling2D" || className == "AveragePooling2D")
     return importPooling(config, layer);
+  if (className == "GlobalAveragePooling2D" ||
+      className == "GlobalMaxPooling2D" ||
+      className == "GlobalAveragePooling1D" ||
+      className == "GlobalMaxPooling1D")
+    return importGlobalPooling(config, layer);
+  if (className == "ZeroPadding2D" || className == "Cropping2D")
+    return importMargins(config, layer);
   if (className == "Dropout")
     return importDropout(config, layer);
   if (className == "Reshape")
@@ -660,8 +801,10 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
                                "Rescaling, Activation, Conv2D, MaxPooling2D, "
-                               "AveragePooling2D, Dropout, Reshape, "
-                               "SimpleRNN, LSTM or GRU");
+                               "AveragePooling2D, GlobalAveragePooling1D, "
+                               "GlobalAveragePooling2D, GlobalMaxPooling1D, "
+                               "GlobalMaxPooling2D, ZeroPadding2D, Cropping2D, "
+                               "Dropout, Reshape, SimpleRNN, LSTM or GRU");
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,

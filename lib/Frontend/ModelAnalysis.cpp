@@ -86,6 +86,12 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("Conv2D", LayerKind::Conv2D)
       .Case("MaxPooling2D", LayerKind::MaxPooling2D)
       .Case("AveragePooling2D", LayerKind::AveragePooling2D)
+      .Case("GlobalAveragePooling1D", LayerKind::GlobalAveragePooling1D)
+      .Case("GlobalAveragePooling2D", LayerKind::GlobalAveragePooling2D)
+      .Case("GlobalMaxPooling1D", LayerKind::GlobalMaxPooling1D)
+      .Case("GlobalMaxPooling2D", LayerKind::GlobalMaxPooling2D)
+      .Case("ZeroPadding2D", LayerKind::ZeroPadding2D)
+      .Case("Cropping2D", LayerKind::Cropping2D)
       .Case("Dropout", LayerKind::Dropout)
       .Case("Reshape", LayerKind::Reshape)
       .Case("SimpleRNN", LayerKind::SimpleRNN)
@@ -190,7 +196,9 @@ StringRef kiln::getSupportedMetricsText() { return getMetricNamesText(); }
 
 static constexpr StringLiteral supportedLayersText =
     "InputLayer, Flatten, Dense, Rescaling, Activation, Conv2D, "
-    "MaxPooling2D, AveragePooling2D, Dropout, Reshape, SimpleRNN, LSTM or GRU";
+    "MaxPooling2D, AveragePooling2D, GlobalAveragePooling1D, "
+    "GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, "
+    "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM or GRU";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu or exponential";
@@ -233,6 +241,10 @@ private:
   Error analyzeDense(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzeConv2D(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzePooling(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeGlobalPooling(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeMargins(size_t index, fb::LayerT &layer, LayerInfo &info);
+  /// Checks the regularizer factors of a Dense or Conv2D layer.
+  Error checkRegularizers(size_t index, const fb::LayerT &layer) const;
   Error analyzeReshape(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzeRecurrent(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// Checks (and defaults) a pair of positive window options.
@@ -494,6 +506,90 @@ Error ModelAnalyzer::analyzePooling(size_t index, fb::LayerT &layer,
                       info);
 }
 
+/// Global pooling reduces the spatial axes of [height, width, channels]
+/// (2-D) or the steps of [steps, channels] (1-D) samples to [channels], or
+/// to [1, 1, channels] / [1, channels] when `target_shape` keeps them.
+Error ModelAnalyzer::analyzeGlobalPooling(size_t index, fb::LayerT &layer,
+                                          LayerInfo &info) {
+  bool is2D = info.kind == LayerKind::GlobalAveragePooling2D ||
+              info.kind == LayerKind::GlobalMaxPooling2D;
+  size_t rank = is2D ? 3 : 2;
+  if (info.inputShape.size() != rank)
+    return layerError(
+        index, layer.class_name + " expects inputs of shape " +
+                   (is2D ? "[height, width, channels]" : "[steps, channels]") +
+                   " per sample, got " + formatShape(info.inputShape));
+  int64_t channels = info.inputShape.back();
+  if (layer.target_shape.empty()) {
+    info.outputShape = {channels};
+    return Error::success();
+  }
+  SmallVector<int64_t> kept(rank - 1, 1);
+  kept.push_back(channels);
+  bool valid = layer.target_shape.size() == rank;
+  for (size_t i = 0; valid && i < rank; ++i)
+    valid = layer.target_shape[i] == kept[i] ||
+            (i + 1 == rank && layer.target_shape[i] == -1);
+  if (!valid)
+    return layerError(index, "expected target_shape to be absent (the pooled "
+                             "axes are dropped) or " +
+                                 formatShape(kept) + " (keepdims), got " +
+                                 formatShape(layer.target_shape));
+  layer.target_shape.assign(kept.begin(), kept.end());
+  info.outputShape = kept;
+  return Error::success();
+}
+
+Error ModelAnalyzer::checkRegularizers(size_t index,
+                                       const fb::LayerT &layer) const {
+  for (auto [name, factor] :
+       {std::pair<StringRef, float>{"kernel_l1", layer.kernel_l1},
+        {"kernel_l2", layer.kernel_l2},
+        {"bias_l1", layer.bias_l1},
+        {"bias_l2", layer.bias_l2}})
+    if (!std::isfinite(factor) || factor < 0)
+      return layerError(index, "expected " + name +
+                                   " to be a non-negative factor, got " +
+                                   formatShortest(factor));
+  return Error::success();
+}
+
+/// ZeroPadding2D adds and Cropping2D removes rows and columns of an image:
+/// `margins` = [top, bottom, left, right].
+Error ModelAnalyzer::analyzeMargins(size_t index, fb::LayerT &layer,
+                                    LayerInfo &info) {
+  bool crop = info.kind == LayerKind::Cropping2D;
+  if (!isImageShape(info.inputShape))
+    return layerError(index, layer.class_name +
+                                 " expects inputs of shape [height, width, "
+                                 "channels] per sample, got " +
+                                 formatShape(info.inputShape));
+  if (layer.margins.empty())
+    layer.margins.assign(4, crop ? 0 : 1);
+  if (layer.margins.size() != 4)
+    return layerError(index, "expected margins [top, bottom, left, right], "
+                             "got " +
+                                 formatShape(layer.margins));
+  for (int64_t margin : layer.margins)
+    if (margin < 0 || margin > maxElements)
+      return layerError(index, "expected non-negative margins, got " +
+                                   formatShape(layer.margins));
+  info.outputShape = info.inputShape;
+  for (unsigned axis = 0; axis < 2; ++axis) {
+    int64_t change = layer.margins[2 * axis] + layer.margins[2 * axis + 1];
+    int64_t extent =
+        crop ? info.inputShape[axis] - change : info.inputShape[axis] + change;
+    if (extent < 1 || extent > maxElements)
+      return layerError(index, "margins " + formatShape(layer.margins) +
+                                   (crop ? " crop away" : " pad") +
+                                   " the input " +
+                                   formatShape(info.inputShape) +
+                                   (crop ? " entirely" : " too much"));
+    info.outputShape[axis] = extent;
+  }
+  return Error::success();
+}
+
 Error ModelAnalyzer::analyzeReshape(size_t index, fb::LayerT &layer,
                                     LayerInfo &info) {
   int64_t elements = 1;
@@ -599,6 +695,11 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
   fb::LayerT &layer = *model.layers[index];
   info.inputShape.assign(inputShape.begin(), inputShape.end());
   info.outputShape.assign(inputShape.begin(), inputShape.end());
+  if (info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
+      (layer.kernel_l1 != 0.0f || layer.kernel_l2 != 0.0f ||
+       layer.bias_l1 != 0.0f || layer.bias_l2 != 0.0f))
+    return layerError(index, "weight regularizers are supported on Dense and "
+                             "Conv2D layers only");
   switch (info.kind) {
   case LayerKind::InputLayer:
     if (index != 0)
@@ -617,6 +718,8 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
     return Error::success();
   }
   case LayerKind::Dense:
+    if (Error err = checkRegularizers(index, layer))
+      return err;
     return analyzeDense(index, layer, info);
   case LayerKind::Rescaling:
     if (!std::isfinite(layer.scale) || !std::isfinite(layer.offset))
@@ -629,10 +732,20 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
                                    Twine(supportedActivationsText));
     return resolveActivation(index, layer.activation, info.activation);
   case LayerKind::Conv2D:
+    if (Error err = checkRegularizers(index, layer))
+      return err;
     return analyzeConv2D(index, layer, info);
   case LayerKind::MaxPooling2D:
   case LayerKind::AveragePooling2D:
     return analyzePooling(index, layer, info);
+  case LayerKind::GlobalAveragePooling1D:
+  case LayerKind::GlobalAveragePooling2D:
+  case LayerKind::GlobalMaxPooling1D:
+  case LayerKind::GlobalMaxPooling2D:
+    return analyzeGlobalPooling(index, layer, info);
+  case LayerKind::ZeroPadding2D:
+  case LayerKind::Cropping2D:
+    return analyzeMargins(index, layer, info);
   case LayerKind::Dropout:
     if (!(layer.rate >= 0.0f && layer.rate < 1.0f))
       return layerError(index, "expected rate in [0, 1), got " +

@@ -114,6 +114,15 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
     if (kind == "Dropout" || layer.rate != 0.0f)
       writeFloat("rate", layer.rate);
     writeLongs("target_shape", layer.target_shape);
+    writeLongs("margins", layer.margins);
+    if (layer.kernel_l1 != 0.0f)
+      writeFloat("kernel_l1", layer.kernel_l1);
+    if (layer.kernel_l2 != 0.0f)
+      writeFloat("kernel_l2", layer.kernel_l2);
+    if (layer.bias_l1 != 0.0f)
+      writeFloat("bias_l1", layer.bias_l1);
+    if (layer.bias_l2 != 0.0f)
+      writeFloat("bias_l2", layer.bias_l2);
     // Recurrent layers: the options that differ from the schema's defaults.
     if (!layer.recurrent_activation.empty())
       json.attribute("recurrent_activation", layer.recurrent_activation);

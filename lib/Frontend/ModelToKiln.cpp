@@ -19,6 +19,7 @@
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -86,9 +87,20 @@ private:
   /// model's output. In training mode (`rng` set) random layers are active.
   Value emitLayers(func::FuncOp func, Value rng);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
+  /// Emits a global pooling layer as one pooling window over the whole
+  /// sample (1-D samples are viewed as images of height 1), reshaped to the
+  /// layer's output.
+  Value emitGlobalPooling(const LayerInfo &info, Value input, Location loc);
+  /// Emits ZeroPadding2D (`kiln.slice_grad`, placing the image into zeros)
+  /// or Cropping2D (`kiln.slice`), one op per padded or cropped axis.
+  Value emitMargins(const fb::LayerT &layer, const LayerInfo &info, Value input,
+                    Location loc);
   void buildForward(ModuleOp module);
   /// `@loss` (training mode) or `@evaluate` (inference mode).
   void buildLoss(ModuleOp module, bool training);
+  /// Adds the weight regularizers' penalties `l1 · Σ|w| + l2 · Σw²` to
+  /// `loss`, as kiln ops so that `kiln-autodiff` differentiates them.
+  Value addRegularization(func::FuncOp func, Value loss);
   DictionaryAttr buildModelAttr();
   /// The `optimizer` entry of `kiln.model`.
   DictionaryAttr buildOptimizerAttr(const fb::OptimizerT &optimizer);
@@ -211,6 +223,50 @@ Value KilnModuleBuilder::emitActivation(ActivationKind kind, Value input,
   llvm_unreachable("unknown activation");
 }
 
+Value KilnModuleBuilder::emitGlobalPooling(const LayerInfo &info, Value input,
+                                           Location loc) {
+  SmallVector<int64_t> image(info.inputShape.begin(), info.inputShape.end());
+  if (image.size() == 2)
+    image.insert(image.begin(), 1);
+  if (ArrayRef<int64_t>(image) != ArrayRef<int64_t>(info.inputShape))
+    input = kd::ReshapeOp::create(builder, loc, batchType(image), input);
+  auto window = builder.getDenseI64ArrayAttr({image[0], image[1]});
+  auto padding = kd::PaddingAttr::get(&context, kd::Padding::valid);
+  RankedTensorType pooledType = batchType({1, 1, image[2]});
+  Value value;
+  if (info.kind == LayerKind::GlobalMaxPooling1D ||
+      info.kind == LayerKind::GlobalMaxPooling2D)
+    value = kd::MaxPool2DOp::create(builder, loc, pooledType, input, window,
+                                    window, padding);
+  else
+    value = kd::AvgPool2DOp::create(builder, loc, pooledType, input, window,
+                                    window, padding);
+  RankedTensorType resultType = batchType(info.outputShape);
+  if (resultType != pooledType)
+    value = kd::ReshapeOp::create(builder, loc, resultType, value);
+  return value;
+}
+
+Value KilnModuleBuilder::emitMargins(const fb::LayerT &layer,
+                                     const LayerInfo &info, Value input,
+                                     Location loc) {
+  SmallVector<int64_t> shape(info.inputShape.begin(), info.inputShape.end());
+  for (unsigned axis = 0; axis < 2; ++axis) {
+    int64_t before = layer.margins[2 * axis];
+    if (before == 0 && layer.margins[2 * axis + 1] == 0)
+      continue;
+    shape[axis] = info.outputShape[axis];
+    RankedTensorType type = batchType(shape);
+    auto dim = builder.getI64IntegerAttr(axis + 1);
+    auto offset = builder.getI64IntegerAttr(before);
+    if (info.kind == LayerKind::ZeroPadding2D)
+      input = kd::SliceGradOp::create(builder, loc, type, input, dim, offset);
+    else
+      input = kd::SliceOp::create(builder, loc, type, input, dim, offset);
+  }
+  return input;
+}
+
 Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
   Value value = func.getArgument(params.size());
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
@@ -275,6 +331,16 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
                                         poolSize, strides, padding);
       break;
     }
+    case LayerKind::GlobalAveragePooling1D:
+    case LayerKind::GlobalAveragePooling2D:
+    case LayerKind::GlobalMaxPooling1D:
+    case LayerKind::GlobalMaxPooling2D:
+      value = emitGlobalPooling(info, value, loc);
+      break;
+    case LayerKind::ZeroPadding2D:
+    case LayerKind::Cropping2D:
+      value = emitMargins(layer, info, value, loc);
+      break;
     case LayerKind::Dropout:
       // Inference passes the input through unchanged, as Keras does. Each
       // dropout layer draws its own stream: its index in the layer list.
@@ -339,12 +405,55 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
 
   Value output = emitLayers(func, rng);
   Location lossLoc = NameLoc::get(builder.getStringAttr(config.loss), fileLoc);
-  SmallVector<Value> values = {emitLoss(builder, lossLoc, config, output, y)};
+  SmallVector<Value> values = {
+      addRegularization(func, emitLoss(builder, lossLoc, config, output, y))};
   for (const std::string &metric : config.metrics)
     values.push_back(emitMetric(
         builder, NameLoc::get(builder.getStringAttr(metric), fileLoc), config,
         metric, output, y));
   func::ReturnOp::create(builder, fileLoc, values);
+}
+
+Value KilnModuleBuilder::addRegularization(func::FuncOp func, Value loss) {
+  auto scalar = RankedTensorType::get({}, builder.getF32Type());
+  // Σ|w| = N · mean|w - 0| and Σw² = N · mean (w - 0)², with the existing
+  // loss ops and their gradient rules; the zeros are a constant, inactive.
+  auto addPenalty = [&](Location loc, Value weight, float l1, float l2) {
+    if (l1 <= 0.0f && l2 <= 0.0f)
+      return;
+    auto type = mlir::cast<RankedTensorType>(weight.getType());
+    auto zeros = mlir::arith::ConstantOp::create(
+        builder, loc,
+        mlir::DenseElementsAttr::get(type, builder.getF32FloatAttr(0)));
+    float count = static_cast<float>(type.getNumElements());
+    auto addTerm = [&](Value mean, float factor) {
+      Value term = kd::ScaleOp::create(builder, loc, scalar, mean,
+                                       builder.getF32FloatAttr(factor * count),
+                                       FloatAttr());
+      loss = kd::AddOp::create(builder, loc, scalar, loss, term);
+    };
+    if (l1 > 0.0f)
+      addTerm(
+          kd::MeanAbsoluteErrorOp::create(builder, loc, scalar, weight, zeros),
+          l1);
+    if (l2 > 0.0f)
+      addTerm(
+          kd::MeanSquaredErrorOp::create(builder, loc, scalar, weight, zeros),
+          l2);
+  };
+  for (auto [index, info] : llvm::enumerate(analysis.layers)) {
+    if (info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D)
+      continue;
+    const fb::LayerT &layer = *model.layers[index];
+    Location loc = NameLoc::get(
+        builder.getStringAttr(layer.name + "/regularizer"), fileLoc);
+    unsigned first = firstParam[index];
+    addPenalty(loc, func.getArgument(first), layer.kernel_l1, layer.kernel_l2);
+    if (layer.use_bias)
+      addPenalty(loc, func.getArgument(first + 1), layer.bias_l1,
+                 layer.bias_l2);
+  }
+  return loss;
 }
 
 DictionaryAttr
@@ -455,6 +564,7 @@ DictionaryAttr KilnModuleBuilder::buildModelAttr() {
 llvm::Expected<OwningOpRef<ModuleOp>> KilnModuleBuilder::build() {
   context.getOrLoadDialect<kd::KilnDialect>();
   context.getOrLoadDialect<func::FuncDialect>();
+  context.getOrLoadDialect<mlir::arith::ArithDialect>();
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   (*module)->setAttr("kiln.model", buildModelAttr());

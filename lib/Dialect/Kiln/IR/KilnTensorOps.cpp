@@ -112,6 +112,16 @@ LogicalResult SliceGradOp::verify() {
                      getDim(), getOffset());
 }
 
+/// Placing into zeros is linear; its adjoint reads the placed part back.
+LogicalResult SliceGradOp::emitGradient(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(SliceOp::create(b, getLoc(), getGrad().getType(),
+                                         resultGrads[0], getDimAttr(),
+                                         getOffsetAttr()));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // ConcatOp
 //===----------------------------------------------------------------------===//

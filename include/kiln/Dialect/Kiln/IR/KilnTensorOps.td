@@ -66,13 +66,16 @@ def Kiln_SliceOp : Kiln_Op<"slice", [Pure,
   let hasVerifier = 1;
 }
 
-def Kiln_SliceGradOp : Kiln_Op<"slice_grad", [Pure]> {
+def Kiln_SliceGradOp : Kiln_Op<"slice_grad", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Adjoint of `kiln.slice`: place a slice into zeros";
   let description = [{
     The gradient of a `kiln.slice`: a tensor of the result type (the sliced
     input's type) that holds `grad` where the slice read and zeros
     elsewhere. `dim` and `offset` mean what they mean on `kiln.slice`, and
     `grad` relates to the result as a slice's result relates to its input.
+    The frontend also uses it forward, for zero padding (ZeroPadding2D pads
+    one dimension per op); its own gradient is the matching `kiln.slice`.
 
     Example:
     ```mlir
