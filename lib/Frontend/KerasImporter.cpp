@@ -17,7 +17,9 @@
 #include "kiln/Frontend/ModelAnalysis.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <cfloat>
 #include <cmath>
@@ -49,8 +51,53 @@ public:
   Expected<std::unique_ptr<fb::ModelT>> run(const json::Value &rootValue);
 
 private:
+  /// Imports the top-level model: Sequential, or Functional (Keras 2 also
+  /// calls it Model).
+  Error importModel(const JsonNode &modelNode, fb::ModelT &model);
   Error importSequential(const JsonNode &modelNode, fb::ModelT &model);
+  Error importFunctional(const JsonNode &modelNode, fb::ModelT &model);
+  /// Imports the layers of a Functional model's config. `scope` maps each
+  /// Keras layer name to the description layer holding the output of each
+  /// of its calls (nodes); `inputs` gives, for a nested model, the
+  /// description names of the tensors its InputLayers stand for (empty at
+  /// the top level). `suffix` is appended to every name (a nested model
+  /// called again) and makes those layers share the first call's
+  /// parameters. Returns the description names of the model's outputs.
+  Expected<std::vector<std::string>> importGraph(const JsonNode &config,
+                                                 ArrayRef<std::string> inputs,
+                                                 StringRef suffix,
+                                                 fb::ModelT &model);
+  /// Imports a nested Sequential or Functional model called on `inputs`;
+  /// returns the name of the description layer holding its output.
+  Expected<std::string> importNestedModel(const JsonNode &node,
+                                          ArrayRef<std::string> inputs,
+                                          StringRef suffix, fb::ModelT &model);
+  /// Imports a nested Sequential reading `input` (empty: the layer before
+  /// it in an enclosing Sequential); returns the name of its last layer.
+  Expected<std::string> importNestedSequential(const JsonNode &config,
+                                               StringRef input,
+                                               StringRef suffix,
+                                               fb::ModelT &model);
+  /// Reads a layer's `inbound_nodes` (Keras 2: lists of [name, node,
+  /// tensor, kwargs]; Keras 3: {args, kwargs} with `__keras_tensor__`
+  /// objects) into, per call, the producers it reads.
+  Expected<std::vector<std::vector<std::pair<std::string, int64_t>>>>
+  readInboundNodes(const JsonNode &nodes) const;
+  /// Reads one tensor reference ([name, node, tensor]) of `input_layers`,
+  /// `output_layers` or a Keras 2 node.
+  Expected<std::pair<std::string, int64_t>>
+  readTensorRef(const JsonNode &node) const;
+  /// Appends the Keras 3 tensors of a call argument (a tensor or a list of
+  /// them) to `refs`.
+  Error
+  collectKerasTensors(const JsonNode &arg,
+                      std::vector<std::pair<std::string, int64_t>> &refs) const;
   Error importLayer(size_t index, const JsonNode &node, fb::ModelT &model);
+  /// Imports one call of a layer: the description layer `name` reading
+  /// `inbound`, sharing the parameters of `shares` if not empty.
+  Error importLayerCall(const JsonNode &node, StringRef name,
+                        std::vector<std::string> inbound, StringRef shares,
+                        fb::ModelT &model);
   Error importLayerOptions(size_t index, const JsonNode &config,
                            fb::LayerT &layer);
   Error importInputLayer(const JsonNode &config);
@@ -70,6 +117,8 @@ private:
   Error importReshape(const JsonNode &config, fb::LayerT &layer);
   /// SimpleRNN, LSTM and GRU.
   Error importRecurrent(const JsonNode &config, fb::LayerT &layer);
+  /// Add, Subtract, Multiply, Average and Concatenate.
+  Error importMerge(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -99,7 +148,16 @@ private:
   fb::DType inputDType = fb::DType_float32;
   /// Index of the InputLayer, if the model has one.
   std::optional<size_t> inputLayer;
+  /// How deep in nested models the importer is (0: the top level). Only
+  /// the top level's InputLayer and first layer give the input shape.
+  unsigned nesting = 0;
 };
+
+/// Model classes that may appear where a layer is expected.
+bool isModelClass(StringRef className) {
+  return className == "Sequential" || className == "Functional" ||
+         className == "Model";
+}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -747,7 +805,7 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importInputLayer(config);
   }
   // Keras reads a shape given to the first layer only.
-  if (index == 0)
+  if (index == 0 && nesting == 0)
     if (Error err = importLayerInputShape(config))
       return err;
   if (Error err = checkComputeDType(config["dtype"]))
@@ -797,6 +855,10 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "supported yet");
     return importRecurrent(config, layer);
   }
+  if (className == "Add" || className == "Subtract" ||
+      className == "Multiply" || className == "Average" ||
+      className == "Concatenate")
+    return importMerge(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -804,11 +866,19 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "AveragePooling2D, GlobalAveragePooling1D, "
                                "GlobalAveragePooling2D, GlobalMaxPooling1D, "
                                "GlobalMaxPooling2D, ZeroPadding2D, Cropping2D, "
-                               "Dropout, Reshape, SimpleRNN, LSTM or GRU");
+                               "Dropout, Reshape, SimpleRNN, LSTM, GRU, Add, "
+                               "Subtract, Multiply, Average or Concatenate");
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,
                                  fb::ModelT &model) {
+  (void)index; // The layer is appended at this index.
+  return importLayerCall(node, "", {}, "", model);
+}
+
+Error KerasImporter::importLayerCall(const JsonNode &node, StringRef name,
+                                     std::vector<std::string> inbound,
+                                     StringRef shares, fb::ModelT &model) {
   if (Expected<const json::Object *> object = reader.getObject(node); !object)
     return object.takeError();
   Expected<StringRef> className = reader.getString(node["class_name"]);
@@ -819,14 +889,16 @@ Error KerasImporter::importLayer(size_t index, const JsonNode &node,
     if (Expected<const json::Object *> object = reader.getObject(config);
         !object)
       return object.takeError();
-  Expected<StringRef> name = reader.getStringOr(config["name"], "");
-  if (!name)
-    return name.takeError();
+  Expected<StringRef> configName = reader.getStringOr(config["name"], "");
+  if (!configName)
+    return configName.takeError();
 
   auto layer = std::make_unique<fb::LayerT>();
   layer->class_name = className->str();
-  layer->name = name->str();
-  if (Error err = importLayerOptions(index, config, *layer))
+  layer->name = name.empty() ? configName->str() : name.str();
+  layer->inbound = std::move(inbound);
+  layer->shares = shares.str();
+  if (Error err = importLayerOptions(model.layers.size(), config, *layer))
     return err;
   model.layers.push_back(std::move(layer));
   return Error::success();
@@ -836,15 +908,21 @@ Error KerasImporter::importLayer(size_t index, const JsonNode &node,
 // Model
 //===----------------------------------------------------------------------===//
 
-Error KerasImporter::importSequential(const JsonNode &modelNode,
-                                      fb::ModelT &model) {
+Error KerasImporter::importModel(const JsonNode &modelNode, fb::ModelT &model) {
   Expected<StringRef> className = reader.getString(modelNode["class_name"]);
   if (!className)
     return className.takeError();
-  if (*className != "Sequential")
-    return reader.error(modelNode["class_name"],
-                        "unsupported model class '" + *className +
-                            "'; only Sequential models are supported for now");
+  if (*className == "Sequential")
+    return importSequential(modelNode, model);
+  if (*className == "Functional" || *className == "Model")
+    return importFunctional(modelNode, model);
+  return reader.error(modelNode["class_name"],
+                      "unsupported model class '" + *className +
+                          "'; expected Sequential or Functional");
+}
+
+Error KerasImporter::importSequential(const JsonNode &modelNode,
+                                      fb::ModelT &model) {
 
   // Keras 2.0 to 2.2.2 wrote the config of a Sequential as its layer list.
   JsonNode config = modelNode["config"];
@@ -876,9 +954,28 @@ Error KerasImporter::importSequential(const JsonNode &modelNode,
     return layerArray.takeError();
   if ((*layerArray)->empty())
     return reader.error(layers, "expected at least one layer");
-  for (size_t i = 0, e = (*layerArray)->size(); i < e; ++i)
-    if (Error err = importLayer(i, layers.at(i), model))
+  for (size_t i = 0, e = (*layerArray)->size(); i < e; ++i) {
+    JsonNode node = layers.at(i);
+    if (Expected<StringRef> className = reader.getString(node["class_name"]);
+        className && isModelClass(*className)) {
+      // A nested model reads the layer before it (explicitly, since its
+      // inner layers may form a graph), or the input if it comes first.
+      std::string previous =
+          model.layers.empty() ? "" : model.layers.back()->name;
+      if (previous.empty() && *className != "Sequential")
+        return reader.error(node, "a nested Functional model cannot be the "
+                                  "first layer of a Sequential; add an "
+                                  "InputLayer first");
+      std::vector<std::string> inputs = {previous};
+      if (Expected<std::string> output =
+              importNestedModel(node, inputs, "", model);
+          !output)
+        return output.takeError();
+      continue;
+    }
+    if (Error err = importLayer(i, node, model))
       return err;
+  }
 
   // Without an InputLayer or a shape on the first layer, a built model
   // still records its input shape.
@@ -908,6 +1005,360 @@ Error KerasImporter::importSequential(const JsonNode &modelNode,
   return Error::success();
 }
 
+Error KerasImporter::importMerge(const JsonNode &config, fb::LayerT &layer) {
+  if (layer.class_name != "Concatenate")
+    return checkOptions(config, {}, layer.class_name);
+  if (!config["axis"].isAbsentOrNull()) {
+    std::optional<int64_t> axis = config["axis"].get()->getAsInteger();
+    if (!axis)
+      return reader.expected(config["axis"], "an integer axis");
+    layer.axis = *axis;
+  }
+  return checkOptions(config, {"axis"}, "Concatenate");
+}
+
+//===----------------------------------------------------------------------===//
+// Functional models
+//===----------------------------------------------------------------------===//
+
+Expected<std::pair<std::string, int64_t>>
+KerasImporter::readTensorRef(const JsonNode &node) const {
+  Expected<const json::Array *> array = reader.getArray(node);
+  if (!array)
+    return array.takeError();
+  if ((*array)->size() < 3)
+    return reader.expected(node, "[layer name, node index, tensor index]");
+  Expected<StringRef> name = reader.getString(node.at(0));
+  if (!name)
+    return name.takeError();
+  std::optional<int64_t> nodeIndex = node.at(1).get()->getAsInteger();
+  if (!nodeIndex || *nodeIndex < 0)
+    return reader.expected(node.at(1), "a node index (an integer >= 0)");
+  std::optional<int64_t> tensorIndex = node.at(2).get()->getAsInteger();
+  if (!tensorIndex || *tensorIndex != 0)
+    return reader.error(node.at(2), "every Kiln layer has one output; "
+                                    "expected tensor index 0");
+  return std::make_pair(name->str(), *nodeIndex);
+}
+
+Error KerasImporter::collectKerasTensors(
+    const JsonNode &arg,
+    std::vector<std::pair<std::string, int64_t>> &refs) const {
+  if (arg.get() && arg.get()->getAsArray()) {
+    for (size_t i = 0, e = arg.get()->getAsArray()->size(); i < e; ++i)
+      if (Error err = collectKerasTensors(arg.at(i), refs))
+        return err;
+    return Error::success();
+  }
+  Expected<StringRef> kind = reader.getString(arg["class_name"]);
+  if (!kind)
+    return kind.takeError();
+  if (*kind != "__keras_tensor__")
+    return reader.error(arg, "call argument of class '" + *kind +
+                                 "' is not supported; expected a Keras "
+                                 "tensor");
+  Expected<std::pair<std::string, int64_t>> ref =
+      readTensorRef(arg["config"]["keras_history"]);
+  if (!ref)
+    return ref.takeError();
+  refs.push_back(std::move(*ref));
+  return Error::success();
+}
+
+Expected<std::vector<std::vector<std::pair<std::string, int64_t>>>>
+KerasImporter::readInboundNodes(const JsonNode &nodes) const {
+  std::vector<std::vector<std::pair<std::string, int64_t>>> calls;
+  Expected<const json::Array *> array = reader.getArray(nodes);
+  if (!array)
+    return array.takeError();
+  for (size_t i = 0, e = (*array)->size(); i < e; ++i) {
+    JsonNode node = nodes.at(i);
+    std::vector<std::pair<std::string, int64_t>> refs;
+    if (node.get()->getAsObject()) {
+      // Keras 3: {"args": [...], "kwargs": {...}}. Keyword arguments that
+      // change a call (training=True, a mask) are not supported.
+      Expected<const json::Array *> args = reader.getArray(node["args"]);
+      if (!args)
+        return args.takeError();
+      if (Error err = collectKerasTensors(node["args"], refs))
+        return std::move(err);
+      if (!node["kwargs"].isAbsentOrNull())
+        if (Error err =
+                reader.checkInertOptions(node["kwargs"], {}, "layer call"))
+          return std::move(err);
+    } else {
+      // Keras 2 and TensorFlow.js: [[name, node, tensor, kwargs], ...].
+      Expected<const json::Array *> entries = reader.getArray(node);
+      if (!entries)
+        return entries.takeError();
+      for (size_t j = 0, f = (*entries)->size(); j < f; ++j) {
+        Expected<std::pair<std::string, int64_t>> ref =
+            readTensorRef(node.at(j));
+        if (!ref)
+          return ref.takeError();
+        JsonNode kwargs = node.at(j).at(3);
+        if (!kwargs.isAbsentOrNull())
+          if (Error err = reader.checkInertOptions(kwargs, {}, "layer call"))
+            return std::move(err);
+        refs.push_back(std::move(*ref));
+      }
+    }
+    if (refs.empty())
+      return reader.error(node, "a layer call without input tensors");
+    calls.push_back(std::move(refs));
+  }
+  return calls;
+}
+
+Expected<std::string>
+KerasImporter::importNestedSequential(const JsonNode &config, StringRef input,
+                                      StringRef suffix, fb::ModelT &model) {
+  // Keras 2.0 to 2.2.2 wrote the config as the layer list.
+  JsonNode layers =
+      config.get() && config.get()->getAsObject() ? config["layers"] : config;
+  Expected<const json::Array *> array = reader.getArray(layers);
+  if (!array)
+    return array.takeError();
+  std::string previous = input.str();
+  for (size_t i = 0, e = (*array)->size(); i < e; ++i) {
+    JsonNode node = layers.at(i);
+    Expected<StringRef> className = reader.getString(node["class_name"]);
+    if (!className)
+      return className.takeError();
+    if (*className == "InputLayer") {
+      // Stands for `input`; it gives the model's input shape only when
+      // the nested model comes first in a Sequential without one.
+      if (!inputShape)
+        if (Error err = importInputLayer(node["config"]))
+          return std::move(err);
+      continue;
+    }
+    Expected<StringRef> name = reader.getString(node["config"]["name"]);
+    if (!name)
+      return name.takeError();
+    std::string unique = (*name + suffix).str();
+    if (isModelClass(*className)) {
+      Expected<std::string> output =
+          importNestedModel(node, {previous}, suffix, model);
+      if (!output)
+        return output.takeError();
+      previous = std::move(*output);
+      continue;
+    }
+    // An empty `input`: the first layer reads what precedes the nested
+    // model in the enclosing Sequential.
+    std::vector<std::string> inbound;
+    if (!previous.empty())
+      inbound.push_back(previous);
+    if (Error err = importLayerCall(node, unique, std::move(inbound),
+                                    suffix.empty() ? "" : name->str(), model))
+      return std::move(err);
+    previous = std::move(unique);
+  }
+  if (previous == input)
+    return reader.error(layers, "a nested model without layers");
+  // Sequential chains read the previous layer; a nested chain that began
+  // without an explicit input keeps that form.
+  return previous;
+}
+
+Expected<std::string>
+KerasImporter::importNestedModel(const JsonNode &node,
+                                 ArrayRef<std::string> inputs, StringRef suffix,
+                                 fb::ModelT &model) {
+  Expected<StringRef> className = reader.getString(node["class_name"]);
+  if (!className)
+    return className.takeError();
+  ++nesting;
+  llvm::scope_exit restore([&] { --nesting; });
+  if (*className == "Sequential") {
+    if (inputs.size() != 1)
+      return reader.error(node, "a nested Sequential takes one input, got " +
+                                    Twine(inputs.size()));
+    return importNestedSequential(node["config"], inputs[0], suffix, model);
+  }
+  Expected<std::vector<std::string>> outputs =
+      importGraph(node["config"], inputs, suffix, model);
+  if (!outputs)
+    return outputs.takeError();
+  if (outputs->size() != 1)
+    return reader.error(node, "a nested model with " + Twine(outputs->size()) +
+                                  " outputs is not supported; expected one");
+  return std::move(outputs->front());
+}
+
+Expected<std::vector<std::string>>
+KerasImporter::importGraph(const JsonNode &config, ArrayRef<std::string> inputs,
+                           StringRef suffix, fb::ModelT &model) {
+  JsonNode layers = config["layers"];
+  Expected<const json::Array *> array = reader.getArray(layers);
+  if (!array)
+    return array.takeError();
+  if ((*array)->empty())
+    return reader.error(layers, "expected at least one layer");
+
+  // Which description layer holds the output of each call of each Keras
+  // layer (or nested model) of this graph.
+  StringMap<std::vector<std::string>> scope;
+  // A nested model's InputLayers stand for the tensors it is called on, in
+  // the order of its input_layers.
+  if (nesting > 0) {
+    JsonNode inputLayers = config["input_layers"];
+    std::vector<JsonNode> refs;
+    if (inputLayers.get() && inputLayers.get()->getAsArray() &&
+        !inputLayers.get()->getAsArray()->empty() &&
+        !inputLayers.at(0).get()->getAsArray())
+      refs.push_back(inputLayers); // Keras 3 writes one input unnested.
+    else if (inputLayers.get() && inputLayers.get()->getAsArray())
+      for (size_t i = 0, e = inputLayers.get()->getAsArray()->size(); i < e;
+           ++i)
+        refs.push_back(inputLayers.at(i));
+    if (refs.size() != inputs.size())
+      return reader.error(
+          inputLayers, "the nested model has " + Twine(refs.size()) +
+                           " inputs but is called on " + Twine(inputs.size()));
+    for (auto [ref, input] : llvm::zip(refs, inputs)) {
+      Expected<std::pair<std::string, int64_t>> tensor = readTensorRef(ref);
+      if (!tensor)
+        return tensor.takeError();
+      scope[tensor->first] = {input};
+    }
+  }
+
+  for (size_t i = 0, e = (*array)->size(); i < e; ++i) {
+    JsonNode node = layers.at(i);
+    Expected<StringRef> className = reader.getString(node["class_name"]);
+    if (!className)
+      return className.takeError();
+    // Keras 2 and 3 repeat the config's name beside it; inbound_nodes
+    // refer to that one.
+    JsonNode nameNode =
+        node["name"].isAbsent() ? node["config"]["name"] : node["name"];
+    Expected<StringRef> name = reader.getString(nameNode);
+    if (!name)
+      return name.takeError();
+    std::string layerName = name->str();
+
+    if (*className == "InputLayer") {
+      if (nesting > 0)
+        continue; // Mapped to the call's inputs above.
+      if (inputLayer)
+        return reader.error(node, "models with several inputs are not "
+                                  "supported yet; expected one InputLayer");
+      if (Error err = importLayerCall(node, layerName, {}, "", model))
+        return std::move(err);
+      scope[layerName] = {layerName};
+      continue;
+    }
+
+    Expected<std::vector<std::vector<std::pair<std::string, int64_t>>>> calls =
+        readInboundNodes(node["inbound_nodes"]);
+    if (!calls)
+      return calls.takeError();
+    if (calls->empty())
+      return reader.error(node["inbound_nodes"],
+                          "the layer is never called; expected at least one "
+                          "inbound node");
+    std::vector<std::string> &outputs = scope[layerName];
+    for (auto [call, refs] : llvm::enumerate(*calls)) {
+      std::vector<std::string> inbound;
+      for (auto &[producer, nodeIndex] : refs) {
+        auto it = scope.find(producer);
+        if (it == scope.end() || nodeIndex >= int64_t(it->second.size()))
+          return reader.error(node["inbound_nodes"].at(call),
+                              "reads call " + Twine(nodeIndex) + " of '" +
+                                  producer +
+                                  "', which no earlier layer defines");
+        inbound.push_back(it->second[nodeIndex]);
+      }
+      // Calls after the first reuse the first call's parameters.
+      std::string callSuffix =
+          (suffix + (call == 0 ? "" : "@" + Twine(call))).str();
+      std::string unique = layerName + callSuffix;
+      if (isModelClass(*className)) {
+        Expected<std::string> output =
+            importNestedModel(node, inbound, callSuffix, model);
+        if (!output)
+          return output.takeError();
+        outputs.push_back(std::move(*output));
+        continue;
+      }
+      std::string owner = callSuffix.empty() ? "" : layerName;
+      if (Error err =
+              importLayerCall(node, unique, std::move(inbound), owner, model))
+        return std::move(err);
+      outputs.push_back(std::move(unique));
+    }
+  }
+
+  // Keras 3 writes a single output unnested: ["dense", 0, 0].
+  JsonNode outputLayers = config["output_layers"];
+  std::vector<JsonNode> refs;
+  Expected<const json::Array *> outputArray = reader.getArray(outputLayers);
+  if (!outputArray)
+    return outputArray.takeError();
+  if (!(*outputArray)->empty() && !outputLayers.at(0).get()->getAsArray())
+    refs.push_back(outputLayers);
+  else
+    for (size_t i = 0, e = (*outputArray)->size(); i < e; ++i)
+      refs.push_back(outputLayers.at(i));
+  if (refs.empty())
+    return reader.error(outputLayers, "expected at least one output");
+  std::vector<std::string> outputs;
+  for (const JsonNode &ref : refs) {
+    Expected<std::pair<std::string, int64_t>> tensor = readTensorRef(ref);
+    if (!tensor)
+      return tensor.takeError();
+    auto it = scope.find(tensor->first);
+    if (it == scope.end() || tensor->second >= int64_t(it->second.size()))
+      return reader.error(ref, "names call " + Twine(tensor->second) + " of '" +
+                                   tensor->first +
+                                   "', which is not a layer of the model");
+    outputs.push_back(it->second[tensor->second]);
+  }
+  return outputs;
+}
+
+Error KerasImporter::importFunctional(const JsonNode &modelNode,
+                                      fb::ModelT &model) {
+  JsonNode config = modelNode["config"];
+  if (Expected<const json::Object *> object = reader.getObject(config); !object)
+    return object.takeError();
+  Expected<StringRef> name = reader.getStringOr(config["name"], "model");
+  if (!name)
+    return name.takeError();
+  model.name = name->str();
+  Expected<bool> trainable = reader.getBoolOr(config["trainable"], true);
+  if (!trainable)
+    return trainable.takeError();
+  if (!*trainable)
+    return reader.error(config["trainable"],
+                        "a model with trainable: false has nothing to train");
+  if (Error err = checkComputeDType(config["dtype"]))
+    return err;
+  if (Error err = reader.checkInertOptions(
+          config,
+          {"name", "layers", "input_layers", "output_layers", "trainable",
+           "dtype"},
+          modelNode["class_name"].get()->getAsString().value_or("Functional")))
+    return err;
+
+  Expected<std::vector<std::string>> outputs =
+      importGraph(config, {}, "", model);
+  if (!outputs)
+    return outputs.takeError();
+  if (!inputLayer)
+    return reader.error(config["layers"], "expected an InputLayer");
+  model.outputs = std::move(*outputs);
+
+  auto input = std::make_unique<fb::InputT>();
+  input->name = model.layers[*inputLayer]->name;
+  input->shape = *inputShape;
+  input->dtype = inputDType;
+  model.inputs.push_back(std::move(input));
+  return Error::success();
+}
+
 Expected<std::unique_ptr<fb::ModelT>>
 KerasImporter::run(const json::Value &rootValue) {
   JsonNode root(&rootValue, "$");
@@ -930,7 +1381,7 @@ KerasImporter::run(const json::Value &rootValue) {
   }
 
   auto model = std::make_unique<fb::ModelT>();
-  if (Error err = importSequential(modelNode, *model))
+  if (Error err = importModel(modelNode, *model))
     return std::move(err);
 
   auto training = std::make_unique<fb::TrainingT>();

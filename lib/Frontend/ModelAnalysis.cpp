@@ -97,7 +97,18 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("SimpleRNN", LayerKind::SimpleRNN)
       .Case("LSTM", LayerKind::LSTM)
       .Case("GRU", LayerKind::GRU)
+      .Case("Add", LayerKind::Add)
+      .Case("Subtract", LayerKind::Subtract)
+      .Case("Multiply", LayerKind::Multiply)
+      .Case("Average", LayerKind::Average)
+      .Case("Concatenate", LayerKind::Concatenate)
       .Default(std::nullopt);
+}
+
+bool kiln::isMergeLayer(LayerKind kind) {
+  return kind == LayerKind::Add || kind == LayerKind::Subtract ||
+         kind == LayerKind::Multiply || kind == LayerKind::Average ||
+         kind == LayerKind::Concatenate;
 }
 
 static std::optional<ActivationKind> parseActivation(StringRef name) {
@@ -198,7 +209,8 @@ static constexpr StringLiteral supportedLayersText =
     "InputLayer, Flatten, Dense, Rescaling, Activation, Conv2D, "
     "MaxPooling2D, AveragePooling2D, GlobalAveragePooling1D, "
     "GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, "
-    "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM or GRU";
+    "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM, GRU, "
+    "Add, Subtract, Multiply, Average or Concatenate";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu or exponential";
@@ -236,7 +248,20 @@ private:
 
   Error analyzeInput(ModelAnalysis &result);
   Error checkLayerNames();
-  Error analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
+  Error analyzeLayer(size_t index, ArrayRef<SmallVector<int64_t>> inputShapes,
+                     LayerInfo &info);
+  /// Finds the producers of layer `index` (its `inbound`, or the layer
+  /// before it) in `producers` and checks their number.
+  Error resolveInputs(size_t index, const StringMap<int64_t> &producers,
+                      int64_t previous, LayerInfo &info);
+  /// Resolves `shares` to the owning layer and gives the layer the owner's
+  /// options.
+  Error resolveOwner(size_t index, const StringMap<int64_t> &producers,
+                     const std::vector<LayerInfo> &infos, LayerInfo &info);
+  /// Checks that every layer contributes to the output `outputLayer`.
+  Error checkEveryLayerFeeds(const ModelAnalysis &result);
+  Error analyzeMerge(size_t index, fb::LayerT &layer,
+                     ArrayRef<SmallVector<int64_t>> inputShapes,
                      LayerInfo &info);
   Error analyzeDense(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzeConv2D(size_t index, fb::LayerT &layer, LayerInfo &info);
@@ -690,9 +715,11 @@ Error ModelAnalyzer::analyzeRecurrent(size_t index, fb::LayerT &layer,
   return Error::success();
 }
 
-Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
+Error ModelAnalyzer::analyzeLayer(size_t index,
+                                  ArrayRef<SmallVector<int64_t>> inputShapes,
                                   LayerInfo &info) {
   fb::LayerT &layer = *model.layers[index];
+  ArrayRef<int64_t> inputShape = inputShapes.front();
   info.inputShape.assign(inputShape.begin(), inputShape.end());
   info.outputShape.assign(inputShape.begin(), inputShape.end());
   if (info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
@@ -702,9 +729,14 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
                              "Conv2D layers only");
   switch (info.kind) {
   case LayerKind::InputLayer:
-    if (index != 0)
+    if (index != 0 && llvm::all_of(model.layers, [](const auto &other) {
+          return other->inbound.empty();
+        }))
       return layerError(index, "an InputLayer must be the first layer of a "
                                "sequential model");
+    if (!layer.inbound.empty())
+      return layerError(index, "an InputLayer reads the model input; "
+                               "expected no inbound");
     if (layer.name != model.inputs[0]->name)
       return layerError(index, "InputLayer '" + layer.name +
                                    "' does not name the model input '" +
@@ -757,8 +789,156 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
   case LayerKind::LSTM:
   case LayerKind::GRU:
     return analyzeRecurrent(index, layer, info);
+  case LayerKind::Add:
+  case LayerKind::Subtract:
+  case LayerKind::Multiply:
+  case LayerKind::Average:
+  case LayerKind::Concatenate:
+    return analyzeMerge(index, layer, inputShapes, info);
   }
   llvm_unreachable("unknown layer kind");
+}
+
+//===----------------------------------------------------------------------===//
+// Graphs
+//===----------------------------------------------------------------------===//
+
+Error ModelAnalyzer::analyzeMerge(size_t index, fb::LayerT &layer,
+                                  ArrayRef<SmallVector<int64_t>> inputShapes,
+                                  LayerInfo &info) {
+  ArrayRef<int64_t> first = inputShapes.front();
+  auto describeInput = [&](size_t i) -> std::string {
+    return ("input " + Twine(i) + " ('" + layer.inbound[i] + "')").str();
+  };
+  if (info.kind != LayerKind::Concatenate) {
+    // Kiln does not broadcast merges: Keras models merge equal shapes in
+    // practice, and a silent broadcast would hide a wiring mistake.
+    for (size_t i = 1; i < inputShapes.size(); ++i)
+      if (ArrayRef<int64_t>(inputShapes[i]) != first)
+        return layerError(index,
+                          "cannot merge " + describeInput(i) + " of shape " +
+                              formatShape(inputShapes[i]) + " with " +
+                              describeInput(0) + " of shape " +
+                              formatShape(first) + "; expected equal shapes");
+    return Error::success();
+  }
+
+  // Keras counts the batch dimension as axis 0.
+  int64_t rank = static_cast<int64_t>(first.size()) + 1;
+  int64_t axis = layer.axis < 0 ? layer.axis + rank : layer.axis;
+  if (axis < 1 || axis >= rank)
+    return layerError(index,
+                      "axis " + Twine(layer.axis) +
+                          " is out of range for inputs of rank " + Twine(rank) +
+                          " (with the batch dimension); expected 1 to " +
+                          Twine(rank - 1) + " or -1 to " + Twine(1 - rank));
+  layer.axis = axis;
+  int64_t dim = axis - 1;
+  int64_t extent = 0;
+  for (auto [i, shape] : enumerate(inputShapes)) {
+    bool agrees = static_cast<int64_t>(shape.size()) + 1 == rank;
+    for (int64_t d = 0; agrees && d < rank - 1; ++d)
+      agrees = d == dim || shape[d] == first[d];
+    if (!agrees)
+      return layerError(
+          index, "cannot concatenate " + describeInput(i) + " of shape " +
+                     formatShape(shape) + " with " + describeInput(0) +
+                     " of shape " + formatShape(first) + " along axis " +
+                     Twine(axis) + "; the other extents must agree");
+    extent += shape[dim];
+  }
+  info.outputShape[dim] = extent;
+  return Error::success();
+}
+
+Error ModelAnalyzer::resolveInputs(size_t index,
+                                   const StringMap<int64_t> &producers,
+                                   int64_t previous, LayerInfo &info) {
+  const fb::LayerT &layer = *model.layers[index];
+  if (info.kind == LayerKind::InputLayer) {
+    info.inputs = {modelInput};
+    return Error::success();
+  }
+  if (layer.inbound.empty())
+    info.inputs = {previous};
+  for (auto [i, name] : enumerate(layer.inbound)) {
+    auto it = producers.find(name);
+    if (it == producers.end())
+      return layerError(index, "inbound[" + Twine(i) + "] '" + name +
+                                   "' names no earlier layer or model "
+                                   "input; layers are listed in "
+                                   "topological order");
+    info.inputs.push_back(it->second);
+  }
+
+  size_t count = info.inputs.size();
+  if (isMergeLayer(info.kind)) {
+    if (layer.inbound.empty())
+      return layerError(index, layer.class_name +
+                                   " merges several inputs; expected them "
+                                   "listed in inbound");
+    if (info.kind == LayerKind::Subtract && count != 2)
+      return layerError(index,
+                        "Subtract takes exactly 2 inputs, got " + Twine(count));
+    if (count < 2)
+      return layerError(index, layer.class_name +
+                                   " takes at least 2 inputs, got " +
+                                   Twine(count));
+  } else if (count != 1) {
+    return layerError(index, layer.class_name + " takes one input, got " +
+                                 Twine(count) + " in inbound");
+  }
+  return Error::success();
+}
+
+Error ModelAnalyzer::resolveOwner(size_t index,
+                                  const StringMap<int64_t> &producers,
+                                  const std::vector<LayerInfo> &infos,
+                                  LayerInfo &info) {
+  fb::LayerT &layer = *model.layers[index];
+  if (layer.shares.empty())
+    return Error::success();
+  auto it = producers.find(layer.shares);
+  if (it == producers.end() || it->second < 0)
+    return layerError(index, "shares '" + layer.shares +
+                                 "', which names no earlier layer");
+  size_t owner = static_cast<size_t>(it->second);
+  // A chain of sharers all use the first layer's parameters.
+  if (infos[owner].owner)
+    owner = *infos[owner].owner;
+  const fb::LayerT &ownerLayer = *model.layers[owner];
+  if (ownerLayer.class_name != layer.class_name)
+    return layerError(index, "shares the parameters of '" + ownerLayer.name +
+                                 "', a " + ownerLayer.class_name +
+                                 "; expected a " + layer.class_name);
+  // The options are the owner's: copy everything but the identity.
+  fb::LayerT copy(ownerLayer);
+  copy.name = std::move(layer.name);
+  copy.inbound = std::move(layer.inbound);
+  copy.shares = ownerLayer.name;
+  layer = std::move(copy);
+  info.owner = owner;
+  return Error::success();
+}
+
+Error ModelAnalyzer::checkEveryLayerFeeds(const ModelAnalysis &result) {
+  std::vector<bool> feeds(result.layers.size(), false);
+  SmallVector<size_t> worklist = {result.outputLayer};
+  while (!worklist.empty()) {
+    size_t index = worklist.pop_back_val();
+    if (feeds[index])
+      continue;
+    feeds[index] = true;
+    for (int64_t input : result.layers[index].inputs)
+      if (input >= 0)
+        worklist.push_back(static_cast<size_t>(input));
+  }
+  for (auto [index, info] : enumerate(result.layers))
+    if (!feeds[index] && info.kind != LayerKind::InputLayer)
+      return layerError(index, "does not contribute to the model output '" +
+                                   model.layers[result.outputLayer]->name +
+                                   "'; remove it or make it an output");
+  return Error::success();
 }
 
 /// Checks a learning-rate schedule and makes `learning_rate` its initial
@@ -961,10 +1141,12 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
   if (Error err = checkLayerNames())
     return std::move(err);
 
-  // Walk the chain: each layer reads the output of the one before it (the
-  // first reads the model input).
-  SmallVector<int64_t> shape(result.inputShape);
-  std::string producer = model.inputs[0]->name;
+  // Walk the layers in order. Each reads the layers or model input its
+  // `inbound` names, or (sequential style) the output of the layer before
+  // it; the first reads the model input.
+  StringMap<int64_t> producers;
+  producers[model.inputs[0]->name] = modelInput;
+  int64_t previous = modelInput;
   bool computes = false;
   for (auto [index, layer] : enumerate(model.layers)) {
     std::optional<LayerKind> kind = parseLayerKind(layer->class_name);
@@ -975,20 +1157,34 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
               : "unsupported layer class '" + layer->class_name + "'";
       return layerError(index, what + "; expected " + supportedLayersText);
     }
-    bool sequential = layer->inbound.empty() || (layer->inbound.size() == 1 &&
-                                                 layer->inbound[0] == producer);
-    if (*kind == LayerKind::InputLayer)
-      sequential = layer->inbound.empty();
-    if (!sequential)
-      return layerError(index, "only sequential models are supported for now: "
-                               "expected inbound to be empty or [\"" +
-                                   producer + "\"]");
     LayerInfo info;
     info.kind = *kind;
-    if (Error err = analyzeLayer(index, shape, info))
+    if (Error err = resolveInputs(index, producers, previous, info))
       return std::move(err);
-    shape = info.outputShape;
-    producer = layer->name;
+    if (Error err = resolveOwner(index, producers, result.layers, info))
+      return std::move(err);
+    SmallVector<SmallVector<int64_t>, 2> inputShapes;
+    for (int64_t input : info.inputs)
+      inputShapes.push_back(input == modelInput
+                                ? result.inputShape
+                                : result.layers[input].outputShape);
+    if (Error err = analyzeLayer(index, inputShapes, info))
+      return std::move(err);
+    if (info.owner) {
+      // The parameters were built for the owner's input; only the last
+      // extent (features, channels) shapes them.
+      const LayerInfo &owner = result.layers[*info.owner];
+      if (owner.inputShape.back() != info.inputShape.back())
+        return layerError(index, "shares the parameters of '" +
+                                     model.layers[*info.owner]->name +
+                                     "', built for inputs of shape " +
+                                     formatShape(owner.inputShape) +
+                                     ", but its input has shape " +
+                                     formatShape(info.inputShape));
+      info.paramCount = 0;
+    }
+    previous = static_cast<int64_t>(index);
+    producers[layer->name] = previous;
     computes |= *kind != LayerKind::InputLayer;
     result.totalParams += info.paramCount; // Each is at most 2^40.
     result.layers.push_back(std::move(info));
@@ -996,7 +1192,26 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
   if (!computes)
     return fieldError("layers", "expected at least one layer after the "
                                 "InputLayer");
-  result.outputShape = shape;
+
+  result.outputLayer = model.layers.size() - 1;
+  if (model.outputs.size() > 1)
+    return fieldError("outputs", "models with " + Twine(model.outputs.size()) +
+                                     " outputs are not supported yet; "
+                                     "expected one output");
+  if (!model.outputs.empty()) {
+    auto it = producers.find(model.outputs[0]);
+    if (it == producers.end() || it->second < 0)
+      return fieldError("outputs[0]", "'" + model.outputs[0] +
+                                          "' names no layer of the model");
+    result.outputLayer = static_cast<size_t>(it->second);
+  }
+  if (result.layers[result.outputLayer].kind == LayerKind::InputLayer)
+    return fieldError("outputs[0]", "the model output is the InputLayer '" +
+                                        model.layers[result.outputLayer]->name +
+                                        "'; expected a computing layer");
+  if (Error err = checkEveryLayerFeeds(result))
+    return std::move(err);
+  result.outputShape = result.layers[result.outputLayer].outputShape;
 
   if (Error err = analyzeTraining(result))
     return std::move(err);

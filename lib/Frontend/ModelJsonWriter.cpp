@@ -89,6 +89,10 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
     json.attribute("class_name", layer.class_name);
     if (!layer.inbound.empty())
       writeStrings("inbound", layer.inbound);
+    if (!layer.shares.empty())
+      json.attribute("shares", layer.shares);
+    if (kind == "Concatenate" || layer.axis != -1)
+      json.attribute("axis", layer.axis);
     if (dense || layer.units != 0)
       json.attribute("units", layer.units);
     if (!layer.activation.empty())
@@ -224,6 +228,8 @@ void ModelJsonWriter::write(const fb::ModelT &model) {
         if (layer)
           writeLayer(*layer);
     });
+    if (!model.outputs.empty())
+      writeStrings("outputs", model.outputs);
     if (model.training)
       writeTraining(*model.training);
   });

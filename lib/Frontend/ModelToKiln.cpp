@@ -75,6 +75,8 @@ public:
 
 private:
   void collectParams();
+  /// Appends the parameters `layer` owns to `params`.
+  void collectLayerParams(const fb::LayerT &layer, const LayerInfo &info);
   /// The tensor type of a batch of samples of `sampleShape`.
   RankedTensorType batchType(ArrayRef<int64_t> sampleShape);
   Location layerLoc(size_t index);
@@ -87,6 +89,10 @@ private:
   /// model's output. In training mode (`rng` set) random layers are active.
   Value emitLayers(func::FuncOp func, Value rng);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
+  /// Emits a merge layer (Add, Subtract, Multiply, Average, Concatenate)
+  /// of `inputs`.
+  Value emitMerge(const fb::LayerT &layer, const LayerInfo &info,
+                  ArrayRef<Value> inputs, Location loc);
   /// Emits a global pooling layer as one pooling window over the whole
   /// sample (1-D samples are viewed as images of height 1), reshaped to the
   /// layer's output.
@@ -112,8 +118,11 @@ private:
   OpBuilder builder;
   Location fileLoc;
   SmallVector<ParamSpec> params;
-  /// Index in `params` of each layer's first parameter.
+  /// Index in `params` of each layer's first parameter (of its owner's,
+  /// for a shared layer).
   SmallVector<unsigned> firstParam;
+  /// Number of parameters of each layer (of its owner's).
+  SmallVector<unsigned> numParams;
 };
 } // namespace
 
@@ -129,16 +138,29 @@ Location KilnModuleBuilder::layerLoc(size_t index) {
 }
 
 void KilnModuleBuilder::collectParams() {
-  Type f32 = builder.getF32Type();
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
-    firstParam.push_back(params.size());
-    const fb::LayerT &layer = *model.layers[index];
+    if (info.owner) { // A shared layer uses its owner's parameters.
+      firstParam.push_back(firstParam[*info.owner]);
+      numParams.push_back(numParams[*info.owner]);
+      continue;
+    }
+    unsigned begin = params.size();
+    collectLayerParams(*model.layers[index], info);
+    firstParam.push_back(begin);
+    numParams.push_back(params.size() - begin);
+  }
+}
+
+void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
+                                           const LayerInfo &info) {
+  Type f32 = builder.getF32Type();
+  {
     if (info.kind == LayerKind::SimpleRNN || info.kind == LayerKind::LSTM ||
         info.kind == LayerKind::GRU) {
       for (RecurrentParam &param : getRecurrentParams(layer, info))
         params.push_back({std::move(param.name), std::move(param.initializer),
                           RankedTensorType::get(param.shape, f32)});
-      continue;
+      return;
     }
     RankedTensorType kernel;
     if (info.kind == LayerKind::Dense)
@@ -150,7 +172,7 @@ void KilnModuleBuilder::collectParams() {
                                  info.inputShape[2], layer.filters},
                                 f32);
     else
-      continue;
+      return;
     params.push_back(
         {layer.name + "/kernel", layer.kernel_initializer, kernel});
     if (layer.use_bias)
@@ -267,12 +289,57 @@ Value KilnModuleBuilder::emitMargins(const fb::LayerT &layer,
   return input;
 }
 
+Value KilnModuleBuilder::emitMerge(const fb::LayerT &layer,
+                                   const LayerInfo &info,
+                                   ArrayRef<Value> inputs, Location loc) {
+  RankedTensorType type = batchType(info.outputShape);
+  auto scale = [&](Value x, float factor) -> Value {
+    return kd::ScaleOp::create(builder, loc, x, builder.getF32FloatAttr(factor),
+                               FloatAttr());
+  };
+  auto sum = [&](ArrayRef<Value> terms) {
+    Value total = terms.front();
+    for (Value term : terms.drop_front())
+      total = kd::AddOp::create(builder, loc, type, total, term);
+    return total;
+  };
+  switch (info.kind) {
+  case LayerKind::Add:
+    return sum(inputs);
+  case LayerKind::Subtract:
+    return kd::AddOp::create(builder, loc, type, inputs[0],
+                             scale(inputs[1], -1.0f));
+  case LayerKind::Multiply: {
+    Value product = inputs.front();
+    for (Value factor : inputs.drop_front())
+      product = kd::MulOp::create(builder, loc, type, product, factor);
+    return product;
+  }
+  case LayerKind::Average:
+    return scale(sum(inputs), 1.0f / static_cast<float>(inputs.size()));
+  case LayerKind::Concatenate:
+    // The analysis made `axis` positive, counting the batch dimension.
+    return kd::ConcatOp::create(builder, loc, type, inputs,
+                                builder.getI64IntegerAttr(layer.axis));
+  default:
+    llvm_unreachable("not a merge layer");
+  }
+}
+
 Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
-  Value value = func.getArgument(params.size());
+  Value modelInputValue = func.getArgument(params.size());
+  // The output of every layer emitted so far, by index.
+  SmallVector<Value> outputs;
+  outputs.reserve(analysis.layers.size());
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
     const fb::LayerT &layer = *model.layers[index];
     Location loc = layerLoc(index);
     RankedTensorType resultType = batchType(info.outputShape);
+    SmallVector<Value, 2> inputs;
+    for (int64_t input : info.inputs)
+      inputs.push_back(input == modelInput ? modelInputValue : outputs[input]);
+    // Most layers read one input: they transform `value` in place.
+    Value value = inputs.front();
     switch (info.kind) {
     case LayerKind::InputLayer:
       break;
@@ -357,9 +424,7 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
     case LayerKind::LSTM:
     case LayerKind::GRU: {
       unsigned first = firstParam[index];
-      unsigned count = (index + 1 < firstParam.size() ? firstParam[index + 1]
-                                                      : params.size()) -
-                       first;
+      unsigned count = numParams[index];
       value = emitRecurrentLayer(
           builder, loc, layer, info,
           func.getArguments().slice(first, count), value,
@@ -368,9 +433,17 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
           });
       break;
     }
+    case LayerKind::Add:
+    case LayerKind::Subtract:
+    case LayerKind::Multiply:
+    case LayerKind::Average:
+    case LayerKind::Concatenate:
+      value = emitMerge(layer, info, inputs, loc);
+      break;
     }
+    outputs.push_back(value);
   }
-  return value;
+  return outputs[analysis.outputLayer];
 }
 
 void KilnModuleBuilder::buildForward(ModuleOp module) {
@@ -442,7 +515,9 @@ Value KilnModuleBuilder::addRegularization(func::FuncOp func, Value loss) {
           l2);
   };
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
-    if (info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D)
+    // A shared layer's parameters are penalized once, with its owner.
+    if ((info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D) ||
+        info.owner)
       continue;
     const fb::LayerT &layer = *model.layers[index];
     Location loc = NameLoc::get(

@@ -44,8 +44,17 @@ enum class LayerKind {
   Reshape,
   SimpleRNN,
   LSTM,
-  GRU
+  GRU,
+  // Merges of several inputs.
+  Add,
+  Subtract,
+  Multiply,
+  Average,
+  Concatenate
 };
+
+/// Whether `kind` merges several inputs into one output.
+bool isMergeLayer(LayerKind kind);
 
 /// Element-wise activations (and softmax) a layer may apply.
 enum class ActivationKind {
@@ -79,12 +88,22 @@ struct LayerInfo {
   ActivationKind activation = ActivationKind::Linear;
   /// Activation of the gates of a recurrent layer (LSTM, GRU).
   ActivationKind recurrentActivation = ActivationKind::Sigmoid;
-  /// Shape of one sample of the layer's input and output (no batch dim).
+  /// Where the layer's inputs come from, in order: a layer's index in
+  /// `ModelT::layers`, or `modelInput` for the model input.
+  llvm::SmallVector<int64_t, 2> inputs;
+  /// The layer whose parameters this one uses (`shares`); unset when it
+  /// owns them.
+  std::optional<size_t> owner;
+  /// Shape of one sample of the layer's (first) input and of its output
+  /// (no batch dim).
   llvm::SmallVector<int64_t> inputShape;
   llvm::SmallVector<int64_t> outputShape;
   /// Number of trainable scalars the layer owns.
   int64_t paramCount = 0;
 };
+
+/// `LayerInfo::inputs` entry naming the model input.
+constexpr int64_t modelInput = -1;
 
 /// Whether the model has a layer that draws random numbers in training
 /// (Dropout): its training function then takes the random state.
@@ -94,8 +113,10 @@ bool hasRandomLayers(const std::vector<LayerInfo> &layers);
 struct ModelAnalysis {
   /// Per-sample input shape of the model (the single input).
   llvm::SmallVector<int64_t> inputShape;
-  /// Per-sample output shape of the model (the last layer's output).
+  /// Per-sample output shape of the model (the output layer's output).
   llvm::SmallVector<int64_t> outputShape;
+  /// Index of the layer whose output is the model's output.
+  size_t outputLayer = 0;
   /// One entry per element of `ModelT::layers`, in the same order.
   std::vector<LayerInfo> layers;
   /// Sum of the layers' parameter counts.
