@@ -119,6 +119,8 @@ private:
   Error importRecurrent(const JsonNode &config, fb::LayerT &layer);
   /// Add, Subtract, Multiply, Average and Concatenate.
   Error importMerge(const JsonNode &config, fb::LayerT &layer);
+  /// Bidirectional around a SimpleRNN, LSTM or GRU.
+  Error importBidirectional(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -859,6 +861,13 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
       className == "Multiply" || className == "Average" ||
       className == "Concatenate")
     return importMerge(config, layer);
+  if (className == "Bidirectional") {
+    if (!*trainable)
+      return makeFrontendError(reader.getFile(), place,
+                               "frozen layers (trainable: false) are not "
+                               "supported yet");
+    return importBidirectional(config, layer);
+  }
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -867,7 +876,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "GlobalAveragePooling2D, GlobalMaxPooling1D, "
                                "GlobalMaxPooling2D, ZeroPadding2D, Cropping2D, "
                                "Dropout, Reshape, SimpleRNN, LSTM, GRU, Add, "
-                               "Subtract, Multiply, Average or Concatenate");
+                               "Subtract, Multiply, Average, Concatenate or "
+                               "Bidirectional");
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,
@@ -1003,6 +1013,77 @@ Error KerasImporter::importSequential(const JsonNode &modelNode,
   input->dtype = inputDType;
   model.inputs.push_back(std::move(input));
   return Error::success();
+}
+
+Error KerasImporter::importBidirectional(const JsonNode &config,
+                                         fb::LayerT &layer) {
+  JsonNode inner = config["layer"];
+  Expected<StringRef> innerClass = reader.getString(inner["class_name"]);
+  if (!innerClass)
+    return innerClass.takeError();
+  if (*innerClass != "SimpleRNN" && *innerClass != "LSTM" &&
+      *innerClass != "GRU")
+    return reader.error(inner["class_name"],
+                        "Bidirectional around '" + *innerClass +
+                            "' is not supported; expected SimpleRNN, LSTM "
+                            "or GRU");
+  // The wrapped layer's options configure both directions.
+  layer.class_name = innerClass->str();
+  Error err = importRecurrent(inner["config"], layer);
+  layer.class_name = "Bidirectional";
+  if (err)
+    return err;
+  layer.wrapped_class = innerClass->str();
+
+  // Keras serializes the backward layer too: it must be the forward layer
+  // reading the other way (a different backward layer is not supported).
+  JsonNode backward = config["backward_layer"];
+  if (!backward.isAbsentOrNull()) {
+    JsonNode backwardConfig = backward["config"];
+    const json::Object *forwardObject = inner["config"].get()
+                                            ? inner["config"].get()->getAsObject()
+                                            : nullptr;
+    const json::Object *backwardObject =
+        backwardConfig.get() ? backwardConfig.get()->getAsObject() : nullptr;
+    if (!forwardObject || !backwardObject)
+      return reader.expected(backwardConfig, "a layer config object");
+    Expected<StringRef> backwardClass = reader.getString(backward["class_name"]);
+    if (!backwardClass)
+      return backwardClass.takeError();
+    bool same = *backwardClass == *innerClass;
+    for (const auto &[key, value] : *backwardObject) {
+      if (!same || key == "name" || key == "go_backwards")
+        continue;
+      const json::Value *other = forwardObject->get(key);
+      same = other && *other == value;
+    }
+    for (const auto &[key, value] : *forwardObject)
+      if (same && key != "name" && key != "go_backwards")
+        same = backwardObject->get(key) != nullptr;
+    if (!same)
+      return reader.error(backward, "a backward_layer that differs from the "
+                                    "forward layer (other than reading the "
+                                    "other way) is not supported");
+  }
+
+  if (!config["merge_mode"].isAbsent()) {
+    if (config["merge_mode"].isAbsentOrNull())
+      return reader.error(config["merge_mode"],
+                          "merge_mode null returns the two directions as "
+                          "two outputs, which is not supported; expected "
+                          "concat, sum, mul or ave");
+    Expected<StringRef> mode = reader.getString(config["merge_mode"]);
+    if (!mode)
+      return mode.takeError();
+    if (*mode != "concat" && *mode != "sum" && *mode != "mul" &&
+        *mode != "ave")
+      return reader.error(config["merge_mode"],
+                          "unsupported merge_mode '" + *mode +
+                              "'; expected concat, sum, mul or ave");
+    layer.merge_mode = mode->str();
+  }
+  return checkOptions(config, {"layer", "backward_layer", "merge_mode"},
+                      "Bidirectional");
 }
 
 Error KerasImporter::importMerge(const JsonNode &config, fb::LayerT &layer) {

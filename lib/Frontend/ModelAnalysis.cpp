@@ -102,6 +102,7 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("Multiply", LayerKind::Multiply)
       .Case("Average", LayerKind::Average)
       .Case("Concatenate", LayerKind::Concatenate)
+      .Case("Bidirectional", LayerKind::Bidirectional)
       .Default(std::nullopt);
 }
 
@@ -210,7 +211,7 @@ static constexpr StringLiteral supportedLayersText =
     "MaxPooling2D, AveragePooling2D, GlobalAveragePooling1D, "
     "GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, "
     "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM, GRU, "
-    "Add, Subtract, Multiply, Average or Concatenate";
+    "Add, Subtract, Multiply, Average, Concatenate or Bidirectional";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu or exponential";
@@ -272,6 +273,9 @@ private:
   Error checkRegularizers(size_t index, const fb::LayerT &layer) const;
   Error analyzeReshape(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzeRecurrent(size_t index, fb::LayerT &layer, LayerInfo &info);
+  /// Bidirectional: the wrapped recurrent layer twice and the merge.
+  Error analyzeBidirectional(size_t index, fb::LayerT &layer,
+                             LayerInfo &info);
   /// Checks (and defaults) a pair of positive window options.
   Error checkPair(size_t index, StringRef option, std::vector<int64_t> &values,
                   ArrayRef<int64_t> fallback);
@@ -795,8 +799,39 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
   case LayerKind::Average:
   case LayerKind::Concatenate:
     return analyzeMerge(index, layer, inputShapes, info);
+  case LayerKind::Bidirectional:
+    return analyzeBidirectional(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
+}
+
+Error ModelAnalyzer::analyzeBidirectional(size_t index, fb::LayerT &layer,
+                                          LayerInfo &info) {
+  std::optional<LayerKind> wrapped = parseLayerKind(layer.wrapped_class);
+  if (!wrapped || (*wrapped != LayerKind::SimpleRNN &&
+                   *wrapped != LayerKind::LSTM && *wrapped != LayerKind::GRU))
+    return layerError(index, "Bidirectional wraps a SimpleRNN, LSTM or GRU; "
+                             "got wrapped_class '" +
+                                 layer.wrapped_class + "'");
+  if (layer.merge_mode.empty())
+    layer.merge_mode = "concat";
+  if (layer.merge_mode != "concat" && layer.merge_mode != "sum" &&
+      layer.merge_mode != "mul" && layer.merge_mode != "ave")
+    return layerError(index, "unsupported merge_mode '" + layer.merge_mode +
+                                 "'; expected concat, sum, mul or ave");
+  // Both directions are the wrapped layer with these options.
+  LayerInfo inner = info;
+  inner.kind = *wrapped;
+  if (Error err = analyzeRecurrent(index, layer, inner))
+    return err;
+  info.wrappedKind = *wrapped;
+  info.activation = inner.activation;
+  info.recurrentActivation = inner.recurrentActivation;
+  info.outputShape = inner.outputShape;
+  if (layer.merge_mode == "concat")
+    info.outputShape.back() *= 2;
+  info.paramCount = 2 * inner.paramCount;
+  return Error::success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -93,6 +93,10 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       json.attribute("shares", layer.shares);
     if (kind == "Concatenate" || layer.axis != -1)
       json.attribute("axis", layer.axis);
+    if (!layer.wrapped_class.empty())
+      json.attribute("wrapped_class", layer.wrapped_class);
+    if (!layer.merge_mode.empty())
+      json.attribute("merge_mode", layer.merge_mode);
     if (dense || layer.units != 0)
       json.attribute("units", layer.units);
     if (!layer.activation.empty())

@@ -53,6 +53,7 @@ using mlir::ScopedDiagnosticHandler;
 using mlir::ShapedType;
 using mlir::Type;
 using mlir::Value;
+using mlir::ValueRange;
 namespace func = mlir::func;
 namespace kd = mlir::kiln;
 
@@ -89,6 +90,10 @@ private:
   /// model's output. In training mode (`rng` set) random layers are active.
   Value emitLayers(func::FuncOp func, Value rng);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
+  /// Emits both directions of Bidirectional layer `index` on `input` and
+  /// merges them.
+  Value emitBidirectional(func::FuncOp func, size_t index, Value input,
+                          Location loc);
   /// Emits a merge layer (Add, Subtract, Multiply, Average, Concatenate)
   /// of `inputs`.
   Value emitMerge(const fb::LayerT &layer, const LayerInfo &info,
@@ -155,6 +160,15 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
                                            const LayerInfo &info) {
   Type f32 = builder.getF32Type();
   {
+    if (info.kind == LayerKind::Bidirectional) {
+      BidirectionalHalves halves = getBidirectionalHalves(layer, info);
+      for (const fb::LayerT *half : {&halves.forward, &halves.backward})
+        for (RecurrentParam &param : getRecurrentParams(*half, halves.info))
+          params.push_back({std::move(param.name),
+                            std::move(param.initializer),
+                            RankedTensorType::get(param.shape, f32)});
+      return;
+    }
     if (info.kind == LayerKind::SimpleRNN || info.kind == LayerKind::LSTM ||
         info.kind == LayerKind::GRU) {
       for (RecurrentParam &param : getRecurrentParams(layer, info))
@@ -326,6 +340,39 @@ Value KilnModuleBuilder::emitMerge(const fb::LayerT &layer,
   }
 }
 
+Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
+                                           Value input, Location loc) {
+  const fb::LayerT &layer = *model.layers[index];
+  const LayerInfo &info = analysis.layers[index];
+  BidirectionalHalves halves = getBidirectionalHalves(layer, info);
+  unsigned half = numParams[index] / 2;
+  auto args = func.getArguments().slice(firstParam[index], 2 * half);
+  auto activation = [&](ActivationKind kind, Value x) {
+    return emitActivation(kind, x, loc);
+  };
+  Value forward =
+      emitRecurrentLayer(builder, loc, halves.forward, halves.info,
+                         args.take_front(half), input, activation);
+  // Keras flips the backward half's sequence so that both halves' step t
+  // describe input step t.
+  Value backward = emitRecurrentLayer(builder, loc, halves.backward,
+                                      halves.info, args.drop_front(half),
+                                      input, activation,
+                                      /*flipSequence=*/true);
+  RankedTensorType type = batchType(info.outputShape);
+  if (layer.merge_mode == "concat")
+    return kd::ConcatOp::create(
+        builder, loc, type, ValueRange{forward, backward},
+        builder.getI64IntegerAttr(info.outputShape.size()));
+  if (layer.merge_mode == "mul")
+    return kd::MulOp::create(builder, loc, type, forward, backward);
+  Value sum = kd::AddOp::create(builder, loc, type, forward, backward);
+  if (layer.merge_mode == "ave")
+    return kd::ScaleOp::create(builder, loc, sum, builder.getF32FloatAttr(0.5f),
+                               FloatAttr());
+  return sum;
+}
+
 Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
   Value modelInputValue = func.getArgument(params.size());
   // The output of every layer emitted so far, by index.
@@ -439,6 +486,9 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
     case LayerKind::Average:
     case LayerKind::Concatenate:
       value = emitMerge(layer, info, inputs, loc);
+      break;
+    case LayerKind::Bidirectional:
+      value = emitBidirectional(func, index, value, loc);
       break;
     }
     outputs.push_back(value);

@@ -16,6 +16,8 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <algorithm>
+
 using namespace ::kiln;
 using llvm::SmallVector;
 using mlir::Location;
@@ -64,7 +66,7 @@ public:
       : b(b), loc(loc), layer(layer), info(info), act(act), units(layer.units) {
   }
 
-  Value emit(ValueRange params, Value input);
+  Value emit(ValueRange params, Value input, bool flipSequence);
 
 private:
   /// A batch of vectors of `width` elements.
@@ -178,7 +180,8 @@ void RecurrentEmitter::stepGru(Value xw) {
     state = mul(affine(z, -1.0f, 1.0f), candidate);
 }
 
-Value RecurrentEmitter::emit(ValueRange params, Value input) {
+Value RecurrentEmitter::emit(ValueRange params, Value input,
+                             bool flipSequence) {
   Value kernel = params[0];
   recurrentKernel = params[1];
   int64_t gates = gateCount(info.kind);
@@ -231,6 +234,8 @@ Value RecurrentEmitter::emit(ValueRange params, Value input) {
   }
   if (!layer.return_sequences)
     return state;
+  if (flipSequence)
+    std::reverse(outputs.begin(), outputs.end());
   auto sequenceType =
       RankedTensorType::get({ShapedType::kDynamic, steps, units}, f32);
   return kd::ConcatOp::create(b, loc, sequenceType, outputs,
@@ -240,7 +245,20 @@ Value RecurrentEmitter::emit(ValueRange params, Value input) {
 Value kiln::emitRecurrentLayer(
     OpBuilder &builder, Location loc, const fb::LayerT &layer,
     const LayerInfo &info, ValueRange params, Value input,
-    llvm::function_ref<Value(ActivationKind, Value)> activation) {
+    llvm::function_ref<Value(ActivationKind, Value)> activation,
+    bool flipSequence) {
   return RecurrentEmitter(builder, loc, layer, info, activation)
-      .emit(params, input);
+      .emit(params, input, flipSequence);
+}
+
+BidirectionalHalves kiln::getBidirectionalHalves(const fb::LayerT &layer,
+                                                 const LayerInfo &info) {
+  BidirectionalHalves halves{layer, layer, info};
+  halves.forward.name = layer.name + "/forward";
+  halves.backward.name = layer.name + "/backward";
+  halves.backward.go_backwards = !layer.go_backwards;
+  halves.info.kind = info.wrappedKind;
+  // The wrapped layer's own output: half the concatenation.
+  halves.info.outputShape.back() = layer.units;
+  return halves;
 }

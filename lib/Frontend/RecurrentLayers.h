@@ -36,11 +36,24 @@ llvm::SmallVector<RecurrentParam> getRecurrentParams(const fb::LayerT &layer,
 /// `params` (the arguments for getRecurrentParams's list): one input
 /// projection and one recurrent product per timestep, the gates as
 /// slices of them. The initial state is zero, so the first step skips the
-/// recurrent product. `activation` emits an activation op.
+/// recurrent product. `activation` emits an activation op. With
+/// `flipSequence`, a returned sequence is reversed in time (the backward
+/// half of a Bidirectional, aligned with the forward half as Keras does).
 mlir::Value emitRecurrentLayer(
     mlir::OpBuilder &builder, mlir::Location loc, const fb::LayerT &layer,
     const LayerInfo &info, mlir::ValueRange params, mlir::Value input,
-    llvm::function_ref<mlir::Value(ActivationKind, mlir::Value)> activation);
+    llvm::function_ref<mlir::Value(ActivationKind, mlir::Value)> activation,
+    bool flipSequence = false);
+
+/// The two directions of a Bidirectional layer: copies of `layer` named
+/// `<name>/forward` and `<name>/backward` (which reads the other way), and
+/// the info of the wrapped recurrent layer.
+struct BidirectionalHalves {
+  fb::LayerT forward, backward;
+  LayerInfo info;
+};
+BidirectionalHalves getBidirectionalHalves(const fb::LayerT &layer,
+                                           const LayerInfo &info);
 
 } // namespace kiln
 

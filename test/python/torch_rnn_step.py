@@ -11,7 +11,14 @@ Keras's GRU with reset_after is PyTorch's GRU, its bias rows being
 PyTorch's bias_ih and bias_hh. From identical weights and batch the loss,
 the accuracy and every gradient must agree to 1e-5 relative.
 
-usage: torch_rnn_step.py LIBMODEL.so --cell lstm|gru [--batch N]
+With --cell bidirectional the model is test/kilnc/Inputs/
+torch_bidirectional.json: Bidirectional(LSTM(6), return_sequences,
+merge concat) then Bidirectional(GRU(5), merge sum), each direction its
+own PyTorch module; the backward half reads the flipped sequence and, as
+Keras does, its returned sequence is flipped back before the merge.
+
+usage: torch_rnn_step.py LIBMODEL.so --cell lstm|gru|bidirectional
+                         [--batch N]
 """
 
 import argparse
@@ -83,10 +90,29 @@ def reference(cell, params, x, y):
             grads1() + grads2() + [w.grad.numpy(), b.grad.numpy()])
 
 
+def reference_bidirectional(params, x, y):
+    h = torch.tensor(x, dtype=torch.float64).reshape(x.shape[0], 7, 112)
+    h = h / 255.0
+    forward1, g1 = recurrent("lstm", h, *params[0:3], backwards=False)
+    backward1, g2 = recurrent("lstm", h, *params[3:6], backwards=True)
+    seq = torch.cat([forward1, backward1.flip(1)], dim=2)
+    forward2, g3 = recurrent("gru", seq, *params[6:9], backwards=False)
+    backward2, g4 = recurrent("gru", seq, *params[9:12], backwards=True)
+    out = forward2[:, -1, :] + backward2[:, -1, :]
+    w, b = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
+            for p in params[12:14]]
+    logits = out @ w + b
+    loss = F.cross_entropy(logits, torch.tensor(y, dtype=torch.long))
+    loss.backward()
+    accuracy = (logits.argmax(1).numpy() == y).mean()
+    return (loss.item(), accuracy,
+            g1() + g2() + g3() + g4() + [w.grad.numpy(), b.grad.numpy()])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("library")
-    ap.add_argument("--cell", choices=["lstm", "gru"], required=True)
+    ap.add_argument("--cell", choices=["lstm", "gru", "bidirectional"], required=True)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--tolerance", type=float, default=1e-5)
     args = ap.parse_args()
@@ -95,7 +121,11 @@ def main():
     params = glorot_params(model, seed=5)
     x, y = load_fashion_slice(args.batch, offset=3000)
     loss, metrics, grads = model.train_step(params, x, y)
-    ref_loss, ref_accuracy, ref_grads = reference(args.cell, params, x, y)
+    if args.cell == "bidirectional":
+        ref_loss, ref_accuracy, ref_grads = reference_bidirectional(params, x,
+                                                                    y)
+    else:
+        ref_loss, ref_accuracy, ref_grads = reference(args.cell, params, x, y)
     failures = compare_step(model, (loss, metrics[0], grads),
                             (ref_loss, ref_accuracy, ref_grads),
                             args.tolerance)

@@ -50,7 +50,9 @@ enum class LayerKind {
   Subtract,
   Multiply,
   Average,
-  Concatenate
+  Concatenate,
+  // Wrappers.
+  Bidirectional
 };
 
 /// Whether `kind` merges several inputs into one output.
@@ -86,6 +88,8 @@ struct LayerInfo {
   LayerKind kind = LayerKind::InputLayer;
   /// Activation applied to the output (Dense, Activation); Linear otherwise.
   ActivationKind activation = ActivationKind::Linear;
+  /// The recurrent layer a Bidirectional wraps (SimpleRNN, LSTM, GRU).
+  LayerKind wrappedKind = LayerKind::InputLayer;
   /// Activation of the gates of a recurrent layer (LSTM, GRU).
   ActivationKind recurrentActivation = ActivationKind::Sigmoid;
   /// Where the layer's inputs come from, in order: a layer's index in
