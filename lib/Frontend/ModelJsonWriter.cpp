@@ -123,6 +123,14 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       writeFloat("bias_l1", layer.bias_l1);
     if (layer.bias_l2 != 0.0f)
       writeFloat("bias_l2", layer.bias_l2);
+    writeOptionalFloat("max_value", layer.max_value);
+    writeOptionalFloat("negative_slope", layer.negative_slope);
+    if (layer.threshold != 0.0f)
+      writeFloat("threshold", layer.threshold);
+    writeOptionalFloat("alpha", layer.alpha);
+    if (layer.axis != -1)
+      json.attribute("axis", layer.axis);
+    writeLongs("dims", layer.dims);
     // Recurrent layers: the options that differ from the schema's defaults.
     if (!layer.recurrent_activation.empty())
       json.attribute("recurrent_activation", layer.recurrent_activation);

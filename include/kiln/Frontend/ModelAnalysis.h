@@ -44,7 +44,15 @@ enum class LayerKind {
   Reshape,
   SimpleRNN,
   LSTM,
-  GRU
+  GRU,
+  ReLU,
+  LeakyReLU,
+  ELU,
+  Softmax,
+  Permute,
+  Conv1D,
+  MaxPooling1D,
+  AveragePooling1D
 };
 
 /// Element-wise activations (and softmax) a layer may apply.
@@ -63,11 +71,15 @@ enum class ActivationKind {
   Softsign,
   HardSigmoid,
   LeakyRelu,
-  Exponential
+  Exponential,
+  LogSoftmax
 };
 
 /// The slope of `leaky_relu` used as an activation name (Keras's default).
 constexpr float leakyReluActivationSlope = 0.2f;
+/// The default slope of the LeakyReLU layer (Keras's, unlike the
+/// activation's).
+constexpr float leakyReluLayerSlope = 0.3f;
 
 /// Parameter initializers the runtime implements.
 enum class InitializerKind { GlorotUniform, Zeros, Ones, Orthogonal };
