@@ -79,6 +79,9 @@ private:
   /// Reads an int or a list of one int (the 1-D layers' window options);
   /// absent or null leaves `out` empty for the analysis's default.
   Error readSingle(const JsonNode &node, std::vector<int64_t> &out) const;
+  Error importUpSampling2D(const JsonNode &config, fb::LayerT &layer);
+  /// SpatialDropout1D and SpatialDropout2D.
+  Error importSpatialDropout(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -901,6 +904,41 @@ Error KerasImporter::importPooling1D(const JsonNode &config,
                       layer.class_name);
 }
 
+Error KerasImporter::importUpSampling2D(const JsonNode &config,
+                                        fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  if (Error err = readPair(config["size"], layer.size))
+    return err;
+  Expected<StringRef> interpolation =
+      reader.getStringOr(config["interpolation"], "nearest");
+  if (!interpolation)
+    return interpolation.takeError();
+  if (*interpolation != "nearest")
+    return reader.error(config["interpolation"],
+                        "unsupported interpolation '" + *interpolation +
+                            "'; Kiln implements nearest only");
+  layer.interpolation = interpolation->str();
+  return checkOptions(config, {"size", "data_format", "interpolation"},
+                      "UpSampling2D");
+}
+
+Error KerasImporter::importSpatialDropout(const JsonNode &config,
+                                          fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  Expected<double> rate = reader.getNumber(config["rate"]);
+  if (!rate)
+    return rate.takeError();
+  if (!(*rate >= 0.0 && *rate < 1.0))
+    return reader.expected(config["rate"], "a rate in [0, 1)");
+  layer.rate = static_cast<float>(*rate);
+  // As for Dropout, the seed is the executable's; Keras 2's noise_shape
+  // must be null (the layer fixes its own).
+  return checkOptions(config, {"rate", "seed", "data_format"},
+                      layer.class_name);
+}
+
 Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                         fb::LayerT &layer) {
   StringRef className = layer.class_name;
@@ -973,6 +1011,10 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
   }
   if (className == "MaxPooling1D" || className == "AveragePooling1D")
     return importPooling1D(config, layer);
+  if (className == "UpSampling2D")
+    return importUpSampling2D(config, layer);
+  if (className == "SpatialDropout1D" || className == "SpatialDropout2D")
+    return importSpatialDropout(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -982,7 +1024,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "GlobalMaxPooling2D, ZeroPadding2D, Cropping2D, "
                                "Dropout, Reshape, SimpleRNN, LSTM, GRU, ReLU, "
                                "LeakyReLU, ELU, Softmax, Permute, Conv1D, "
-                               "MaxPooling1D or AveragePooling1D");
+                               "MaxPooling1D, AveragePooling1D, UpSampling2D, "
+                               "SpatialDropout1D or SpatialDropout2D");
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,

@@ -128,3 +128,22 @@ Value kiln::emitPooling1D(OpBuilder &b, Location loc, const fb::LayerT &layer,
                                     strides, paddingAttr(b, layer.padding));
   return kd::ReshapeOp::create(b, loc, batchType(b, info.outputShape), value);
 }
+
+Value kiln::emitUpSampling2D(OpBuilder &b, Location loc,
+                             const fb::LayerT &layer, const LayerInfo &info,
+                             Value input) {
+  return kd::UpSample2DOp::create(b, loc, batchType(b, info.outputShape), input,
+                                  b.getDenseI64ArrayAttr(layer.size));
+}
+
+Value kiln::emitSpatialDropout(OpBuilder &b, Location loc,
+                               const fb::LayerT &layer, const LayerInfo &info,
+                               Value input, Value rng, int64_t stream) {
+  // Every axis but the batch and the channels (the last) shares the mask.
+  SmallVector<int64_t> spatial;
+  for (int64_t axis = 1, e = info.inputShape.size(); axis < e; ++axis)
+    spatial.push_back(axis);
+  return kd::DropoutOp::create(
+      b, loc, input, rng, b.getF32FloatAttr(layer.rate),
+      b.getI64IntegerAttr(stream), b.getDenseI64ArrayAttr(spatial));
+}

@@ -54,6 +54,18 @@ mlir::Value emitPooling1D(mlir::OpBuilder &b, mlir::Location loc,
                           const fb::LayerT &layer, const LayerInfo &info,
                           mlir::Value input);
 
+/// UpSampling2D: `kiln.upsample2d` (nearest neighbour).
+mlir::Value emitUpSampling2D(mlir::OpBuilder &b, mlir::Location loc,
+                             const fb::LayerT &layer, const LayerInfo &info,
+                             mlir::Value input);
+
+/// SpatialDropout1D/2D in training: a `kiln.dropout` whose mask is shared
+/// along the spatial axes, drawn from `rng` with the layer's `stream`.
+mlir::Value emitSpatialDropout(mlir::OpBuilder &b, mlir::Location loc,
+                               const fb::LayerT &layer, const LayerInfo &info,
+                               mlir::Value input, mlir::Value rng,
+                               int64_t stream);
+
 } // namespace kiln
 
 #endif // KILN_LIB_FRONTEND_LAYEREMITTERS_H

@@ -105,6 +105,9 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("Conv1D", LayerKind::Conv1D)
       .Case("MaxPooling1D", LayerKind::MaxPooling1D)
       .Case("AveragePooling1D", LayerKind::AveragePooling1D)
+      .Case("UpSampling2D", LayerKind::UpSampling2D)
+      .Case("SpatialDropout1D", LayerKind::SpatialDropout1D)
+      .Case("SpatialDropout2D", LayerKind::SpatialDropout2D)
       .Default(std::nullopt);
 }
 
@@ -210,8 +213,8 @@ static constexpr StringLiteral supportedLayersText =
     "MaxPooling2D, AveragePooling2D, GlobalAveragePooling1D, "
     "GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, "
     "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM, GRU, "
-    "ReLU, LeakyReLU, ELU, Softmax, Permute, Conv1D, MaxPooling1D or "
-    "AveragePooling1D";
+    "ReLU, LeakyReLU, ELU, Softmax, Permute, Conv1D, MaxPooling1D, "
+    "AveragePooling1D, UpSampling2D, SpatialDropout1D or SpatialDropout2D";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu, exponential or "
@@ -267,6 +270,9 @@ private:
   Error analyzePermute(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzeConv1D(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzePooling1D(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeUpSampling2D(size_t index, fb::LayerT &layer, LayerInfo &info);
+  /// SpatialDropout1D and SpatialDropout2D.
+  Error analyzeSpatialDropout(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// Checks (and defaults) a one-element window option of a 1-D layer.
   Error checkSingle(size_t index, StringRef option,
                     std::vector<int64_t> &values, ArrayRef<int64_t> fallback);
@@ -407,7 +413,9 @@ Error ModelAnalyzer::analyzeDense(size_t index, fb::LayerT &layer,
 
 bool kiln::hasRandomLayers(const std::vector<LayerInfo> &layers) {
   return llvm::any_of(layers, [](const LayerInfo &info) {
-    return info.kind == LayerKind::Dropout;
+    return info.kind == LayerKind::Dropout ||
+           info.kind == LayerKind::SpatialDropout1D ||
+           info.kind == LayerKind::SpatialDropout2D;
   });
 }
 
@@ -909,6 +917,47 @@ Error ModelAnalyzer::analyzePooling1D(size_t index, fb::LayerT &layer,
   return Error::success();
 }
 
+Error ModelAnalyzer::analyzeUpSampling2D(size_t index, fb::LayerT &layer,
+                                         LayerInfo &info) {
+  if (!isImageShape(info.inputShape))
+    return layerError(index, "UpSampling2D expects inputs of shape [height, "
+                             "width, channels] per sample, got " +
+                                 formatShape(info.inputShape));
+  if (Error err = checkPair(index, "size", layer.size, {2, 2}))
+    return err;
+  if (layer.interpolation.empty())
+    layer.interpolation = "nearest";
+  if (layer.interpolation != "nearest")
+    return layerError(index, "UpSampling2D with interpolation '" +
+                                 layer.interpolation +
+                                 "' is not supported yet; expected nearest");
+  for (int axis = 0; axis < 2; ++axis) {
+    std::optional<int64_t> extent =
+        checkedMul(info.inputShape[axis], layer.size[axis]);
+    if (!extent || *extent > maxElements)
+      return layerError(index, "the upsampled image is too large");
+    info.outputShape[axis] = *extent;
+  }
+  return Error::success();
+}
+
+/// The mask drops whole channels: one draw per sample and channel, shared
+/// by the steps (1-D) or the pixels (2-D).
+Error ModelAnalyzer::analyzeSpatialDropout(size_t index, fb::LayerT &layer,
+                                           LayerInfo &info) {
+  size_t rank = info.kind == LayerKind::SpatialDropout1D ? 2 : 3;
+  if (info.inputShape.size() != rank)
+    return layerError(
+        index,
+        layer.class_name + " expects inputs of shape " +
+            (rank == 2 ? "[steps, channels]" : "[height, width, channels]") +
+            " per sample, got " + formatShape(info.inputShape));
+  if (!(layer.rate >= 0.0f && layer.rate < 1.0f))
+    return layerError(index, "expected rate in [0, 1), got " +
+                                 formatShortest(layer.rate));
+  return Error::success();
+}
+
 Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
                                   LayerInfo &info) {
   fb::LayerT &layer = *model.layers[index];
@@ -991,6 +1040,11 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
   case LayerKind::MaxPooling1D:
   case LayerKind::AveragePooling1D:
     return analyzePooling1D(index, layer, info);
+  case LayerKind::UpSampling2D:
+    return analyzeUpSampling2D(index, layer, info);
+  case LayerKind::SpatialDropout1D:
+  case LayerKind::SpatialDropout2D:
+    return analyzeSpatialDropout(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
 }

@@ -131,6 +131,9 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
     if (layer.axis != -1)
       json.attribute("axis", layer.axis);
     writeLongs("dims", layer.dims);
+    writeLongs("size", layer.size);
+    if (!layer.interpolation.empty())
+      json.attribute("interpolation", layer.interpolation);
     // Recurrent layers: the options that differ from the schema's defaults.
     if (!layer.recurrent_activation.empty())
       json.attribute("recurrent_activation", layer.recurrent_activation);

@@ -408,6 +408,17 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
     case LayerKind::AveragePooling1D:
       value = emitPooling1D(builder, loc, layer, info, value);
       break;
+    case LayerKind::UpSampling2D:
+      value = emitUpSampling2D(builder, loc, layer, info, value);
+      break;
+    case LayerKind::SpatialDropout1D:
+    case LayerKind::SpatialDropout2D:
+      // Like Dropout: inference passes the input through; the stream is the
+      // layer's index.
+      if (rng && layer.rate > 0.0f)
+        value =
+            emitSpatialDropout(builder, loc, layer, info, value, rng, index);
+      break;
     }
   }
   return value;

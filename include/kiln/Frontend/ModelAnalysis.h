@@ -52,7 +52,10 @@ enum class LayerKind {
   Permute,
   Conv1D,
   MaxPooling1D,
-  AveragePooling1D
+  AveragePooling1D,
+  UpSampling2D,
+  SpatialDropout1D,
+  SpatialDropout2D
 };
 
 /// Element-wise activations (and softmax) a layer may apply.
@@ -99,7 +102,8 @@ struct LayerInfo {
 };
 
 /// Whether the model has a layer that draws random numbers in training
-/// (Dropout): its training function then takes the random state.
+/// (Dropout, SpatialDropout1D/2D): its training function then takes the
+/// random state.
 bool hasRandomLayers(const std::vector<LayerInfo> &layers);
 
 /// The result of analyzing a model description.

@@ -72,3 +72,22 @@ func.func @upsample2d(%x: tensor<?x7x5x8xf32>) -> tensor<?x14x15x8xf32> {
   %0 = kiln.upsample2d %x {size = array<i64: 2, 3>} : (tensor<?x7x5x8xf32>) -> tensor<?x14x15x8xf32>
   return %0 : tensor<?x14x15x8xf32>
 }
+
+// -----
+
+// SpatialDropout: the hash reads the index of the mask element, n · C + c;
+// the spatial dimensions 1 and 2 do not enter it.
+// CHECK-LABEL: func.func @spatial_dropout(
+// CHECK: ^bb0(
+// CHECK: %[[N:.*]] = linalg.index 0 : index
+// CHECK-NEXT: %[[NI:.*]] = arith.index_cast %[[N]] : index to i32
+// CHECK-NEXT: %[[C8:.*]] = arith.constant 8 : i32
+// CHECK-NEXT: %[[NC:.*]] = arith.muli %[[NI]], %[[C8]] : i32
+// CHECK-NEXT: %[[B:.*]] = arith.addi %{{.*}}, %[[NC]] : i32
+// CHECK-NEXT: %[[C:.*]] = linalg.index 3 : index
+// CHECK-NOT: linalg.index
+// CHECK: linalg.yield
+func.func @spatial_dropout(%x: tensor<?x7x5x8xf32>, %rng: tensor<2xi64>) -> tensor<?x7x5x8xf32> {
+  %0 = kiln.dropout %x, %rng {broadcast_dims = array<i64: 1, 2>, rate = 0.2 : f32, stream = 3 : i64} : tensor<?x7x5x8xf32>, tensor<2xi64>
+  return %0 : tensor<?x7x5x8xf32>
+}

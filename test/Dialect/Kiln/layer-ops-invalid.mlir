@@ -77,3 +77,11 @@ func.func @upsample_shape(%x: tensor<?x7x7x8xf32>) -> tensor<?x14x7x8xf32> {
   %0 = kiln.upsample2d %x {size = array<i64: 2, 2>} : (tensor<?x7x7x8xf32>) -> tensor<?x14x7x8xf32>
   return %0 : tensor<?x14x7x8xf32>
 }
+
+// -----
+
+func.func @dropout_broadcast_batch(%x: tensor<?x7x8xf32>, %rng: tensor<2xi64>) -> tensor<?x7x8xf32> {
+  // expected-error @+1 {{'kiln.dropout' op expects increasing broadcast_dims in [1, 3), got 0}}
+  %0 = kiln.dropout %x, %rng {broadcast_dims = array<i64: 0>, rate = 0.5 : f32} : tensor<?x7x8xf32>, tensor<2xi64>
+  return %0 : tensor<?x7x8xf32>
+}

@@ -47,3 +47,11 @@ func.func @upsample2d(%x: tensor<?x7x5x8xf32>) -> tensor<?x14x15x8xf32> {
   %0 = kiln.upsample2d %x {size = array<i64: 2, 3>} : (tensor<?x7x5x8xf32>) -> tensor<?x14x15x8xf32>
   return %0 : tensor<?x14x15x8xf32>
 }
+
+// SpatialDropout: one mask element per sample and channel.
+// CHECK-LABEL: func.func @spatial_dropout
+func.func @spatial_dropout(%x: tensor<?x7x7x8xf32>, %rng: tensor<2xi64>) -> tensor<?x7x7x8xf32> {
+  // CHECK: kiln.dropout %{{.*}}, %{{.*}} {broadcast_dims = array<i64: 1, 2>, rate = 2.000000e-01 : f32, stream = 3 : i64} : tensor<?x7x7x8xf32>, tensor<2xi64>
+  %0 = kiln.dropout %x, %rng {broadcast_dims = array<i64: 1, 2>, rate = 0.2 : f32, stream = 3 : i64} : tensor<?x7x7x8xf32>, tensor<2xi64>
+  return %0 : tensor<?x7x7x8xf32>
+}

@@ -488,6 +488,13 @@ LogicalResult DropoutOp::verify() {
   if (tensorType(getRng()).getDimSize(0) != 2)
     return emitOpError("expects rng as tensor<2xi64> {seed, step}, got ")
            << getRng().getType();
+  int64_t previous = 0;
+  for (int64_t dim : getBroadcastDims()) {
+    if (dim <= previous || dim >= getType().getRank())
+      return emitOpError("expects increasing broadcast_dims in [1, ")
+             << getType().getRank() << "), got " << dim;
+    previous = dim;
+  }
   return success();
 }
 
@@ -496,8 +503,9 @@ LogicalResult DropoutOp::verify() {
 /// same mask) of the incoming gradient.
 LogicalResult DropoutOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
                                       SmallVectorImpl<Value> &operandGrads) {
-  operandGrads.push_back(DropoutOp::create(
-      b, getLoc(), resultGrads[0], getRng(), getRateAttr(), getStreamAttr()));
+  operandGrads.push_back(
+      DropoutOp::create(b, getLoc(), resultGrads[0], getRng(), getRateAttr(),
+                        getStreamAttr(), getBroadcastDimsAttr()));
   operandGrads.push_back(nullptr); // The random state is data.
   return success();
 }

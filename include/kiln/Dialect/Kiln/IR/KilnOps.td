@@ -515,15 +515,23 @@ def Kiln_DropoutOp : Kiln_Op<"dropout", [Pure,
     The op is linear in `input` with a mask that depends on `rng` only, so
     its gradient is the same op applied to the incoming gradient.
 
-    Constraints: `0 <= rate < 1`; `rng` has 2 elements.
+    `broadcast_dims` lists dimensions along which one mask element is
+    shared (Keras's `SpatialDropout1D/2D` drop whole channels: the spatial
+    dimensions are listed); the hash then reads the element's index in the
+    mask, which has extent 1 along those dimensions.
+
+    Constraints: `0 <= rate < 1`; `rng` has 2 elements; `broadcast_dims`
+    increasing, each in `[1, rank)` (the batch always has its own masks).
 
     Example:
     ```mlir
     %y = kiln.dropout %x, %rng {rate = 5.000000e-01 : f32, stream = 1 : i64} : tensor<?x1600xf32>, tensor<2xi64>
+    %z = kiln.dropout %x, %rng {broadcast_dims = array<i64: 1, 2>, rate = 2.000000e-01 : f32, stream = 3 : i64} : tensor<?x7x7x8xf32>, tensor<2xi64>
     ```
   }];
   let arguments = (ins Kiln_F32Tensor:$input, Kiln_Rng:$rng, F32Attr:$rate,
-                       DefaultValuedAttr<I64Attr, "0">:$stream);
+                       DefaultValuedAttr<I64Attr, "0">:$stream,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$broadcast_dims);
   let results = (outs Kiln_F32Tensor:$result);
   let assemblyFormat =
       "$input `,` $rng attr-dict `:` type($input) `,` type($rng)";
