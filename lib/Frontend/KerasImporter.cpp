@@ -121,6 +121,18 @@ private:
   Error importMerge(const JsonNode &config, fb::LayerT &layer);
   /// Bidirectional around a SimpleRNN, LSTM or GRU.
   Error importBidirectional(const JsonNode &config, fb::LayerT &layer);
+  /// ReLU, LeakyReLU, ELU and Softmax.
+  Error importActivationLayerOptions(const JsonNode &config, fb::LayerT &layer);
+  Error importPermute(const JsonNode &config, fb::LayerT &layer);
+  Error importConv1D(const JsonNode &config, fb::LayerT &layer);
+  /// MaxPooling1D and AveragePooling1D.
+  Error importPooling1D(const JsonNode &config, fb::LayerT &layer);
+  /// Reads an int or a list of one int (the 1-D layers' window options);
+  /// absent or null leaves `out` empty for the analysis's default.
+  Error readSingle(const JsonNode &node, std::vector<int64_t> &out) const;
+  Error importUpSampling2D(const JsonNode &config, fb::LayerT &layer);
+  /// SpatialDropout1D and SpatialDropout2D.
+  Error importSpatialDropout(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -799,6 +811,194 @@ Error KerasImporter::importRecurrent(const JsonNode &config,
   return checkOptions(config, handled, kind);
 }
 
+//===----------------------------------------------------------------------===//
+// Activation layers, Permute, Conv1D and 1-D pooling
+//===----------------------------------------------------------------------===//
+
+Error KerasImporter::readSingle(const JsonNode &node,
+                                std::vector<int64_t> &out) const {
+  if (node.isAbsentOrNull())
+    return Error::success();
+  // Keras serializes the 1-D layers' options as one-element tuples.
+  JsonNode value = node;
+  if (node.get()->getAsArray()) {
+    if (node.get()->getAsArray()->size() != 1)
+      return reader.expected(node, "one integer (or a list of one)");
+    value = node.at(0);
+  }
+  Expected<int64_t> number = reader.getPositiveInt(value, maxExtent);
+  if (!number)
+    return number.takeError();
+  out = {*number};
+  return Error::success();
+}
+
+/// ReLU (max_value, negative_slope, threshold), LeakyReLU (Keras 3's
+/// negative_slope, Keras 2's alpha), ELU (alpha) and Softmax (axis). The
+/// analysis decides which combinations Kiln implements.
+Error KerasImporter::importActivationLayerOptions(const JsonNode &config,
+                                                  fb::LayerT &layer) {
+  StringRef kind = layer.class_name;
+  auto readOptional = [&](StringRef key,
+                          flatbuffers::Optional<float> &out) -> Error {
+    if (config[key].isAbsentOrNull())
+      return Error::success();
+    Expected<float> value = readFloat(config[key]);
+    if (!value)
+      return value.takeError();
+    out = *value;
+    return Error::success();
+  };
+  if (kind == "ReLU") {
+    if (Error err = readOptional("max_value", layer.max_value))
+      return err;
+    if (Error err = readOptional("negative_slope", layer.negative_slope))
+      return err;
+    if (!config["threshold"].isAbsentOrNull()) {
+      Expected<float> threshold = readFloat(config["threshold"]);
+      if (!threshold)
+        return threshold.takeError();
+      layer.threshold = *threshold;
+    }
+    return checkOptions(config, {"max_value", "negative_slope", "threshold"},
+                        kind);
+  }
+  if (kind == "LeakyReLU") {
+    if (!config["negative_slope"].isAbsentOrNull() &&
+        !config["alpha"].isAbsentOrNull())
+      return reader.error(config["alpha"], "expected negative_slope (Keras 3) "
+                                           "or alpha (Keras 2), not both");
+    if (Error err = readOptional("negative_slope", layer.negative_slope))
+      return err;
+    if (Error err = readOptional("alpha", layer.negative_slope))
+      return err;
+    return checkOptions(config, {"negative_slope", "alpha"}, kind);
+  }
+  if (kind == "ELU") {
+    if (Error err = readOptional("alpha", layer.alpha))
+      return err;
+    return checkOptions(config, {"alpha"}, kind);
+  }
+  // Softmax: an integer axis (a list of axes is refused as a type error).
+  if (!config["axis"].isAbsentOrNull()) {
+    Expected<double> axis = reader.getNumber(config["axis"]);
+    if (!axis)
+      return axis.takeError();
+    if (*axis != std::floor(*axis) || std::abs(*axis) > maxExtent)
+      return reader.expected(config["axis"], "an integer axis");
+    layer.axis = static_cast<int64_t>(*axis);
+  }
+  return checkOptions(config, {"axis"}, kind);
+}
+
+Error KerasImporter::importPermute(const JsonNode &config, fb::LayerT &layer) {
+  Expected<const json::Array *> dims = reader.getArray(config["dims"]);
+  if (!dims)
+    return dims.takeError();
+  for (size_t i = 0, e = (*dims)->size(); i < e; ++i) {
+    Expected<int64_t> dim = reader.getPositiveInt(config["dims"].at(i), e);
+    if (!dim)
+      return dim.takeError();
+    layer.dims.push_back(*dim);
+  }
+  return checkOptions(config, {"dims"}, "Permute");
+}
+
+Error KerasImporter::importConv1D(const JsonNode &config, fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  Expected<int64_t> filters =
+      reader.getPositiveInt(config["filters"], maxExtent);
+  if (!filters)
+    return filters.takeError();
+  layer.filters = *filters;
+  if (config["kernel_size"].isAbsentOrNull())
+    return reader.expected(config["kernel_size"], "a kernel size");
+  if (Error err = readSingle(config["kernel_size"], layer.kernel_size))
+    return err;
+  if (Error err = readSingle(config["strides"], layer.strides))
+    return err;
+  if (Error err = readSingle(config["dilation_rate"], layer.dilation_rate))
+    return err;
+  Expected<StringRef> padding = reader.getStringOr(config["padding"], "valid");
+  if (!padding)
+    return padding.takeError();
+  layer.padding = padding->lower();
+  if (layer.padding != "valid" && layer.padding != "same" &&
+      layer.padding != "causal")
+    return reader.error(config["padding"], "unsupported padding '" + *padding +
+                                               "'; expected valid, same or "
+                                               "causal");
+  if (!config["groups"].isAbsentOrNull()) {
+    Expected<int64_t> groups =
+        reader.getPositiveInt(config["groups"], maxExtent);
+    if (!groups)
+      return groups.takeError();
+    if (*groups != 1)
+      return reader.error(config["groups"],
+                          "grouped convolutions (groups > 1) are not "
+                          "supported yet");
+  }
+  if (Error err = importKernelLayerOptions(config, layer))
+    return err;
+  return checkOptions(config,
+                      {"filters", "kernel_size", "strides", "padding",
+                       "data_format", "dilation_rate", "groups", "activation",
+                       "use_bias", "kernel_initializer", "bias_initializer",
+                       "kernel_regularizer", "bias_regularizer"},
+                      "Conv1D");
+}
+
+Error KerasImporter::importPooling1D(const JsonNode &config,
+                                     fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  if (Error err = readSingle(config["pool_size"], layer.pool_size))
+    return err;
+  if (Error err = readSingle(config["strides"], layer.strides))
+    return err;
+  if (Error err = readPadding(config["padding"], layer.padding))
+    return err;
+  return checkOptions(config,
+                      {"pool_size", "strides", "padding", "data_format"},
+                      layer.class_name);
+}
+
+Error KerasImporter::importUpSampling2D(const JsonNode &config,
+                                        fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  if (Error err = readPair(config["size"], layer.size))
+    return err;
+  Expected<StringRef> interpolation =
+      reader.getStringOr(config["interpolation"], "nearest");
+  if (!interpolation)
+    return interpolation.takeError();
+  if (*interpolation != "nearest")
+    return reader.error(config["interpolation"],
+                        "unsupported interpolation '" + *interpolation +
+                            "'; Kiln implements nearest only");
+  layer.interpolation = interpolation->str();
+  return checkOptions(config, {"size", "data_format", "interpolation"},
+                      "UpSampling2D");
+}
+
+Error KerasImporter::importSpatialDropout(const JsonNode &config,
+                                          fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  Expected<double> rate = reader.getNumber(config["rate"]);
+  if (!rate)
+    return rate.takeError();
+  if (!(*rate >= 0.0 && *rate < 1.0))
+    return reader.expected(config["rate"], "a rate in [0, 1)");
+  layer.rate = static_cast<float>(*rate);
+  // As for Dropout, the seed is the executable's; Keras 2's noise_shape
+  // must be null (the layer fixes its own).
+  return checkOptions(config, {"rate", "seed", "data_format"},
+                      layer.class_name);
+}
+
 Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                         fb::LayerT &layer) {
   StringRef className = layer.class_name;
@@ -868,6 +1068,24 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "supported yet");
     return importBidirectional(config, layer);
   }
+  if (className == "ReLU" || className == "LeakyReLU" || className == "ELU" ||
+      className == "Softmax")
+    return importActivationLayerOptions(config, layer);
+  if (className == "Permute")
+    return importPermute(config, layer);
+  if (className == "Conv1D") {
+    if (!*trainable)
+      return makeFrontendError(reader.getFile(), place,
+                               "frozen layers (trainable: false) are not "
+                               "supported yet");
+    return importConv1D(config, layer);
+  }
+  if (className == "MaxPooling1D" || className == "AveragePooling1D")
+    return importPooling1D(config, layer);
+  if (className == "UpSampling2D")
+    return importUpSampling2D(config, layer);
+  if (className == "SpatialDropout1D" || className == "SpatialDropout2D")
+    return importSpatialDropout(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -875,7 +1093,10 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "AveragePooling2D, GlobalAveragePooling1D, "
                                "GlobalAveragePooling2D, GlobalMaxPooling1D, "
                                "GlobalMaxPooling2D, ZeroPadding2D, Cropping2D, "
-                               "Dropout, Reshape, SimpleRNN, LSTM, GRU, Add, "
+                               "Dropout, Reshape, SimpleRNN, LSTM, GRU, ReLU, "
+                               "LeakyReLU, ELU, Softmax, Permute, Conv1D, "
+                               "MaxPooling1D, AveragePooling1D, UpSampling2D, "
+                               "SpatialDropout1D, SpatialDropout2D, Add, "
                                "Subtract, Multiply, Average, Concatenate or "
                                "Bidirectional");
 }

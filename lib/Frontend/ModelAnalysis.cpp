@@ -103,6 +103,17 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("Average", LayerKind::Average)
       .Case("Concatenate", LayerKind::Concatenate)
       .Case("Bidirectional", LayerKind::Bidirectional)
+      .Case("ReLU", LayerKind::ReLU)
+      .Case("LeakyReLU", LayerKind::LeakyReLU)
+      .Case("ELU", LayerKind::ELU)
+      .Case("Softmax", LayerKind::Softmax)
+      .Case("Permute", LayerKind::Permute)
+      .Case("Conv1D", LayerKind::Conv1D)
+      .Case("MaxPooling1D", LayerKind::MaxPooling1D)
+      .Case("AveragePooling1D", LayerKind::AveragePooling1D)
+      .Case("UpSampling2D", LayerKind::UpSampling2D)
+      .Case("SpatialDropout1D", LayerKind::SpatialDropout1D)
+      .Case("SpatialDropout2D", LayerKind::SpatialDropout2D)
       .Default(std::nullopt);
 }
 
@@ -129,6 +140,7 @@ static std::optional<ActivationKind> parseActivation(StringRef name) {
       .Case("hard_sigmoid", ActivationKind::HardSigmoid)
       .Case("leaky_relu", ActivationKind::LeakyRelu)
       .Case("exponential", ActivationKind::Exponential)
+      .Case("log_softmax", ActivationKind::LogSoftmax)
       .Default(std::nullopt);
 }
 
@@ -173,6 +185,8 @@ StringRef kiln::getActivationName(ActivationKind kind) {
     return "leaky_relu";
   case ActivationKind::Exponential:
     return "exponential";
+  case ActivationKind::LogSoftmax:
+    return "log_softmax";
   }
   llvm_unreachable("unknown activation");
 }
@@ -211,10 +225,13 @@ static constexpr StringLiteral supportedLayersText =
     "MaxPooling2D, AveragePooling2D, GlobalAveragePooling1D, "
     "GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, "
     "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM, GRU, "
+    "ReLU, LeakyReLU, ELU, Softmax, Permute, Conv1D, MaxPooling1D, "
+    "AveragePooling1D, UpSampling2D, SpatialDropout1D, SpatialDropout2D, "
     "Add, Subtract, Multiply, Average, Concatenate or Bidirectional";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
-    "silu, softplus, softsign, hard_sigmoid, leaky_relu or exponential";
+    "silu, softplus, softsign, hard_sigmoid, leaky_relu, exponential or "
+    "log_softmax";
 static constexpr StringLiteral supportedInitializersText =
     "glorot_uniform, zeros, ones or orthogonal";
 
@@ -276,6 +293,18 @@ private:
   /// Bidirectional: the wrapped recurrent layer twice and the merge.
   Error analyzeBidirectional(size_t index, fb::LayerT &layer,
                              LayerInfo &info);
+  /// ReLU, LeakyReLU, ELU and Softmax: an activation with options.
+  Error analyzeActivationLayer(size_t index, fb::LayerT &layer,
+                               LayerInfo &info);
+  Error analyzePermute(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeConv1D(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzePooling1D(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeUpSampling2D(size_t index, fb::LayerT &layer, LayerInfo &info);
+  /// SpatialDropout1D and SpatialDropout2D.
+  Error analyzeSpatialDropout(size_t index, fb::LayerT &layer, LayerInfo &info);
+  /// Checks (and defaults) a one-element window option of a 1-D layer.
+  Error checkSingle(size_t index, StringRef option,
+                    std::vector<int64_t> &values, ArrayRef<int64_t> fallback);
   /// Checks (and defaults) a pair of positive window options.
   Error checkPair(size_t index, StringRef option, std::vector<int64_t> &values,
                   ArrayRef<int64_t> fallback);
@@ -379,11 +408,6 @@ Error ModelAnalyzer::resolveInitializer(size_t index, StringRef option,
 
 Error ModelAnalyzer::analyzeDense(size_t index, fb::LayerT &layer,
                                   LayerInfo &info) {
-  if (info.inputShape.size() != 1)
-    return layerError(index, "Dense on an input of shape " +
-                                 formatShape(info.inputShape) +
-                                 " per sample is not supported yet; add a "
-                                 "Flatten layer before it");
   if (layer.units < 1 || layer.units > maxElements)
     return layerError(index, "expected units to be a positive integer, got " +
                                  Twine(layer.units));
@@ -397,22 +421,30 @@ Error ModelAnalyzer::analyzeDense(size_t index, fb::LayerT &layer,
                                      layer.bias_initializer, "zeros"))
     return err;
 
-  std::optional<int64_t> weights = checkedMul(info.inputShape[0], layer.units);
+  // Keras applies Dense to the last axis of samples of any rank.
+  int64_t features = info.inputShape.back();
+  std::optional<int64_t> weights = checkedMul(features, layer.units);
   std::optional<int64_t> params =
       weights ? checkedAdd(*weights, layer.use_bias ? layer.units : 0)
               : std::nullopt;
   if (!params || *params > maxElements)
-    return layerError(index, "too many parameters (" +
-                                 Twine(info.inputShape[0]) + " x " +
+    return layerError(index, "too many parameters (" + Twine(features) + " x " +
                                  Twine(layer.units) + ")");
   info.paramCount = *params;
-  info.outputShape = {layer.units};
+  info.outputShape.back() = layer.units;
+  int64_t elements = 1;
+  for (int64_t extent : info.outputShape)
+    elements = checkedMul(elements, extent).value_or(maxElements + 1);
+  if (elements > maxElements)
+    return layerError(index, "the output has too many elements per sample");
   return Error::success();
 }
 
 bool kiln::hasRandomLayers(const std::vector<LayerInfo> &layers) {
   return llvm::any_of(layers, [](const LayerInfo &info) {
-    return info.kind == LayerKind::Dropout;
+    return info.kind == LayerKind::Dropout ||
+           info.kind == LayerKind::SpatialDropout1D ||
+           info.kind == LayerKind::SpatialDropout2D;
   });
 }
 
@@ -681,10 +713,11 @@ Error ModelAnalyzer::analyzeRecurrent(size_t index, fb::LayerT &layer,
                                       info.recurrentActivation))
       return err;
   }
-  if (info.activation == ActivationKind::Softmax ||
-      info.recurrentActivation == ActivationKind::Softmax)
-    return layerError(index, "softmax is not supported as a recurrent "
-                             "layer's activation");
+  for (ActivationKind kind : {info.activation, info.recurrentActivation})
+    if (kind == ActivationKind::Softmax || kind == ActivationKind::LogSoftmax)
+      return layerError(index, getActivationName(kind) +
+                                   " is not supported as a recurrent "
+                                   "layer's activation");
   if (Error err =
           resolveInitializer(index, "kernel_initializer",
                              layer.kernel_initializer, "glorot_uniform"))
@@ -719,6 +752,241 @@ Error ModelAnalyzer::analyzeRecurrent(size_t index, fb::LayerT &layer,
   return Error::success();
 }
 
+//===----------------------------------------------------------------------===//
+// Activation layers, Permute, Conv1D and 1-D pooling
+//===----------------------------------------------------------------------===//
+
+Error ModelAnalyzer::analyzeActivationLayer(size_t index, fb::LayerT &layer,
+                                            LayerInfo &info) {
+  auto nonNegative = [&](StringRef option, float value) -> Error {
+    if (!std::isfinite(value) || value < 0)
+      return layerError(index, "expected " + option +
+                                   " to be a non-negative number, got " +
+                                   formatShortest(value));
+    return Error::success();
+  };
+  switch (info.kind) {
+  case LayerKind::ReLU: {
+    // Keras: x >= max_value ? max_value : x >= threshold ? x
+    //        : negative_slope * (x - threshold). Kiln implements the
+    // combinations that are relu, relu6 and leaky_relu.
+    if (!layer.negative_slope)
+      layer.negative_slope = 0.0f;
+    float slope = *layer.negative_slope;
+    if (Error err = nonNegative("negative_slope", slope))
+      return err;
+    if (layer.threshold != 0.0f)
+      return layerError(index, "ReLU with threshold " +
+                                   formatShortest(layer.threshold) +
+                                   " is not supported yet; expected 0");
+    if (layer.max_value) {
+      float max = *layer.max_value;
+      if (Error err = nonNegative("max_value", max))
+        return err;
+      if (max != 6.0f || slope != 0.0f)
+        return layerError(index,
+                          "ReLU with max_value " + formatShortest(max) +
+                              (slope != 0.0f ? " and a negative_slope" : "") +
+                              " is not supported yet; expected no "
+                              "max_value, or max_value 6 with "
+                              "negative_slope 0 (relu6)");
+      info.activation = ActivationKind::Relu6;
+    } else {
+      info.activation =
+          slope == 0.0f ? ActivationKind::Relu : ActivationKind::LeakyRelu;
+    }
+    return Error::success();
+  }
+  case LayerKind::LeakyReLU:
+    if (!layer.negative_slope)
+      layer.negative_slope = leakyReluLayerSlope;
+    info.activation = ActivationKind::LeakyRelu;
+    return nonNegative("negative_slope", *layer.negative_slope);
+  case LayerKind::ELU:
+    if (!layer.alpha)
+      layer.alpha = 1.0f;
+    info.activation = ActivationKind::Elu;
+    return nonNegative("alpha", *layer.alpha);
+  case LayerKind::Softmax: {
+    // Keras counts the batch as axis 0: the last axis of a sample of rank
+    // r is r, or -1.
+    int64_t rank = info.inputShape.size();
+    if (layer.axis != -1 && layer.axis != rank)
+      return layerError(index, "Softmax over axis " + Twine(layer.axis) +
+                                   " is not supported; expected the last "
+                                   "axis (-1 or " +
+                                   Twine(rank) + ")");
+    layer.axis = -1;
+    info.activation = ActivationKind::Softmax;
+    return Error::success();
+  }
+  default:
+    llvm_unreachable("not an activation layer");
+  }
+}
+
+Error ModelAnalyzer::analyzePermute(size_t index, fb::LayerT &layer,
+                                    LayerInfo &info) {
+  size_t rank = info.inputShape.size();
+  SmallVector<bool> seen(rank + 1, false);
+  bool valid = layer.dims.size() == rank;
+  for (int64_t dim : layer.dims) {
+    valid =
+        valid && dim >= 1 && dim <= static_cast<int64_t>(rank) && !seen[dim];
+    if (valid)
+      seen[dim] = true;
+  }
+  if (!valid)
+    return layerError(index, "expected dims to be a permutation of 1.." +
+                                 Twine(rank) +
+                                 " (the sample axes, 1-based), "
+                                 "got " +
+                                 formatShape(layer.dims));
+  for (size_t k = 0; k < rank; ++k)
+    info.outputShape[k] = info.inputShape[layer.dims[k] - 1];
+  return Error::success();
+}
+
+Error ModelAnalyzer::checkSingle(size_t index, StringRef option,
+                                 std::vector<int64_t> &values,
+                                 ArrayRef<int64_t> fallback) {
+  if (values.empty())
+    values.assign(fallback.begin(), fallback.end());
+  if (values.size() != 1 || values[0] < 1 || values[0] > maxElements)
+    return layerError(index, "expected " + option +
+                                 " to be one positive integer, got " +
+                                 formatShape(values));
+  return Error::success();
+}
+
+/// Conv1D reads [steps, channels] samples; the IR builder runs it as a
+/// Conv2D on an image of height 1, so the checks and extents are Conv2D's.
+Error ModelAnalyzer::analyzeConv1D(size_t index, fb::LayerT &layer,
+                                   LayerInfo &info) {
+  if (info.inputShape.size() != 2)
+    return layerError(index, "Conv1D expects inputs of shape [steps, "
+                             "channels] per sample, got " +
+                                 formatShape(info.inputShape));
+  if (layer.filters < 1 || layer.filters > maxElements)
+    return layerError(index, "expected filters to be a positive integer, "
+                             "got " +
+                                 Twine(layer.filters));
+  if (Error err = checkSingle(index, "kernel_size", layer.kernel_size, {}))
+    return err;
+  if (Error err = checkSingle(index, "strides", layer.strides, {1}))
+    return err;
+  if (Error err = checkSingle(index, "dilation_rate", layer.dilation_rate, {1}))
+    return err;
+  if (layer.padding.empty())
+    layer.padding = "valid";
+  if (layer.padding != "valid" && layer.padding != "same" &&
+      layer.padding != "causal")
+    return layerError(index, "unsupported padding '" + layer.padding +
+                                 "'; expected valid, same or causal");
+  int64_t kernel = layer.kernel_size[0], stride = layer.strides[0];
+  int64_t dilation = layer.dilation_rate[0];
+  if (stride > 1 && dilation > 1)
+    return layerError(index, "strides > 1 together with dilation_rate > 1 "
+                             "are not supported (Keras refuses them too)");
+  if (Error err = resolveActivation(index, layer.activation, info.activation))
+    return err;
+  if (Error err =
+          resolveInitializer(index, "kernel_initializer",
+                             layer.kernel_initializer, "glorot_uniform"))
+    return err;
+  if (Error err = resolveInitializer(index, "bias_initializer",
+                                     layer.bias_initializer, "zeros"))
+    return err;
+  int64_t weights = 1;
+  for (int64_t factor : {kernel, info.inputShape[1], layer.filters}) {
+    std::optional<int64_t> product = checkedMul(weights, factor);
+    if (!product || *product > maxElements)
+      return layerError(index, "too many parameters");
+    weights = *product;
+  }
+  info.paramCount = weights + (layer.use_bias ? layer.filters : 0);
+  // Causal padding puts (kernel - 1) · dilation zeros before the steps and
+  // then reads whole windows: ceil(steps / stride) outputs, like `same`.
+  int64_t steps = info.inputShape[0];
+  bool same = layer.padding != "valid";
+  int64_t extent = windowExtent(steps, kernel, stride, dilation, same);
+  if (extent < 1)
+    return layerError(index, "the window [" + Twine(kernel) +
+                                 "] does not fit the input of shape " +
+                                 formatShape(info.inputShape) +
+                                 " with padding 'valid'");
+  info.outputShape = {extent, layer.filters};
+  return Error::success();
+}
+
+Error ModelAnalyzer::analyzePooling1D(size_t index, fb::LayerT &layer,
+                                      LayerInfo &info) {
+  if (info.inputShape.size() != 2)
+    return layerError(index, layer.class_name +
+                                 " expects inputs of shape [steps, channels] "
+                                 "per sample, got " +
+                                 formatShape(info.inputShape));
+  if (Error err = checkSingle(index, "pool_size", layer.pool_size, {2}))
+    return err;
+  if (Error err = checkSingle(index, "strides", layer.strides, layer.pool_size))
+    return err;
+  if (layer.padding.empty())
+    layer.padding = "valid";
+  if (layer.padding != "valid" && layer.padding != "same")
+    return layerError(index, "unsupported padding '" + layer.padding +
+                                 "'; expected valid or same");
+  int64_t extent = windowExtent(info.inputShape[0], layer.pool_size[0],
+                                layer.strides[0], 1, layer.padding == "same");
+  if (extent < 1)
+    return layerError(index, "the window " + formatShape(layer.pool_size) +
+                                 " does not fit the input of shape " +
+                                 formatShape(info.inputShape) +
+                                 " with padding 'valid'");
+  info.outputShape = {extent, info.inputShape[1]};
+  return Error::success();
+}
+
+Error ModelAnalyzer::analyzeUpSampling2D(size_t index, fb::LayerT &layer,
+                                         LayerInfo &info) {
+  if (!isImageShape(info.inputShape))
+    return layerError(index, "UpSampling2D expects inputs of shape [height, "
+                             "width, channels] per sample, got " +
+                                 formatShape(info.inputShape));
+  if (Error err = checkPair(index, "size", layer.size, {2, 2}))
+    return err;
+  if (layer.interpolation.empty())
+    layer.interpolation = "nearest";
+  if (layer.interpolation != "nearest")
+    return layerError(index, "UpSampling2D with interpolation '" +
+                                 layer.interpolation +
+                                 "' is not supported yet; expected nearest");
+  for (int axis = 0; axis < 2; ++axis) {
+    std::optional<int64_t> extent =
+        checkedMul(info.inputShape[axis], layer.size[axis]);
+    if (!extent || *extent > maxElements)
+      return layerError(index, "the upsampled image is too large");
+    info.outputShape[axis] = *extent;
+  }
+  return Error::success();
+}
+
+/// The mask drops whole channels: one draw per sample and channel, shared
+/// by the steps (1-D) or the pixels (2-D).
+Error ModelAnalyzer::analyzeSpatialDropout(size_t index, fb::LayerT &layer,
+                                           LayerInfo &info) {
+  size_t rank = info.kind == LayerKind::SpatialDropout1D ? 2 : 3;
+  if (info.inputShape.size() != rank)
+    return layerError(
+        index,
+        layer.class_name + " expects inputs of shape " +
+            (rank == 2 ? "[steps, channels]" : "[height, width, channels]") +
+            " per sample, got " + formatShape(info.inputShape));
+  if (!(layer.rate >= 0.0f && layer.rate < 1.0f))
+    return layerError(index, "expected rate in [0, 1), got " +
+                                 formatShortest(layer.rate));
+  return Error::success();
+}
+
 Error ModelAnalyzer::analyzeLayer(size_t index,
                                   ArrayRef<SmallVector<int64_t>> inputShapes,
                                   LayerInfo &info) {
@@ -727,10 +995,11 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
   info.inputShape.assign(inputShape.begin(), inputShape.end());
   info.outputShape.assign(inputShape.begin(), inputShape.end());
   if (info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
+      info.kind != LayerKind::Conv1D &&
       (layer.kernel_l1 != 0.0f || layer.kernel_l2 != 0.0f ||
        layer.bias_l1 != 0.0f || layer.bias_l2 != 0.0f))
-    return layerError(index, "weight regularizers are supported on Dense and "
-                             "Conv2D layers only");
+    return layerError(index, "weight regularizers are supported on Dense, "
+                             "Conv1D and Conv2D layers only");
   switch (info.kind) {
   case LayerKind::InputLayer:
     if (index != 0 && llvm::all_of(model.layers, [](const auto &other) {
@@ -801,6 +1070,25 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
     return analyzeMerge(index, layer, inputShapes, info);
   case LayerKind::Bidirectional:
     return analyzeBidirectional(index, layer, info);
+  case LayerKind::ReLU:
+  case LayerKind::LeakyReLU:
+  case LayerKind::ELU:
+  case LayerKind::Softmax:
+    return analyzeActivationLayer(index, layer, info);
+  case LayerKind::Permute:
+    return analyzePermute(index, layer, info);
+  case LayerKind::Conv1D:
+    if (Error err = checkRegularizers(index, layer))
+      return err;
+    return analyzeConv1D(index, layer, info);
+  case LayerKind::MaxPooling1D:
+  case LayerKind::AveragePooling1D:
+    return analyzePooling1D(index, layer, info);
+  case LayerKind::UpSampling2D:
+    return analyzeUpSampling2D(index, layer, info);
+  case LayerKind::SpatialDropout1D:
+  case LayerKind::SpatialDropout2D:
+    return analyzeSpatialDropout(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
 }

@@ -131,6 +131,15 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       writeFloat("bias_l1", layer.bias_l1);
     if (layer.bias_l2 != 0.0f)
       writeFloat("bias_l2", layer.bias_l2);
+    writeOptionalFloat("max_value", layer.max_value);
+    writeOptionalFloat("negative_slope", layer.negative_slope);
+    if (layer.threshold != 0.0f)
+      writeFloat("threshold", layer.threshold);
+    writeOptionalFloat("alpha", layer.alpha);
+    writeLongs("dims", layer.dims);
+    writeLongs("size", layer.size);
+    if (!layer.interpolation.empty())
+      json.attribute("interpolation", layer.interpolation);
     // Recurrent layers: the options that differ from the schema's defaults.
     if (!layer.recurrent_activation.empty())
       json.attribute("recurrent_activation", layer.recurrent_activation);

@@ -14,6 +14,7 @@
 #include "kiln/Frontend/Errors.h"
 #include "kiln/Frontend/Losses.h"
 
+#include "LayerEmitters.h"
 #include "RecurrentLayers.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
@@ -178,8 +179,11 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
     }
     RankedTensorType kernel;
     if (info.kind == LayerKind::Dense)
-      kernel =
-          RankedTensorType::get({info.inputShape[0], info.outputShape[0]}, f32);
+      kernel = RankedTensorType::get(
+          {info.inputShape.back(), info.outputShape.back()}, f32);
+    else if (info.kind == LayerKind::Conv1D) // Keras's [k, in, filters].
+      kernel = RankedTensorType::get(
+          {layer.kernel_size[0], info.inputShape[1], layer.filters}, f32);
     else if (info.kind == LayerKind::Conv2D)
       kernel =
           RankedTensorType::get({layer.kernel_size[0], layer.kernel_size[1],
@@ -255,6 +259,8 @@ Value KilnModuleBuilder::emitActivation(ActivationKind kind, Value input,
         builder, loc, input, builder.getF32FloatAttr(leakyReluActivationSlope));
   case ActivationKind::Exponential:
     return kd::ExponentialOp::create(builder, loc, input);
+  case ActivationKind::LogSoftmax:
+    return kd::LogSoftmaxOp::create(builder, loc, input);
   }
   llvm_unreachable("unknown activation");
 }
@@ -404,6 +410,15 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
       break;
     case LayerKind::Dense: {
       unsigned first = firstParam[index];
+      if (info.inputShape.size() > 1) {
+        value = emitDenseOnRows(
+            builder, loc, layer, info, func.getArgument(first),
+            layer.use_bias ? func.getArgument(first + 1) : Value(), value,
+            [&](ActivationKind kind, Value x) {
+              return emitActivation(kind, x, loc);
+            });
+        break;
+      }
       value = kd::MatmulOp::create(builder, loc, resultType, value,
                                    func.getArgument(first));
       if (layer.use_bias)
@@ -490,6 +505,42 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
     case LayerKind::Bidirectional:
       value = emitBidirectional(func, index, value, loc);
       break;
+    case LayerKind::ReLU:
+    case LayerKind::LeakyReLU:
+    case LayerKind::ELU:
+    case LayerKind::Softmax:
+      value = emitActivationLayer(builder, loc, layer, info, value,
+                                  [&](ActivationKind kind, Value x) {
+                                    return emitActivation(kind, x, loc);
+                                  });
+      break;
+    case LayerKind::Permute:
+      value = emitPermute(builder, loc, layer, info, value);
+      break;
+    case LayerKind::Conv1D: {
+      unsigned first = firstParam[index];
+      value = emitConv1D(builder, loc, layer, info, func.getArgument(first),
+                         layer.use_bias ? func.getArgument(first + 1) : Value(),
+                         value, [&](ActivationKind kind, Value x) {
+                           return emitActivation(kind, x, loc);
+                         });
+      break;
+    }
+    case LayerKind::MaxPooling1D:
+    case LayerKind::AveragePooling1D:
+      value = emitPooling1D(builder, loc, layer, info, value);
+      break;
+    case LayerKind::UpSampling2D:
+      value = emitUpSampling2D(builder, loc, layer, info, value);
+      break;
+    case LayerKind::SpatialDropout1D:
+    case LayerKind::SpatialDropout2D:
+      // Like Dropout: inference passes the input through; the stream is the
+      // layer's index.
+      if (rng && layer.rate > 0.0f)
+        value =
+            emitSpatialDropout(builder, loc, layer, info, value, rng, index);
+      break;
     }
     outputs.push_back(value);
   }
@@ -566,7 +617,8 @@ Value KilnModuleBuilder::addRegularization(func::FuncOp func, Value loss) {
   };
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
     // A shared layer's parameters are penalized once, with its owner.
-    if ((info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D) ||
+    if ((info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
+         info.kind != LayerKind::Conv1D) ||
         info.owner)
       continue;
     const fb::LayerT &layer = *model.layers[index];

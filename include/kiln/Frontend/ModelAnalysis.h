@@ -52,7 +52,18 @@ enum class LayerKind {
   Average,
   Concatenate,
   // Wrappers.
-  Bidirectional
+  Bidirectional,
+  ReLU,
+  LeakyReLU,
+  ELU,
+  Softmax,
+  Permute,
+  Conv1D,
+  MaxPooling1D,
+  AveragePooling1D,
+  UpSampling2D,
+  SpatialDropout1D,
+  SpatialDropout2D
 };
 
 /// Whether `kind` merges several inputs into one output.
@@ -74,11 +85,15 @@ enum class ActivationKind {
   Softsign,
   HardSigmoid,
   LeakyRelu,
-  Exponential
+  Exponential,
+  LogSoftmax
 };
 
 /// The slope of `leaky_relu` used as an activation name (Keras's default).
 constexpr float leakyReluActivationSlope = 0.2f;
+/// The default slope of the LeakyReLU layer (Keras's, unlike the
+/// activation's).
+constexpr float leakyReluLayerSlope = 0.3f;
 
 /// Parameter initializers the runtime implements.
 enum class InitializerKind { GlorotUniform, Zeros, Ones, Orthogonal };
@@ -110,7 +125,8 @@ struct LayerInfo {
 constexpr int64_t modelInput = -1;
 
 /// Whether the model has a layer that draws random numbers in training
-/// (Dropout): its training function then takes the random state.
+/// (Dropout, SpatialDropout1D/2D): its training function then takes the
+/// random state.
 bool hasRandomLayers(const std::vector<LayerInfo> &layers);
 
 /// The result of analyzing a model description.

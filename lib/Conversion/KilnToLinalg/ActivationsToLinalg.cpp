@@ -117,9 +117,14 @@ Value formula(Relu6Op, OpBuilder &b, Location loc, ValueRange args) {
   Value lo = arith::MaximumFOp::create(b, loc, args[0], f32Const(b, loc, 0));
   return arith::MinimumFOp::create(b, loc, lo, f32Const(b, loc, 6));
 }
-template <> Value formula(EluOp, OpBuilder &b, Location loc, ValueRange args) {
+template <>
+Value formula(EluOp op, OpBuilder &b, Location loc, ValueRange args) {
   Value x = args[0];
-  return select(b, loc, cmp(b, loc, CF::OGT, x, 0), x, expm1(b, loc, x));
+  Value neg = expm1(b, loc, x);
+  float alpha = op.getAlpha().convertToFloat();
+  if (alpha != 1.0f)
+    neg = mulc(b, loc, neg, alpha);
+  return select(b, loc, cmp(b, loc, CF::OGT, x, 0), x, neg);
 }
 template <> Value formula(SeluOp, OpBuilder &b, Location loc, ValueRange args) {
   Value x = args[0];
@@ -175,10 +180,11 @@ Value formula(Relu6GradOp, OpBuilder &b, Location loc, ValueRange args) {
   return select(b, loc, inside, args[0], f32Const(b, loc, 0));
 }
 template <>
-Value formula(EluGradOp, OpBuilder &b, Location loc, ValueRange args) {
+Value formula(EluGradOp op, OpBuilder &b, Location loc, ValueRange args) {
   Value dy = args[0], y = args[1];
-  return select(b, loc, cmp(b, loc, CF::OGT, y, 0), dy,
-                mul(b, loc, dy, addc(b, loc, y, 1.0f)));
+  return select(
+      b, loc, cmp(b, loc, CF::OGT, y, 0), dy,
+      mul(b, loc, dy, addc(b, loc, y, op.getAlpha().convertToFloat())));
 }
 template <>
 Value formula(SeluGradOp, OpBuilder &b, Location loc, ValueRange args) {

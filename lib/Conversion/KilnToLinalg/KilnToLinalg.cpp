@@ -635,6 +635,75 @@ struct SoftmaxGradLowering : public OpConversionPattern<SoftmaxGradOp> {
   }
 };
 
+/// x - max - log Σ exp(x - max) over the last dimension: the same two row
+/// reductions as the softmax, and no division, so no probability can
+/// underflow before the logarithm.
+struct LogSoftmaxLowering : public OpConversionPattern<LogSoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LogSoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    Value max = rowMax(rewriter, loc, x);
+    Value sum = rowSumExp(rewriter, loc, x, max);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    rewriter.replaceOp(
+        op, genericOp(rewriter, loc, {x, max, sum},
+                      createEmptyLike(rewriter, loc, type, x),
+                      {id, rowMap(rank, ctx), rowMap(rank, ctx), id}, iterators,
+                      [](OpBuilder &b, Location nloc, ValueRange args) {
+                        Value shifted =
+                            arith::SubFOp::create(b, nloc, args[0], args[1]);
+                        Value logSum = math::LogOp::create(b, nloc, args[2]);
+                        return arith::SubFOp::create(b, nloc, shifted, logSum)
+                            .getResult();
+                      }));
+    return success();
+  }
+};
+
+/// dy - exp(y) · Σ dy over the last dimension.
+struct LogSoftmaxGradLowering : public OpConversionPattern<LogSoftmaxGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LogSoftmaxGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value dy = adaptor.getGrad(), y = adaptor.getOutput();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    Value sum = reduceInnermost(
+        rewriter, loc, dy, {}, {}, rewriter.getF32Type(),
+        rewriter.getF32FloatAttr(0.0f),
+        [](OpBuilder &b, Location nloc, ValueRange elems, Value acc) -> Value {
+          return arith::AddFOp::create(b, nloc, elems[0], acc);
+        });
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    rewriter.replaceOp(
+        op, genericOp(
+                rewriter, loc, {dy, y, sum},
+                createEmptyLike(rewriter, loc, type, dy),
+                {id, id, rowMap(rank, ctx), id}, iterators,
+                [](OpBuilder &b, Location nloc, ValueRange args) {
+                  Value p = math::ExpOp::create(b, nloc, args[1]);
+                  Value t = arith::MulFOp::create(b, nloc, p, args[2]);
+                  return arith::SubFOp::create(b, nloc, args[0], t).getResult();
+                }));
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Losses and metrics
 //===----------------------------------------------------------------------===//
@@ -863,4 +932,7 @@ void mlir::kiln::populateKilnToLinalgConversionPatterns(
   populateKilnActivationsToLinalgPatterns(patterns);
   populateKilnLossesToLinalgPatterns(patterns);
   populateKilnTensorOpsToLinalgPatterns(patterns);
+  populateKilnLayerOpsToLinalgPatterns(patterns);
+  patterns.add<LogSoftmaxLowering, LogSoftmaxGradLowering>(
+      patterns.getContext());
 }

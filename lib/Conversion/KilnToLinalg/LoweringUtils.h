@@ -79,6 +79,9 @@ void populateKilnActivationsToLinalgPatterns(RewritePatternSet &patterns);
 void populateKilnLossesToLinalgPatterns(RewritePatternSet &patterns);
 /// Lowerings of mul, slice, slice_grad and concat (TensorOpsToLinalg.cpp).
 void populateKilnTensorOpsToLinalgPatterns(RewritePatternSet &patterns);
+/// Lowerings of transpose, batch_reshape and upsample2d
+/// (LayerOpsToLinalg.cpp).
+void populateKilnLayerOpsToLinalgPatterns(RewritePatternSet &patterns);
 } // namespace mlir::kiln
 
 #endif // KILN_LIB_CONVERSION_KILNTOLINALG_LOWERINGUTILS_H

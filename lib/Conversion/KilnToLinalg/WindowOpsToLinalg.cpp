@@ -675,15 +675,27 @@ struct DropoutLowering : public OpConversionPattern<DropoutOp> {
         static_cast<uint32_t>(std::min(rate * 4294967296.0, 4294967295.0));
     float scale = static_cast<float>(1.0 / (1.0 - rate));
     auto type = cast<RankedTensorType>(op.getType());
+    // Row-major strides of the mask: a broadcast dimension has extent 1 in
+    // it, so it adds nothing to the index (stride 0).
     SmallVector<int64_t> strides(type.getRank(), 1);
-    for (int64_t d = type.getRank() - 2; d >= 0; --d)
-      strides[d] = strides[d + 1] * type.getDimSize(d + 1);
+    int64_t stride = 1;
+    for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+      if (llvm::is_contained(op.getBroadcastDims(), d)) {
+        strides[d] = 0;
+        continue;
+      }
+      strides[d] = stride;
+      if (d > 0)
+        stride *= type.getDimSize(d);
+    }
 
     Value result = elementwiseOp(
         b, loc, adaptor.getInput(),
         [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
           Value index = i32Const(nb, nloc, 0);
           for (auto [d, stride] : llvm::enumerate(strides)) {
+            if (stride == 0)
+              continue;
             Value i = arith::IndexCastOp::create(
                 nb, nloc, nb.getI32Type(),
                 linalg::IndexOp::create(nb, nloc, d));

@@ -245,13 +245,27 @@ LogicalResult TanhOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
     return success();                                                          \
   }
 KILN_OUTPUT_GRADIENT_RULE(Relu6Op, Relu6GradOp)
-KILN_OUTPUT_GRADIENT_RULE(EluOp, EluGradOp)
 KILN_OUTPUT_GRADIENT_RULE(SeluOp, SeluGradOp)
 KILN_OUTPUT_GRADIENT_RULE(SoftplusOp, SoftplusGradOp)
 KILN_OUTPUT_GRADIENT_RULE(SoftsignOp, SoftsignGradOp)
 KILN_OUTPUT_GRADIENT_RULE(HardSigmoidOp, HardSigmoidGradOp)
 KILN_OUTPUT_GRADIENT_RULE(ExponentialOp, ExponentialGradOp)
 #undef KILN_OUTPUT_GRADIENT_RULE
+
+LogicalResult EluOp::verify() {
+  float alpha = getAlpha().convertToFloat();
+  if (!(alpha >= 0.0f))
+    return emitOpError("expects alpha >= 0, got ") << alpha;
+  return success();
+}
+
+/// The derivative of the negative branch, alpha · exp(x), is y + alpha.
+LogicalResult EluOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                  SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(EluGradOp::create(
+      b, getLoc(), getType(), resultGrads[0], getResult(), getAlphaAttr()));
+  return success();
+}
 
 LogicalResult GeluOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
                                    SmallVectorImpl<Value> &operandGrads) {
@@ -474,6 +488,13 @@ LogicalResult DropoutOp::verify() {
   if (tensorType(getRng()).getDimSize(0) != 2)
     return emitOpError("expects rng as tensor<2xi64> {seed, step}, got ")
            << getRng().getType();
+  int64_t previous = 0;
+  for (int64_t dim : getBroadcastDims()) {
+    if (dim <= previous || dim >= getType().getRank())
+      return emitOpError("expects increasing broadcast_dims in [1, ")
+             << getType().getRank() << "), got " << dim;
+    previous = dim;
+  }
   return success();
 }
 
@@ -482,8 +503,9 @@ LogicalResult DropoutOp::verify() {
 /// same mask) of the incoming gradient.
 LogicalResult DropoutOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
                                       SmallVectorImpl<Value> &operandGrads) {
-  operandGrads.push_back(DropoutOp::create(
-      b, getLoc(), resultGrads[0], getRng(), getRateAttr(), getStreamAttr()));
+  operandGrads.push_back(
+      DropoutOp::create(b, getLoc(), resultGrads[0], getRng(), getRateAttr(),
+                        getStreamAttr(), getBroadcastDimsAttr()));
   operandGrads.push_back(nullptr); // The random state is data.
   return success();
 }

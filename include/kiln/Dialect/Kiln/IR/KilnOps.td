@@ -157,7 +157,14 @@ def Kiln_ReluOp : Kiln_ActivationOp<"relu", "max(x, 0)">;
 def Kiln_SigmoidOp : Kiln_ActivationOp<"sigmoid", "1 / (1 + exp(-x))">;
 def Kiln_TanhOp : Kiln_ActivationOp<"tanh", "tanh(x)">;
 def Kiln_Relu6Op : Kiln_ActivationOp<"relu6", "min(max(x, 0), 6)">;
-def Kiln_EluOp : Kiln_ActivationOp<"elu", "x > 0 ? x : exp(x) - 1">;
+// `alpha` is the ELU layer's option (the activation name means 1).
+def Kiln_EluOp
+    : Kiln_ActivationOp<"elu", "x > 0 ? x : alpha · (exp(x) - 1)"> {
+  let arguments = (ins Kiln_F32Tensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$alpha);
+  // A negative alpha would make the gradient rule's test `y > 0` wrong.
+  let hasVerifier = 1;
+}
 def Kiln_SeluOp : Kiln_ActivationOp<"selu",
     "λ · (x > 0 ? x : α · (exp(x) - 1)), λ = 1.0507009873554805, α = 1.6732632423543772">;
 def Kiln_SoftplusOp : Kiln_ActivationOp<"softplus", "log(1 + exp(x))">;
@@ -231,7 +238,10 @@ def Kiln_TanhGradOp : Kiln_ActivationGradOp<"tanh_grad", "dy * (1 - y * y)">;
 def Kiln_Relu6GradOp
     : Kiln_ActivationGradOp<"relu6_grad", "0 < y < 6 ? dy : 0">;
 def Kiln_EluGradOp
-    : Kiln_ActivationGradOp<"elu_grad", "y > 0 ? dy : dy * (y + 1)">;
+    : Kiln_ActivationGradOp<"elu_grad", "y > 0 ? dy : dy * (y + alpha)"> {
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$output,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$alpha);
+}
 def Kiln_SeluGradOp : Kiln_ActivationGradOp<"selu_grad",
     "y > 0 ? dy * λ : dy * (y + λ · α)">;
 def Kiln_SoftplusGradOp
@@ -505,15 +515,23 @@ def Kiln_DropoutOp : Kiln_Op<"dropout", [Pure,
     The op is linear in `input` with a mask that depends on `rng` only, so
     its gradient is the same op applied to the incoming gradient.
 
-    Constraints: `0 <= rate < 1`; `rng` has 2 elements.
+    `broadcast_dims` lists dimensions along which one mask element is
+    shared (Keras's `SpatialDropout1D/2D` drop whole channels: the spatial
+    dimensions are listed); the hash then reads the element's index in the
+    mask, which has extent 1 along those dimensions.
+
+    Constraints: `0 <= rate < 1`; `rng` has 2 elements; `broadcast_dims`
+    increasing, each in `[1, rank)` (the batch always has its own masks).
 
     Example:
     ```mlir
     %y = kiln.dropout %x, %rng {rate = 5.000000e-01 : f32, stream = 1 : i64} : tensor<?x1600xf32>, tensor<2xi64>
+    %z = kiln.dropout %x, %rng {broadcast_dims = array<i64: 1, 2>, rate = 2.000000e-01 : f32, stream = 3 : i64} : tensor<?x7x7x8xf32>, tensor<2xi64>
     ```
   }];
   let arguments = (ins Kiln_F32Tensor:$input, Kiln_Rng:$rng, F32Attr:$rate,
-                       DefaultValuedAttr<I64Attr, "0">:$stream);
+                       DefaultValuedAttr<I64Attr, "0">:$stream,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$broadcast_dims);
   let results = (outs Kiln_F32Tensor:$result);
   let assemblyFormat =
       "$input `,` $rng attr-dict `:` type($input) `,` type($rng)";
@@ -856,5 +874,6 @@ def Kiln_LinearOp : Kiln_Op<"linear", [Pure]> {
 }
 
 include "kiln/Dialect/Kiln/IR/KilnTensorOps.td"
+include "kiln/Dialect/Kiln/IR/KilnLayerOps.td"
 
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_TD

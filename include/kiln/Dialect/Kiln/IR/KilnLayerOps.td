@@ -1,0 +1,150 @@
+//===- KilnLayerOps.td - Log-softmax, transposes, batch views -*- tablegen -*-===//
+//
+// Ops behind the further Keras layers: log-softmax (an activation), a
+// transpose (Permute), a reshape that moves extents into or out of the
+// batch (Dense on any rank, Conv1D's kernel view) and nearest-neighbour
+// upsampling (UpSampling2D). Included by KilnOps.td; verifiers and
+// gradient rules are in KilnLayerOps.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECT_KILN_IR_KILNLAYEROPS_TD
+#define KILN_DIALECT_KILN_IR_KILNLAYEROPS_TD
+
+//===----------------------------------------------------------------------===//
+// Log-softmax
+//===----------------------------------------------------------------------===//
+
+def Kiln_LogSoftmaxOp : Kiln_Op<"log_softmax", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Log-softmax over the last dimension";
+  let description = [{
+    `y[..., i] = x[..., i] - m - log Σ_j exp(x[..., j] - m)` with `m` the
+    row maximum: the logarithm of `kiln.softmax` computed without forming
+    the probabilities, so it stays finite where the softmax underflows
+    (Keras's `log_softmax` activation).
+
+    Constraints: rank at least 1.
+
+    Example:
+    ```mlir
+    %y = kiln.log_softmax %x : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_LogSoftmaxGradOp : Kiln_Op<"log_softmax_grad",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "Derivative of log-softmax: `dy - exp(y) · Σ dy`";
+  let description = [{
+    Given the gradient `dy` of a log-softmax's output `y`, computes the
+    gradient of its input, `dy[..., i] - exp(y[..., i]) · Σ_j dy[..., j]`,
+    the sum running over the last dimension (`exp(y)` is the softmax).
+
+    Example:
+    ```mlir
+    %dx = kiln.log_softmax_grad %dy, %y : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$output);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Transpose and batch reshapes
+//===----------------------------------------------------------------------===//
+
+def Kiln_TransposeOp : Kiln_Op<"transpose", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Permutation of the dimensions, the batch kept first";
+  let description = [{
+    `y[i] = x[j]` with `j[permutation[k]] = i[k]` for every `k`: result
+    dimension `k` is input dimension `permutation[k]` (Keras's `Permute`,
+    whose 1-based `dims` leave the batch out). The gradient is the
+    transpose by the inverse permutation.
+
+    Constraints: `permutation` is a permutation of `0 .. rank-1` with
+    `permutation[0] = 0` (the batch stays the leading dimension); the
+    result's extents are the permuted input extents.
+
+    Example:
+    ```mlir
+    %y = kiln.transpose %x {permutation = array<i64: 0, 2, 1>} : (tensor<?x28x10xf32>) -> tensor<?x10x28xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_BatchReshapeOp : Kiln_Op<"batch_reshape", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Fold leading dimensions into the first one, or unfold them";
+  let description = [{
+    A row-major reshape that changes the extent of the first dimension:
+    either the input's dimensions `1 .. k` are folded into dimension 0
+    (`N×A×B×C → (N·A·B)×C`), or the result's dimensions `1 .. k` are
+    unfolded from it (the inverse). No data moves. A Dense layer on
+    samples of any rank folds all but the features into the batch rows
+    of one matmul; a Conv1D kernel `K×C×F` is viewed as the image kernel
+    `1×K×C×F`. The gradient is the inverse `kiln.batch_reshape`.
+
+    Constraints: one shape is the other's with the leading extents
+    multiplied into the first: `input = [a, d_1, ..., d_k, s...]` and
+    `result = [a · d_1 ··· d_k, s...]`, or the same with input and result
+    exchanged; `k >= 1`; `d_i` and `s` are static; a static first extent
+    must be consistent with the other side.
+
+    Example:
+    ```mlir
+    %rows = kiln.batch_reshape %x : (tensor<?x28x8xf32>) -> tensor<?x8xf32>
+    %back = kiln.batch_reshape %rows : (tensor<?x16xf32>) -> tensor<?x28x16xf32>
+    %k = kiln.batch_reshape %w : (tensor<3x8x16xf32>) -> tensor<1x3x8x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Upsampling
+//===----------------------------------------------------------------------===//
+
+def Kiln_UpSample2DOp : Kiln_Op<"upsample2d", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Nearest-neighbour upsampling of NHWC data";
+  let description = [{
+    `y[n, i, j, c] = x[n, i / sh, j / sw, c]` (integer division) with
+    `size = [sh, sw]`: every pixel repeated into an `sh×sw` block (Keras's
+    `UpSampling2D` with `interpolation="nearest"`). The gradient sums the
+    incoming gradient over each block; it is emitted as a `kiln.avg_pool2d`
+    with the block as window and stride, scaled by `sh · sw`.
+
+    Constraints: `N×H×W×C` input, static `H, W`; `size` holds two positive
+    factors; the result is `N×(H·sh)×(W·sw)×C`.
+
+    Example:
+    ```mlir
+    %y = kiln.upsample2d %x {size = array<i64: 2, 2>} : (tensor<?x7x7x8xf32>) -> tensor<?x14x14x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, DenseI64ArrayAttr:$size);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+#endif // KILN_DIALECT_KILN_IR_KILNLAYEROPS_TD

@@ -1,0 +1,149 @@
+//===- LayerEmitters.cpp - Further Keras layers as kiln ops ---------------===//
+//
+// The 1-D layers reuse the 2-D window ops on a `[1, steps, channels]` view
+// of each sample, so they inherit the convolution and pooling lowerings
+// (im2col on the tuned matmul) and gradient rules; the views are
+// `kiln.reshape`s (samples) and a `kiln.batch_reshape` (the kernel), whose
+// gradients are the inverse views.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LayerEmitters.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace ::kiln;
+using llvm::ArrayRef;
+using llvm::SmallVector;
+using mlir::Location;
+using mlir::OpBuilder;
+using mlir::RankedTensorType;
+using mlir::ShapedType;
+using mlir::Value;
+namespace kd = mlir::kiln;
+
+/// The type of a batch of samples of `sampleShape`.
+static RankedTensorType batchType(OpBuilder &b, ArrayRef<int64_t> sampleShape) {
+  SmallVector<int64_t> shape = {ShapedType::kDynamic};
+  shape.append(sampleShape.begin(), sampleShape.end());
+  return RankedTensorType::get(shape, b.getF32Type());
+}
+
+static kd::PaddingAttr paddingAttr(OpBuilder &b, llvm::StringRef padding) {
+  return kd::PaddingAttr::get(b.getContext(), padding == "same"
+                                                  ? kd::Padding::same
+                                                  : kd::Padding::valid);
+}
+
+Value kiln::emitActivationLayer(OpBuilder &b, Location loc,
+                                const fb::LayerT &layer, const LayerInfo &info,
+                                Value input, ActivationEmitter activation) {
+  switch (info.activation) {
+  case ActivationKind::LeakyRelu:
+    return kd::LeakyReluOp::create(b, loc, input,
+                                   b.getF32FloatAttr(*layer.negative_slope));
+  case ActivationKind::Elu:
+    return kd::EluOp::create(b, loc, input, b.getF32FloatAttr(*layer.alpha));
+  default:
+    return activation(info.activation, input);
+  }
+}
+
+Value kiln::emitDenseOnRows(OpBuilder &b, Location loc, const fb::LayerT &layer,
+                            const LayerInfo &info, Value kernel, Value bias,
+                            Value input, ActivationEmitter activation) {
+  int64_t features = info.inputShape.back();
+  int64_t units = info.outputShape.back();
+  Value rows =
+      kd::BatchReshapeOp::create(b, loc, batchType(b, {features}), input);
+  RankedTensorType rowsType = batchType(b, {units});
+  Value value = kd::MatmulOp::create(b, loc, rowsType, rows, kernel);
+  if (bias)
+    value = kd::AddOp::create(b, loc, rowsType, value, bias);
+  value = activation(info.activation, value);
+  return kd::BatchReshapeOp::create(b, loc, batchType(b, info.outputShape),
+                                    value);
+}
+
+Value kiln::emitPermute(OpBuilder &b, Location loc, const fb::LayerT &layer,
+                        const LayerInfo &info, Value input) {
+  // Keras's dims are 1-based over the sample axes; the batch stays axis 0.
+  SmallVector<int64_t> permutation = {0};
+  permutation.append(layer.dims.begin(), layer.dims.end());
+  return kd::TransposeOp::create(b, loc, batchType(b, info.outputShape), input,
+                                 b.getDenseI64ArrayAttr(permutation));
+}
+
+Value kiln::emitConv1D(OpBuilder &b, Location loc, const fb::LayerT &layer,
+                       const LayerInfo &info, Value kernel, Value bias,
+                       Value input, ActivationEmitter activation) {
+  int64_t steps = info.inputShape[0], channels = info.inputShape[1];
+  int64_t size = layer.kernel_size[0], dilation = layer.dilation_rate[0];
+  Value image =
+      kd::ReshapeOp::create(b, loc, batchType(b, {1, steps, channels}), input);
+  llvm::StringRef padding = layer.padding;
+  if (padding == "causal") {
+    // Zeros before the steps only, so output t reads inputs <= t.
+    int64_t pad = (size - 1) * dilation;
+    if (pad > 0)
+      image = kd::SliceGradOp::create(
+          b, loc, batchType(b, {1, steps + pad, channels}), image,
+          b.getI64IntegerAttr(2), b.getI64IntegerAttr(pad));
+    padding = "valid";
+  }
+  auto kernelType = mlir::cast<RankedTensorType>(kernel.getType());
+  SmallVector<int64_t> kernel2D = {1};
+  llvm::append_range(kernel2D, kernelType.getShape());
+  Value kernelView = kd::BatchReshapeOp::create(
+      b, loc, RankedTensorType::get(kernel2D, b.getF32Type()), kernel);
+  int64_t outSteps = info.outputShape[0], filters = info.outputShape[1];
+  Value value = kd::Conv2DOp::create(
+      b, loc, batchType(b, {1, outSteps, filters}), image, kernelView,
+      b.getDenseI64ArrayAttr({1, layer.strides[0]}),
+      b.getDenseI64ArrayAttr({1, dilation}), paddingAttr(b, padding));
+  RankedTensorType resultType = batchType(b, info.outputShape);
+  value = kd::ReshapeOp::create(b, loc, resultType, value);
+  if (bias)
+    value = kd::AddOp::create(b, loc, resultType, value, bias);
+  return activation(info.activation, value);
+}
+
+Value kiln::emitPooling1D(OpBuilder &b, Location loc, const fb::LayerT &layer,
+                          const LayerInfo &info, Value input) {
+  int64_t steps = info.inputShape[0], channels = info.inputShape[1];
+  Value image =
+      kd::ReshapeOp::create(b, loc, batchType(b, {1, steps, channels}), input);
+  RankedTensorType pooledType =
+      batchType(b, {1, info.outputShape[0], channels});
+  auto poolSize = b.getDenseI64ArrayAttr({1, layer.pool_size[0]});
+  auto strides = b.getDenseI64ArrayAttr({1, layer.strides[0]});
+  Value value;
+  if (info.kind == LayerKind::MaxPooling1D)
+    value = kd::MaxPool2DOp::create(b, loc, pooledType, image, poolSize,
+                                    strides, paddingAttr(b, layer.padding));
+  else
+    value = kd::AvgPool2DOp::create(b, loc, pooledType, image, poolSize,
+                                    strides, paddingAttr(b, layer.padding));
+  return kd::ReshapeOp::create(b, loc, batchType(b, info.outputShape), value);
+}
+
+Value kiln::emitUpSampling2D(OpBuilder &b, Location loc,
+                             const fb::LayerT &layer, const LayerInfo &info,
+                             Value input) {
+  return kd::UpSample2DOp::create(b, loc, batchType(b, info.outputShape), input,
+                                  b.getDenseI64ArrayAttr(layer.size));
+}
+
+Value kiln::emitSpatialDropout(OpBuilder &b, Location loc,
+                               const fb::LayerT &layer, const LayerInfo &info,
+                               Value input, Value rng, int64_t stream) {
+  // Every axis but the batch and the channels (the last) shares the mask.
+  SmallVector<int64_t> spatial;
+  for (int64_t axis = 1, e = info.inputShape.size(); axis < e; ++axis)
+    spatial.push_back(axis);
+  return kd::DropoutOp::create(
+      b, loc, input, rng, b.getF32FloatAttr(layer.rate),
+      b.getI64IntegerAttr(stream), b.getDenseI64ArrayAttr(spatial));
+}

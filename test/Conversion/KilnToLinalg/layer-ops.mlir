@@ -1,0 +1,93 @@
+// RUN: kiln-opt %s -convert-kiln-to-linalg -split-input-file | FileCheck %s
+
+// log_softmax: row max, row sum of exp(x - max), then x - max - log(sum);
+// its gradient subtracts exp(y) times the row sum of dy.
+// CHECK-LABEL: func.func @log_softmax(
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: %[[LS:.*]] = linalg.generic
+// CHECK: %[[S:.*]] = arith.subf
+// CHECK-NEXT: %[[L:.*]] = math.log
+// CHECK-NEXT: arith.subf %[[S]], %[[L]]
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[LS]], %{{.*}} : tensor<?x10xf32>, tensor<?x10xf32>, tensor<?xf32>)
+// CHECK-NEXT: ^bb0(%[[DY:.*]]: f32, %[[Y:.*]]: f32, %[[SUM:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: %[[P:.*]] = math.exp %[[Y]]
+// CHECK-NEXT: %[[T:.*]] = arith.mulf %[[P]], %[[SUM]]
+// CHECK-NEXT: arith.subf %[[DY]], %[[T]]
+func.func @log_softmax(%x: tensor<?x10xf32>, %dy: tensor<?x10xf32>) -> (tensor<?x10xf32>, tensor<?x10xf32>) {
+  %0 = kiln.log_softmax %x : tensor<?x10xf32>
+  %1 = kiln.log_softmax_grad %dy, %0 : tensor<?x10xf32>
+  return %0, %1 : tensor<?x10xf32>, tensor<?x10xf32>
+}
+
+// -----
+
+// ELU scales the negative branch by alpha.
+// CHECK-LABEL: func.func @elu(
+// CHECK: %[[E:.*]] = arith.addf
+// CHECK-NEXT: %[[A:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK-NEXT: %[[N:.*]] = arith.mulf %[[E]], %[[A]]
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[N]]
+func.func @elu(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %1 = kiln.elu %x {alpha = 0.5 : f32} : tensor<?x8xf32>
+  return %1 : tensor<?x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @transpose(
+// CHECK-SAME: %[[X:.*]]: tensor<?x28x10xf32>
+// CHECK: %[[N:.*]] = tensor.dim %[[X]], %{{.*}}
+// CHECK: %[[E:.*]] = tensor.empty(%[[N]]) : tensor<?x10x28xf32>
+// CHECK: linalg.transpose ins(%[[X]] : tensor<?x28x10xf32>) outs(%[[E]] : tensor<?x10x28xf32>) permutation = [0, 2, 1]
+func.func @transpose(%x: tensor<?x28x10xf32>) -> tensor<?x10x28xf32> {
+  %0 = kiln.transpose %x {permutation = array<i64: 0, 2, 1>} : (tensor<?x28x10xf32>) -> tensor<?x10x28xf32>
+  return %0 : tensor<?x10x28xf32>
+}
+
+// -----
+
+// Folding is a collapse; unfolding an expand whose batch is the rows
+// divided by the folded extents; a static kernel view needs no division.
+// CHECK-LABEL: func.func @batch_reshape(
+// CHECK: %[[C:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<?x28x8xf32> into tensor<?x8xf32>
+// CHECK: %[[R:.*]] = tensor.dim %[[C]]
+// CHECK: %[[N:.*]] = arith.divui %[[R]], %{{.*}} : index
+// CHECK: tensor.expand_shape %[[C]] {{\[\[}}0, 1], [2]] output_shape [%[[N]], 28, 8] : tensor<?x8xf32> into tensor<?x28x8xf32>
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] output_shape [1, 3, 8, 16] : tensor<3x8x16xf32> into tensor<1x3x8x16xf32>
+func.func @batch_reshape(%x: tensor<?x28x8xf32>, %w: tensor<3x8x16xf32>) -> (tensor<?x28x8xf32>, tensor<1x3x8x16xf32>) {
+  %0 = kiln.batch_reshape %x : (tensor<?x28x8xf32>) -> tensor<?x8xf32>
+  %1 = kiln.batch_reshape %0 : (tensor<?x8xf32>) -> tensor<?x28x8xf32>
+  %2 = kiln.batch_reshape %w : (tensor<3x8x16xf32>) -> tensor<1x3x8x16xf32>
+  return %1, %2 : tensor<?x28x8xf32>, tensor<1x3x8x16xf32>
+}
+
+// -----
+
+// Upsampling broadcasts each pixel into a block, then collapses the blocks.
+// CHECK-LABEL: func.func @upsample2d(
+// CHECK: %[[B:.*]] = linalg.broadcast ins(%{{.*}} : tensor<?x7x5x8xf32>) outs(%{{.*}} : tensor<?x7x2x5x3x8xf32>) dimensions = [2, 4]
+// CHECK-NEXT: tensor.collapse_shape %[[B]] {{\[\[}}0], [1, 2], [3, 4], [5]] : tensor<?x7x2x5x3x8xf32> into tensor<?x14x15x8xf32>
+func.func @upsample2d(%x: tensor<?x7x5x8xf32>) -> tensor<?x14x15x8xf32> {
+  %0 = kiln.upsample2d %x {size = array<i64: 2, 3>} : (tensor<?x7x5x8xf32>) -> tensor<?x14x15x8xf32>
+  return %0 : tensor<?x14x15x8xf32>
+}
+
+// -----
+
+// SpatialDropout: the hash reads the index of the mask element, n · C + c;
+// the spatial dimensions 1 and 2 do not enter it.
+// CHECK-LABEL: func.func @spatial_dropout(
+// CHECK: ^bb0(
+// CHECK: %[[N:.*]] = linalg.index 0 : index
+// CHECK-NEXT: %[[NI:.*]] = arith.index_cast %[[N]] : index to i32
+// CHECK-NEXT: %[[C8:.*]] = arith.constant 8 : i32
+// CHECK-NEXT: %[[NC:.*]] = arith.muli %[[NI]], %[[C8]] : i32
+// CHECK-NEXT: %[[B:.*]] = arith.addi %{{.*}}, %[[NC]] : i32
+// CHECK-NEXT: %[[C:.*]] = linalg.index 3 : index
+// CHECK-NOT: linalg.index
+// CHECK: linalg.yield
+func.func @spatial_dropout(%x: tensor<?x7x5x8xf32>, %rng: tensor<2xi64>) -> tensor<?x7x5x8xf32> {
+  %0 = kiln.dropout %x, %rng {broadcast_dims = array<i64: 1, 2>, rate = 0.2 : f32, stream = 3 : i64} : tensor<?x7x5x8xf32>, tensor<2xi64>
+  return %0 : tensor<?x7x5x8xf32>
+}
