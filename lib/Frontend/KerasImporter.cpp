@@ -18,6 +18,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <cfloat>
 #include <cmath>
@@ -87,7 +88,12 @@ private:
   Expected<std::vector<int64_t>> readShape(const JsonNode &node,
                                            bool withBatch) const;
   Expected<std::string> readActivation(const JsonNode &node) const;
-  Expected<std::string> readInitializer(const JsonNode &node) const;
+  /// Reads an initializer name or object; its arguments go into
+  /// `layer.initializer_args` under `option`.
+  Expected<std::string> readInitializer(const JsonNode &node, StringRef option,
+                                        fb::LayerT &layer) const;
+  Error readInitializerArgs(const JsonNode &config, StringRef option,
+                            fb::LayerT &layer) const;
   Expected<float> readFloat(const JsonNode &node) const;
 
   JsonReader reader;
@@ -204,12 +210,22 @@ static bool isGlorotUniformScaling(const JsonNode &config) {
          string("distribution") == StringRef("uniform");
 }
 
-Expected<std::string>
-KerasImporter::readInitializer(const JsonNode &node) const {
+Expected<std::string> KerasImporter::readInitializer(const JsonNode &node,
+                                                     StringRef option,
+                                                     fb::LayerT &layer) const {
   if (node.isAbsentOrNull())
     return std::string(); // The analysis fills in the default.
+  // Keras's aliases of its initializer names.
+  auto canonical = [](std::string name) {
+    return StringSwitch<std::string>(name)
+        .Case("zero", "zeros")
+        .Case("one", "ones")
+        .Case("uniform", "random_uniform")
+        .Case("normal", "random_normal")
+        .Default(name);
+  };
   if (node.get()->getAsString())
-    return toSnakeCase(*node.get()->getAsString());
+    return canonical(toSnakeCase(*node.get()->getAsString()));
   if (!node.get()->getAsObject())
     return reader.expected(node, "an initializer name or object");
   Expected<StringRef> className = reader.getString(node["class_name"]);
@@ -222,22 +238,70 @@ KerasImporter::readInitializer(const JsonNode &node) const {
       return object.takeError();
   if (*className == "VarianceScaling" && isGlorotUniformScaling(config))
     return std::string("glorot_uniform");
-  // Orthogonal's gain scales the matrix; only Keras's default is supported,
-  // so another value must not be dropped silently.
-  if (*className == "Orthogonal" && !config.isAbsentOrNull()) {
-    JsonNode gain = config["gain"];
-    if (!gain.isAbsentOrNull()) {
-      Expected<double> value = reader.getNumber(gain);
-      if (!value)
-        return value.takeError();
-      if (*value != 1.0)
-        return reader.expected(gain, "1.0 (other Orthogonal gains are not "
-                                     "supported yet)");
-    }
+  std::string name = canonical(toSnakeCase(*className));
+  // An unknown class is reported by its name, not by its options.
+  if (!parseInitializer(name))
+    return name;
+  if (Error err = readInitializerArgs(config, option, layer))
+    return std::move(err);
+  if (Error err = reader.checkInertOptions(config,
+                                           {"seed", "dtype", "scale", "mode",
+                                            "distribution", "minval", "maxval",
+                                            "mean", "stddev", "value", "gain"},
+                                           *className))
+    return std::move(err);
+  // The seed is not carried over: the compiled model's `--seed` decides
+  // every random number, so one flag reproduces a run.
+  if (Expected<std::optional<double>> seed =
+          reader.getOptionalNumber(config["seed"]);
+      !seed)
+    return seed.takeError();
+  if (Error err = checkComputeDType(config["dtype"]))
+    return std::move(err);
+  return name;
+}
+
+Error KerasImporter::readInitializerArgs(const JsonNode &config,
+                                         StringRef option,
+                                         fb::LayerT &layer) const {
+  if (config.isAbsentOrNull())
+    return Error::success();
+  auto args = std::make_unique<fb::InitializerArgsT>();
+  args->option = option.str();
+  bool any = false;
+  for (auto [key, out] : {std::pair<StringRef, flatbuffers::Optional<float> *>{
+                              "scale", &args->scale},
+                          {"minval", &args->minval},
+                          {"maxval", &args->maxval},
+                          {"mean", &args->mean},
+                          {"stddev", &args->stddev},
+                          {"value", &args->value},
+                          {"gain", &args->gain}}) {
+    if (config[key].isAbsentOrNull())
+      continue;
+    Expected<float> value = readFloat(config[key]);
+    if (!value)
+      return value.takeError();
+    *out = *value;
+    any = true;
   }
-  // The seed of GlorotUniform is not carried over: the compiled model's
-  // `--seed` decides its random numbers.
-  return toSnakeCase(*className);
+  for (auto [key, out] :
+       {std::pair<StringRef, std::string *>{"mode", &args->mode},
+        {"distribution", &args->distribution}}) {
+    if (config[key].isAbsentOrNull())
+      continue;
+    Expected<StringRef> value = reader.getString(config[key]);
+    if (!value)
+      return value.takeError();
+    *out = value->lower();
+    any = true;
+  }
+  // Keras 2 spelled the truncated normal "normal".
+  if (args->distribution == "normal")
+    args->distribution = "truncated_normal";
+  if (any)
+    layer.initializer_args.push_back(std::move(args));
+  return Error::success();
 }
 
 Expected<float> KerasImporter::readFloat(const JsonNode &node) const {
@@ -335,12 +399,13 @@ Error KerasImporter::importKernelLayerOptions(const JsonNode &config,
   if (!useBias)
     return useBias.takeError();
   layer.use_bias = *useBias;
-  Expected<std::string> kernelInit =
-      readInitializer(config["kernel_initializer"]);
+  Expected<std::string> kernelInit = readInitializer(
+      config["kernel_initializer"], "kernel_initializer", layer);
   if (!kernelInit)
     return kernelInit.takeError();
   layer.kernel_initializer = std::move(*kernelInit);
-  Expected<std::string> biasInit = readInitializer(config["bias_initializer"]);
+  Expected<std::string> biasInit =
+      readInitializer(config["bias_initializer"], "bias_initializer", layer);
   if (!biasInit)
     return biasInit.takeError();
   layer.bias_initializer = std::move(*biasInit);
@@ -685,7 +750,7 @@ Error KerasImporter::importRecurrent(const JsonNode &config,
                                             &layer.kernel_initializer},
         {"recurrent_initializer", &layer.recurrent_initializer},
         {"bias_initializer", &layer.bias_initializer}}) {
-    Expected<std::string> init = readInitializer(config[key]);
+    Expected<std::string> init = readInitializer(config[key], key, layer);
     if (!init)
       return init.takeError();
     *out = std::move(*init);

@@ -11,6 +11,8 @@
 #include "kiln/Frontend/Losses.h"
 #include "kiln/Frontend/Errors.h"
 
+#include "Initializers.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -126,6 +128,17 @@ std::optional<InitializerKind> kiln::parseInitializer(StringRef name) {
       .Case("zeros", InitializerKind::Zeros)
       .Case("ones", InitializerKind::Ones)
       .Case("orthogonal", InitializerKind::Orthogonal)
+      .Case("glorot_normal", InitializerKind::GlorotNormal)
+      .Case("he_uniform", InitializerKind::HeUniform)
+      .Case("he_normal", InitializerKind::HeNormal)
+      .Case("lecun_uniform", InitializerKind::LecunUniform)
+      .Case("lecun_normal", InitializerKind::LecunNormal)
+      .Case("random_uniform", InitializerKind::RandomUniform)
+      .Case("random_normal", InitializerKind::RandomNormal)
+      .Case("truncated_normal", InitializerKind::TruncatedNormal)
+      .Case("variance_scaling", InitializerKind::VarianceScaling)
+      .Case("constant", InitializerKind::Constant)
+      .Case("identity", InitializerKind::Identity)
       .Default(std::nullopt);
 }
 
@@ -175,6 +188,28 @@ StringRef kiln::getInitializerName(InitializerKind kind) {
     return "ones";
   case InitializerKind::Orthogonal:
     return "orthogonal";
+  case InitializerKind::GlorotNormal:
+    return "glorot_normal";
+  case InitializerKind::HeUniform:
+    return "he_uniform";
+  case InitializerKind::HeNormal:
+    return "he_normal";
+  case InitializerKind::LecunUniform:
+    return "lecun_uniform";
+  case InitializerKind::LecunNormal:
+    return "lecun_normal";
+  case InitializerKind::RandomUniform:
+    return "random_uniform";
+  case InitializerKind::RandomNormal:
+    return "random_normal";
+  case InitializerKind::TruncatedNormal:
+    return "truncated_normal";
+  case InitializerKind::VarianceScaling:
+    return "variance_scaling";
+  case InitializerKind::Constant:
+    return "constant";
+  case InitializerKind::Identity:
+    return "identity";
   }
   llvm_unreachable("unknown initializer");
 }
@@ -203,7 +238,9 @@ static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu or exponential";
 static constexpr StringLiteral supportedInitializersText =
-    "glorot_uniform, zeros, ones or orthogonal";
+    "glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, "
+    "lecun_normal, orthogonal, random_uniform, random_normal, "
+    "truncated_normal, variance_scaling, zeros, ones, constant or identity";
 
 /// Prints a shape as `[28, 28]`.
 static std::string formatShape(ArrayRef<int64_t> shape) {
@@ -258,12 +295,18 @@ private:
                           ActivationKind &kind);
   Error resolveInitializer(size_t index, StringRef option, std::string &name,
                            StringRef fallback);
+  /// Checks the initializer's rank requirement and its arguments.
+  Error checkInitializer(size_t index, StringRef option, InitializerKind kind);
+  /// Rejects initializer arguments for options the layer did not resolve.
+  Error checkInitializerArgsUsed(size_t index);
   Error analyzeTraining(const ModelAnalysis &result);
   Error analyzeOptimizer(fb::OptimizerT &optimizer);
   Error analyzeSchedule(fb::OptimizerT &optimizer);
 
   fb::ModelT &model;
   StringRef file;
+  /// The initializer options the current layer resolved.
+  std::vector<std::string> initializerOptions;
 };
 } // namespace
 
@@ -342,9 +385,49 @@ Error ModelAnalyzer::resolveInitializer(size_t index, StringRef option,
                                         std::string &name, StringRef fallback) {
   if (name.empty())
     name = fallback.str();
-  if (!parseInitializer(name))
+  std::optional<InitializerKind> kind = parseInitializer(name);
+  if (!kind)
     return layerError(index, "unsupported " + option + " '" + name +
                                  "'; expected " + supportedInitializersText);
+  return checkInitializer(index, option, *kind);
+}
+
+Error ModelAnalyzer::checkInitializer(size_t index, StringRef option,
+                                      InitializerKind kind) {
+  fb::LayerT &layer = *model.layers[index];
+  initializerOptions.push_back(option.str());
+  // Keras builds these from a matrix: refuse what it would refuse, for
+  // biases (rank 1) and, for identity, convolution kernels.
+  bool matrix = option != "bias_initializer" && layer.class_name != "Conv2D";
+  if ((kind == InitializerKind::Identity && !matrix) ||
+      (kind == InitializerKind::Orthogonal && option == "bias_initializer"))
+    return layerError(index, option + " " + getInitializerName(kind) +
+                                 " needs a " +
+                                 (kind == InitializerKind::Identity
+                                      ? "2-D parameter"
+                                      : "parameter of rank 2 or more"));
+  std::string message = resolveInitializerArgs(layer, option, kind);
+  if (!message.empty())
+    return layerError(index, message);
+  return Error::success();
+}
+
+Error ModelAnalyzer::checkInitializerArgsUsed(size_t index) {
+  // Arguments for an initializer the layer does not have would be ignored.
+  std::vector<std::string> used = std::move(initializerOptions);
+  initializerOptions.clear();
+  std::vector<StringRef> seen;
+  for (const auto &args : model.layers[index]->initializer_args) {
+    StringRef option = args ? StringRef(args->option) : StringRef();
+    if (!llvm::is_contained(used, option))
+      return layerError(index, "initializer_args for '" + option +
+                                   "', which is not an initializer option of "
+                                   "this layer");
+    if (llvm::is_contained(seen, option))
+      return layerError(index, "more than one initializer_args entry for '" +
+                                   option + "'");
+    seen.push_back(option);
+  }
   return Error::success();
 }
 
@@ -986,6 +1069,8 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
     LayerInfo info;
     info.kind = *kind;
     if (Error err = analyzeLayer(index, shape, info))
+      return std::move(err);
+    if (Error err = checkInitializerArgsUsed(index))
       return std::move(err);
     shape = info.outputShape;
     producer = layer->name;

@@ -62,6 +62,8 @@ private:
   }
   void writeInput(const fb::InputT &input);
   void writeLayer(const fb::LayerT &layer);
+  void writeInitializerArgs(
+      const std::vector<std::unique_ptr<fb::InitializerArgsT>> &list);
   void writeTraining(const fb::TrainingT &training);
   void writeSchedule(const fb::LearningRateScheduleT &schedule);
 
@@ -136,6 +138,32 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       json.attribute("unit_forget_bias", false);
     if (!layer.reset_after)
       json.attribute("reset_after", false);
+    if (!layer.initializer_args.empty())
+      writeInitializerArgs(layer.initializer_args);
+  });
+}
+
+void ModelJsonWriter::writeInitializerArgs(
+    const std::vector<std::unique_ptr<fb::InitializerArgsT>> &list) {
+  json.attributeArray("initializer_args", [&] {
+    for (const std::unique_ptr<fb::InitializerArgsT> &args : list) {
+      if (!args)
+        continue;
+      json.object([&] {
+        json.attribute("option", args->option);
+        writeOptionalFloat("scale", args->scale);
+        if (!args->mode.empty())
+          json.attribute("mode", args->mode);
+        if (!args->distribution.empty())
+          json.attribute("distribution", args->distribution);
+        writeOptionalFloat("minval", args->minval);
+        writeOptionalFloat("maxval", args->maxval);
+        writeOptionalFloat("mean", args->mean);
+        writeOptionalFloat("stddev", args->stddev);
+        writeOptionalFloat("value", args->value);
+        writeOptionalFloat("gain", args->gain);
+      });
+    }
   });
 }
 

@@ -6,7 +6,7 @@
 // same walk over the layers, and records the training configuration and the
 // model summary in the `kiln.model` module attribute. Parameters are
 // function arguments in layer order (kernel, then bias) carrying
-// `kiln.param = {name, initializer}`.
+// `kiln.param = {name, initializer[, initializer_args]}`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +14,7 @@
 #include "kiln/Frontend/Errors.h"
 #include "kiln/Frontend/Losses.h"
 
+#include "Initializers.h"
 #include "RecurrentLayers.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
@@ -171,13 +172,16 @@ func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
   builder.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(builder, fileLoc, name,
                                    builder.getFunctionType(inputs, results));
-  for (auto [i, param] : llvm::enumerate(params))
-    func.setArgAttr(
-        i, "kiln.param",
-        builder.getDictionaryAttr(
-            {builder.getNamedAttr("name", builder.getStringAttr(param.name)),
-             builder.getNamedAttr("initializer",
-                                  builder.getStringAttr(param.initializer))}));
+  for (auto [i, param] : llvm::enumerate(params)) {
+    SmallVector<NamedAttribute> fields = {
+        builder.getNamedAttr("name", builder.getStringAttr(param.name)),
+        builder.getNamedAttr("initializer",
+                             builder.getStringAttr(param.initializer))};
+    if (DictionaryAttr args =
+            buildParamInitializerArgsAttr(builder, model, param.name))
+      fields.push_back(builder.getNamedAttr("initializer_args", args));
+    func.setArgAttr(i, "kiln.param", builder.getDictionaryAttr(fields));
+  }
   func.setArgAttr(params.size(), "kiln.input",
                   builder.getStringAttr(model.inputs[0]->name));
   func.addEntryBlock();

@@ -69,8 +69,25 @@ enum class ActivationKind {
 /// The slope of `leaky_relu` used as an activation name (Keras's default).
 constexpr float leakyReluActivationSlope = 0.2f;
 
-/// Parameter initializers the runtime implements.
-enum class InitializerKind { GlorotUniform, Zeros, Ones, Orthogonal };
+/// Parameter initializers the runtime implements (Keras's, by their
+/// snake_case names).
+enum class InitializerKind {
+  GlorotUniform,
+  Zeros,
+  Ones,
+  Orthogonal,
+  GlorotNormal,
+  HeUniform,
+  HeNormal,
+  LecunUniform,
+  LecunNormal,
+  RandomUniform,
+  RandomNormal,
+  TruncatedNormal,
+  VarianceScaling,
+  Constant,
+  Identity
+};
 
 /// What the analysis learned about one layer of the description.
 struct LayerInfo {
