@@ -71,6 +71,7 @@ private:
   Error importReshape(const JsonNode &config, fb::LayerT &layer);
   /// SimpleRNN, LSTM and GRU.
   Error importRecurrent(const JsonNode &config, fb::LayerT &layer);
+  Error importLayerNormalization(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -862,6 +863,13 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "supported yet");
     return importRecurrent(config, layer);
   }
+  if (className == "LayerNormalization") {
+    if (!*trainable)
+      return makeFrontendError(reader.getFile(), place,
+                               "frozen layers (trainable: false) are not "
+                               "supported yet");
+    return importLayerNormalization(config, layer);
+  }
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -869,7 +877,53 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "AveragePooling2D, GlobalAveragePooling1D, "
                                "GlobalAveragePooling2D, GlobalMaxPooling1D, "
                                "GlobalMaxPooling2D, ZeroPadding2D, Cropping2D, "
-                               "Dropout, Reshape, SimpleRNN, LSTM or GRU");
+                               "Dropout, Reshape, SimpleRNN, LSTM, GRU or "
+                               "LayerNormalization");
+}
+
+Error KerasImporter::importLayerNormalization(const JsonNode &config,
+                                              fb::LayerT &layer) {
+  // Keras 2 writes the axis as a list ([2]), Keras 3 as -1 or a list.
+  JsonNode axis = config["axis"];
+  if (!axis.isAbsentOrNull()) {
+    if (axis.get()->getAsArray()) {
+      if (axis.get()->getAsArray()->size() != 1)
+        return reader.expected(axis, "one axis (Kiln normalizes over the "
+                                     "last axis only)");
+      axis = axis.at(0);
+    }
+    std::optional<int64_t> value = axis.get()->getAsInteger();
+    if (!value)
+      return reader.expected(axis, "an integer axis");
+    layer.axis = *value;
+  }
+  if (!config["epsilon"].isAbsentOrNull()) {
+    Expected<float> epsilon = readFloat(config["epsilon"]);
+    if (!epsilon)
+      return epsilon.takeError();
+    layer.epsilon = *epsilon;
+  }
+  Expected<bool> center = reader.getBoolOr(config["center"], true);
+  if (!center)
+    return center.takeError();
+  layer.use_beta = *center;
+  Expected<bool> scale = reader.getBoolOr(config["scale"], true);
+  if (!scale)
+    return scale.takeError();
+  layer.use_gamma = *scale;
+  for (auto [key, out] : {std::pair<StringRef, std::string *>{
+                              "gamma_initializer", &layer.gamma_initializer},
+                          {"beta_initializer", &layer.beta_initializer}}) {
+    Expected<std::string> init = readInitializer(config[key], key, layer);
+    if (!init)
+      return init.takeError();
+    *out = std::move(*init);
+  }
+  // rms_scaling, the regularizers and constraints must be off.
+  return checkOptions(config,
+                      {"axis", "epsilon", "center", "scale",
+                       "gamma_initializer", "beta_initializer"},
+                      "LayerNormalization");
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,

@@ -99,6 +99,7 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("SimpleRNN", LayerKind::SimpleRNN)
       .Case("LSTM", LayerKind::LSTM)
       .Case("GRU", LayerKind::GRU)
+      .Case("LayerNormalization", LayerKind::LayerNormalization)
       .Default(std::nullopt);
 }
 
@@ -233,7 +234,8 @@ static constexpr StringLiteral supportedLayersText =
     "InputLayer, Flatten, Dense, Rescaling, Activation, Conv2D, "
     "MaxPooling2D, AveragePooling2D, GlobalAveragePooling1D, "
     "GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, "
-    "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM or GRU";
+    "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM, GRU or "
+    "LayerNormalization";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu or exponential";
@@ -284,6 +286,8 @@ private:
   Error checkRegularizers(size_t index, const fb::LayerT &layer) const;
   Error analyzeReshape(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzeRecurrent(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeLayerNormalization(size_t index, fb::LayerT &layer,
+                                  LayerInfo &info);
   /// Checks (and defaults) a pair of positive window options.
   Error checkPair(size_t index, StringRef option, std::vector<int64_t> &values,
                   ArrayRef<int64_t> fallback);
@@ -397,10 +401,12 @@ Error ModelAnalyzer::checkInitializer(size_t index, StringRef option,
   fb::LayerT &layer = *model.layers[index];
   initializerOptions.push_back(option.str());
   // Keras builds these from a matrix: refuse what it would refuse, for
-  // biases (rank 1) and, for identity, convolution kernels.
-  bool matrix = option != "bias_initializer" && layer.class_name != "Conv2D";
+  // vectors (biases, gamma, beta) and, for identity, convolution kernels.
+  bool kernel =
+      option == "kernel_initializer" || option == "recurrent_initializer";
+  bool matrix = kernel && layer.class_name != "Conv2D";
   if ((kind == InitializerKind::Identity && !matrix) ||
-      (kind == InitializerKind::Orthogonal && option == "bias_initializer"))
+      (kind == InitializerKind::Orthogonal && !kernel))
     return layerError(index, option + " " + getInitializerName(kind) +
                                  " needs a " +
                                  (kind == InitializerKind::Identity
@@ -428,6 +434,32 @@ Error ModelAnalyzer::checkInitializerArgsUsed(size_t index) {
                                    option + "'");
     seen.push_back(option);
   }
+  return Error::success();
+}
+
+Error ModelAnalyzer::analyzeLayerNormalization(size_t index, fb::LayerT &layer,
+                                               LayerInfo &info) {
+  // Keras normalizes over the axes it is given; Kiln over the last one.
+  int64_t last = int64_t(info.inputShape.size());
+  if (layer.axis != -1 && layer.axis != last)
+    return layerError(index, "axis " + Twine(layer.axis) +
+                                 " is not supported; expected -1 (the last "
+                                 "axis, " +
+                                 Twine(last) + ")");
+  layer.axis = -1;
+  if (!(layer.epsilon > 0.0f) || !std::isfinite(layer.epsilon))
+    return layerError(index, "expected epsilon > 0, got " +
+                                 formatShortest(layer.epsilon));
+  if (layer.use_gamma)
+    if (Error err = resolveInitializer(index, "gamma_initializer",
+                                       layer.gamma_initializer, "ones"))
+      return err;
+  if (layer.use_beta)
+    if (Error err = resolveInitializer(index, "beta_initializer",
+                                       layer.beta_initializer, "zeros"))
+      return err;
+  info.paramCount =
+      info.inputShape.back() * (int64_t(layer.use_gamma) + layer.use_beta);
   return Error::success();
 }
 
@@ -840,6 +872,8 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
   case LayerKind::LSTM:
   case LayerKind::GRU:
     return analyzeRecurrent(index, layer, info);
+  case LayerKind::LayerNormalization:
+    return analyzeLayerNormalization(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
 }

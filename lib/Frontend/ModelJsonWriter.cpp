@@ -138,6 +138,16 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       json.attribute("unit_forget_bias", false);
     if (!layer.reset_after)
       json.attribute("reset_after", false);
+    if (kind == "LayerNormalization") {
+      json.attribute("axis", layer.axis);
+      writeFloat("epsilon", layer.epsilon);
+      json.attribute("use_gamma", layer.use_gamma);
+      json.attribute("use_beta", layer.use_beta);
+    }
+    if (!layer.gamma_initializer.empty())
+      json.attribute("gamma_initializer", layer.gamma_initializer);
+    if (!layer.beta_initializer.empty())
+      json.attribute("beta_initializer", layer.beta_initializer);
     if (!layer.initializer_args.empty())
       writeInitializerArgs(layer.initializer_args);
   });

@@ -15,6 +15,7 @@
 #include "kiln/Frontend/Losses.h"
 
 #include "Initializers.h"
+#include "NormLayers.h"
 #include "RecurrentLayers.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
@@ -137,6 +138,12 @@ void KilnModuleBuilder::collectParams() {
     if (info.kind == LayerKind::SimpleRNN || info.kind == LayerKind::LSTM ||
         info.kind == LayerKind::GRU) {
       for (RecurrentParam &param : getRecurrentParams(layer, info))
+        params.push_back({std::move(param.name), std::move(param.initializer),
+                          RankedTensorType::get(param.shape, f32)});
+      continue;
+    }
+    if (info.kind == LayerKind::LayerNormalization) {
+      for (NormParam &param : getNormParams(layer, info))
         params.push_back({std::move(param.name), std::move(param.initializer),
                           RankedTensorType::get(param.shape, f32)});
       continue;
@@ -370,6 +377,14 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
           [&](ActivationKind kind, Value x) {
             return emitActivation(kind, x, loc);
           });
+      break;
+    }
+    case LayerKind::LayerNormalization: {
+      unsigned first = firstParam[index];
+      value = emitLayerNormalization(
+          builder, loc, layer,
+          func.getArguments().slice(first, getNormParams(layer, info).size()),
+          value);
       break;
     }
     }

@@ -44,7 +44,8 @@ enum class LayerKind {
   Reshape,
   SimpleRNN,
   LSTM,
-  GRU
+  GRU,
+  LayerNormalization
 };
 
 /// Element-wise activations (and softmax) a layer may apply.

@@ -863,4 +863,5 @@ void mlir::kiln::populateKilnToLinalgConversionPatterns(
   populateKilnActivationsToLinalgPatterns(patterns);
   populateKilnLossesToLinalgPatterns(patterns);
   populateKilnTensorOpsToLinalgPatterns(patterns);
+  populateKilnNormOpsToLinalgPatterns(patterns);
 }

@@ -79,6 +79,8 @@ void populateKilnActivationsToLinalgPatterns(RewritePatternSet &patterns);
 void populateKilnLossesToLinalgPatterns(RewritePatternSet &patterns);
 /// Lowerings of mul, slice, slice_grad and concat (TensorOpsToLinalg.cpp).
 void populateKilnTensorOpsToLinalgPatterns(RewritePatternSet &patterns);
+/// Lowerings of the normalization ops (NormOpsToLinalg.cpp).
+void populateKilnNormOpsToLinalgPatterns(RewritePatternSet &patterns);
 } // namespace mlir::kiln
 
 #endif // KILN_LIB_CONVERSION_KILNTOLINALG_LOWERINGUTILS_H
