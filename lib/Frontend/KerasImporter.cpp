@@ -821,28 +821,19 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
   Expected<bool> trainable = reader.getBoolOr(config["trainable"], true);
   if (!trainable)
     return trainable.takeError();
+  layer.trainable = *trainable;
 
   std::string place = layerPlace(index, layer.name);
-  if (className == "Dense") {
-    if (!*trainable)
-      return makeFrontendError(reader.getFile(), place,
-                               "frozen layers (trainable: false) are not "
-                               "supported yet");
+  if (className == "Dense")
     return importDense(config, layer);
-  }
   if (className == "Rescaling")
     return importRescaling(config, layer);
   if (className == "Flatten")
     return importFlatten(config);
   if (className == "Activation")
     return importActivationLayer(config, layer);
-  if (className == "Conv2D") {
-    if (!*trainable)
-      return makeFrontendError(reader.getFile(), place,
-                               "frozen layers (trainable: false) are not "
-                               "supported yet");
+  if (className == "Conv2D")
     return importConv2D(config, layer);
-  }
   if (className == "MaxPooling2D" || className == "AveragePooling2D")
     return importPooling(config, layer);
   if (className == "GlobalAveragePooling2D" ||
@@ -856,20 +847,10 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importDropout(config, layer);
   if (className == "Reshape")
     return importReshape(config, layer);
-  if (className == "SimpleRNN" || className == "LSTM" || className == "GRU") {
-    if (!*trainable)
-      return makeFrontendError(reader.getFile(), place,
-                               "frozen layers (trainable: false) are not "
-                               "supported yet");
+  if (className == "SimpleRNN" || className == "LSTM" || className == "GRU")
     return importRecurrent(config, layer);
-  }
-  if (className == "LayerNormalization") {
-    if (!*trainable)
-      return makeFrontendError(reader.getFile(), place,
-                               "frozen layers (trainable: false) are not "
-                               "supported yet");
+  if (className == "LayerNormalization")
     return importLayerNormalization(config, layer);
-  }
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "

@@ -150,6 +150,8 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       json.attribute("beta_initializer", layer.beta_initializer);
     if (!layer.initializer_args.empty())
       writeInitializerArgs(layer.initializer_args);
+    if (!layer.trainable)
+      json.attribute("trainable", false);
   });
 }
 

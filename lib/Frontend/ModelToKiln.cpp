@@ -64,6 +64,8 @@ struct ParamSpec {
   std::string name;
   std::string initializer;
   RankedTensorType type;
+  /// False for the parameters of a frozen layer (`trainable: false`).
+  bool trainable = true;
 };
 
 class KilnModuleBuilder {
@@ -165,6 +167,13 @@ void KilnModuleBuilder::collectParams() {
       params.push_back({layer.name + "/bias", layer.bias_initializer,
                         RankedTensorType::get({info.outputShape.back()}, f32)});
   }
+  // A frozen layer's parameters are all frozen.
+  for (auto [index, first] : llvm::enumerate(firstParam)) {
+    unsigned end =
+        index + 1 < firstParam.size() ? firstParam[index + 1] : params.size();
+    for (unsigned i = first; i < end; ++i)
+      params[i].trainable = model.layers[index]->trainable;
+  }
 }
 
 func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
@@ -187,6 +196,9 @@ func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
     if (DictionaryAttr args =
             buildParamInitializerArgsAttr(builder, model, param.name))
       fields.push_back(builder.getNamedAttr("initializer_args", args));
+    if (!param.trainable)
+      fields.push_back(
+          builder.getNamedAttr("trainable", builder.getBoolAttr(false)));
     func.setArgAttr(i, "kiln.param", builder.getDictionaryAttr(fields));
   }
   func.setArgAttr(params.size(), "kiln.input",

@@ -139,6 +139,8 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
         p.name = name.str();
       if (auto init = getField<StringAttr>(param, "initializer"))
         p.initializer = init.str();
+      if (auto trainable = getField<BoolAttr>(param, "trainable"))
+        p.frozen = !trainable.getValue();
       p.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
       if (failed(resolveInitializer(
               p, getField<DictionaryAttr>(param, "initializer_args"))))
@@ -366,8 +368,8 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
   // Fields in the order of KilnInitArgs.
   auto *initArgsTy = llvm::StructType::get(
       ctx, {b.f32, b.i32, b.i32, b.f32, b.f32, b.f32, b.f32, b.f32, b.f32});
-  auto *paramTy =
-      llvm::StructType::get(ctx, {b.ptr, b.i32, b.shapeTy, b.i32, initArgsTy});
+  auto *paramTy = llvm::StructType::get(
+      ctx, {b.ptr, b.i32, b.shapeTy, b.i32, initArgsTy, b.i32});
   SmallVector<llvm::Constant *> params;
   for (const ModelParam &p : info.params) {
     // Only the arguments the kind reads are set, as abi.h promises.
@@ -389,7 +391,7 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
                      b.float32(gain ? p.initGain : 0.0f)});
     params.push_back(llvm::ConstantStruct::get(
         paramTy, {b.str(p.name), b.int32(p.shape.size()), b.shape(p.shape),
-                  b.int32(kind), args}));
+                  b.int32(kind), args, b.int32(p.frozen)}));
   }
 
   auto *layerTy =

@@ -126,6 +126,9 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
     std::string what = formatString("parameter '%s'", param.name);
     int64_t count = checkedElements(what, param.rank, param.shape);
     checkInitializer(what, param);
+    if (param.frozen != 0 && param.frozen != 1)
+      fail("model descriptor: %s has frozen %d, expected 0 or 1", what.c_str(),
+           param.frozen);
     paramElements_.push_back(count);
     totalParamElements_ += count;
   }
@@ -149,8 +152,10 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
     targetElements_ = outputElements_;
   } else if (desc.label_dtype != KILN_DTYPE_I32)
     fail("model descriptor: unknown label dtype %d", desc.label_dtype);
-  if (desc.optimizer.kind != KILN_OPTIMIZER_SGD &&
-      desc.optimizer.kind != KILN_OPTIMIZER_ADAM)
+  // Every optimizer of enum KilnOptimizer; a model compiled for AdamW,
+  // RMSprop, ... must run with it.
+  if (desc.optimizer.kind < KILN_OPTIMIZER_SGD ||
+      desc.optimizer.kind > KILN_OPTIMIZER_NADAM)
     fail("model descriptor: unknown optimizer %d", desc.optimizer.kind);
   if (desc.epochs < 0 || desc.batch_size < 1)
     fail("model descriptor: bad training defaults (epochs %d, batch size %d)",

@@ -24,7 +24,7 @@ class ParamDesc(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("rank", ctypes.c_int32),
                 ("shape", Shape), ("initializer", ctypes.c_int32),
                 # ABI version 3.
-                ("init_args", InitArgs)]
+                ("init_args", InitArgs), ("frozen", ctypes.c_int32)]
 
 
 class LayerDesc(ctypes.Structure):

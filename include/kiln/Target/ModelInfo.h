@@ -32,6 +32,8 @@ struct ModelParam {
   float initMean = 0.0f, initStddev = 0.0f, initValue = 0.0f;
   float initGain = 1.0f;
   int32_t initMode = 0, initDistribution = 0;
+  /// `trainable = false` in `kiln.param`: a parameter of a frozen layer.
+  bool frozen = false;
 };
 
 struct ModelLayer {

@@ -18,6 +18,9 @@
 |* `init_args`; RandomUniform, RandomNormal, TruncatedNormal, Constant,       *|
 |* VarianceScaling (Glorot/He/Lecun normal and uniform are its named forms)   *|
 |* and Identity join the initializers; Orthogonal takes a gain.               *|
+|* KilnParamDesc's `frozen` marks the parameters of frozen layers (Keras's    *|
+|* trainable: false): train_step writes zeros as their gradients (computing  *|
+|* nothing for them) and the runtime never updates them.                     *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -119,13 +122,18 @@ enum KilnLrSchedule {
   KILN_SCHEDULE_COSINE_DECAY = 3,
 };
 
-/* A trainable parameter, in the order the entry points take them. */
+/* A parameter, in the order the entry points take them. */
 typedef struct KilnParamDesc {
   const char *name;  /* e.g. "dense/kernel" */
   int32_t rank;
   int64_t shape[KILN_MAX_RANK];
   int32_t initializer; /* enum KilnInitializer */
   KilnInitArgs init_args; /* Appended in ABI version 3. */
+  /* Appended in ABI version 3: 1 for a parameter of a frozen layer (Keras's
+   * trainable: false). Its gradient buffer is filled with zeros and the
+   * optimizer skips it (no update, no weight decay); it is still
+   * initialized, checkpointed and read by every entry point. 0 otherwise. */
+  int32_t frozen;
 } KilnParamDesc;
 
 /* One layer of the source model, for `summary`. A -1 in output_shape stands
@@ -178,7 +186,8 @@ typedef struct KilnOptimizerDesc {
  *
  *   train_step: params[num_params], x, y, [rng,]
  *               loss (1 float), metrics[num_metrics] (1 float each),
- *               grads[num_params] (same shapes as params)
+ *               grads[num_params] (same shapes as params; zeros for
+ *               the frozen ones)
  *   evaluate:   params[num_params], x, y, loss, metrics[num_metrics]
  *   predict:    params[num_params], x, output (n x output_shape)
  *
