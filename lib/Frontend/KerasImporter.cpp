@@ -20,6 +20,7 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <cfloat>
 #include <cmath>
@@ -133,6 +134,7 @@ private:
   Error importUpSampling2D(const JsonNode &config, fb::LayerT &layer);
   /// SpatialDropout1D and SpatialDropout2D.
   Error importSpatialDropout(const JsonNode &config, fb::LayerT &layer);
+  Error importLayerNormalization(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -150,7 +152,12 @@ private:
   Expected<std::vector<int64_t>> readShape(const JsonNode &node,
                                            bool withBatch) const;
   Expected<std::string> readActivation(const JsonNode &node) const;
-  Expected<std::string> readInitializer(const JsonNode &node) const;
+  /// Reads an initializer name or object; its arguments go into
+  /// `layer.initializer_args` under `option`.
+  Expected<std::string> readInitializer(const JsonNode &node, StringRef option,
+                                        fb::LayerT &layer) const;
+  Error readInitializerArgs(const JsonNode &config, StringRef option,
+                            fb::LayerT &layer) const;
   Expected<float> readFloat(const JsonNode &node) const;
 
   JsonReader reader;
@@ -276,12 +283,22 @@ static bool isGlorotUniformScaling(const JsonNode &config) {
          string("distribution") == StringRef("uniform");
 }
 
-Expected<std::string>
-KerasImporter::readInitializer(const JsonNode &node) const {
+Expected<std::string> KerasImporter::readInitializer(const JsonNode &node,
+                                                     StringRef option,
+                                                     fb::LayerT &layer) const {
   if (node.isAbsentOrNull())
     return std::string(); // The analysis fills in the default.
+  // Keras's aliases of its initializer names.
+  auto canonical = [](std::string name) {
+    return StringSwitch<std::string>(name)
+        .Case("zero", "zeros")
+        .Case("one", "ones")
+        .Case("uniform", "random_uniform")
+        .Case("normal", "random_normal")
+        .Default(name);
+  };
   if (node.get()->getAsString())
-    return toSnakeCase(*node.get()->getAsString());
+    return canonical(toSnakeCase(*node.get()->getAsString()));
   if (!node.get()->getAsObject())
     return reader.expected(node, "an initializer name or object");
   Expected<StringRef> className = reader.getString(node["class_name"]);
@@ -294,22 +311,70 @@ KerasImporter::readInitializer(const JsonNode &node) const {
       return object.takeError();
   if (*className == "VarianceScaling" && isGlorotUniformScaling(config))
     return std::string("glorot_uniform");
-  // Orthogonal's gain scales the matrix; only Keras's default is supported,
-  // so another value must not be dropped silently.
-  if (*className == "Orthogonal" && !config.isAbsentOrNull()) {
-    JsonNode gain = config["gain"];
-    if (!gain.isAbsentOrNull()) {
-      Expected<double> value = reader.getNumber(gain);
-      if (!value)
-        return value.takeError();
-      if (*value != 1.0)
-        return reader.expected(gain, "1.0 (other Orthogonal gains are not "
-                                     "supported yet)");
-    }
+  std::string name = canonical(toSnakeCase(*className));
+  // An unknown class is reported by its name, not by its options.
+  if (!parseInitializer(name))
+    return name;
+  if (Error err = readInitializerArgs(config, option, layer))
+    return std::move(err);
+  if (Error err = reader.checkInertOptions(config,
+                                           {"seed", "dtype", "scale", "mode",
+                                            "distribution", "minval", "maxval",
+                                            "mean", "stddev", "value", "gain"},
+                                           *className))
+    return std::move(err);
+  // The seed is not carried over: the compiled model's `--seed` decides
+  // every random number, so one flag reproduces a run.
+  if (Expected<std::optional<double>> seed =
+          reader.getOptionalNumber(config["seed"]);
+      !seed)
+    return seed.takeError();
+  if (Error err = checkComputeDType(config["dtype"]))
+    return std::move(err);
+  return name;
+}
+
+Error KerasImporter::readInitializerArgs(const JsonNode &config,
+                                         StringRef option,
+                                         fb::LayerT &layer) const {
+  if (config.isAbsentOrNull())
+    return Error::success();
+  auto args = std::make_unique<fb::InitializerArgsT>();
+  args->option = option.str();
+  bool any = false;
+  for (auto [key, out] : {std::pair<StringRef, flatbuffers::Optional<float> *>{
+                              "scale", &args->scale},
+                          {"minval", &args->minval},
+                          {"maxval", &args->maxval},
+                          {"mean", &args->mean},
+                          {"stddev", &args->stddev},
+                          {"value", &args->value},
+                          {"gain", &args->gain}}) {
+    if (config[key].isAbsentOrNull())
+      continue;
+    Expected<float> value = readFloat(config[key]);
+    if (!value)
+      return value.takeError();
+    *out = *value;
+    any = true;
   }
-  // The seed of GlorotUniform is not carried over: the compiled model's
-  // `--seed` decides its random numbers.
-  return toSnakeCase(*className);
+  for (auto [key, out] :
+       {std::pair<StringRef, std::string *>{"mode", &args->mode},
+        {"distribution", &args->distribution}}) {
+    if (config[key].isAbsentOrNull())
+      continue;
+    Expected<StringRef> value = reader.getString(config[key]);
+    if (!value)
+      return value.takeError();
+    *out = value->lower();
+    any = true;
+  }
+  // Keras 2 spelled the truncated normal "normal".
+  if (args->distribution == "normal")
+    args->distribution = "truncated_normal";
+  if (any)
+    layer.initializer_args.push_back(std::move(args));
+  return Error::success();
 }
 
 Expected<float> KerasImporter::readFloat(const JsonNode &node) const {
@@ -407,12 +472,13 @@ Error KerasImporter::importKernelLayerOptions(const JsonNode &config,
   if (!useBias)
     return useBias.takeError();
   layer.use_bias = *useBias;
-  Expected<std::string> kernelInit =
-      readInitializer(config["kernel_initializer"]);
+  Expected<std::string> kernelInit = readInitializer(
+      config["kernel_initializer"], "kernel_initializer", layer);
   if (!kernelInit)
     return kernelInit.takeError();
   layer.kernel_initializer = std::move(*kernelInit);
-  Expected<std::string> biasInit = readInitializer(config["bias_initializer"]);
+  Expected<std::string> biasInit =
+      readInitializer(config["bias_initializer"], "bias_initializer", layer);
   if (!biasInit)
     return biasInit.takeError();
   layer.bias_initializer = std::move(*biasInit);
@@ -757,7 +823,7 @@ Error KerasImporter::importRecurrent(const JsonNode &config,
                                             &layer.kernel_initializer},
         {"recurrent_initializer", &layer.recurrent_initializer},
         {"bias_initializer", &layer.bias_initializer}}) {
-    Expected<std::string> init = readInitializer(config[key]);
+    Expected<std::string> init = readInitializer(config[key], key, layer);
     if (!init)
       return init.takeError();
     *out = std::move(*init);
@@ -1015,28 +1081,19 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
   Expected<bool> trainable = reader.getBoolOr(config["trainable"], true);
   if (!trainable)
     return trainable.takeError();
+  layer.trainable = *trainable;
 
   std::string place = layerPlace(index, layer.name);
-  if (className == "Dense") {
-    if (!*trainable)
-      return makeFrontendError(reader.getFile(), place,
-                               "frozen layers (trainable: false) are not "
-                               "supported yet");
+  if (className == "Dense")
     return importDense(config, layer);
-  }
   if (className == "Rescaling")
     return importRescaling(config, layer);
   if (className == "Flatten")
     return importFlatten(config);
   if (className == "Activation")
     return importActivationLayer(config, layer);
-  if (className == "Conv2D") {
-    if (!*trainable)
-      return makeFrontendError(reader.getFile(), place,
-                               "frozen layers (trainable: false) are not "
-                               "supported yet");
+  if (className == "Conv2D")
     return importConv2D(config, layer);
-  }
   if (className == "MaxPooling2D" || className == "AveragePooling2D")
     return importPooling(config, layer);
   if (className == "GlobalAveragePooling2D" ||
@@ -1050,42 +1107,29 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importDropout(config, layer);
   if (className == "Reshape")
     return importReshape(config, layer);
-  if (className == "SimpleRNN" || className == "LSTM" || className == "GRU") {
-    if (!*trainable)
-      return makeFrontendError(reader.getFile(), place,
-                               "frozen layers (trainable: false) are not "
-                               "supported yet");
+  if (className == "SimpleRNN" || className == "LSTM" || className == "GRU")
     return importRecurrent(config, layer);
-  }
   if (className == "Add" || className == "Subtract" ||
       className == "Multiply" || className == "Average" ||
       className == "Concatenate")
     return importMerge(config, layer);
-  if (className == "Bidirectional") {
-    if (!*trainable)
-      return makeFrontendError(reader.getFile(), place,
-                               "frozen layers (trainable: false) are not "
-                               "supported yet");
+  if (className == "Bidirectional")
     return importBidirectional(config, layer);
-  }
   if (className == "ReLU" || className == "LeakyReLU" || className == "ELU" ||
       className == "Softmax")
     return importActivationLayerOptions(config, layer);
   if (className == "Permute")
     return importPermute(config, layer);
-  if (className == "Conv1D") {
-    if (!*trainable)
-      return makeFrontendError(reader.getFile(), place,
-                               "frozen layers (trainable: false) are not "
-                               "supported yet");
+  if (className == "Conv1D")
     return importConv1D(config, layer);
-  }
   if (className == "MaxPooling1D" || className == "AveragePooling1D")
     return importPooling1D(config, layer);
   if (className == "UpSampling2D")
     return importUpSampling2D(config, layer);
   if (className == "SpatialDropout1D" || className == "SpatialDropout2D")
     return importSpatialDropout(config, layer);
+  if (className == "LayerNormalization")
+    return importLayerNormalization(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -1097,8 +1141,53 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "LeakyReLU, ELU, Softmax, Permute, Conv1D, "
                                "MaxPooling1D, AveragePooling1D, UpSampling2D, "
                                "SpatialDropout1D, SpatialDropout2D, Add, "
-                               "Subtract, Multiply, Average, Concatenate or "
-                               "Bidirectional");
+                               "Subtract, Multiply, Average, Concatenate, "
+                               "Bidirectional or LayerNormalization");
+}
+
+Error KerasImporter::importLayerNormalization(const JsonNode &config,
+                                              fb::LayerT &layer) {
+  // Keras 2 writes the axis as a list ([2]), Keras 3 as -1 or a list.
+  JsonNode axis = config["axis"];
+  if (!axis.isAbsentOrNull()) {
+    if (axis.get()->getAsArray()) {
+      if (axis.get()->getAsArray()->size() != 1)
+        return reader.expected(axis, "one axis (Kiln normalizes over the "
+                                     "last axis only)");
+      axis = axis.at(0);
+    }
+    std::optional<int64_t> value = axis.get()->getAsInteger();
+    if (!value)
+      return reader.expected(axis, "an integer axis");
+    layer.axis = *value;
+  }
+  if (!config["epsilon"].isAbsentOrNull()) {
+    Expected<float> epsilon = readFloat(config["epsilon"]);
+    if (!epsilon)
+      return epsilon.takeError();
+    layer.epsilon = *epsilon;
+  }
+  Expected<bool> center = reader.getBoolOr(config["center"], true);
+  if (!center)
+    return center.takeError();
+  layer.use_beta = *center;
+  Expected<bool> scale = reader.getBoolOr(config["scale"], true);
+  if (!scale)
+    return scale.takeError();
+  layer.use_gamma = *scale;
+  for (auto [key, out] : {std::pair<StringRef, std::string *>{
+                              "gamma_initializer", &layer.gamma_initializer},
+                          {"beta_initializer", &layer.beta_initializer}}) {
+    Expected<std::string> init = readInitializer(config[key], key, layer);
+    if (!init)
+      return init.takeError();
+    *out = std::move(*init);
+  }
+  // rms_scaling, the regularizers and constraints must be off.
+  return checkOptions(config,
+                      {"axis", "epsilon", "center", "scale",
+                       "gamma_initializer", "beta_initializer"},
+                      "LayerNormalization");
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,

@@ -11,6 +11,8 @@
 #include "kiln/Frontend/Losses.h"
 #include "kiln/Frontend/Errors.h"
 
+#include "Initializers.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -114,6 +116,7 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("UpSampling2D", LayerKind::UpSampling2D)
       .Case("SpatialDropout1D", LayerKind::SpatialDropout1D)
       .Case("SpatialDropout2D", LayerKind::SpatialDropout2D)
+      .Case("LayerNormalization", LayerKind::LayerNormalization)
       .Default(std::nullopt);
 }
 
@@ -150,6 +153,17 @@ std::optional<InitializerKind> kiln::parseInitializer(StringRef name) {
       .Case("zeros", InitializerKind::Zeros)
       .Case("ones", InitializerKind::Ones)
       .Case("orthogonal", InitializerKind::Orthogonal)
+      .Case("glorot_normal", InitializerKind::GlorotNormal)
+      .Case("he_uniform", InitializerKind::HeUniform)
+      .Case("he_normal", InitializerKind::HeNormal)
+      .Case("lecun_uniform", InitializerKind::LecunUniform)
+      .Case("lecun_normal", InitializerKind::LecunNormal)
+      .Case("random_uniform", InitializerKind::RandomUniform)
+      .Case("random_normal", InitializerKind::RandomNormal)
+      .Case("truncated_normal", InitializerKind::TruncatedNormal)
+      .Case("variance_scaling", InitializerKind::VarianceScaling)
+      .Case("constant", InitializerKind::Constant)
+      .Case("identity", InitializerKind::Identity)
       .Default(std::nullopt);
 }
 
@@ -201,6 +215,28 @@ StringRef kiln::getInitializerName(InitializerKind kind) {
     return "ones";
   case InitializerKind::Orthogonal:
     return "orthogonal";
+  case InitializerKind::GlorotNormal:
+    return "glorot_normal";
+  case InitializerKind::HeUniform:
+    return "he_uniform";
+  case InitializerKind::HeNormal:
+    return "he_normal";
+  case InitializerKind::LecunUniform:
+    return "lecun_uniform";
+  case InitializerKind::LecunNormal:
+    return "lecun_normal";
+  case InitializerKind::RandomUniform:
+    return "random_uniform";
+  case InitializerKind::RandomNormal:
+    return "random_normal";
+  case InitializerKind::TruncatedNormal:
+    return "truncated_normal";
+  case InitializerKind::VarianceScaling:
+    return "variance_scaling";
+  case InitializerKind::Constant:
+    return "constant";
+  case InitializerKind::Identity:
+    return "identity";
   }
   llvm_unreachable("unknown initializer");
 }
@@ -227,13 +263,16 @@ static constexpr StringLiteral supportedLayersText =
     "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM, GRU, "
     "ReLU, LeakyReLU, ELU, Softmax, Permute, Conv1D, MaxPooling1D, "
     "AveragePooling1D, UpSampling2D, SpatialDropout1D, SpatialDropout2D, "
-    "Add, Subtract, Multiply, Average, Concatenate or Bidirectional";
+    "Add, Subtract, Multiply, Average, Concatenate, Bidirectional or "
+    "LayerNormalization";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu, exponential or "
     "log_softmax";
 static constexpr StringLiteral supportedInitializersText =
-    "glorot_uniform, zeros, ones or orthogonal";
+    "glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, "
+    "lecun_normal, orthogonal, random_uniform, random_normal, "
+    "truncated_normal, variance_scaling, zeros, ones, constant or identity";
 
 /// Prints a shape as `[28, 28]`.
 static std::string formatShape(ArrayRef<int64_t> shape) {
@@ -305,6 +344,8 @@ private:
   /// Checks (and defaults) a one-element window option of a 1-D layer.
   Error checkSingle(size_t index, StringRef option,
                     std::vector<int64_t> &values, ArrayRef<int64_t> fallback);
+  Error analyzeLayerNormalization(size_t index, fb::LayerT &layer,
+                                  LayerInfo &info);
   /// Checks (and defaults) a pair of positive window options.
   Error checkPair(size_t index, StringRef option, std::vector<int64_t> &values,
                   ArrayRef<int64_t> fallback);
@@ -316,12 +357,18 @@ private:
                           ActivationKind &kind);
   Error resolveInitializer(size_t index, StringRef option, std::string &name,
                            StringRef fallback);
+  /// Checks the initializer's rank requirement and its arguments.
+  Error checkInitializer(size_t index, StringRef option, InitializerKind kind);
+  /// Rejects initializer arguments for options the layer did not resolve.
+  Error checkInitializerArgsUsed(size_t index);
   Error analyzeTraining(const ModelAnalysis &result);
   Error analyzeOptimizer(fb::OptimizerT &optimizer);
   Error analyzeSchedule(fb::OptimizerT &optimizer);
 
   fb::ModelT &model;
   StringRef file;
+  /// The initializer options the current layer resolved.
+  std::vector<std::string> initializerOptions;
 };
 } // namespace
 
@@ -400,9 +447,77 @@ Error ModelAnalyzer::resolveInitializer(size_t index, StringRef option,
                                         std::string &name, StringRef fallback) {
   if (name.empty())
     name = fallback.str();
-  if (!parseInitializer(name))
+  std::optional<InitializerKind> kind = parseInitializer(name);
+  if (!kind)
     return layerError(index, "unsupported " + option + " '" + name +
                                  "'; expected " + supportedInitializersText);
+  return checkInitializer(index, option, *kind);
+}
+
+Error ModelAnalyzer::checkInitializer(size_t index, StringRef option,
+                                      InitializerKind kind) {
+  fb::LayerT &layer = *model.layers[index];
+  initializerOptions.push_back(option.str());
+  // Keras builds these from a matrix: refuse what it would refuse, for
+  // vectors (biases, gamma, beta) and, for identity, convolution kernels.
+  bool kernel =
+      option == "kernel_initializer" || option == "recurrent_initializer";
+  bool matrix = kernel && layer.class_name != "Conv2D";
+  if ((kind == InitializerKind::Identity && !matrix) ||
+      (kind == InitializerKind::Orthogonal && !kernel))
+    return layerError(index, option + " " + getInitializerName(kind) +
+                                 " needs a " +
+                                 (kind == InitializerKind::Identity
+                                      ? "2-D parameter"
+                                      : "parameter of rank 2 or more"));
+  std::string message = resolveInitializerArgs(layer, option, kind);
+  if (!message.empty())
+    return layerError(index, message);
+  return Error::success();
+}
+
+Error ModelAnalyzer::checkInitializerArgsUsed(size_t index) {
+  // Arguments for an initializer the layer does not have would be ignored.
+  std::vector<std::string> used = std::move(initializerOptions);
+  initializerOptions.clear();
+  std::vector<StringRef> seen;
+  for (const auto &args : model.layers[index]->initializer_args) {
+    StringRef option = args ? StringRef(args->option) : StringRef();
+    if (!llvm::is_contained(used, option))
+      return layerError(index, "initializer_args for '" + option +
+                                   "', which is not an initializer option of "
+                                   "this layer");
+    if (llvm::is_contained(seen, option))
+      return layerError(index, "more than one initializer_args entry for '" +
+                                   option + "'");
+    seen.push_back(option);
+  }
+  return Error::success();
+}
+
+Error ModelAnalyzer::analyzeLayerNormalization(size_t index, fb::LayerT &layer,
+                                               LayerInfo &info) {
+  // Keras normalizes over the axes it is given; Kiln over the last one.
+  int64_t last = int64_t(info.inputShape.size());
+  if (layer.axis != -1 && layer.axis != last)
+    return layerError(index, "axis " + Twine(layer.axis) +
+                                 " is not supported; expected -1 (the last "
+                                 "axis, " +
+                                 Twine(last) + ")");
+  layer.axis = -1;
+  if (!(layer.epsilon > 0.0f) || !std::isfinite(layer.epsilon))
+    return layerError(index, "expected epsilon > 0, got " +
+                                 formatShortest(layer.epsilon));
+  if (layer.use_gamma)
+    if (Error err = resolveInitializer(index, "gamma_initializer",
+                                       layer.gamma_initializer, "ones"))
+      return err;
+  if (layer.use_beta)
+    if (Error err = resolveInitializer(index, "beta_initializer",
+                                       layer.beta_initializer, "zeros"))
+      return err;
+  info.paramCount =
+      info.inputShape.back() * (int64_t(layer.use_gamma) + layer.use_beta);
   return Error::success();
 }
 
@@ -1089,6 +1204,8 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
   case LayerKind::SpatialDropout1D:
   case LayerKind::SpatialDropout2D:
     return analyzeSpatialDropout(index, layer, info);
+  case LayerKind::LayerNormalization:
+    return analyzeLayerNormalization(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
 }
@@ -1492,6 +1609,8 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
                                 ? result.inputShape
                                 : result.layers[input].outputShape);
     if (Error err = analyzeLayer(index, inputShapes, info))
+      return std::move(err);
+    if (Error err = checkInitializerArgsUsed(index))
       return std::move(err);
     if (info.owner) {
       // The parameters were built for the owner's input; only the last

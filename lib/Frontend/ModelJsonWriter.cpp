@@ -62,6 +62,8 @@ private:
   }
   void writeInput(const fb::InputT &input);
   void writeLayer(const fb::LayerT &layer);
+  void writeInitializerArgs(
+      const std::vector<std::unique_ptr<fb::InitializerArgsT>> &list);
   void writeTraining(const fb::TrainingT &training);
   void writeSchedule(const fb::LearningRateScheduleT &schedule);
 
@@ -153,6 +155,44 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       json.attribute("unit_forget_bias", false);
     if (!layer.reset_after)
       json.attribute("reset_after", false);
+    if (kind == "LayerNormalization") {
+      json.attribute("axis", layer.axis);
+      writeFloat("epsilon", layer.epsilon);
+      json.attribute("use_gamma", layer.use_gamma);
+      json.attribute("use_beta", layer.use_beta);
+    }
+    if (!layer.gamma_initializer.empty())
+      json.attribute("gamma_initializer", layer.gamma_initializer);
+    if (!layer.beta_initializer.empty())
+      json.attribute("beta_initializer", layer.beta_initializer);
+    if (!layer.initializer_args.empty())
+      writeInitializerArgs(layer.initializer_args);
+    if (!layer.trainable)
+      json.attribute("trainable", false);
+  });
+}
+
+void ModelJsonWriter::writeInitializerArgs(
+    const std::vector<std::unique_ptr<fb::InitializerArgsT>> &list) {
+  json.attributeArray("initializer_args", [&] {
+    for (const std::unique_ptr<fb::InitializerArgsT> &args : list) {
+      if (!args)
+        continue;
+      json.object([&] {
+        json.attribute("option", args->option);
+        writeOptionalFloat("scale", args->scale);
+        if (!args->mode.empty())
+          json.attribute("mode", args->mode);
+        if (!args->distribution.empty())
+          json.attribute("distribution", args->distribution);
+        writeOptionalFloat("minval", args->minval);
+        writeOptionalFloat("maxval", args->maxval);
+        writeOptionalFloat("mean", args->mean);
+        writeOptionalFloat("stddev", args->stddev);
+        writeOptionalFloat("value", args->value);
+        writeOptionalFloat("gain", args->gain);
+      });
+    }
   });
 }
 

@@ -6,7 +6,7 @@
 // same walk over the layers, and records the training configuration and the
 // model summary in the `kiln.model` module attribute. Parameters are
 // function arguments in layer order (kernel, then bias) carrying
-// `kiln.param = {name, initializer}`.
+// `kiln.param = {name, initializer[, initializer_args]}`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +15,8 @@
 #include "kiln/Frontend/Losses.h"
 
 #include "LayerEmitters.h"
+#include "Initializers.h"
+#include "NormLayers.h"
 #include "RecurrentLayers.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
@@ -64,6 +66,8 @@ struct ParamSpec {
   std::string name;
   std::string initializer;
   RankedTensorType type;
+  /// False for the parameters of a frozen layer (`trainable: false`).
+  bool trainable = true;
 };
 
 class KilnModuleBuilder {
@@ -150,53 +154,56 @@ void KilnModuleBuilder::collectParams() {
       numParams.push_back(numParams[*info.owner]);
       continue;
     }
+    const fb::LayerT &layer = *model.layers[index];
     unsigned begin = params.size();
-    collectLayerParams(*model.layers[index], info);
+    collectLayerParams(layer, info);
     firstParam.push_back(begin);
     numParams.push_back(params.size() - begin);
+    // A frozen layer's parameters are all frozen.
+    for (unsigned i = begin; i < params.size(); ++i)
+      params[i].trainable = layer.trainable;
   }
 }
 
 void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
                                            const LayerInfo &info) {
   Type f32 = builder.getF32Type();
-  {
-    if (info.kind == LayerKind::Bidirectional) {
-      BidirectionalHalves halves = getBidirectionalHalves(layer, info);
-      for (const fb::LayerT *half : {&halves.forward, &halves.backward})
-        for (RecurrentParam &param : getRecurrentParams(*half, halves.info))
-          params.push_back({std::move(param.name),
-                            std::move(param.initializer),
-                            RankedTensorType::get(param.shape, f32)});
-      return;
-    }
-    if (info.kind == LayerKind::SimpleRNN || info.kind == LayerKind::LSTM ||
-        info.kind == LayerKind::GRU) {
-      for (RecurrentParam &param : getRecurrentParams(layer, info))
-        params.push_back({std::move(param.name), std::move(param.initializer),
-                          RankedTensorType::get(param.shape, f32)});
-      return;
-    }
-    RankedTensorType kernel;
-    if (info.kind == LayerKind::Dense)
-      kernel = RankedTensorType::get(
-          {info.inputShape.back(), info.outputShape.back()}, f32);
-    else if (info.kind == LayerKind::Conv1D) // Keras's [k, in, filters].
-      kernel = RankedTensorType::get(
-          {layer.kernel_size[0], info.inputShape[1], layer.filters}, f32);
-    else if (info.kind == LayerKind::Conv2D)
-      kernel =
-          RankedTensorType::get({layer.kernel_size[0], layer.kernel_size[1],
-                                 info.inputShape[2], layer.filters},
-                                f32);
-    else
-      return;
-    params.push_back(
-        {layer.name + "/kernel", layer.kernel_initializer, kernel});
-    if (layer.use_bias)
-      params.push_back({layer.name + "/bias", layer.bias_initializer,
-                        RankedTensorType::get({info.outputShape.back()}, f32)});
+  auto add = [&](std::string name, std::string initializer,
+                 ArrayRef<int64_t> shape) {
+    params.push_back({std::move(name), std::move(initializer),
+                      RankedTensorType::get(shape, f32)});
+  };
+  if (info.kind == LayerKind::Bidirectional) {
+    BidirectionalHalves halves = getBidirectionalHalves(layer, info);
+    for (const fb::LayerT *half : {&halves.forward, &halves.backward})
+      for (RecurrentParam &param : getRecurrentParams(*half, halves.info))
+        add(std::move(param.name), std::move(param.initializer), param.shape);
+    return;
   }
+  if (info.kind == LayerKind::SimpleRNN || info.kind == LayerKind::LSTM ||
+      info.kind == LayerKind::GRU) {
+    for (RecurrentParam &param : getRecurrentParams(layer, info))
+      add(std::move(param.name), std::move(param.initializer), param.shape);
+    return;
+  }
+  if (info.kind == LayerKind::LayerNormalization) {
+    for (NormParam &param : getNormParams(layer, info))
+      add(std::move(param.name), std::move(param.initializer), param.shape);
+    return;
+  }
+  SmallVector<int64_t> kernel;
+  if (info.kind == LayerKind::Dense)
+    kernel = {info.inputShape.back(), info.outputShape.back()};
+  else if (info.kind == LayerKind::Conv1D) // Keras's [k, in, filters].
+    kernel = {layer.kernel_size[0], info.inputShape[1], layer.filters};
+  else if (info.kind == LayerKind::Conv2D)
+    kernel = {layer.kernel_size[0], layer.kernel_size[1], info.inputShape[2],
+              layer.filters};
+  else
+    return;
+  add(layer.name + "/kernel", layer.kernel_initializer, kernel);
+  if (layer.use_bias)
+    add(layer.name + "/bias", layer.bias_initializer, {info.outputShape.back()});
 }
 
 func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
@@ -211,13 +218,19 @@ func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
   builder.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(builder, fileLoc, name,
                                    builder.getFunctionType(inputs, results));
-  for (auto [i, param] : llvm::enumerate(params))
-    func.setArgAttr(
-        i, "kiln.param",
-        builder.getDictionaryAttr(
-            {builder.getNamedAttr("name", builder.getStringAttr(param.name)),
-             builder.getNamedAttr("initializer",
-                                  builder.getStringAttr(param.initializer))}));
+  for (auto [i, param] : llvm::enumerate(params)) {
+    SmallVector<NamedAttribute> fields = {
+        builder.getNamedAttr("name", builder.getStringAttr(param.name)),
+        builder.getNamedAttr("initializer",
+                             builder.getStringAttr(param.initializer))};
+    if (DictionaryAttr args =
+            buildParamInitializerArgsAttr(builder, model, param.name))
+      fields.push_back(builder.getNamedAttr("initializer_args", args));
+    if (!param.trainable)
+      fields.push_back(
+          builder.getNamedAttr("trainable", builder.getBoolAttr(false)));
+    func.setArgAttr(i, "kiln.param", builder.getDictionaryAttr(fields));
+  }
   func.setArgAttr(params.size(), "kiln.input",
                   builder.getStringAttr(model.inputs[0]->name));
   func.addEntryBlock();
@@ -524,6 +537,14 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
                          value, [&](ActivationKind kind, Value x) {
                            return emitActivation(kind, x, loc);
                          });
+      break;
+    }
+    case LayerKind::LayerNormalization: {
+      unsigned first = firstParam[index];
+      value = emitLayerNormalization(
+          builder, loc, layer,
+          func.getArguments().slice(first, getNormParams(layer, info).size()),
+          value);
       break;
     }
     case LayerKind::MaxPooling1D:

@@ -41,6 +41,81 @@ SmallVector<int64_t> sampleShape(Type type) {
   return SmallVector<int64_t>(tensor.getShape().drop_front());
 }
 
+/// Sets the descriptor's form of `p.initializer` and its arguments
+/// (`initializer_args`, absent ones taking Keras's defaults). Glorot, He
+/// and Lecun are VarianceScaling with fixed arguments; glorot_uniform
+/// keeps its own kind (the runtime's original one).
+LogicalResult resolveInitializer(ModelParam &p, DictionaryAttr args) {
+  auto number = [&](StringRef key, float fallback) {
+    auto attr = getField<FloatAttr>(args, key);
+    return attr ? static_cast<float>(attr.getValueAsDouble()) : fallback;
+  };
+  auto text = [&](StringRef key, StringRef fallback) {
+    auto attr = getField<StringAttr>(args, key);
+    return attr ? attr.getValue() : fallback;
+  };
+  auto scaling = [&](float scale, int32_t mode, int32_t distribution) {
+    p.initKind = KILN_INIT_VARIANCE_SCALING;
+    p.initScale = scale;
+    p.initMode = mode;
+    p.initDistribution = distribution;
+    return success();
+  };
+  StringRef name = p.initializer;
+  if (name.empty() || name == "glorot_uniform")
+    p.initKind = KILN_INIT_GLOROT_UNIFORM;
+  else if (name == "zeros")
+    p.initKind = KILN_INIT_ZEROS;
+  else if (name == "ones")
+    p.initKind = KILN_INIT_ONES;
+  else if (name == "unit_forget_bias")
+    p.initKind = KILN_INIT_UNIT_FORGET_BIAS;
+  else if (name == "orthogonal" || name == "identity") {
+    p.initKind =
+        name == "orthogonal" ? KILN_INIT_ORTHOGONAL : KILN_INIT_IDENTITY;
+    p.initGain = number("gain", 1.0f);
+  } else if (name == "constant") {
+    p.initKind = KILN_INIT_CONSTANT;
+    p.initValue = number("value", 0.0f);
+  } else if (name == "random_uniform") {
+    p.initKind = KILN_INIT_RANDOM_UNIFORM;
+    p.initMinval = number("minval", -0.05f);
+    p.initMaxval = number("maxval", 0.05f);
+  } else if (name == "random_normal" || name == "truncated_normal") {
+    p.initKind = name == "random_normal" ? KILN_INIT_RANDOM_NORMAL
+                                         : KILN_INIT_TRUNCATED_NORMAL;
+    p.initMean = number("mean", 0.0f);
+    p.initStddev = number("stddev", 0.05f);
+  } else if (name == "glorot_normal")
+    return scaling(1.0f, KILN_FAN_AVG, KILN_DISTRIBUTION_TRUNCATED_NORMAL);
+  else if (name == "he_uniform")
+    return scaling(2.0f, KILN_FAN_IN, KILN_DISTRIBUTION_UNIFORM);
+  else if (name == "he_normal")
+    return scaling(2.0f, KILN_FAN_IN, KILN_DISTRIBUTION_TRUNCATED_NORMAL);
+  else if (name == "lecun_uniform")
+    return scaling(1.0f, KILN_FAN_IN, KILN_DISTRIBUTION_UNIFORM);
+  else if (name == "lecun_normal")
+    return scaling(1.0f, KILN_FAN_IN, KILN_DISTRIBUTION_TRUNCATED_NORMAL);
+  else if (name == "variance_scaling") {
+    int32_t mode = llvm::StringSwitch<int32_t>(text("mode", "fan_in"))
+                       .Case("fan_in", KILN_FAN_IN)
+                       .Case("fan_out", KILN_FAN_OUT)
+                       .Case("fan_avg", KILN_FAN_AVG)
+                       .Default(-1);
+    int32_t distribution =
+        llvm::StringSwitch<int32_t>(text("distribution", "truncated_normal"))
+            .Case("truncated_normal", KILN_DISTRIBUTION_TRUNCATED_NORMAL)
+            .Case("untruncated_normal", KILN_DISTRIBUTION_UNTRUNCATED_NORMAL)
+            .Case("uniform", KILN_DISTRIBUTION_UNIFORM)
+            .Default(-1);
+    if (mode < 0 || distribution < 0)
+      return failure();
+    return scaling(number("scale", 1.0f), mode, distribution);
+  } else
+    return failure();
+  return success();
+}
+
 } // namespace
 
 FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
@@ -64,7 +139,14 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
         p.name = name.str();
       if (auto init = getField<StringAttr>(param, "initializer"))
         p.initializer = init.str();
+      if (auto trainable = getField<BoolAttr>(param, "trainable"))
+        p.frozen = !trainable.getValue();
       p.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+      if (failed(resolveInitializer(
+              p, getField<DictionaryAttr>(param, "initializer_args"))))
+        return loss.emitError("parameter '")
+               << p.name << "': unknown initializer '" << p.initializer
+               << "' or bad initializer_args";
       info.params.push_back(std::move(p));
     } else if (loss.getArgAttr(i, "kiln.input")) {
       info.inputShape = sampleShape(type);
@@ -276,18 +358,6 @@ int32_t scheduleKind(StringRef name) {
       .Default(KILN_SCHEDULE_CONSTANT);
 }
 
-int32_t initializerKind(StringRef name) {
-  if (name == "zeros")
-    return KILN_INIT_ZEROS;
-  if (name == "ones")
-    return KILN_INIT_ONES;
-  if (name == "orthogonal")
-    return KILN_INIT_ORTHOGONAL;
-  if (name == "unit_forget_bias")
-    return KILN_INIT_UNIT_FORGET_BIAS;
-  return KILN_INIT_GLOROT_UNIFORM;
-}
-
 } // namespace
 
 LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
@@ -295,12 +365,34 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
   DescriptorBuilder b(module);
   llvm::LLVMContext &ctx = module.getContext();
 
-  auto *paramTy = llvm::StructType::get(ctx, {b.ptr, b.i32, b.shapeTy, b.i32});
+  // Fields in the order of KilnInitArgs.
+  auto *initArgsTy = llvm::StructType::get(
+      ctx, {b.f32, b.i32, b.i32, b.f32, b.f32, b.f32, b.f32, b.f32, b.f32});
+  auto *paramTy = llvm::StructType::get(
+      ctx, {b.ptr, b.i32, b.shapeTy, b.i32, initArgsTy, b.i32});
   SmallVector<llvm::Constant *> params;
-  for (const ModelParam &p : info.params)
+  for (const ModelParam &p : info.params) {
+    // Only the arguments the kind reads are set, as abi.h promises.
+    int32_t kind = p.initKind;
+    bool scaling = kind == KILN_INIT_VARIANCE_SCALING;
+    bool uniform = kind == KILN_INIT_RANDOM_UNIFORM;
+    bool normal =
+        kind == KILN_INIT_RANDOM_NORMAL || kind == KILN_INIT_TRUNCATED_NORMAL;
+    bool gain = kind == KILN_INIT_ORTHOGONAL || kind == KILN_INIT_IDENTITY;
+    auto *args = llvm::ConstantStruct::get(
+        initArgsTy, {b.float32(scaling ? p.initScale : 0.0f),
+                     b.int32(scaling ? p.initMode : 0),
+                     b.int32(scaling ? p.initDistribution : 0),
+                     b.float32(uniform ? p.initMinval : 0.0f),
+                     b.float32(uniform ? p.initMaxval : 0.0f),
+                     b.float32(normal ? p.initMean : 0.0f),
+                     b.float32(normal ? p.initStddev : 0.0f),
+                     b.float32(kind == KILN_INIT_CONSTANT ? p.initValue : 0.0f),
+                     b.float32(gain ? p.initGain : 0.0f)});
     params.push_back(llvm::ConstantStruct::get(
         paramTy, {b.str(p.name), b.int32(p.shape.size()), b.shape(p.shape),
-                  b.int32(initializerKind(p.initializer))}));
+                  b.int32(kind), args, b.int32(p.frozen)}));
+  }
 
   auto *layerTy =
       llvm::StructType::get(ctx, {b.ptr, b.ptr, b.i32, b.shapeTy, b.i64});

@@ -79,8 +79,53 @@ void initializeOrthogonal(const KilnParamDesc &param, float *data,
                                               : q[size_t(r * tall + c)]);
 }
 
+double truncatedNormal(Rng &rng) {
+  // Keras's truncated normal redraws values more than two standard
+  // deviations from the mean, rather than clamping them.
+  for (;;) {
+    double z = nextNormal(rng);
+    if (std::abs(z) <= 2.0)
+      return z;
+  }
+}
+
+/// Keras's VarianceScaling: the distribution scaled to variance
+/// `scale / fan`.
+static void initializeVarianceScaling(const KilnParamDesc &param, float *data,
+                                      int64_t count, Rng &rng) {
+  const KilnInitArgs &args = param.init_args;
+  Fans fans = computeFans(param);
+  double fan = args.mode == KILN_FAN_IN    ? fans.fanIn
+               : args.mode == KILN_FAN_OUT ? fans.fanOut
+                                           : (fans.fanIn + fans.fanOut) / 2.0;
+  double variance = double(args.scale) / std::max(1.0, fan);
+  switch (args.distribution) {
+  case KILN_DISTRIBUTION_UNIFORM: {
+    const double limit = std::sqrt(3.0 * variance);
+    for (int64_t i = 0; i < count; ++i)
+      data[i] = float(-limit + 2.0 * limit * double(rng.nextUnitFloat()));
+    return;
+  }
+  case KILN_DISTRIBUTION_UNTRUNCATED_NORMAL: {
+    const double stddev = std::sqrt(variance);
+    for (int64_t i = 0; i < count; ++i)
+      data[i] = float(stddev * nextNormal(rng));
+    return;
+  }
+  default: {
+    // The standard deviation of a unit normal truncated to [-2, 2] is
+    // 0.8796...; dividing by it restores the intended variance.
+    const double stddev = std::sqrt(variance) / 0.87962566103423978;
+    for (int64_t i = 0; i < count; ++i)
+      data[i] = float(stddev * truncatedNormal(rng));
+    return;
+  }
+  }
+}
+
 void initializeParameter(const KilnParamDesc &param, float *data, int64_t count,
                          Rng &rng) {
+  const KilnInitArgs &args = param.init_args;
   switch (param.initializer) {
   case KILN_INIT_ZEROS:
     std::fill(data, data + count, 0.0f);
@@ -97,11 +142,43 @@ void initializeParameter(const KilnParamDesc &param, float *data, int64_t count,
   }
   case KILN_INIT_ORTHOGONAL:
     initializeOrthogonal(param, data, count, rng);
+    for (int64_t i = 0; i < count; ++i)
+      data[i] *= args.gain;
     return;
   case KILN_INIT_UNIT_FORGET_BIAS: {
     std::fill(data, data + count, 0.0f);
     const int64_t units = count / 4;
     std::fill(data + units, data + 2 * units, 1.0f);
+    return;
+  }
+  case KILN_INIT_CONSTANT:
+    std::fill(data, data + count, args.value);
+    return;
+  case KILN_INIT_RANDOM_UNIFORM: {
+    const double low = args.minval, width = double(args.maxval) - low;
+    for (int64_t i = 0; i < count; ++i)
+      data[i] = float(low + width * double(rng.nextUnitFloat()));
+    return;
+  }
+  case KILN_INIT_RANDOM_NORMAL:
+    for (int64_t i = 0; i < count; ++i)
+      data[i] = float(args.mean + args.stddev * nextNormal(rng));
+    return;
+  case KILN_INIT_TRUNCATED_NORMAL:
+    for (int64_t i = 0; i < count; ++i)
+      data[i] = float(args.mean + args.stddev * truncatedNormal(rng));
+    return;
+  case KILN_INIT_VARIANCE_SCALING:
+    initializeVarianceScaling(param, data, count, rng);
+    return;
+  case KILN_INIT_IDENTITY: {
+    if (param.rank != 2)
+      fail("parameter '%s': the identity initializer needs a matrix, got "
+           "rank %d",
+           param.name, param.rank);
+    const int64_t cols = param.shape[1];
+    for (int64_t i = 0; i < count; ++i)
+      data[i] = i / cols == i % cols ? args.gain : 0.0f;
     return;
   }
   default:

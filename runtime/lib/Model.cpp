@@ -3,6 +3,8 @@
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/Error.h"
 
+#include <cmath>
+
 namespace kiln {
 namespace runtime {
 
@@ -47,6 +49,51 @@ static int64_t checkedElements(const std::string &what, int32_t rank,
   return count;
 }
 
+/// Rejects an unknown initializer or arguments it cannot use, so that
+/// initialization never produces NaNs or silently wrong values.
+static void checkInitializer(const std::string &what,
+                             const KilnParamDesc &param) {
+  const KilnInitArgs &args = param.init_args;
+  auto finite = [](float x) { return std::isfinite(x); };
+  bool ok = true;
+  switch (param.initializer) {
+  case KILN_INIT_ZEROS:
+  case KILN_INIT_ONES:
+  case KILN_INIT_GLOROT_UNIFORM:
+  case KILN_INIT_UNIT_FORGET_BIAS:
+    break;
+  case KILN_INIT_ORTHOGONAL:
+    ok = finite(args.gain) && param.rank >= 1;
+    break;
+  case KILN_INIT_IDENTITY:
+    ok = finite(args.gain) && param.rank == 2;
+    break;
+  case KILN_INIT_CONSTANT:
+    ok = finite(args.value);
+    break;
+  case KILN_INIT_RANDOM_UNIFORM:
+    ok = finite(args.minval) && finite(args.maxval) &&
+         args.minval <= args.maxval;
+    break;
+  case KILN_INIT_RANDOM_NORMAL:
+  case KILN_INIT_TRUNCATED_NORMAL:
+    ok = finite(args.mean) && finite(args.stddev) && args.stddev >= 0;
+    break;
+  case KILN_INIT_VARIANCE_SCALING:
+    ok = finite(args.scale) && args.scale > 0 && args.mode >= KILN_FAN_IN &&
+         args.mode <= KILN_FAN_AVG &&
+         args.distribution >= KILN_DISTRIBUTION_TRUNCATED_NORMAL &&
+         args.distribution <= KILN_DISTRIBUTION_UNIFORM;
+    break;
+  default:
+    fail("model descriptor: %s has unknown initializer %d", what.c_str(),
+         param.initializer);
+  }
+  if (!ok)
+    fail("model descriptor: %s has bad arguments for initializer %d",
+         what.c_str(), param.initializer);
+}
+
 ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
   if (desc.abi_version != KILN_ABI_VERSION)
     fail("model was compiled for runtime ABI version %u, this runtime "
@@ -78,13 +125,10 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
       fail("model descriptor: parameter %d has no name", i);
     std::string what = formatString("parameter '%s'", param.name);
     int64_t count = checkedElements(what, param.rank, param.shape);
-    if (param.initializer != KILN_INIT_ZEROS &&
-        param.initializer != KILN_INIT_ONES &&
-        param.initializer != KILN_INIT_GLOROT_UNIFORM &&
-        param.initializer != KILN_INIT_ORTHOGONAL &&
-        param.initializer != KILN_INIT_UNIT_FORGET_BIAS)
-      fail("model descriptor: %s has unknown initializer %d", what.c_str(),
-           param.initializer);
+    checkInitializer(what, param);
+    if (param.frozen != 0 && param.frozen != 1)
+      fail("model descriptor: %s has frozen %d, expected 0 or 1", what.c_str(),
+           param.frozen);
     paramElements_.push_back(count);
     totalParamElements_ += count;
   }
@@ -108,8 +152,10 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
     targetElements_ = outputElements_;
   } else if (desc.label_dtype != KILN_DTYPE_I32)
     fail("model descriptor: unknown label dtype %d", desc.label_dtype);
-  if (desc.optimizer.kind != KILN_OPTIMIZER_SGD &&
-      desc.optimizer.kind != KILN_OPTIMIZER_ADAM)
+  // Every optimizer of enum KilnOptimizer; a model compiled for AdamW,
+  // RMSprop, ... must run with it.
+  if (desc.optimizer.kind < KILN_OPTIMIZER_SGD ||
+      desc.optimizer.kind > KILN_OPTIMIZER_NADAM)
     fail("model descriptor: unknown optimizer %d", desc.optimizer.kind);
   if (desc.epochs < 0 || desc.batch_size < 1)
     fail("model descriptor: bad training defaults (epochs %d, batch size %d)",

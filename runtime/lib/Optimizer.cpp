@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <utility>
 
 namespace kiln {
 namespace runtime {
@@ -111,8 +112,9 @@ void checkOptimizerConfig(const KilnOptimizerDesc &c) {
 }
 
 Optimizer::Optimizer(const KilnOptimizerDesc &config,
-                     const std::vector<int64_t> &paramElements)
-    : config_(config) {
+                     const std::vector<int64_t> &paramElements,
+                     std::vector<bool> frozen)
+    : config_(config), frozen_(std::move(frozen)) {
   checkOptimizerConfig(config);
   slots_.resize(static_cast<size_t>(slotCount(config)));
   const float initial = config.kind == KILN_OPTIMIZER_ADAGRAD
@@ -209,16 +211,19 @@ void Optimizer::step(TensorList &params, TensorList &grads) {
   const float lr = learningRate();
   clipGradients(grads);
   if (config_.weight_decay != 0)
-    for (std::vector<float> &param : params)
-      applyWeightDecay(param.data(), static_cast<int64_t>(param.size()),
-                       config_.weight_decay, lr);
+    for (size_t i = 0; i < params.size(); ++i)
+      if (!isFrozen(i))
+        applyWeightDecay(params[i].data(),
+                         static_cast<int64_t>(params[i].size()),
+                         config_.weight_decay, lr);
   NadamCoefficients nadam = {};
   if (config_.kind == KILN_OPTIMIZER_NADAM)
     nadam = nadamCoefficients(config_.beta_1, config_.beta_2, iterations_ + 1,
                               nadamProduct_);
   for (size_t i = 0; i < params.size(); ++i)
-    update(params[i].data(), grads[i].data(), i,
-           static_cast<int64_t>(params[i].size()), lr, nadam);
+    if (!isFrozen(i))
+      update(params[i].data(), grads[i].data(), i,
+             static_cast<int64_t>(params[i].size()), lr, nadam);
   if (config_.kind == KILN_OPTIMIZER_NADAM)
     nadamProduct_ = nadam.uProduct;
   ++iterations_;

@@ -61,9 +61,13 @@ std::string formatSummary(const ModelInfo &model) {
   text += doubleRule + "\n";
 
   const int64_t params = model.totalParamElements();
+  int64_t frozen = 0;
+  for (int32_t i = 0; i < model.numParams(); ++i)
+    if (desc.params[i].frozen)
+      frozen += model.paramElements(i);
   text += "Total params: " + formatWithCommas(params) + "\n";
-  text += "Trainable params: " + formatWithCommas(params) + "\n";
-  text += "Non-trainable params: 0\n";
+  text += "Trainable params: " + formatWithCommas(params - frozen) + "\n";
+  text += "Non-trainable params: " + formatWithCommas(frozen) + "\n";
   text += rule + "\n";
 
   // Everything is float32 or int32: four bytes per element.

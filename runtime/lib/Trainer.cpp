@@ -55,11 +55,19 @@ static std::vector<int64_t> paramSizes(const ModelInfo &model) {
   return sizes;
 }
 
+/// Which parameters belong to frozen layers (the optimizer skips them).
+static std::vector<bool> frozenParams(const ModelInfo &model) {
+  std::vector<bool> frozen;
+  for (int32_t i = 0; i < model.numParams(); ++i)
+    frozen.push_back(model.desc().params[i].frozen != 0);
+  return frozen;
+}
+
 Trainer::Trainer(const ModelInfo &model, const KilnOptimizerDesc &optimizer,
                  int64_t batchSize)
     : model_(model), batchSize_(batchSize),
-      optimizer_(optimizer, paramSizes(model)), shuffleRng_(0, 0),
-      batch_(model, batchSize),
+      optimizer_(optimizer, paramSizes(model), frozenParams(model)),
+      shuffleRng_(0, 0), batch_(model, batchSize),
       metrics_(static_cast<size_t>(model.numMetrics()), 0.0f),
       prefetcher_(std::make_unique<BatchPrefetcher>(model, batch_)) {
   for (int64_t size : paramSizes(model)) {
@@ -85,7 +93,8 @@ void Trainer::initialize(uint64_t seed) {
                         model_.paramElements(i), rng);
   }
   shuffleRng_ = Rng(seed, RandomStream::Shuffle);
-  optimizer_ = Optimizer(optimizer_.config(), paramSizes(model_));
+  optimizer_ =
+      Optimizer(optimizer_.config(), paramSizes(model_), frozenParams(model_));
   completedEpochs_ = 0;
 }
 

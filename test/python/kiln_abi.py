@@ -6,15 +6,25 @@ field by field; the tests that use them fail loudly if the two drift apart
 import ctypes
 import numpy as np
 
-KILN_ABI_VERSION = 2
+KILN_ABI_VERSION = 3
 KILN_DTYPE_F32 = 0
 MAX_RANK = 4
 Shape = ctypes.c_int64 * MAX_RANK
 
 
+class InitArgs(ctypes.Structure):
+    _fields_ = [("scale", ctypes.c_float), ("mode", ctypes.c_int32),
+                ("distribution", ctypes.c_int32),
+                ("minval", ctypes.c_float), ("maxval", ctypes.c_float),
+                ("mean", ctypes.c_float), ("stddev", ctypes.c_float),
+                ("value", ctypes.c_float), ("gain", ctypes.c_float)]
+
+
 class ParamDesc(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("rank", ctypes.c_int32),
-                ("shape", Shape), ("initializer", ctypes.c_int32)]
+                ("shape", Shape), ("initializer", ctypes.c_int32),
+                # ABI version 3.
+                ("init_args", InitArgs), ("frozen", ctypes.c_int32)]
 
 
 class LayerDesc(ctypes.Structure):

@@ -77,6 +77,40 @@ TEST(ModelTest, RejectsMalformedDescriptors) {
   EXPECT_EQ(validationError(desc), "model descriptor: unknown optimizer 9");
 }
 
+TEST(ModelTest, RejectsBadInitializers) {
+  // makeTestDesc's parameters live in static storage: copy before editing.
+  KilnModelDesc desc = makeTestDesc(4, 3);
+  KilnParamDesc params[2] = {desc.params[0], desc.params[1]};
+  desc.params = params;
+  params[0].initializer = 42;
+  EXPECT_EQ(validationError(desc),
+            "model descriptor: parameter 'dense/kernel' has unknown "
+            "initializer 42");
+
+  params[0].initializer = KILN_INIT_VARIANCE_SCALING;
+  params[0].init_args.scale = 2.0f;
+  params[0].init_args.mode = KILN_FAN_AVG;
+  EXPECT_EQ(validationError(desc), "<no error>");
+  params[0].init_args.mode = 3;
+  EXPECT_EQ(validationError(desc),
+            "model descriptor: parameter 'dense/kernel' has bad arguments "
+            "for initializer 9");
+
+  params[0].initializer = KILN_INIT_RANDOM_NORMAL;
+  params[0].init_args.stddev = -1.0f;
+  EXPECT_NE(validationError(desc), "<no error>");
+  params[0].initializer = KILN_INIT_RANDOM_UNIFORM;
+  params[0].init_args.minval = 1.0f;
+  params[0].init_args.maxval = 0.0f;
+  EXPECT_NE(validationError(desc), "<no error>");
+  // Identity needs a matrix.
+  params[1].initializer = KILN_INIT_IDENTITY;
+  params[0].initializer = KILN_INIT_ZEROS;
+  EXPECT_EQ(validationError(desc),
+            "model descriptor: parameter 'dense/bias' has bad arguments for "
+            "initializer 10");
+}
+
 TEST(ModelTest, Shapes) {
   const int64_t shape[] = {-1, 28, 28};
   EXPECT_EQ(formatShape(3, shape), "(None, 28, 28)");

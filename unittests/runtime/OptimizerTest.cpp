@@ -66,6 +66,30 @@ TEST(OptimizerTest, AdamMatchesReference) {
   }
 }
 
+// A frozen parameter is left alone by every part of the step (update,
+// weight decay, state), even when handed a non-zero gradient, while the
+// others train.
+TEST(OptimizerTest, FrozenParametersAreNotUpdated) {
+  for (int32_t kind :
+       {KILN_OPTIMIZER_SGD, KILN_OPTIMIZER_ADAMW, KILN_OPTIMIZER_RMSPROP}) {
+    KilnOptimizerDesc config = defaultOptimizerConfig(kind);
+    config.learning_rate = 0.1f;
+    config.momentum = kind == KILN_OPTIMIZER_SGD ? 0.9f : 0.0f;
+    config.weight_decay = 0.05f;
+    Optimizer optimizer(config, {2, 2}, {false, true});
+    TensorList params = {{0.5f, -1.0f}, {0.25f, 2.0f}};
+    for (int step = 0; step < 3; ++step) {
+      TensorList grads = {{0.3f, -0.2f}, {0.7f, 0.1f}};
+      optimizer.step(params, grads);
+    }
+    EXPECT_NE(params[0], (std::vector<float>{0.5f, -1.0f})) << kind;
+    EXPECT_EQ(params[1], (std::vector<float>{0.25f, 2.0f})) << kind;
+    for (int32_t slot = 0; slot < optimizer.slotsPerParam(); ++slot)
+      EXPECT_EQ(optimizer.slotData(slot, 1), (std::vector<float>{0, 0}))
+          << kind;
+  }
+}
+
 TEST(OptimizerTest, SgdOptimizerHasNoSlots) {
   KilnOptimizerDesc config = defaultOptimizerConfig(KILN_OPTIMIZER_SGD);
   config.learning_rate = 0.5f;

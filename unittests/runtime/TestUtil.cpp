@@ -121,8 +121,9 @@ KilnModelDesc makeTestDesc(int64_t inputs, int64_t classes, int32_t optimizer) {
   static KilnParamDesc params[2];
   static KilnLayerDesc layers[1];
   static const char *const metrics[] = {"accuracy"};
-  params[0] = {"dense/kernel", 2, {inputs, classes}, KILN_INIT_GLOROT_UNIFORM};
-  params[1] = {"dense/bias", 1, {classes}, KILN_INIT_ZEROS};
+  params[0] = {
+      "dense/kernel", 2, {inputs, classes}, KILN_INIT_GLOROT_UNIFORM, {}};
+  params[1] = {"dense/bias", 1, {classes}, KILN_INIT_ZEROS, {}};
   layers[0] = {"dense", "Dense", 2, {-1, classes}, inputs * classes + classes};
 
   KilnModelDesc desc = {};

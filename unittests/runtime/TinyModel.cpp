@@ -111,8 +111,8 @@ void predict(int64_t n, void **buffers) {
 }
 
 const KilnParamDesc kParams[] = {
-    {"dense/kernel", 2, {kInputs, kClasses}, KILN_INIT_GLOROT_UNIFORM},
-    {"dense/bias", 1, {kClasses}, KILN_INIT_ZEROS},
+    {"dense/kernel", 2, {kInputs, kClasses}, KILN_INIT_GLOROT_UNIFORM, {}},
+    {"dense/bias", 1, {kClasses}, KILN_INIT_ZEROS, {}},
 };
 
 const KilnLayerDesc kLayers[] = {

@@ -63,7 +63,8 @@ enum class LayerKind {
   AveragePooling1D,
   UpSampling2D,
   SpatialDropout1D,
-  SpatialDropout2D
+  SpatialDropout2D,
+  LayerNormalization
 };
 
 /// Whether `kind` merges several inputs into one output.
@@ -95,8 +96,25 @@ constexpr float leakyReluActivationSlope = 0.2f;
 /// activation's).
 constexpr float leakyReluLayerSlope = 0.3f;
 
-/// Parameter initializers the runtime implements.
-enum class InitializerKind { GlorotUniform, Zeros, Ones, Orthogonal };
+/// Parameter initializers the runtime implements (Keras's, by their
+/// snake_case names).
+enum class InitializerKind {
+  GlorotUniform,
+  Zeros,
+  Ones,
+  Orthogonal,
+  GlorotNormal,
+  HeUniform,
+  HeNormal,
+  LecunUniform,
+  LecunNormal,
+  RandomUniform,
+  RandomNormal,
+  TruncatedNormal,
+  VarianceScaling,
+  Constant,
+  Identity
+};
 
 /// What the analysis learned about one layer of the description.
 struct LayerInfo {

@@ -25,6 +25,15 @@ struct ModelParam {
   std::string name;
   llvm::SmallVector<int64_t> shape;
   std::string initializer;
+  /// The initializer as the descriptor gives it (enum KilnInitializer and
+  /// its KilnInitArgs, every field set).
+  int32_t initKind = 0;
+  float initScale = 1.0f, initMinval = 0.0f, initMaxval = 0.0f;
+  float initMean = 0.0f, initStddev = 0.0f, initValue = 0.0f;
+  float initGain = 1.0f;
+  int32_t initMode = 0, initDistribution = 0;
+  /// `trainable = false` in `kiln.param`: a parameter of a frozen layer.
+  bool frozen = false;
 };
 
 struct ModelLayer {

@@ -935,4 +935,5 @@ void mlir::kiln::populateKilnToLinalgConversionPatterns(
   populateKilnLayerOpsToLinalgPatterns(patterns);
   patterns.add<LogSoftmaxLowering, LogSoftmaxGradLowering>(
       patterns.getContext());
+  populateKilnNormOpsToLinalgPatterns(patterns);
 }

@@ -82,6 +82,8 @@ void populateKilnTensorOpsToLinalgPatterns(RewritePatternSet &patterns);
 /// Lowerings of transpose, batch_reshape and upsample2d
 /// (LayerOpsToLinalg.cpp).
 void populateKilnLayerOpsToLinalgPatterns(RewritePatternSet &patterns);
+/// Lowerings of the normalization ops (NormOpsToLinalg.cpp).
+void populateKilnNormOpsToLinalgPatterns(RewritePatternSet &patterns);
 } // namespace mlir::kiln
 
 #endif // KILN_LIB_CONVERSION_KILNTOLINALG_LOWERINGUTILS_H

@@ -114,12 +114,21 @@ LogicalResult KilnAutodiffPass::differentiate(func::FuncOp train) {
                "tensor<f32>, got ")
            << loss.getType();
 
-  SmallVector<BlockArgument> params;
-  for (BlockArgument arg : body.getArguments())
-    if (train.getArgAttr(arg.getArgNumber(), "kiln.param"))
-      params.push_back(arg);
+  // Frozen parameters (`trainable = false`) are not differentiated: they do
+  // not make values active, and their gradients are zeros.
+  SmallVector<BlockArgument> params, trainable;
+  for (BlockArgument arg : body.getArguments()) {
+    auto param = train.getArgAttrOfType<DictionaryAttr>(arg.getArgNumber(),
+                                                        "kiln.param");
+    if (!param)
+      continue;
+    params.push_back(arg);
+    auto flag = param.getAs<BoolAttr>("trainable");
+    if (!flag || flag.getValue())
+      trainable.push_back(arg);
+  }
 
-  llvm::DenseSet<Value> active = findActiveValues(body, params);
+  llvm::DenseSet<Value> active = findActiveValues(body, trainable);
   llvm::SmallPtrSet<Operation *, 32> feeding = findOpsFeeding(loss);
 
   OpBuilder b(ret);

@@ -31,15 +31,21 @@ Fans computeFans(const KilnParamDesc &param);
 /// The Glorot-uniform bound sqrt(6 / (fanIn + fanOut)).
 float glorotLimit(const KilnParamDesc &param);
 
-/// Keras's Orthogonal initializer (gain 1) drawn from `rng`: the view
+/// Keras's Orthogonal initializer (gain 1; initializeParameter applies
+/// the gain) drawn from `rng`: the view
 /// [count / shape[-1], shape[-1]] gets orthonormal columns when it is tall,
 /// orthonormal rows when it is wide. Deterministic for a given generator.
 void initializeOrthogonal(const KilnParamDesc &param, float *data,
                           int64_t count, Rng &rng);
 
+/// A unit normal draw truncated to [-2, 2] by redrawing (Keras's
+/// truncated normal), from `rng`.
+double truncatedNormal(Rng &rng);
+
 /// Fills `data` (the parameter's element count) according to its
-/// initializer. Glorot-uniform draws `-limit + 2 * limit * u` with u from
-/// Rng::nextUnitFloat(), one draw per element in row-major order.
+/// initializer and its `init_args`. Glorot-uniform draws `-limit + 2 * limit *
+/// u` with u from Rng::nextUnitFloat(), one draw per element in row-major
+/// order.
 void initializeParameter(const KilnParamDesc &param, float *data, int64_t count,
                          Rng &rng);
 

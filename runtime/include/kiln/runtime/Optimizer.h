@@ -47,11 +47,14 @@ class Optimizer {
 public:
   /// Creates the state for parameters of the given element counts (zeros,
   /// Adagrad's accumulators initial_accumulator_value).
+  /// `frozen[i]` (if given) marks parameter i as frozen: step() leaves it
+  /// and its state untouched.
   Optimizer(const KilnOptimizerDesc &config,
-            const std::vector<int64_t> &paramElements);
+            const std::vector<int64_t> &paramElements,
+            std::vector<bool> frozen = {});
 
-  /// Applies one update to every parameter and advances iterations().
-  /// `grads` are clipped in place.
+  /// Applies one update to every parameter that is not frozen and
+  /// advances iterations(). `grads` are clipped in place.
   void step(TensorList &params, TensorList &grads);
 
   int32_t kind() const { return config_.kind; }
@@ -83,12 +86,15 @@ public:
   }
 
 private:
+  /// Whether parameter i is frozen (empty: none is).
+  bool isFrozen(size_t i) const { return i < frozen_.size() && frozen_[i]; }
   void clipGradients(TensorList &grads) const;
   void update(float *param, const float *grad, size_t index, int64_t count,
               float learningRate, const NadamCoefficients &nadam);
   float *slot(int32_t slot, size_t param) { return slots_[slot][param].data(); }
 
   KilnOptimizerDesc config_;
+  std::vector<bool> frozen_;
   int64_t iterations_ = 0;
   /// Nadam's running momentum product through iterations_.
   float nadamProduct_ = 1.0f;

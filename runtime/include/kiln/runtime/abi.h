@@ -1,9 +1,10 @@
-/*===- abi.h - The contract between generated code and the runtime -*- C -*-===*\
+/*===- abi.h - The contract between generated code and the runtime -*- C
+-*-===*\
 |*                                                                            *|
 |* One C header shared by `kilnc` (which emits an object defining the         *|
 |* descriptor below) and `libkiln_runtime.a` (which owns parameters,          *|
 |* optimizer state, data and the training loop). Plain C so that both sides,  *|
-|* and foreign callers through ctypes, agree on the layout.                    *|
+|* and foreign callers through ctypes, agree on the layout. *|
 |*                                                                            *|
 |* Versioning: any change of layout or calling convention bumps               *|
 |* KILN_ABI_VERSION; the runtime refuses a descriptor of another version.     *|
@@ -12,6 +13,14 @@
 |* random numbers; then `uses_rng` is set and train_step takes the random     *|
 |* state {seed, global step} after the labels. `evaluate` runs in inference   *|
 |* mode (dropout off) and no longer equals the training loss function.        *|
+|*                                                                            *|
+|* Version 3: Keras's initializers with their arguments. KilnParamDesc gains  *|
+|* `init_args`; RandomUniform, RandomNormal, TruncatedNormal, Constant,       *|
+|* VarianceScaling (Glorot/He/Lecun normal and uniform are its named forms)   *|
+|* and Identity join the initializers; Orthogonal takes a gain.               *|
+|* KilnParamDesc's `frozen` marks the parameters of frozen layers (Keras's    *|
+|* trainable: false): train_step writes zeros as their gradients (computing  *|
+|* nothing for them) and the runtime never updates them.                     *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -24,7 +33,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 2
+#define KILN_ABI_VERSION 3
 #define KILN_MAX_RANK 4
 
 /* Initializers the runtime knows how to apply to a parameter. */
@@ -32,13 +41,58 @@ enum KilnInitializer {
   KILN_INIT_ZEROS = 0,
   KILN_INIT_ONES = 1,
   KILN_INIT_GLOROT_UNIFORM = 2,
-  /* Keras's Orthogonal (gain 1): rows or columns of the 2-D view
-   * [prod(shape[:-1]), shape[-1]] orthonormal (recurrent kernels). */
+  /* Keras's Orthogonal: rows or columns of the 2-D view
+   * [prod(shape[:-1]), shape[-1]] orthonormal (recurrent kernels), times
+   * init_args.gain (ABI version 3; before, the gain was 1). */
   KILN_INIT_ORTHOGONAL = 3,
   /* An LSTM bias (4 gates of shape[0] / 4): ones for the forget gate,
    * zeros elsewhere (Keras's unit_forget_bias). */
   KILN_INIT_UNIT_FORGET_BIAS = 4,
+  /* Added in ABI version 3, with their arguments in KilnInitArgs. The
+   * random ones draw one value per element in row-major order. */
+  KILN_INIT_CONSTANT = 5,       /* value */
+  KILN_INIT_RANDOM_UNIFORM = 6, /* minval + (maxval - minval) * u */
+  KILN_INIT_RANDOM_NORMAL = 7,  /* mean, stddev */
+  /* Normal(mean, stddev), a draw beyond 2 stddev redrawn. */
+  KILN_INIT_TRUNCATED_NORMAL = 8,
+  /* Keras's VarianceScaling: with n the fan of `mode` (at least 1),
+   * uniform in +-sqrt(3 * scale / n), normal of stddev sqrt(scale / n), or
+   * truncated normal of stddev sqrt(scale / n) / 0.87962566103423978 (so
+   * that the truncated values have the variance scale / n). Glorot, He
+   * and Lecun, uniform and normal, are its named settings; the fans are
+   * those of computeFans in Init.h. */
+  KILN_INIT_VARIANCE_SCALING = 9, /* scale, mode, distribution */
+  /* gain * the identity matrix (rank 2; rectangular allowed). */
+  KILN_INIT_IDENTITY = 10,
 };
+
+/* The fan KILN_INIT_VARIANCE_SCALING divides by. */
+enum KilnFanMode {
+  KILN_FAN_IN = 0,
+  KILN_FAN_OUT = 1,
+  KILN_FAN_AVG = 2, /* (fan_in + fan_out) / 2 */
+};
+
+/* The distribution of KILN_INIT_VARIANCE_SCALING. */
+enum KilnDistribution {
+  KILN_DISTRIBUTION_TRUNCATED_NORMAL = 0,
+  KILN_DISTRIBUTION_UNTRUNCATED_NORMAL = 1,
+  KILN_DISTRIBUTION_UNIFORM = 2,
+};
+
+/* The arguments of a parameter's initializer (ABI version 3); the fields
+ * its kind does not read are zero. */
+typedef struct KilnInitArgs {
+  float scale;          /* VARIANCE_SCALING: > 0 */
+  int32_t mode;         /* VARIANCE_SCALING: enum KilnFanMode */
+  int32_t distribution; /* VARIANCE_SCALING: enum KilnDistribution */
+  float minval;         /* RANDOM_UNIFORM: minval <= maxval */
+  float maxval;
+  float mean;   /* RANDOM_NORMAL, TRUNCATED_NORMAL */
+  float stddev; /* RANDOM_NORMAL, TRUNCATED_NORMAL: >= 0 */
+  float value;  /* CONSTANT */
+  float gain;   /* ORTHOGONAL, IDENTITY */
+} KilnInitArgs;
 
 /* Element types of model inputs and labels (targets). */
 enum KilnDType {
@@ -68,12 +122,18 @@ enum KilnLrSchedule {
   KILN_SCHEDULE_COSINE_DECAY = 3,
 };
 
-/* A trainable parameter, in the order the entry points take them. */
+/* A parameter, in the order the entry points take them. */
 typedef struct KilnParamDesc {
   const char *name;  /* e.g. "dense/kernel" */
   int32_t rank;
   int64_t shape[KILN_MAX_RANK];
   int32_t initializer; /* enum KilnInitializer */
+  KilnInitArgs init_args; /* Appended in ABI version 3. */
+  /* Appended in ABI version 3: 1 for a parameter of a frozen layer (Keras's
+   * trainable: false). Its gradient buffer is filled with zeros and the
+   * optimizer skips it (no update, no weight decay); it is still
+   * initialized, checkpointed and read by every entry point. 0 otherwise. */
+  int32_t frozen;
 } KilnParamDesc;
 
 /* One layer of the source model, for `summary`. A -1 in output_shape stands
@@ -126,7 +186,8 @@ typedef struct KilnOptimizerDesc {
  *
  *   train_step: params[num_params], x, y, [rng,]
  *               loss (1 float), metrics[num_metrics] (1 float each),
- *               grads[num_params] (same shapes as params)
+ *               grads[num_params] (same shapes as params; zeros for
+ *               the frozen ones)
  *   evaluate:   params[num_params], x, y, loss, metrics[num_metrics]
  *   predict:    params[num_params], x, output (n x output_shape)
  *

@@ -21,7 +21,10 @@ def KilnAutodiffPass : Pass<"kiln-autodiff", "::mlir::ModuleOp"> {
     such as labels that a rule marks non-differentiable are skipped. An op
     on the path from a parameter to the loss without a gradient rule is an
     error that names it. A parameter the loss does not depend on gets a
-    zero gradient.
+    zero gradient, and so does a frozen one (`kiln.param` with
+    `trainable = false`, a layer Keras marks `trainable: false`): frozen
+    parameters are not differentiated at all, though gradients still flow
+    through their layers to the trainable parameters before them.
   }];
   let options = [
     Option<"lossFunction", "loss-function", "std::string", "\"loss\"",
