@@ -2,9 +2,11 @@
 //
 // `kiln.layer_norm` and its derivative become row reductions over the last
 // dimension (linalg.generic with a trailing reduction iterator) feeding one
-// elementwise generic. The variance is computed from the centered values
-// (two passes) rather than as E[x²] - E[x]², which cancels catastrophically
-// when the mean is large against the spread.
+// elementwise generic; the batch normalization ops the same with the
+// reduction over every dimension but the last (the channels). The variance
+// is computed from the centered values (two passes) rather than as
+// E[x²] - E[x]², which cancels catastrophically when the mean is large
+// against the spread.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,21 +27,52 @@ namespace {
 /// then the row values, then the accumulator.
 using RowBodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
 
-/// Iteration-space helper for a tensor whose last dimension is the row.
+/// Iteration-space helper for the groups a normalization reduces: the rows
+/// (the last dimension) of a tensor, or with `overBatch` its channels (the
+/// last dimension), each reduced over every other dimension. "Row values"
+/// are then one per row or one per channel.
 struct Rows {
-  Rows(OpBuilder &b, Value like)
+  Rows(OpBuilder &b, Value like, bool overBatch = false)
       : b(b), type(cast<RankedTensorType>(like.getType())),
-        rank(type.getRank()), like(like) {}
+        rank(type.getRank()), like(like), overBatch(overBatch) {}
 
   AffineMap full() const {
     return AffineMap::getMultiDimIdentityMap(rank, b.getContext());
   }
-  AffineMap row() const { return full().dropResult(rank - 1); }
+  AffineMap row() const {
+    if (overBatch)
+      return AffineMap::get(rank, 0,
+                            getAffineDimExpr(rank - 1, b.getContext()));
+    return full().dropResult(rank - 1);
+  }
   RankedTensorType rowType() const {
-    return RankedTensorType::get(type.getShape().drop_back(),
+    ArrayRef<int64_t> shape = type.getShape();
+    return RankedTensorType::get(overBatch ? shape.take_back()
+                                           : shape.drop_back(),
                                  type.getElementType());
   }
-  float width() const { return float(type.getShape().back()); }
+  /// 1 / the number of elements each group reduces (the batch size is
+  /// read at run time).
+  Value inverseCount(Location loc) const {
+    if (!overBatch)
+      return f32Const(b, loc, 1.0f / float(type.getShape().back()));
+    double fixed = 1.0;
+    Value count;
+    for (int64_t d = 0; d + 1 < rank; ++d) {
+      if (!type.isDynamicDim(d)) {
+        fixed *= double(type.getDimSize(d));
+        continue;
+      }
+      Value extent = arith::IndexCastOp::create(
+          b, loc, b.getI64Type(), tensor::DimOp::create(b, loc, like, d));
+      count = count ? arith::MulIOp::create(b, loc, count, extent) : extent;
+    }
+    Value inverse = f32Const(b, loc, float(1.0 / fixed));
+    if (!count)
+      return inverse;
+    Value n = arith::SIToFPOp::create(b, loc, b.getF32Type(), count);
+    return arith::DivFOp::create(b, loc, inverse, n);
+  }
 
   /// Σ over each row of `body(elements..., rowValues...)`.
   Value sum(Location loc, ValueRange inputs, ValueRange rowValues,
@@ -54,9 +87,11 @@ struct Rows {
     SmallVector<AffineMap> maps(inputs.size(), full());
     maps.append(rowValues.size(), row());
     maps.push_back(row());
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    iterators.back() = utils::IteratorType::reduction;
+    SmallVector<utils::IteratorType> iterators(
+        rank, overBatch ? utils::IteratorType::reduction
+                        : utils::IteratorType::parallel);
+    iterators.back() = overBatch ? utils::IteratorType::parallel
+                                 : utils::IteratorType::reduction;
     return genericOp(b, loc, all, init, maps, iterators,
                      [&](OpBuilder &nb, Location nloc, ValueRange args) {
                        Value term = body(nb, nloc, args.drop_back());
@@ -68,7 +103,7 @@ struct Rows {
   /// A row tensor mapped elementwise.
   Value mapRows(Location loc, ValueRange rowValues, RowBodyFn body) const {
     RankedTensorType resultType = rowType();
-    int64_t rowRank = rank - 1;
+    int64_t rowRank = resultType.getRank();
     Value init = emptyTensor(b, loc, resultType.getShape(),
                              resultType.getElementType(), like);
     SmallVector<AffineMap> maps(
@@ -98,6 +133,7 @@ struct Rows {
   RankedTensorType type;
   int64_t rank;
   Value like;
+  bool overBatch;
 };
 
 /// The row means of `x` and the reciprocal standard deviations
@@ -105,7 +141,7 @@ struct Rows {
 std::pair<Value, Value> rowStatistics(const Rows &rows, Location loc, Value x,
                                       float epsilon) {
   OpBuilder &b = rows.b;
-  Value invWidth = f32Const(b, loc, 1.0f / rows.width());
+  Value invWidth = rows.inverseCount(loc);
   Value sum = rows.sum(loc, x, {}, [](OpBuilder &, Location, ValueRange args) {
     return args[0];
   });
@@ -132,16 +168,19 @@ std::pair<Value, Value> rowStatistics(const Rows &rows, Location loc, Value x,
   return {mean, rstd};
 }
 
-/// (x - mean) * rstd
-struct LayerNormLowering : public OpConversionPattern<LayerNormOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// (x - mean) * rstd, over rows (layer_norm) or over the batch per channel
+/// (batch_norm).
+template <typename OpTy, bool OverBatch>
+struct NormLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using OpAdaptor = typename OpTy::Adaptor;
 
   LogicalResult
-  matchAndRewrite(LayerNormOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = adaptor.getInput();
-    Rows rows(rewriter, x);
+    Rows rows(rewriter, x, OverBatch);
     auto [mean, rstd] =
         rowStatistics(rows, loc, x, op.getEpsilon().convertToFloat());
     rewriter.replaceOp(
@@ -156,15 +195,17 @@ struct LayerNormLowering : public OpConversionPattern<LayerNormOp> {
 };
 
 /// rstd * (dy - mean(dy) - x̂ * mean(dy * x̂)), x̂ = (x - mean) * rstd.
-struct LayerNormGradLowering : public OpConversionPattern<LayerNormGradOp> {
-  using OpConversionPattern::OpConversionPattern;
+template <typename OpTy, bool OverBatch>
+struct NormGradLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using OpAdaptor = typename OpTy::Adaptor;
 
   LogicalResult
-  matchAndRewrite(LayerNormGradOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value dy = adaptor.getGrad(), x = adaptor.getInput();
-    Rows rows(rewriter, x);
+    Rows rows(rewriter, x, OverBatch);
     auto [mean, rstd] =
         rowStatistics(rows, loc, x, op.getEpsilon().convertToFloat());
     auto normalized = [](OpBuilder &b, Location nloc, Value x, Value mean,
@@ -182,7 +223,7 @@ struct LayerNormGradLowering : public OpConversionPattern<LayerNormGradOp> {
                    Value xhat = normalized(b, nloc, args[1], args[2], args[3]);
                    return arith::MulFOp::create(b, nloc, args[0], xhat);
                  });
-    Value invWidth = f32Const(rewriter, loc, 1.0f / rows.width());
+    Value invWidth = rows.inverseCount(loc);
     rewriter.replaceOp(
         op,
         rows.map(loc, {dy, x}, {mean, rstd, sumDy, sumDyXhat},
@@ -202,9 +243,75 @@ struct LayerNormGradLowering : public OpConversionPattern<LayerNormGradOp> {
   }
 };
 
+/// The per-channel mean and biased variance.
+struct MomentsLowering : public OpConversionPattern<MomentsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MomentsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    Rows channels(rewriter, x, /*overBatch=*/true);
+    Value invCount = channels.inverseCount(loc);
+    auto scaled = [&](Value sum) {
+      return channels.mapRows(
+          loc, sum, [&](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+            return arith::MulFOp::create(b, nloc, args[0], invCount);
+          });
+    };
+    Value mean = scaled(
+        channels.sum(loc, x, {}, [](OpBuilder &, Location, ValueRange args) {
+          return args[0];
+        }));
+    Value var = scaled(channels.sum(
+        loc, x, mean, [](OpBuilder &b, Location nloc, ValueRange args) {
+          Value d = arith::SubFOp::create(b, nloc, args[0], args[1]);
+          return arith::MulFOp::create(b, nloc, d, d);
+        }));
+    rewriter.replaceOp(op, {mean, var});
+    return success();
+  }
+};
+
+/// (x - mean) / sqrt(variance + epsilon), per channel.
+struct BatchNormInferenceLowering
+    : public OpConversionPattern<BatchNormInferenceOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(BatchNormInferenceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    Rows channels(rewriter, x, /*overBatch=*/true);
+    Value eps = f32Const(rewriter, loc, op.getEpsilon().convertToFloat());
+    Value one = f32Const(rewriter, loc, 1.0f);
+    Value rstd = channels.mapRows(
+        loc, adaptor.getVariance(),
+        [&](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+          Value std = math::SqrtOp::create(
+              b, nloc, arith::AddFOp::create(b, nloc, args[0], eps));
+          return arith::DivFOp::create(b, nloc, one, std);
+        });
+    rewriter.replaceOp(
+        op, channels.map(loc, x, {adaptor.getMean(), rstd},
+                         [](OpBuilder &b, Location nloc, ValueRange args) {
+                           Value d =
+                               arith::SubFOp::create(b, nloc, args[0], args[1]);
+                           return arith::MulFOp::create(b, nloc, d, args[2]);
+                         }));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateKilnNormOpsToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<LayerNormLowering, LayerNormGradLowering>(patterns.getContext());
+  patterns.add<NormLowering<LayerNormOp, false>,
+               NormGradLowering<LayerNormGradOp, false>,
+               NormLowering<BatchNormOp, true>,
+               NormGradLowering<BatchNormGradOp, true>, MomentsLowering,
+               BatchNormInferenceLowering>(patterns.getContext());
 }
