@@ -122,6 +122,10 @@ private:
   Error importMerge(const JsonNode &config, fb::LayerT &layer);
   /// Bidirectional around a SimpleRNN, LSTM or GRU.
   Error importBidirectional(const JsonNode &config, fb::LayerT &layer);
+  /// TimeDistributed around a layer that acts on the last axis alone: the
+  /// wrapped layer itself, applied to every timestep at once.
+  Error importTimeDistributed(size_t index, const JsonNode &config,
+                              fb::LayerT &layer);
   /// ReLU, LeakyReLU, ELU and Softmax.
   Error importActivationLayerOptions(const JsonNode &config, fb::LayerT &layer);
   Error importPermute(const JsonNode &config, fb::LayerT &layer);
@@ -1115,6 +1119,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importMerge(config, layer);
   if (className == "Bidirectional")
     return importBidirectional(config, layer);
+  if (className == "TimeDistributed")
+    return importTimeDistributed(index, config, layer);
   if (className == "ReLU" || className == "LeakyReLU" || className == "ELU" ||
       className == "Softmax")
     return importActivationLayerOptions(config, layer);
@@ -1142,7 +1148,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "MaxPooling1D, AveragePooling1D, UpSampling2D, "
                                "SpatialDropout1D, SpatialDropout2D, Add, "
                                "Subtract, Multiply, Average, Concatenate, "
-                               "Bidirectional or LayerNormalization");
+                               "Bidirectional, TimeDistributed or "
+                               "LayerNormalization");
 }
 
 Error KerasImporter::importLayerNormalization(const JsonNode &config,
@@ -1322,6 +1329,41 @@ Error KerasImporter::importSequential(const JsonNode &modelNode,
   input->shape = *inputShape;
   input->dtype = inputDType;
   model.inputs.push_back(std::move(input));
+  return Error::success();
+}
+
+Error KerasImporter::importTimeDistributed(size_t index,
+                                           const JsonNode &config,
+                                           fb::LayerT &layer) {
+  JsonNode inner = config["layer"];
+  Expected<StringRef> innerClass = reader.getString(inner["class_name"]);
+  if (!innerClass)
+    return innerClass.takeError();
+  // These layers treat every position of the leading axes alike, so the
+  // wrapped layer on the whole [timesteps, ...] sample is the same
+  // function. Layers that need their own sample rank (Conv2D on frames)
+  // would need the timesteps folded into the batch, which Kiln does not
+  // do yet.
+  static constexpr StringLiteral positionwise[] = {
+      "Dense",   "Activation", "ReLU",    "LeakyReLU",
+      "ELU",     "Softmax",    "Dropout", "LayerNormalization",
+      "Rescaling"};
+  if (!llvm::is_contained(positionwise, *innerClass))
+    return reader.error(inner["class_name"],
+                        "TimeDistributed around '" + *innerClass +
+                            "' is not supported yet; expected a layer that "
+                            "acts on the last axis alone (Dense, "
+                            "Activation, ReLU, LeakyReLU, ELU, Softmax, "
+                            "Dropout, LayerNormalization or Rescaling)");
+  if (Error err = checkOptions(config, {"layer"}, "TimeDistributed"))
+    return err;
+  // The description holds the wrapped layer under the wrapper's name;
+  // freezing either freezes it.
+  bool trainable = layer.trainable;
+  layer.class_name = innerClass->str();
+  if (Error err = importLayerOptions(index, inner["config"], layer))
+    return err;
+  layer.trainable = layer.trainable && trainable;
   return Error::success();
 }
 
