@@ -82,6 +82,7 @@ private:
   Error importUpSampling2D(const JsonNode &config, fb::LayerT &layer);
   /// SpatialDropout1D and SpatialDropout2D.
   Error importSpatialDropout(const JsonNode &config, fb::LayerT &layer);
+  Error importEmbedding(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -939,6 +940,61 @@ Error KerasImporter::importSpatialDropout(const JsonNode &config,
                       layer.class_name);
 }
 
+/// True for Keras's default embeddings initializer: RandomUniform with
+/// minval -0.05 and maxval 0.05 (Keras 2 names it "uniform").
+static bool isDefaultEmbeddingInit(const JsonNode &node) {
+  const json::Value *value = node.get();
+  if (!value)
+    return true;
+  if (std::optional<StringRef> name = value->getAsString())
+    return *name == "uniform" || *name == "random_uniform" ||
+           *name == "RandomUniform";
+  if (node["class_name"].get() == nullptr ||
+      node["class_name"].get()->getAsString() != StringRef("RandomUniform"))
+    return false;
+  auto number = [&](StringRef key, double fallback) -> std::optional<double> {
+    const json::Value *v = node["config"][key].get();
+    return v ? v->getAsNumber() : fallback;
+  };
+  return number("minval", -0.05) == -0.05 && number("maxval", 0.05) == 0.05;
+}
+
+Error KerasImporter::importEmbedding(const JsonNode &config,
+                                     fb::LayerT &layer) {
+  Expected<int64_t> inputDim =
+      reader.getPositiveInt(config["input_dim"], maxExtent);
+  if (!inputDim)
+    return inputDim.takeError();
+  layer.input_dim = *inputDim;
+  Expected<int64_t> outputDim =
+      reader.getPositiveInt(config["output_dim"], maxExtent);
+  if (!outputDim)
+    return outputDim.takeError();
+  layer.output_dim = *outputDim;
+  // Keras's default RandomUniform(-0.05, 0.05) is not in the runtime yet:
+  // it stays absent, which the analysis fills with glorot_uniform
+  // (docs/model-format.md says so). Other initializers are passed on and
+  // checked like a kernel's.
+  JsonNode init = config["embeddings_initializer"];
+  if (!isDefaultEmbeddingInit(init)) {
+    Expected<std::string> name = readInitializer(init);
+    if (!name)
+      return name.takeError();
+    layer.embeddings_initializer = std::move(*name);
+  }
+  // `input_length` (Keras 2) restates the input shape; `mask_zero`,
+  // `sparse`, regularizers, constraints and LoRA must be off.
+  if (!config["input_length"].isAbsentOrNull())
+    if (Expected<int64_t> length =
+            reader.getPositiveInt(config["input_length"], maxExtent);
+        !length)
+      return length.takeError();
+  return checkOptions(
+      config,
+      {"input_dim", "output_dim", "embeddings_initializer", "input_length"},
+      "Embedding");
+}
+
 Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                         fb::LayerT &layer) {
   StringRef className = layer.class_name;
@@ -1015,6 +1071,13 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importUpSampling2D(config, layer);
   if (className == "SpatialDropout1D" || className == "SpatialDropout2D")
     return importSpatialDropout(config, layer);
+  if (className == "Embedding") {
+    if (!*trainable)
+      return makeFrontendError(reader.getFile(), place,
+                               "frozen layers (trainable: false) are not "
+                               "supported yet");
+    return importEmbedding(config, layer);
+  }
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -1025,7 +1088,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "Dropout, Reshape, SimpleRNN, LSTM, GRU, ReLU, "
                                "LeakyReLU, ELU, Softmax, Permute, Conv1D, "
                                "MaxPooling1D, AveragePooling1D, UpSampling2D, "
-                               "SpatialDropout1D or SpatialDropout2D");
+                               "SpatialDropout1D, SpatialDropout2D or "
+                               "Embedding");
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,

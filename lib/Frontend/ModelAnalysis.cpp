@@ -108,6 +108,7 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("UpSampling2D", LayerKind::UpSampling2D)
       .Case("SpatialDropout1D", LayerKind::SpatialDropout1D)
       .Case("SpatialDropout2D", LayerKind::SpatialDropout2D)
+      .Case("Embedding", LayerKind::Embedding)
       .Default(std::nullopt);
 }
 
@@ -214,7 +215,8 @@ static constexpr StringLiteral supportedLayersText =
     "GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, "
     "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM, GRU, "
     "ReLU, LeakyReLU, ELU, Softmax, Permute, Conv1D, MaxPooling1D, "
-    "AveragePooling1D, UpSampling2D, SpatialDropout1D or SpatialDropout2D";
+    "AveragePooling1D, UpSampling2D, SpatialDropout1D, SpatialDropout2D or "
+    "Embedding";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu, exponential or "
@@ -273,6 +275,7 @@ private:
   Error analyzeUpSampling2D(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// SpatialDropout1D and SpatialDropout2D.
   Error analyzeSpatialDropout(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeEmbedding(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// Checks (and defaults) a one-element window option of a 1-D layer.
   Error checkSingle(size_t index, StringRef option,
                     std::vector<int64_t> &values, ArrayRef<int64_t> fallback);
@@ -958,6 +961,39 @@ Error ModelAnalyzer::analyzeSpatialDropout(size_t index, fb::LayerT &layer,
   return Error::success();
 }
 
+/// Embedding maps every element of the sample (a float row index) to a
+/// row of the [input_dim, output_dim] table.
+Error ModelAnalyzer::analyzeEmbedding(size_t index, fb::LayerT &layer,
+                                      LayerInfo &info) {
+  // Indices arrive as float32, exact for every integer up to 2^24.
+  constexpr int64_t maxRows = int64_t(1) << 24;
+  if (layer.input_dim < 1 || layer.input_dim > maxRows)
+    return layerError(index, "expected input_dim to be an integer in [1, " +
+                                 Twine(maxRows) +
+                                 "] (indices are float32), "
+                                 "got " +
+                                 Twine(layer.input_dim));
+  if (layer.output_dim < 1 || layer.output_dim > maxElements)
+    return layerError(index,
+                      "expected output_dim to be a positive integer, got " +
+                          Twine(layer.output_dim));
+  if (Error err =
+          resolveInitializer(index, "embeddings_initializer",
+                             layer.embeddings_initializer, "glorot_uniform"))
+    return err;
+  std::optional<int64_t> params = checkedMul(layer.input_dim, layer.output_dim);
+  if (!params || *params > maxElements)
+    return layerError(index, "too many parameters");
+  info.paramCount = *params;
+  int64_t elements = layer.output_dim;
+  for (int64_t extent : info.inputShape)
+    elements = checkedMul(elements, extent).value_or(maxElements + 1);
+  if (elements > maxElements)
+    return layerError(index, "the output has too many elements per sample");
+  info.outputShape.push_back(layer.output_dim);
+  return Error::success();
+}
+
 Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
                                   LayerInfo &info) {
   fb::LayerT &layer = *model.layers[index];
@@ -1045,6 +1081,8 @@ Error ModelAnalyzer::analyzeLayer(size_t index, ArrayRef<int64_t> inputShape,
   case LayerKind::SpatialDropout1D:
   case LayerKind::SpatialDropout2D:
     return analyzeSpatialDropout(index, layer, info);
+  case LayerKind::Embedding:
+    return analyzeEmbedding(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
 }

@@ -141,6 +141,12 @@ void KilnModuleBuilder::collectParams() {
                           RankedTensorType::get(param.shape, f32)});
       continue;
     }
+    if (info.kind == LayerKind::Embedding) { // Keras's weight name.
+      params.push_back(
+          {layer.name + "/embeddings", layer.embeddings_initializer,
+           RankedTensorType::get({layer.input_dim, layer.output_dim}, f32)});
+      continue;
+    }
     RankedTensorType kernel;
     if (info.kind == LayerKind::Dense)
       kernel = RankedTensorType::get(
@@ -410,6 +416,10 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
       break;
     case LayerKind::UpSampling2D:
       value = emitUpSampling2D(builder, loc, layer, info, value);
+      break;
+    case LayerKind::Embedding:
+      value = kd::EmbeddingOp::create(builder, loc, resultType, value,
+                                      func.getArgument(firstParam[index]));
       break;
     case LayerKind::SpatialDropout1D:
     case LayerKind::SpatialDropout2D:

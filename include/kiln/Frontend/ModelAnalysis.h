@@ -55,7 +55,8 @@ enum class LayerKind {
   AveragePooling1D,
   UpSampling2D,
   SpatialDropout1D,
-  SpatialDropout2D
+  SpatialDropout2D,
+  Embedding
 };
 
 /// Element-wise activations (and softmax) a layer may apply.

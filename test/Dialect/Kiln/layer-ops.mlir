@@ -55,3 +55,12 @@ func.func @spatial_dropout(%x: tensor<?x7x7x8xf32>, %rng: tensor<2xi64>) -> tens
   %0 = kiln.dropout %x, %rng {broadcast_dims = array<i64: 1, 2>, rate = 0.2 : f32, stream = 3 : i64} : tensor<?x7x7x8xf32>, tensor<2xi64>
   return %0 : tensor<?x7x7x8xf32>
 }
+
+// CHECK-LABEL: func.func @embedding
+func.func @embedding(%ids: tensor<?x28xf32>, %table: tensor<256x8xf32>) -> (tensor<?x28x8xf32>, tensor<256x8xf32>) {
+  // CHECK: %[[Y:.*]] = kiln.embedding %{{.*}}, %{{.*}} : (tensor<?x28xf32>, tensor<256x8xf32>) -> tensor<?x28x8xf32>
+  %0 = kiln.embedding %ids, %table : (tensor<?x28xf32>, tensor<256x8xf32>) -> tensor<?x28x8xf32>
+  // CHECK-NEXT: kiln.embedding_grad %[[Y]], %{{.*}} : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<256x8xf32>
+  %1 = kiln.embedding_grad %0, %ids : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<256x8xf32>
+  return %0, %1 : tensor<?x28x8xf32>, tensor<256x8xf32>
+}

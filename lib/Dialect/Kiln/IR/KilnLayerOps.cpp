@@ -174,3 +174,47 @@ LogicalResult UpSample2DOp::emitGradient(OpBuilder &b,
       b, loc, inputType, mean, b.getF32FloatAttr(blockSize), FloatAttr()));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp and EmbeddingGradOp
+//===----------------------------------------------------------------------===//
+
+/// Checks `rows` = the shape of `indices` followed by the table's width.
+static LogicalResult verifyEmbedding(Operation *op, RankedTensorType indices,
+                                     RankedTensorType table,
+                                     RankedTensorType rows) {
+  if (table.getRank() != 2 || !table.hasStaticShape())
+    return op->emitOpError("expects a static V x D table, got ") << table;
+  if (indices.getRank() < 1 || rows.getRank() != indices.getRank() + 1)
+    return op->emitOpError("expects the rows to have the indices' shape and "
+                           "one more dimension, got ")
+           << indices << " and " << rows;
+  for (int64_t d = 0; d < indices.getRank(); ++d)
+    if (!extentsAgree(indices.getDimSize(d), rows.getDimSize(d)))
+      return op->emitOpError("expects the rows to have the indices' shape, "
+                             "got ")
+             << indices << " and " << rows;
+  if (rows.getShape().back() != table.getDimSize(1))
+    return op->emitOpError("expects rows of the table's width ")
+           << table.getDimSize(1) << ", got " << rows;
+  return success();
+}
+
+LogicalResult EmbeddingOp::verify() {
+  return verifyEmbedding(*this, tensorType(getIndices()),
+                         tensorType(getTable()), tensorType(getResult()));
+}
+
+LogicalResult EmbeddingOp::emitGradient(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(nullptr); // The indices are data.
+  operandGrads.push_back(EmbeddingGradOp::create(
+      b, getLoc(), getTable().getType(), resultGrads[0], getIndices()));
+  return success();
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  return verifyEmbedding(*this, tensorType(getIndices()),
+                         tensorType(getResult()), tensorType(getGrad()));
+}

@@ -147,4 +147,55 @@ def Kiln_UpSample2DOp : Kiln_Op<"upsample2d", [Pure,
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Embedding
+//===----------------------------------------------------------------------===//
+
+def Kiln_EmbeddingOp : Kiln_Op<"embedding", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Rows of a table picked by float indices";
+  let description = [{
+    `y[b, ..., :] = table[i, :]` with `i = indices[b, ...]` truncated toward
+    zero, as Keras's `Embedding` casts its (here float32) input to int32.
+    An index whose truncation lies outside `[0, V)`, or a NaN, gives a row
+    of zeros and receives no gradient: the table is never read or written
+    out of bounds. The indices are data: they have no gradient; the table's
+    is `kiln.embedding_grad`.
+
+    Constraints: `table` is a static `V×D` tensor; the result has the shape
+    of `indices` followed by `D`.
+
+    Example:
+    ```mlir
+    %y = kiln.embedding %ids, %table : (tensor<?x28xf32>, tensor<256x8xf32>) -> tensor<?x28x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$indices, Kiln_F32Tensor:$table);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$indices `,` $table attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_EmbeddingGradOp : Kiln_Op<"embedding_grad", [Pure]> {
+  let summary = "Gradient of an embedding's table: scatter-add of rows";
+  let description = [{
+    `dtable[i, :] = Σ grad[b, ..., :]` over the positions whose index
+    (truncated toward zero) is `i`; positions with an index outside
+    `[0, V)` or NaN contribute nothing. `grad` and `indices` relate as the
+    result and the indices of `kiln.embedding`; the result type is the
+    table's.
+
+    Example:
+    ```mlir
+    %dt = kiln.embedding_grad %dy, %ids : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<256x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$indices);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$grad `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // KILN_DIALECT_KILN_IR_KILNLAYEROPS_TD
