@@ -743,7 +743,7 @@ Error ModelAnalyzer::analyzeActivationLayer(size_t index, fb::LayerT &layer,
   case LayerKind::ReLU: {
     // Keras: x >= max_value ? max_value : x >= threshold ? x
     //        : negative_slope * (x - threshold). Kiln implements the
-    // combinations that are relu, relu6 and leaky_relu.
+    // combinations that are relu, relu6, a clipped relu and leaky_relu.
     if (!layer.negative_slope)
       layer.negative_slope = 0.0f;
     float slope = *layer.negative_slope;
@@ -757,13 +757,11 @@ Error ModelAnalyzer::analyzeActivationLayer(size_t index, fb::LayerT &layer,
       float max = *layer.max_value;
       if (Error err = nonNegative("max_value", max))
         return err;
-      if (max != 6.0f || slope != 0.0f)
-        return layerError(index,
-                          "ReLU with max_value " + formatShortest(max) +
-                              (slope != 0.0f ? " and a negative_slope" : "") +
-                              " is not supported yet; expected no "
-                              "max_value, or max_value 6 with "
-                              "negative_slope 0 (relu6)");
+      if (slope != 0.0f)
+        return layerError(index, "ReLU with max_value " + formatShortest(max) +
+                                     " and a negative_slope is not supported "
+                                     "yet; expected one of them");
+      // Relu6, or a clipped relu the layer emitter builds from max_value.
       info.activation = ActivationKind::Relu6;
     } else {
       info.activation =

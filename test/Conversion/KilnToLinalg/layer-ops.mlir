@@ -35,6 +35,25 @@ func.func @elu(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
+// Clipped ReLU clamps to [0, max_value]; its gradient passes dy strictly
+// inside.
+// CHECK-LABEL: func.func @clipped_relu(
+// CHECK: %[[LO:.*]] = arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: %[[MAX:.*]] = arith.constant 2.500000e+00 : f32
+// CHECK-NEXT: arith.minimumf %[[LO]], %[[MAX]] : f32
+// CHECK: ^bb0(%[[DY:.*]]: f32, %[[Y:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[Y]], %{{.*}} : f32
+// CHECK: %[[BELOW:.*]] = arith.cmpf olt, %[[Y]], %{{.*}} : f32
+// CHECK-NEXT: %[[IN:.*]] = arith.andi %[[POS]], %[[BELOW]] : i1
+// CHECK: arith.select %[[IN]], %[[DY]], %{{.*}} : f32
+func.func @clipped_relu(%x: tensor<?x8xf32>, %dy: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  %0 = kiln.clipped_relu %x {max_value = 2.5 : f32} : tensor<?x8xf32>
+  %1 = kiln.clipped_relu_grad %dy, %0 {max_value = 2.5 : f32} : tensor<?x8xf32>
+  return %0, %1 : tensor<?x8xf32>, tensor<?x8xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @transpose(
 // CHECK-SAME: %[[X:.*]]: tensor<?x28x10xf32>
 // CHECK: %[[N:.*]] = tensor.dim %[[X]], %{{.*}}

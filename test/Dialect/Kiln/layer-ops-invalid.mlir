@@ -16,6 +16,14 @@ func.func @elu_negative_alpha(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
+func.func @clipped_relu_negative(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'kiln.clipped_relu' op expects a finite max_value >= 0, got -1.000000e+00}}
+  %0 = kiln.clipped_relu %x {max_value = -1.0 : f32} : tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
 func.func @transpose_batch(%x: tensor<?x28x10xf32>) -> tensor<28x?x10xf32> {
   // expected-error @+1 {{'kiln.transpose' op expects the batch dimension to stay first (permutation[0] = 0), got 1}}
   %0 = kiln.transpose %x {permutation = array<i64: 1, 0, 2>} : (tensor<?x28x10xf32>) -> tensor<28x?x10xf32>

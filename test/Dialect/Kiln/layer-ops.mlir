@@ -23,6 +23,15 @@ func.func @elu_alpha(%x: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>, 
   return %0, %1, %2 : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>
 }
 
+// CHECK-LABEL: func.func @clipped_relu
+func.func @clipped_relu(%x: tensor<?x8xf32>, %dy: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  // CHECK: %[[Y:.*]] = kiln.clipped_relu %{{.*}} {max_value = 2.500000e+00 : f32} : tensor<?x8xf32>
+  %0 = kiln.clipped_relu %x {max_value = 2.5 : f32} : tensor<?x8xf32>
+  // CHECK-NEXT: kiln.clipped_relu_grad %{{.*}}, %[[Y]] {max_value = 2.500000e+00 : f32} : tensor<?x8xf32>
+  %1 = kiln.clipped_relu_grad %dy, %0 {max_value = 2.5 : f32} : tensor<?x8xf32>
+  return %0, %1 : tensor<?x8xf32>, tensor<?x8xf32>
+}
+
 // CHECK-LABEL: func.func @transpose
 func.func @transpose(%x: tensor<?x28x10xf32>) -> tensor<?x10x28xf32> {
   // CHECK: kiln.transpose %{{.*}} {permutation = array<i64: 0, 2, 1>} : (tensor<?x28x10xf32>) -> tensor<?x10x28xf32>

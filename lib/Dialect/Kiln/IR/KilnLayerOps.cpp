@@ -9,6 +9,8 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -46,8 +48,29 @@ LogicalResult LogSoftmaxGradOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// TransposeOp
+// ClippedReluOp
 //===----------------------------------------------------------------------===//
+
+LogicalResult ClippedReluOp::verify() {
+  float max = getMaxValue().convertToFloat();
+  if (!(max >= 0.0f) || !std::isfinite(max))
+    return emitOpError("expects a finite max_value >= 0, got ") << max;
+  return success();
+}
+
+/// The output tells the flat parts (y = 0, y = max_value) apart from the
+/// identity part, so the rule reads the output like relu6's.
+LogicalResult
+ClippedReluOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                            SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(ClippedReluGradOp::create(
+      b, getLoc(), getType(), resultGrads[0], getResult(), getMaxValueAttr()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===
 
 LogicalResult TransposeOp::verify() {
   auto inputType = tensorType(getInput());

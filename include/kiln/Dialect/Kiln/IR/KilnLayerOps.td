@@ -58,6 +58,50 @@ def Kiln_LogSoftmaxGradOp : Kiln_Op<"log_softmax_grad",
 }
 
 //===----------------------------------------------------------------------===//
+// Clipped ReLU
+//===----------------------------------------------------------------------===//
+
+def Kiln_ClippedReluOp : Kiln_Op<"clipped_relu", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Elementwise `min(max(x, 0), max_value)`";
+  let description = [{
+    Keras's `ReLU` layer with a `max_value` (6 is `kiln.relu6`). The
+    gradient rule reads the output: it passes `dy` where `0 < y <
+    max_value`.
+
+    Constraints: `max_value >= 0`.
+
+    Example:
+    ```mlir
+    %y = kiln.clipped_relu %x {max_value = 2.500000e+00 : f32} : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, F32Attr:$max_value);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ClippedReluGradOp : Kiln_Op<"clipped_relu_grad",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "Derivative of clipped ReLU: `0 < y < max_value ? dy : 0`";
+  let description = [{
+    Given the gradient `dy` of a `kiln.clipped_relu` output `y`, computes
+    the gradient of its input.
+
+    Example:
+    ```mlir
+    %dx = kiln.clipped_relu_grad %dy, %y {max_value = 2.500000e+00 : f32} : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$output,
+                       F32Attr:$max_value);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
 // Transpose and batch reshapes
 //===----------------------------------------------------------------------===//
 
