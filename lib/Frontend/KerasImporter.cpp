@@ -139,6 +139,7 @@ private:
   /// SpatialDropout1D and SpatialDropout2D.
   Error importSpatialDropout(const JsonNode &config, fb::LayerT &layer);
   Error importLayerNormalization(const JsonNode &config, fb::LayerT &layer);
+  Error importEmbedding(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -1069,6 +1070,38 @@ Error KerasImporter::importSpatialDropout(const JsonNode &config,
                       layer.class_name);
 }
 
+Error KerasImporter::importEmbedding(const JsonNode &config,
+                                     fb::LayerT &layer) {
+  Expected<int64_t> inputDim =
+      reader.getPositiveInt(config["input_dim"], maxExtent);
+  if (!inputDim)
+    return inputDim.takeError();
+  layer.input_dim = *inputDim;
+  Expected<int64_t> outputDim =
+      reader.getPositiveInt(config["output_dim"], maxExtent);
+  if (!outputDim)
+    return outputDim.takeError();
+  layer.output_dim = *outputDim;
+  // Absent means Keras's default, RandomUniform(-0.05, 0.05) (the
+  // analysis fills it in).
+  Expected<std::string> init = readInitializer(
+      config["embeddings_initializer"], "embeddings_initializer", layer);
+  if (!init)
+    return init.takeError();
+  layer.embeddings_initializer = std::move(*init);
+  // `input_length` (Keras 2) restates the input shape; `mask_zero`,
+  // `sparse`, regularizers, constraints and LoRA must be off.
+  if (!config["input_length"].isAbsentOrNull())
+    if (Expected<int64_t> length =
+            reader.getPositiveInt(config["input_length"], maxExtent);
+        !length)
+      return length.takeError();
+  return checkOptions(
+      config,
+      {"input_dim", "output_dim", "embeddings_initializer", "input_length"},
+      "Embedding");
+}
+
 Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                         fb::LayerT &layer) {
   StringRef className = layer.class_name;
@@ -1136,6 +1169,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importSpatialDropout(config, layer);
   if (className == "LayerNormalization")
     return importLayerNormalization(config, layer);
+  if (className == "Embedding")
+    return importEmbedding(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -1148,8 +1183,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "MaxPooling1D, AveragePooling1D, UpSampling2D, "
                                "SpatialDropout1D, SpatialDropout2D, Add, "
                                "Subtract, Multiply, Average, Concatenate, "
-                               "Bidirectional, TimeDistributed or "
-                               "LayerNormalization");
+                               "Bidirectional, TimeDistributed, "
+                               "LayerNormalization or Embedding");
 }
 
 Error KerasImporter::importLayerNormalization(const JsonNode &config,

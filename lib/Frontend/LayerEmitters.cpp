@@ -40,6 +40,10 @@ static kd::PaddingAttr paddingAttr(OpBuilder &b, llvm::StringRef padding) {
 Value kiln::emitActivationLayer(OpBuilder &b, Location loc,
                                 const fb::LayerT &layer, const LayerInfo &info,
                                 Value input, ActivationEmitter activation) {
+  if (info.kind == LayerKind::ReLU && layer.max_value &&
+      *layer.max_value != 6.0f)
+    return kd::ClippedReluOp::create(b, loc, input,
+                                     b.getF32FloatAttr(*layer.max_value));
   switch (info.activation) {
   case ActivationKind::LeakyRelu:
     return kd::LeakyReluOp::create(b, loc, input,

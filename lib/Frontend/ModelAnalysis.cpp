@@ -117,6 +117,7 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("SpatialDropout1D", LayerKind::SpatialDropout1D)
       .Case("SpatialDropout2D", LayerKind::SpatialDropout2D)
       .Case("LayerNormalization", LayerKind::LayerNormalization)
+      .Case("Embedding", LayerKind::Embedding)
       .Default(std::nullopt);
 }
 
@@ -263,8 +264,8 @@ static constexpr StringLiteral supportedLayersText =
     "ZeroPadding2D, Cropping2D, Dropout, Reshape, SimpleRNN, LSTM, GRU, "
     "ReLU, LeakyReLU, ELU, Softmax, Permute, Conv1D, MaxPooling1D, "
     "AveragePooling1D, UpSampling2D, SpatialDropout1D, SpatialDropout2D, "
-    "Add, Subtract, Multiply, Average, Concatenate, Bidirectional or "
-    "LayerNormalization";
+    "Add, Subtract, Multiply, Average, Concatenate, Bidirectional, "
+    "LayerNormalization or Embedding";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu, exponential or "
@@ -341,6 +342,7 @@ private:
   Error analyzeUpSampling2D(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// SpatialDropout1D and SpatialDropout2D.
   Error analyzeSpatialDropout(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeEmbedding(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// Checks (and defaults) a one-element window option of a 1-D layer.
   Error checkSingle(size_t index, StringRef option,
                     std::vector<int64_t> &values, ArrayRef<int64_t> fallback);
@@ -884,7 +886,7 @@ Error ModelAnalyzer::analyzeActivationLayer(size_t index, fb::LayerT &layer,
   case LayerKind::ReLU: {
     // Keras: x >= max_value ? max_value : x >= threshold ? x
     //        : negative_slope * (x - threshold). Kiln implements the
-    // combinations that are relu, relu6 and leaky_relu.
+    // combinations that are relu, relu6, a clipped relu and leaky_relu.
     if (!layer.negative_slope)
       layer.negative_slope = 0.0f;
     float slope = *layer.negative_slope;
@@ -898,13 +900,11 @@ Error ModelAnalyzer::analyzeActivationLayer(size_t index, fb::LayerT &layer,
       float max = *layer.max_value;
       if (Error err = nonNegative("max_value", max))
         return err;
-      if (max != 6.0f || slope != 0.0f)
-        return layerError(index,
-                          "ReLU with max_value " + formatShortest(max) +
-                              (slope != 0.0f ? " and a negative_slope" : "") +
-                              " is not supported yet; expected no "
-                              "max_value, or max_value 6 with "
-                              "negative_slope 0 (relu6)");
+      if (slope != 0.0f)
+        return layerError(index, "ReLU with max_value " + formatShortest(max) +
+                                     " and a negative_slope is not supported "
+                                     "yet; expected one of them");
+      // Relu6, or a clipped relu the layer emitter builds from max_value.
       info.activation = ActivationKind::Relu6;
     } else {
       info.activation =
@@ -1102,6 +1102,39 @@ Error ModelAnalyzer::analyzeSpatialDropout(size_t index, fb::LayerT &layer,
   return Error::success();
 }
 
+/// Embedding maps every element of the sample (a float row index) to a
+/// row of the [input_dim, output_dim] table.
+Error ModelAnalyzer::analyzeEmbedding(size_t index, fb::LayerT &layer,
+                                      LayerInfo &info) {
+  // Indices arrive as float32, exact for every integer up to 2^24.
+  constexpr int64_t maxRows = int64_t(1) << 24;
+  if (layer.input_dim < 1 || layer.input_dim > maxRows)
+    return layerError(index, "expected input_dim to be an integer in [1, " +
+                                 Twine(maxRows) +
+                                 "] (indices are float32), "
+                                 "got " +
+                                 Twine(layer.input_dim));
+  if (layer.output_dim < 1 || layer.output_dim > maxElements)
+    return layerError(index,
+                      "expected output_dim to be a positive integer, got " +
+                          Twine(layer.output_dim));
+  if (Error err =
+          resolveInitializer(index, "embeddings_initializer",
+                             layer.embeddings_initializer, "random_uniform"))
+    return err;
+  std::optional<int64_t> params = checkedMul(layer.input_dim, layer.output_dim);
+  if (!params || *params > maxElements)
+    return layerError(index, "too many parameters");
+  info.paramCount = *params;
+  int64_t elements = layer.output_dim;
+  for (int64_t extent : info.inputShape)
+    elements = checkedMul(elements, extent).value_or(maxElements + 1);
+  if (elements > maxElements)
+    return layerError(index, "the output has too many elements per sample");
+  info.outputShape.push_back(layer.output_dim);
+  return Error::success();
+}
+
 Error ModelAnalyzer::analyzeLayer(size_t index,
                                   ArrayRef<SmallVector<int64_t>> inputShapes,
                                   LayerInfo &info) {
@@ -1206,6 +1239,8 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
     return analyzeSpatialDropout(index, layer, info);
   case LayerKind::LayerNormalization:
     return analyzeLayerNormalization(index, layer, info);
+  case LayerKind::Embedding:
+    return analyzeEmbedding(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
 }

@@ -142,6 +142,12 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
     writeLongs("size", layer.size);
     if (!layer.interpolation.empty())
       json.attribute("interpolation", layer.interpolation);
+    if (layer.input_dim != 0)
+      json.attribute("input_dim", layer.input_dim);
+    if (layer.output_dim != 0)
+      json.attribute("output_dim", layer.output_dim);
+    if (!layer.embeddings_initializer.empty())
+      json.attribute("embeddings_initializer", layer.embeddings_initializer);
     // Recurrent layers: the options that differ from the schema's defaults.
     if (!layer.recurrent_activation.empty())
       json.attribute("recurrent_activation", layer.recurrent_activation);

@@ -191,6 +191,11 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
       add(std::move(param.name), std::move(param.initializer), param.shape);
     return;
   }
+  if (info.kind == LayerKind::Embedding) { // Keras's weight name.
+    add(layer.name + "/embeddings", layer.embeddings_initializer,
+        {layer.input_dim, layer.output_dim});
+    return;
+  }
   SmallVector<int64_t> kernel;
   if (info.kind == LayerKind::Dense)
     kernel = {info.inputShape.back(), info.outputShape.back()};
@@ -553,6 +558,10 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
       break;
     case LayerKind::UpSampling2D:
       value = emitUpSampling2D(builder, loc, layer, info, value);
+      break;
+    case LayerKind::Embedding:
+      value = kd::EmbeddingOp::create(builder, loc, resultType, value,
+                                      func.getArgument(firstParam[index]));
       break;
     case LayerKind::SpatialDropout1D:
     case LayerKind::SpatialDropout2D:

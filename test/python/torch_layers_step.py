@@ -5,7 +5,7 @@ The model is test/kilnc/Inputs/torch_layers.json, written out here as
 Keras defines it (samples [steps, channels], Conv1D kernels [k, in, out],
 TensorFlow's `same` pooling windows, causal padding as zeros before the
 steps): x/255 → Permute([2, 1]) → Dense(12) on every row → LeakyReLU(0.3)
-→ Conv1D(8, 3, stride 2) → ReLU → Conv1D(6, 3, causal, dilation 2) →
+→ Conv1D(8, 3, stride 2) → ReLU(max_value 0.4) → Conv1D(6, 3, causal, dilation 2) →
 ELU(0.5) → MaxPooling1D(2) → AveragePooling1D(3, stride 2, same) →
 Flatten → Dense(16, log_softmax) → Dense(10) → Softmax → cross-entropy.
 From identical weights and batch, the loss, the accuracy and every
@@ -42,7 +42,7 @@ def reference(params, x, y):
     h = torch.tensor(x, dtype=torch.float64).reshape(x.shape[0], 28, 28)
     h = (h / 255.0).permute(0, 2, 1)
     h = F.leaky_relu(h @ w0 + b0, 0.3)
-    h = torch.relu(conv1d(h, k1, c1, stride=2))
+    h = torch.clamp(conv1d(h, k1, c1, stride=2), 0.0, 0.4)
     h = F.elu(conv1d(h, k2, c2, dilation=2, causal=True), alpha=0.5)
     h = F.max_pool1d(h.permute(0, 2, 1), 2)
     # TensorFlow's `same` windows over 6 steps with stride 2: [0, 3),

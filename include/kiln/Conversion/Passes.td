@@ -33,11 +33,14 @@ def ConvertKilnToLinalgPass : Pass<"convert-kiln-to-linalg"> {
       label cannot read out of bounds.
     - Losses and metrics are means over the dynamic batch `n`, converted
       with `arith.index_cast` and `arith.sitofp`.
+    - The embedding gradient, a scatter-add, is an `scf.for` over the
+      index positions updating one table row per step in place.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

@@ -171,12 +171,28 @@ Value formula(LeakyReluOp op, OpBuilder &b, Location loc, ValueRange args) {
                 mulc(b, loc, x, op.getAlpha().convertToFloat()));
 }
 
+template <>
+Value formula(ClippedReluOp op, OpBuilder &b, Location loc, ValueRange args) {
+  Value lo = arith::MaximumFOp::create(b, loc, args[0], f32Const(b, loc, 0));
+  return arith::MinimumFOp::create(
+      b, loc, lo, f32Const(b, loc, op.getMaxValue().convertToFloat()));
+}
+
 // Derivatives: args = {dy, y} or {dy, x}.
 template <>
 Value formula(Relu6GradOp, OpBuilder &b, Location loc, ValueRange args) {
   Value y = args[1];
   Value inside = arith::AndIOp::create(b, loc, cmp(b, loc, CF::OGT, y, 0),
                                        cmp(b, loc, CF::OLT, y, 6));
+  return select(b, loc, inside, args[0], f32Const(b, loc, 0));
+}
+template <>
+Value formula(ClippedReluGradOp op, OpBuilder &b, Location loc,
+              ValueRange args) {
+  Value y = args[1];
+  Value inside = arith::AndIOp::create(
+      b, loc, cmp(b, loc, CF::OGT, y, 0),
+      cmp(b, loc, CF::OLT, y, op.getMaxValue().convertToFloat()));
   return select(b, loc, inside, args[0], f32Const(b, loc, 0));
 }
 template <>
@@ -250,17 +266,18 @@ Value formula(LeakyReluGradOp op, OpBuilder &b, Location loc, ValueRange args) {
 
 void mlir::kiln::populateKilnActivationsToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns
-      .add<ElementwiseLowering<Relu6Op>, ElementwiseLowering<EluOp>,
-           ElementwiseLowering<SeluOp>, ElementwiseLowering<SoftplusOp>,
-           ElementwiseLowering<SoftsignOp>, ElementwiseLowering<HardSigmoidOp>,
-           ElementwiseLowering<ExponentialOp>, ElementwiseLowering<GeluOp>,
-           ElementwiseLowering<SwishOp>, ElementwiseLowering<LeakyReluOp>,
-           ElementwiseLowering<Relu6GradOp>, ElementwiseLowering<EluGradOp>,
-           ElementwiseLowering<SeluGradOp>, ElementwiseLowering<SoftplusGradOp>,
-           ElementwiseLowering<SoftsignGradOp>,
-           ElementwiseLowering<HardSigmoidGradOp>,
-           ElementwiseLowering<ExponentialGradOp>,
-           ElementwiseLowering<GeluGradOp>, ElementwiseLowering<SwishGradOp>,
-           ElementwiseLowering<LeakyReluGradOp>>(patterns.getContext());
+  patterns.add<
+      ElementwiseLowering<Relu6Op>, ElementwiseLowering<EluOp>,
+      ElementwiseLowering<SeluOp>, ElementwiseLowering<SoftplusOp>,
+      ElementwiseLowering<SoftsignOp>, ElementwiseLowering<HardSigmoidOp>,
+      ElementwiseLowering<ExponentialOp>, ElementwiseLowering<GeluOp>,
+      ElementwiseLowering<SwishOp>, ElementwiseLowering<LeakyReluOp>,
+      ElementwiseLowering<Relu6GradOp>, ElementwiseLowering<EluGradOp>,
+      ElementwiseLowering<SeluGradOp>, ElementwiseLowering<SoftplusGradOp>,
+      ElementwiseLowering<SoftsignGradOp>,
+      ElementwiseLowering<HardSigmoidGradOp>,
+      ElementwiseLowering<ExponentialGradOp>, ElementwiseLowering<GeluGradOp>,
+      ElementwiseLowering<SwishGradOp>, ElementwiseLowering<LeakyReluGradOp>,
+      ElementwiseLowering<ClippedReluOp>,
+      ElementwiseLowering<ClippedReluGradOp>>(patterns.getContext());
 }

@@ -5,7 +5,10 @@
 // bufferization); `kiln.upsample2d` a `linalg.broadcast` into
 // `N×H×sh×W×sw×C` collapsed to `N×(H·sh)×(W·sw)×C`, so the repetition is
 // one copy with plain indexing maps that the elementwise fusion and the
-// vectorizer understand (no `floordiv` in a map).
+// vectorizer understand (no `floordiv` in a map). `kiln.embedding` is a
+// generic that gathers with `tensor.extract`; its gradient is an `scf.for`
+// over the index positions adding each gradient row into its table row in
+// place (O(positions · width), not O(table · positions)).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +16,7 @@
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -125,10 +129,127 @@ struct UpSample2DLowering : public OpConversionPattern<UpSample2DOp> {
   }
 };
 
+/// Whether the float index `x` names one of `rows` table rows once
+/// truncated toward zero: -1 < x < rows (NaN fails both comparisons). The
+/// analysis keeps `rows` below 2^24, so `rows` is exact in f32.
+Value isRowIndex(OpBuilder &b, Location loc, Value x, int64_t rows) {
+  Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                      f32Const(b, loc, -1.0f));
+  Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x,
+                                      f32Const(b, loc, float(rows)));
+  return arith::AndIOp::create(b, loc, above, below);
+}
+
+/// The row `x` names, or row 0 when it names none: always in bounds, so
+/// invalid indices are masked rather than branched around.
+Value rowIndex(OpBuilder &b, Location loc, Value x, Value valid) {
+  Value safe = arith::SelectOp::create(b, loc, valid, x, f32Const(b, loc, 0));
+  Value row = arith::FPToSIOp::create(b, loc, b.getI32Type(), safe);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), row);
+}
+
+struct EmbeddingLowering : public OpConversionPattern<EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value indices = adaptor.getIndices(), table = adaptor.getTable();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    int64_t rows = cast<RankedTensorType>(table.getType()).getDimSize(0);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    Value init = emptyTensor(rewriter, loc, type.getShape(),
+                             type.getElementType(), indices);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    rewriter.replaceOp(
+        op,
+        genericOp(rewriter, loc, indices, init, {id.dropResult(rank - 1), id},
+                  iterators, [&](OpBuilder &b, Location nloc, ValueRange args) {
+                    Value valid = isRowIndex(b, nloc, args[0], rows);
+                    Value row = rowIndex(b, nloc, args[0], valid);
+                    Value col = linalg::IndexOp::create(b, nloc, rank - 1);
+                    Value v = tensor::ExtractOp::create(b, nloc, table,
+                                                        ValueRange{row, col});
+                    return arith::SelectOp::create(b, nloc, valid, v,
+                                                   f32Const(b, nloc, 0))
+                        .getResult();
+                  }));
+    return success();
+  }
+};
+
+struct EmbeddingGradLowering : public OpConversionPattern<EmbeddingGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(EmbeddingGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    Value indices = adaptor.getIndices(), grad = adaptor.getGrad();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rows = type.getDimSize(0), width = type.getDimSize(1);
+    // One list of positions: indices [N], gradient rows [N, D].
+    int64_t rank = cast<RankedTensorType>(indices.getType()).getRank();
+    if (rank > 1) {
+      ReassociationIndices all = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+      indices = tensor::CollapseShapeOp::create(
+          b, loc, indices, ArrayRef<ReassociationIndices>{all});
+      grad = tensor::CollapseShapeOp::create(
+          b, loc, grad, ArrayRef<ReassociationIndices>{all, {rank}});
+    }
+    Value zero = f32Const(b, loc, 0);
+    Value table = fillTensor(
+        b, loc,
+        tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type()), zero);
+    Value count = tensor::DimOp::create(b, loc, indices, 0);
+    Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+    SmallVector<OpFoldResult> rowSizes = {b.getIndexAttr(1),
+                                          b.getIndexAttr(width)};
+    SmallVector<OpFoldResult> unitStrides = {b.getIndexAttr(1),
+                                             b.getIndexAttr(1)};
+    auto loop = scf::ForOp::create(
+        b, loc, c0, count, c1, ValueRange{table},
+        [&](OpBuilder &nb, Location nloc, Value i, ValueRange acc) {
+          Value x = tensor::ExtractOp::create(nb, nloc, indices, ValueRange{i});
+          Value valid = isRowIndex(nb, nloc, x, rows);
+          Value row = rowIndex(nb, nloc, x, valid);
+          SmallVector<OpFoldResult> at = {row, nb.getIndexAttr(0)};
+          SmallVector<OpFoldResult> from = {i, nb.getIndexAttr(0)};
+          Value src = tensor::ExtractSliceOp::create(nb, nloc, grad, from,
+                                                     rowSizes, unitStrides);
+          Value dst = tensor::ExtractSliceOp::create(nb, nloc, acc[0], at,
+                                                     rowSizes, unitStrides);
+          // Accumulates into the table row itself (its slice is the
+          // generic's output), so the update bufferizes in place.
+          AffineMap id = AffineMap::getMultiDimIdentityMap(2, nb.getContext());
+          Value sum = genericOp(
+              nb, nloc, src, dst, {id, id},
+              {utils::IteratorType::parallel, utils::IteratorType::parallel},
+              [&](OpBuilder &bb, Location bloc, ValueRange args) {
+                Value add = arith::SelectOp::create(bb, bloc, valid, args[0],
+                                                    f32Const(bb, bloc, 0));
+                return arith::AddFOp::create(bb, bloc, args[1], add)
+                    .getResult();
+              });
+          Value updated = tensor::InsertSliceOp::create(
+              nb, nloc, sum, acc[0], at, rowSizes, unitStrides);
+          scf::YieldOp::create(nb, nloc, updated);
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateKilnLayerOpsToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<TransposeLowering, BatchReshapeLowering, UpSample2DLowering>(
-      patterns.getContext());
+  patterns.add<TransposeLowering, BatchReshapeLowering, UpSample2DLowering,
+               EmbeddingLowering, EmbeddingGradLowering>(patterns.getContext());
 }

@@ -35,6 +35,25 @@ func.func @elu(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
+// Clipped ReLU clamps to [0, max_value]; its gradient passes dy strictly
+// inside.
+// CHECK-LABEL: func.func @clipped_relu(
+// CHECK: %[[LO:.*]] = arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: %[[MAX:.*]] = arith.constant 2.500000e+00 : f32
+// CHECK-NEXT: arith.minimumf %[[LO]], %[[MAX]] : f32
+// CHECK: ^bb0(%[[DY:.*]]: f32, %[[Y:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[Y]], %{{.*}} : f32
+// CHECK: %[[BELOW:.*]] = arith.cmpf olt, %[[Y]], %{{.*}} : f32
+// CHECK-NEXT: %[[IN:.*]] = arith.andi %[[POS]], %[[BELOW]] : i1
+// CHECK: arith.select %[[IN]], %[[DY]], %{{.*}} : f32
+func.func @clipped_relu(%x: tensor<?x8xf32>, %dy: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  %0 = kiln.clipped_relu %x {max_value = 2.5 : f32} : tensor<?x8xf32>
+  %1 = kiln.clipped_relu_grad %dy, %0 {max_value = 2.5 : f32} : tensor<?x8xf32>
+  return %0, %1 : tensor<?x8xf32>, tensor<?x8xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @transpose(
 // CHECK-SAME: %[[X:.*]]: tensor<?x28x10xf32>
 // CHECK: %[[N:.*]] = tensor.dim %[[X]], %{{.*}}
@@ -90,4 +109,31 @@ func.func @upsample2d(%x: tensor<?x7x5x8xf32>) -> tensor<?x14x15x8xf32> {
 func.func @spatial_dropout(%x: tensor<?x7x5x8xf32>, %rng: tensor<2xi64>) -> tensor<?x7x5x8xf32> {
   %0 = kiln.dropout %x, %rng {broadcast_dims = array<i64: 1, 2>, rate = 0.2 : f32, stream = 3 : i64} : tensor<?x7x5x8xf32>, tensor<2xi64>
   return %0 : tensor<?x7x5x8xf32>
+}
+
+// -----
+
+// The gather masks invalid indices (outside (-1, V) after truncation, or
+// NaN) to a zero row read from row 0; the scatter-add is a loop over the
+// index positions updating one table row in place.
+// CHECK-LABEL: func.func @embedding(
+// CHECK: linalg.generic
+// CHECK: %[[ABOVE:.*]] = arith.cmpf ogt, %[[IN:.*]], %{{.*}} : f32
+// CHECK: %[[BELOW:.*]] = arith.cmpf olt, %[[IN]], %{{.*}} : f32
+// CHECK-NEXT: %[[VALID:.*]] = arith.andi %[[ABOVE]], %[[BELOW]] : i1
+// CHECK: %[[SAFE:.*]] = arith.select %[[VALID]], %[[IN]], %{{.*}} : f32
+// CHECK-NEXT: %[[ROW:.*]] = arith.fptosi %[[SAFE]] : f32 to i32
+// CHECK: %[[V:.*]] = tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<256x8xf32>
+// CHECK: arith.select %[[VALID]], %[[V]], %{{.*}} : f32
+// CHECK: %[[IDS:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1]] : tensor<?x28xf32> into tensor<?xf32>
+// CHECK: %[[ZERO:.*]] = linalg.fill
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[ZERO]]) -> (tensor<256x8xf32>)
+// CHECK: tensor.extract %[[IDS]][%[[I]]]
+// CHECK: %[[DST:.*]] = tensor.extract_slice %[[ACC]][%{{.*}}, 0] [1, 8] [1, 1]
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} outs(%[[DST]] : tensor<1x8xf32>)
+// CHECK: tensor.insert_slice %[[SUM]] into %[[ACC]][%{{.*}}, 0] [1, 8] [1, 1]
+func.func @embedding(%ids: tensor<?x28xf32>, %table: tensor<256x8xf32>, %dy: tensor<?x28x8xf32>) -> (tensor<?x28x8xf32>, tensor<256x8xf32>) {
+  %0 = kiln.embedding %ids, %table : (tensor<?x28xf32>, tensor<256x8xf32>) -> tensor<?x28x8xf32>
+  %1 = kiln.embedding_grad %dy, %ids : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<256x8xf32>
+  return %0, %1 : tensor<?x28x8xf32>, tensor<256x8xf32>
 }

@@ -16,6 +16,14 @@ func.func @elu_negative_alpha(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
+func.func @clipped_relu_negative(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'kiln.clipped_relu' op expects a finite max_value >= 0, got -1.000000e+00}}
+  %0 = kiln.clipped_relu %x {max_value = -1.0 : f32} : tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
 func.func @transpose_batch(%x: tensor<?x28x10xf32>) -> tensor<28x?x10xf32> {
   // expected-error @+1 {{'kiln.transpose' op expects the batch dimension to stay first (permutation[0] = 0), got 1}}
   %0 = kiln.transpose %x {permutation = array<i64: 1, 0, 2>} : (tensor<?x28x10xf32>) -> tensor<28x?x10xf32>
@@ -84,4 +92,28 @@ func.func @dropout_broadcast_batch(%x: tensor<?x7x8xf32>, %rng: tensor<2xi64>) -
   // expected-error @+1 {{'kiln.dropout' op expects increasing broadcast_dims in [1, 3), got 0}}
   %0 = kiln.dropout %x, %rng {broadcast_dims = array<i64: 0>, rate = 0.5 : f32} : tensor<?x7x8xf32>, tensor<2xi64>
   return %0 : tensor<?x7x8xf32>
+}
+
+// -----
+
+func.func @embedding_width(%ids: tensor<?x28xf32>, %table: tensor<256x8xf32>) -> tensor<?x28x4xf32> {
+  // expected-error @+1 {{'kiln.embedding' op expects rows of the table's width 8, got 'tensor<?x28x4xf32>'}}
+  %0 = kiln.embedding %ids, %table : (tensor<?x28xf32>, tensor<256x8xf32>) -> tensor<?x28x4xf32>
+  return %0 : tensor<?x28x4xf32>
+}
+
+// -----
+
+func.func @embedding_shape(%ids: tensor<?x28xf32>, %table: tensor<256x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'kiln.embedding' op expects the rows to have the indices' shape and one more dimension, got 'tensor<?x28xf32>' and 'tensor<?x8xf32>'}}
+  %0 = kiln.embedding %ids, %table : (tensor<?x28xf32>, tensor<256x8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @embedding_grad_table(%dy: tensor<?x28x8xf32>, %ids: tensor<?x28xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'kiln.embedding_grad' op expects a static V x D table, got 'tensor<?x8xf32>'}}
+  %0 = kiln.embedding_grad %dy, %ids : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
 }

@@ -23,6 +23,15 @@ func.func @elu_alpha(%x: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>, 
   return %0, %1, %2 : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>
 }
 
+// CHECK-LABEL: func.func @clipped_relu
+func.func @clipped_relu(%x: tensor<?x8xf32>, %dy: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  // CHECK: %[[Y:.*]] = kiln.clipped_relu %{{.*}} {max_value = 2.500000e+00 : f32} : tensor<?x8xf32>
+  %0 = kiln.clipped_relu %x {max_value = 2.5 : f32} : tensor<?x8xf32>
+  // CHECK-NEXT: kiln.clipped_relu_grad %{{.*}}, %[[Y]] {max_value = 2.500000e+00 : f32} : tensor<?x8xf32>
+  %1 = kiln.clipped_relu_grad %dy, %0 {max_value = 2.5 : f32} : tensor<?x8xf32>
+  return %0, %1 : tensor<?x8xf32>, tensor<?x8xf32>
+}
+
 // CHECK-LABEL: func.func @transpose
 func.func @transpose(%x: tensor<?x28x10xf32>) -> tensor<?x10x28xf32> {
   // CHECK: kiln.transpose %{{.*}} {permutation = array<i64: 0, 2, 1>} : (tensor<?x28x10xf32>) -> tensor<?x10x28xf32>
@@ -54,4 +63,13 @@ func.func @spatial_dropout(%x: tensor<?x7x7x8xf32>, %rng: tensor<2xi64>) -> tens
   // CHECK: kiln.dropout %{{.*}}, %{{.*}} {broadcast_dims = array<i64: 1, 2>, rate = 2.000000e-01 : f32, stream = 3 : i64} : tensor<?x7x7x8xf32>, tensor<2xi64>
   %0 = kiln.dropout %x, %rng {broadcast_dims = array<i64: 1, 2>, rate = 0.2 : f32, stream = 3 : i64} : tensor<?x7x7x8xf32>, tensor<2xi64>
   return %0 : tensor<?x7x7x8xf32>
+}
+
+// CHECK-LABEL: func.func @embedding
+func.func @embedding(%ids: tensor<?x28xf32>, %table: tensor<256x8xf32>) -> (tensor<?x28x8xf32>, tensor<256x8xf32>) {
+  // CHECK: %[[Y:.*]] = kiln.embedding %{{.*}}, %{{.*}} : (tensor<?x28xf32>, tensor<256x8xf32>) -> tensor<?x28x8xf32>
+  %0 = kiln.embedding %ids, %table : (tensor<?x28xf32>, tensor<256x8xf32>) -> tensor<?x28x8xf32>
+  // CHECK-NEXT: kiln.embedding_grad %[[Y]], %{{.*}} : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<256x8xf32>
+  %1 = kiln.embedding_grad %0, %ids : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<256x8xf32>
+  return %0, %1 : tensor<?x28x8xf32>, tensor<256x8xf32>
 }

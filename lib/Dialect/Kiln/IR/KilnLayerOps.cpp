@@ -9,6 +9,8 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -46,8 +48,29 @@ LogicalResult LogSoftmaxGradOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// TransposeOp
+// ClippedReluOp
 //===----------------------------------------------------------------------===//
+
+LogicalResult ClippedReluOp::verify() {
+  float max = getMaxValue().convertToFloat();
+  if (!(max >= 0.0f) || !std::isfinite(max))
+    return emitOpError("expects a finite max_value >= 0, got ") << max;
+  return success();
+}
+
+/// The output tells the flat parts (y = 0, y = max_value) apart from the
+/// identity part, so the rule reads the output like relu6's.
+LogicalResult
+ClippedReluOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                            SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(ClippedReluGradOp::create(
+      b, getLoc(), getType(), resultGrads[0], getResult(), getMaxValueAttr()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===
 
 LogicalResult TransposeOp::verify() {
   auto inputType = tensorType(getInput());
@@ -173,4 +196,48 @@ LogicalResult UpSample2DOp::emitGradient(OpBuilder &b,
   operandGrads.push_back(ScaleOp::create(
       b, loc, inputType, mean, b.getF32FloatAttr(blockSize), FloatAttr()));
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp and EmbeddingGradOp
+//===----------------------------------------------------------------------===//
+
+/// Checks `rows` = the shape of `indices` followed by the table's width.
+static LogicalResult verifyEmbedding(Operation *op, RankedTensorType indices,
+                                     RankedTensorType table,
+                                     RankedTensorType rows) {
+  if (table.getRank() != 2 || !table.hasStaticShape())
+    return op->emitOpError("expects a static V x D table, got ") << table;
+  if (indices.getRank() < 1 || rows.getRank() != indices.getRank() + 1)
+    return op->emitOpError("expects the rows to have the indices' shape and "
+                           "one more dimension, got ")
+           << indices << " and " << rows;
+  for (int64_t d = 0; d < indices.getRank(); ++d)
+    if (!extentsAgree(indices.getDimSize(d), rows.getDimSize(d)))
+      return op->emitOpError("expects the rows to have the indices' shape, "
+                             "got ")
+             << indices << " and " << rows;
+  if (rows.getShape().back() != table.getDimSize(1))
+    return op->emitOpError("expects rows of the table's width ")
+           << table.getDimSize(1) << ", got " << rows;
+  return success();
+}
+
+LogicalResult EmbeddingOp::verify() {
+  return verifyEmbedding(*this, tensorType(getIndices()),
+                         tensorType(getTable()), tensorType(getResult()));
+}
+
+LogicalResult EmbeddingOp::emitGradient(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(nullptr); // The indices are data.
+  operandGrads.push_back(EmbeddingGradOp::create(
+      b, getLoc(), getTable().getType(), resultGrads[0], getIndices()));
+  return success();
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  return verifyEmbedding(*this, tensorType(getIndices()),
+                         tensorType(getResult()), tensorType(getGrad()));
 }

@@ -58,6 +58,50 @@ def Kiln_LogSoftmaxGradOp : Kiln_Op<"log_softmax_grad",
 }
 
 //===----------------------------------------------------------------------===//
+// Clipped ReLU
+//===----------------------------------------------------------------------===//
+
+def Kiln_ClippedReluOp : Kiln_Op<"clipped_relu", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Elementwise `min(max(x, 0), max_value)`";
+  let description = [{
+    Keras's `ReLU` layer with a `max_value` (6 is `kiln.relu6`). The
+    gradient rule reads the output: it passes `dy` where `0 < y <
+    max_value`.
+
+    Constraints: `max_value >= 0`.
+
+    Example:
+    ```mlir
+    %y = kiln.clipped_relu %x {max_value = 2.500000e+00 : f32} : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, F32Attr:$max_value);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_ClippedReluGradOp : Kiln_Op<"clipped_relu_grad",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "Derivative of clipped ReLU: `0 < y < max_value ? dy : 0`";
+  let description = [{
+    Given the gradient `dy` of a `kiln.clipped_relu` output `y`, computes
+    the gradient of its input.
+
+    Example:
+    ```mlir
+    %dx = kiln.clipped_relu_grad %dy, %y {max_value = 2.500000e+00 : f32} : tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$output,
+                       F32Attr:$max_value);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
 // Transpose and batch reshapes
 //===----------------------------------------------------------------------===//
 
@@ -144,6 +188,57 @@ def Kiln_UpSample2DOp : Kiln_Op<"upsample2d", [Pure,
   let results = (outs Kiln_F32Tensor:$result);
   let assemblyFormat =
       "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Embedding
+//===----------------------------------------------------------------------===//
+
+def Kiln_EmbeddingOp : Kiln_Op<"embedding", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Rows of a table picked by float indices";
+  let description = [{
+    `y[b, ..., :] = table[i, :]` with `i = indices[b, ...]` truncated toward
+    zero, as Keras's `Embedding` casts its (here float32) input to int32.
+    An index whose truncation lies outside `[0, V)`, or a NaN, gives a row
+    of zeros and receives no gradient: the table is never read or written
+    out of bounds. The indices are data: they have no gradient; the table's
+    is `kiln.embedding_grad`.
+
+    Constraints: `table` is a static `V×D` tensor; the result has the shape
+    of `indices` followed by `D`.
+
+    Example:
+    ```mlir
+    %y = kiln.embedding %ids, %table : (tensor<?x28xf32>, tensor<256x8xf32>) -> tensor<?x28x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$indices, Kiln_F32Tensor:$table);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$indices `,` $table attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_EmbeddingGradOp : Kiln_Op<"embedding_grad", [Pure]> {
+  let summary = "Gradient of an embedding's table: scatter-add of rows";
+  let description = [{
+    `dtable[i, :] = Σ grad[b, ..., :]` over the positions whose index
+    (truncated toward zero) is `i`; positions with an index outside
+    `[0, V)` or NaN contribute nothing. `grad` and `indices` relate as the
+    result and the indices of `kiln.embedding`; the result type is the
+    table's.
+
+    Example:
+    ```mlir
+    %dt = kiln.embedding_grad %dy, %ids : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<256x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$indices);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$grad `,` $indices attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
