@@ -66,8 +66,12 @@ struct ParamSpec {
   std::string name;
   std::string initializer;
   RankedTensorType type;
-  /// False for the parameters of a frozen layer (`trainable: false`).
+  /// False for the parameters of a frozen layer (`trainable: false`) and
+  /// for state.
   bool trainable = true;
+  /// BatchNormalization's moving averages: not learned but replaced by
+  /// the training step (`kiln.param = {..., state = true}`).
+  bool state = false;
 };
 
 class KilnModuleBuilder {
@@ -93,7 +97,8 @@ private:
                               ArrayRef<Type> results);
   /// Emits every layer on the input argument of `func`; returns the
   /// model's output. In training mode (`rng` set) random layers are active.
-  Value emitLayers(func::FuncOp func, Value rng);
+  /// BatchNormalization uses the batch's statistics when `training`.
+  Value emitLayers(func::FuncOp func, Value rng, bool training);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
   /// Emits both directions of Bidirectional layer `index` on `input` and
   /// merges them.
@@ -159,9 +164,9 @@ void KilnModuleBuilder::collectParams() {
     collectLayerParams(layer, info);
     firstParam.push_back(begin);
     numParams.push_back(params.size() - begin);
-    // A frozen layer's parameters are all frozen.
+    // A frozen layer's parameters are all frozen; state is never trained.
     for (unsigned i = begin; i < params.size(); ++i)
-      params[i].trainable = layer.trainable;
+      params[i].trainable = layer.trainable && !params[i].state;
   }
 }
 
@@ -186,9 +191,12 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
       add(std::move(param.name), std::move(param.initializer), param.shape);
     return;
   }
-  if (info.kind == LayerKind::LayerNormalization) {
-    for (NormParam &param : getNormParams(layer, info))
+  if (info.kind == LayerKind::LayerNormalization ||
+      info.kind == LayerKind::BatchNormalization) {
+    for (NormParam &param : getNormParams(layer, info)) {
       add(std::move(param.name), std::move(param.initializer), param.shape);
+      params.back().state = param.state;
+    }
     return;
   }
   SmallVector<int64_t> kernel;
@@ -229,6 +237,8 @@ func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
     if (!param.trainable)
       fields.push_back(
           builder.getNamedAttr("trainable", builder.getBoolAttr(false)));
+    if (param.state)
+      fields.push_back(builder.getNamedAttr("state", builder.getUnitAttr()));
     func.setArgAttr(i, "kiln.param", builder.getDictionaryAttr(fields));
   }
   func.setArgAttr(params.size(), "kiln.input",
@@ -392,7 +402,8 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
   return sum;
 }
 
-Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
+Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
+                                    bool training) {
   Value modelInputValue = func.getArgument(params.size());
   // The output of every layer emitted so far, by index.
   SmallVector<Value> outputs;
@@ -547,6 +558,14 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
           value);
       break;
     }
+    case LayerKind::BatchNormalization: {
+      unsigned first = firstParam[index];
+      value = emitBatchNormalization(
+          builder, loc, layer,
+          func.getArguments().slice(first, getNormParams(layer, info).size()),
+          value, training);
+      break;
+    }
     case LayerKind::MaxPooling1D:
     case LayerKind::AveragePooling1D:
       value = emitPooling1D(builder, loc, layer, info, value);
@@ -571,7 +590,7 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
 void KilnModuleBuilder::buildForward(ModuleOp module) {
   func::FuncOp func =
       createFunction(module, "forward", {}, {batchType(analysis.outputShape)});
-  Value output = emitLayers(func, Value());
+  Value output = emitLayers(func, Value(), /*training=*/false);
   func::ReturnOp::create(builder, fileLoc, output);
 }
 
@@ -598,7 +617,7 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
     rng = func.getArgument(params.size() + 2);
   }
 
-  Value output = emitLayers(func, rng);
+  Value output = emitLayers(func, rng, training);
   Location lossLoc = NameLoc::get(builder.getStringAttr(config.loss), fileLoc);
   SmallVector<Value> values = {
       addRegularization(func, emitLoss(builder, lossLoc, config, output, y))};

@@ -64,7 +64,8 @@ enum class LayerKind {
   UpSampling2D,
   SpatialDropout1D,
   SpatialDropout2D,
-  LayerNormalization
+  LayerNormalization,
+  BatchNormalization
 };
 
 /// Whether `kind` merges several inputs into one output.
