@@ -97,7 +97,8 @@ private:
                               ArrayRef<Type> results);
   /// Emits every layer on the input argument of `func`; returns the
   /// model's output. In training mode (`rng` set) random layers are active.
-  /// BatchNormalization uses the batch's statistics when `training`.
+  /// BatchNormalization uses the batch's statistics when `training` and
+  /// then records its new moving averages in `stateUpdates`.
   Value emitLayers(func::FuncOp func, Value rng, bool training);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
   /// Emits both directions of Bidirectional layer `index` on `input` and
@@ -138,6 +139,9 @@ private:
   SmallVector<unsigned> firstParam;
   /// Number of parameters of each layer (of its owner's).
   SmallVector<unsigned> numParams;
+  /// The new values of the state parameters, by parameter index, that the
+  /// last training-mode emitLayers computed.
+  llvm::DenseMap<unsigned, Value> stateUpdates;
 };
 } // namespace
 
@@ -560,10 +564,16 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
     }
     case LayerKind::BatchNormalization: {
       unsigned first = firstParam[index];
+      SmallVector<NormParam> norm = getNormParams(layer, info);
+      SmallVector<Value> updates;
       value = emitBatchNormalization(
-          builder, loc, layer,
-          func.getArguments().slice(first, getNormParams(layer, info).size()),
-          value, training);
+          builder, loc, layer, func.getArguments().slice(first, norm.size()),
+          value, training ? &updates : nullptr);
+      // The analysis rejects shared BatchNormalization layers: each state
+      // parameter has one update.
+      for (unsigned i = 0, next = 0; i < norm.size(); ++i)
+        if (norm[i].state && training)
+          stateUpdates[first + i] = updates[next++];
       break;
     }
     case LayerKind::MaxPooling1D:
@@ -604,6 +614,12 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
           ? batchType(analysis.outputShape)
           : RankedTensorType::get({ShapedType::kDynamic},
                                   builder.getI32Type())};
+  // In training, the new value of every state parameter follows the
+  // metrics (kiln-autodiff passes them through after the gradients).
+  if (training)
+    for (const ParamSpec &param : params)
+      if (param.state)
+        results.push_back(param.type);
   bool withRng = training && hasRandomLayers(analysis.layers);
   if (withRng)
     extraInputs.push_back(RankedTensorType::get({2}, builder.getI64Type()));
@@ -625,6 +641,14 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
     values.push_back(emitMetric(
         builder, NameLoc::get(builder.getStringAttr(metric), fileLoc), config,
         metric, output, y));
+  if (training)
+    for (auto [index, param] : llvm::enumerate(params)) {
+      if (!param.state)
+        continue;
+      func.setResultAttr(values.size(), "kiln.state_update",
+                         builder.getI64IntegerAttr(index));
+      values.push_back(stateUpdates.lookup(index));
+    }
   func::ReturnOp::create(builder, fileLoc, values);
 }
 

@@ -10,11 +10,15 @@
 #include "NormLayers.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Frontend/Errors.h"
 
 using namespace ::kiln;
 using llvm::SmallVector;
+using llvm::SmallVectorImpl;
+using mlir::FloatAttr;
 using mlir::Location;
 using mlir::OpBuilder;
+using mlir::Type;
 using mlir::Value;
 using mlir::ValueRange;
 namespace kd = mlir::kiln;
@@ -63,17 +67,36 @@ Value kiln::emitLayerNormalization(OpBuilder &b, Location loc,
 
 Value kiln::emitBatchNormalization(OpBuilder &b, Location loc,
                                    const fb::LayerT &layer, ValueRange params,
-                                   Value input, bool training) {
+                                   Value input,
+                                   SmallVectorImpl<Value> *updates) {
   auto epsilon = b.getF32FloatAttr(layer.epsilon);
-  Value value;
-  if (training) {
-    value = kd::BatchNormOp::create(b, loc, input, epsilon);
-  } else {
-    // The moving averages follow gamma and beta.
-    unsigned moving = unsigned(layer.use_gamma) + unsigned(layer.use_beta);
-    value = kd::BatchNormInferenceOp::create(b, loc, input.getType(), input,
-                                             params[moving], params[moving + 1],
-                                             epsilon);
+  // The moving averages follow gamma and beta.
+  unsigned moving = unsigned(layer.use_gamma) + unsigned(layer.use_beta);
+  Value movingMean = params[moving], movingVariance = params[moving + 1];
+  if (!updates) {
+    Value value = kd::BatchNormInferenceOp::create(
+        b, loc, input.getType(), input, movingMean, movingVariance, epsilon);
+    return applyScaleAndCenter(b, loc, layer, params, value);
   }
+  Value value = kd::BatchNormOp::create(b, loc, input, epsilon);
+  // The same statistics batch_norm normalizes with; kiln.moments has no
+  // gradient rule, and only the state results (never differentiated) use
+  // it.
+  Type stat = movingMean.getType();
+  auto moments = kd::MomentsOp::create(b, loc, stat, stat, input);
+  // Keras computes 1 - momentum from the Python float the file wrote (0.99
+  // gives 0.01f, where 1 - 0.99f would not): the shortest decimal that
+  // reads back as the stored f32 recovers it.
+  auto keep = b.getF32FloatAttr(layer.momentum);
+  double momentum = layer.momentum;
+  (void)llvm::StringRef(formatShortest(layer.momentum)).getAsDouble(momentum);
+  auto take = b.getF32FloatAttr(static_cast<float>(1.0 - momentum));
+  auto average = [&](Value old, Value batch) -> Value {
+    Value kept = kd::ScaleOp::create(b, loc, old, keep, FloatAttr());
+    Value taken = kd::ScaleOp::create(b, loc, batch, take, FloatAttr());
+    return kd::AddOp::create(b, loc, stat, kept, taken);
+  };
+  updates->push_back(average(movingMean, moments.getMean()));
+  updates->push_back(average(movingVariance, moments.getVariance()));
   return applyScaleAndCenter(b, loc, layer, params, value);
 }

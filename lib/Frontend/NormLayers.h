@@ -40,15 +40,18 @@ mlir::Value emitLayerNormalization(mlir::OpBuilder &b, mlir::Location loc,
                                    const fb::LayerT &layer,
                                    mlir::ValueRange params, mlir::Value input);
 
-/// Emits BatchNormalization on `input`: in training (`training`)
+/// Emits BatchNormalization on `input`: in training (`updates` set)
 /// `kiln.batch_norm` with the batch's statistics, in inference
 /// `kiln.batch_norm_inference` with the moving averages; then gamma and
 /// beta as for LayerNormalization. `params` are the arguments for
-/// getNormParams's list.
+/// getNormParams's list. In training, appends to `updates` the new moving
+/// mean and variance, `moving * momentum + batch * (1 - momentum)` with
+/// the batch's mean and biased variance (`kiln.moments`), as Keras updates
+/// them.
 mlir::Value emitBatchNormalization(mlir::OpBuilder &b, mlir::Location loc,
                                    const fb::LayerT &layer,
                                    mlir::ValueRange params, mlir::Value input,
-                                   bool training);
+                                   llvm::SmallVectorImpl<mlir::Value> *updates);
 
 } // namespace kiln
 
