@@ -138,8 +138,12 @@ private:
   Error importUpSampling2D(const JsonNode &config, fb::LayerT &layer);
   /// SpatialDropout1D and SpatialDropout2D.
   Error importSpatialDropout(const JsonNode &config, fb::LayerT &layer);
-  Error importLayerNormalization(const JsonNode &config, fb::LayerT &layer);
   Error importEmbedding(const JsonNode &config, fb::LayerT &layer);
+  /// LayerNormalization and BatchNormalization: the axis, epsilon, center,
+  /// scale and their initializers; BatchNormalization's momentum and moving
+  /// averages' initializers.
+  Error importNormalization(const JsonNode &config, fb::LayerT &layer,
+                            StringRef className);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -1167,8 +1171,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importUpSampling2D(config, layer);
   if (className == "SpatialDropout1D" || className == "SpatialDropout2D")
     return importSpatialDropout(config, layer);
-  if (className == "LayerNormalization")
-    return importLayerNormalization(config, layer);
+  if (className == "LayerNormalization" || className == "BatchNormalization")
+    return importNormalization(config, layer, className);
   if (className == "Embedding")
     return importEmbedding(config, layer);
   return makeFrontendError(reader.getFile(), place,
@@ -1184,11 +1188,13 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "SpatialDropout1D, SpatialDropout2D, Add, "
                                "Subtract, Multiply, Average, Concatenate, "
                                "Bidirectional, TimeDistributed, "
-                               "LayerNormalization or Embedding");
+                               "LayerNormalization, BatchNormalization or "
+                               "Embedding");
 }
 
-Error KerasImporter::importLayerNormalization(const JsonNode &config,
-                                              fb::LayerT &layer) {
+Error KerasImporter::importNormalization(const JsonNode &config,
+                                         fb::LayerT &layer,
+                                         StringRef className) {
   // Keras 2 writes the axis as a list ([2]), Keras 3 as -1 or a list.
   JsonNode axis = config["axis"];
   if (!axis.isAbsentOrNull()) {
@@ -1217,19 +1223,42 @@ Error KerasImporter::importLayerNormalization(const JsonNode &config,
   if (!scale)
     return scale.takeError();
   layer.use_gamma = *scale;
-  for (auto [key, out] : {std::pair<StringRef, std::string *>{
-                              "gamma_initializer", &layer.gamma_initializer},
-                          {"beta_initializer", &layer.beta_initializer}}) {
+  SmallVector<std::pair<StringRef, std::string *>> initializers = {
+      {"gamma_initializer", &layer.gamma_initializer},
+      {"beta_initializer", &layer.beta_initializer}};
+  SmallVector<StringRef> handled = {
+      "axis",  "epsilon",           "center",
+      "scale", "gamma_initializer", "beta_initializer"};
+  if (className == "BatchNormalization") {
+    if (!config["momentum"].isAbsentOrNull()) {
+      Expected<float> momentum = readFloat(config["momentum"]);
+      if (!momentum)
+        return momentum.takeError();
+      layer.momentum = *momentum;
+    }
+    initializers.push_back(
+        {"moving_mean_initializer", &layer.moving_mean_initializer});
+    initializers.push_back(
+        {"moving_variance_initializer", &layer.moving_variance_initializer});
+    handled.append(
+        {"momentum", "moving_mean_initializer", "moving_variance_initializer"});
+    // Keras 2 writes renorm's momentum even with renorm off, where it is
+    // unused; renorm itself (and its clipping) must be off.
+    Expected<bool> renorm = reader.getBoolOr(config["renorm"], false);
+    if (!renorm)
+      return renorm.takeError();
+    if (!*renorm)
+      handled.push_back("renorm_momentum");
+  }
+  for (auto [key, out] : initializers) {
     Expected<std::string> init = readInitializer(config[key], key, layer);
     if (!init)
       return init.takeError();
     *out = std::move(*init);
   }
-  // rms_scaling, the regularizers and constraints must be off.
-  return checkOptions(config,
-                      {"axis", "epsilon", "center", "scale",
-                       "gamma_initializer", "beta_initializer"},
-                      "LayerNormalization");
+  // LayerNormalization's rms_scaling, BatchNormalization's renorm and
+  // synchronized, the regularizers and constraints must be off.
+  return checkOptions(config, handled, className);
 }
 
 Error KerasImporter::importLayer(size_t index, const JsonNode &node,

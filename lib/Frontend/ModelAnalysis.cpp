@@ -118,6 +118,7 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("SpatialDropout2D", LayerKind::SpatialDropout2D)
       .Case("LayerNormalization", LayerKind::LayerNormalization)
       .Case("Embedding", LayerKind::Embedding)
+      .Case("BatchNormalization", LayerKind::BatchNormalization)
       .Default(std::nullopt);
 }
 
@@ -265,7 +266,7 @@ static constexpr StringLiteral supportedLayersText =
     "ReLU, LeakyReLU, ELU, Softmax, Permute, Conv1D, MaxPooling1D, "
     "AveragePooling1D, UpSampling2D, SpatialDropout1D, SpatialDropout2D, "
     "Add, Subtract, Multiply, Average, Concatenate, Bidirectional, "
-    "LayerNormalization or Embedding";
+    "LayerNormalization, BatchNormalization or Embedding";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu, exponential or "
@@ -346,8 +347,8 @@ private:
   /// Checks (and defaults) a one-element window option of a 1-D layer.
   Error checkSingle(size_t index, StringRef option,
                     std::vector<int64_t> &values, ArrayRef<int64_t> fallback);
-  Error analyzeLayerNormalization(size_t index, fb::LayerT &layer,
-                                  LayerInfo &info);
+  /// LayerNormalization and BatchNormalization.
+  Error analyzeNormalization(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// Checks (and defaults) a pair of positive window options.
   Error checkPair(size_t index, StringRef option, std::vector<int64_t> &values,
                   ArrayRef<int64_t> fallback);
@@ -497,9 +498,10 @@ Error ModelAnalyzer::checkInitializerArgsUsed(size_t index) {
   return Error::success();
 }
 
-Error ModelAnalyzer::analyzeLayerNormalization(size_t index, fb::LayerT &layer,
-                                               LayerInfo &info) {
-  // Keras normalizes over the axes it is given; Kiln over the last one.
+Error ModelAnalyzer::analyzeNormalization(size_t index, fb::LayerT &layer,
+                                          LayerInfo &info) {
+  // Keras normalizes over (LayerNormalization) or per entry of (Batch-
+  // Normalization) the axes it is given; Kiln supports the last one.
   int64_t last = int64_t(info.inputShape.size());
   if (layer.axis != -1 && layer.axis != last)
     return layerError(index, "axis " + Twine(layer.axis) +
@@ -518,8 +520,21 @@ Error ModelAnalyzer::analyzeLayerNormalization(size_t index, fb::LayerT &layer,
     if (Error err = resolveInitializer(index, "beta_initializer",
                                        layer.beta_initializer, "zeros"))
       return err;
-  info.paramCount =
-      info.inputShape.back() * (int64_t(layer.use_gamma) + layer.use_beta);
+  int64_t perChannel = int64_t(layer.use_gamma) + layer.use_beta;
+  if (info.kind == LayerKind::BatchNormalization) {
+    if (!(layer.momentum >= 0.0f && layer.momentum <= 1.0f))
+      return layerError(index, "expected momentum in [0, 1], got " +
+                                   formatShortest(layer.momentum));
+    if (Error err = resolveInitializer(index, "moving_mean_initializer",
+                                       layer.moving_mean_initializer, "zeros"))
+      return err;
+    if (Error err =
+            resolveInitializer(index, "moving_variance_initializer",
+                               layer.moving_variance_initializer, "ones"))
+      return err;
+    perChannel += 2; // The moving mean and variance.
+  }
+  info.paramCount = info.inputShape.back() * perChannel;
   return Error::success();
 }
 
@@ -1238,7 +1253,8 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
   case LayerKind::SpatialDropout2D:
     return analyzeSpatialDropout(index, layer, info);
   case LayerKind::LayerNormalization:
-    return analyzeLayerNormalization(index, layer, info);
+  case LayerKind::BatchNormalization:
+    return analyzeNormalization(index, layer, info);
   case LayerKind::Embedding:
     return analyzeEmbedding(index, layer, info);
   }
@@ -1382,6 +1398,13 @@ Error ModelAnalyzer::resolveOwner(size_t index,
   if (infos[owner].owner)
     owner = *infos[owner].owner;
   const fb::LayerT &ownerLayer = *model.layers[owner];
+  // Each call would update the moving averages: Keras keeps the last
+  // call's, which a training step cannot express as one update.
+  if (layer.class_name == "BatchNormalization")
+    return layerError(index, "shares the parameters of '" + ownerLayer.name +
+                                 "': a shared BatchNormalization is not "
+                                 "supported (its moving averages would be "
+                                 "updated once per call)");
   if (ownerLayer.class_name != layer.class_name)
     return layerError(index, "shares the parameters of '" + ownerLayer.name +
                                  "', a " + ownerLayer.class_name +

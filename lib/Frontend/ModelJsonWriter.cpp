@@ -161,16 +161,23 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       json.attribute("unit_forget_bias", false);
     if (!layer.reset_after)
       json.attribute("reset_after", false);
-    if (kind == "LayerNormalization") {
+    if (kind == "LayerNormalization" || kind == "BatchNormalization") {
       json.attribute("axis", layer.axis);
       writeFloat("epsilon", layer.epsilon);
       json.attribute("use_gamma", layer.use_gamma);
       json.attribute("use_beta", layer.use_beta);
     }
+    if (kind == "BatchNormalization")
+      writeFloat("momentum", layer.momentum);
     if (!layer.gamma_initializer.empty())
       json.attribute("gamma_initializer", layer.gamma_initializer);
     if (!layer.beta_initializer.empty())
       json.attribute("beta_initializer", layer.beta_initializer);
+    if (!layer.moving_mean_initializer.empty())
+      json.attribute("moving_mean_initializer", layer.moving_mean_initializer);
+    if (!layer.moving_variance_initializer.empty())
+      json.attribute("moving_variance_initializer",
+                     layer.moving_variance_initializer);
     if (!layer.initializer_args.empty())
       writeInitializerArgs(layer.initializer_args);
     if (!layer.trainable)

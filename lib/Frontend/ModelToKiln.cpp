@@ -66,8 +66,12 @@ struct ParamSpec {
   std::string name;
   std::string initializer;
   RankedTensorType type;
-  /// False for the parameters of a frozen layer (`trainable: false`).
+  /// False for the parameters of a frozen layer (`trainable: false`) and
+  /// for state.
   bool trainable = true;
+  /// BatchNormalization's moving averages: not learned but replaced by
+  /// the training step (`kiln.param = {..., state = true}`).
+  bool state = false;
 };
 
 class KilnModuleBuilder {
@@ -93,7 +97,9 @@ private:
                               ArrayRef<Type> results);
   /// Emits every layer on the input argument of `func`; returns the
   /// model's output. In training mode (`rng` set) random layers are active.
-  Value emitLayers(func::FuncOp func, Value rng);
+  /// BatchNormalization uses the batch's statistics when `training` and
+  /// then records its new moving averages in `stateUpdates`.
+  Value emitLayers(func::FuncOp func, Value rng, bool training);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
   /// Emits both directions of Bidirectional layer `index` on `input` and
   /// merges them.
@@ -133,6 +139,9 @@ private:
   SmallVector<unsigned> firstParam;
   /// Number of parameters of each layer (of its owner's).
   SmallVector<unsigned> numParams;
+  /// The new values of the state parameters, by parameter index, that the
+  /// last training-mode emitLayers computed.
+  llvm::DenseMap<unsigned, Value> stateUpdates;
 };
 } // namespace
 
@@ -159,9 +168,9 @@ void KilnModuleBuilder::collectParams() {
     collectLayerParams(layer, info);
     firstParam.push_back(begin);
     numParams.push_back(params.size() - begin);
-    // A frozen layer's parameters are all frozen.
+    // A frozen layer's parameters are all frozen; state is never trained.
     for (unsigned i = begin; i < params.size(); ++i)
-      params[i].trainable = layer.trainable;
+      params[i].trainable = layer.trainable && !params[i].state;
   }
 }
 
@@ -186,9 +195,12 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
       add(std::move(param.name), std::move(param.initializer), param.shape);
     return;
   }
-  if (info.kind == LayerKind::LayerNormalization) {
-    for (NormParam &param : getNormParams(layer, info))
+  if (info.kind == LayerKind::LayerNormalization ||
+      info.kind == LayerKind::BatchNormalization) {
+    for (NormParam &param : getNormParams(layer, info)) {
       add(std::move(param.name), std::move(param.initializer), param.shape);
+      params.back().state = param.state;
+    }
     return;
   }
   if (info.kind == LayerKind::Embedding) { // Keras's weight name.
@@ -234,6 +246,8 @@ func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
     if (!param.trainable)
       fields.push_back(
           builder.getNamedAttr("trainable", builder.getBoolAttr(false)));
+    if (param.state)
+      fields.push_back(builder.getNamedAttr("state", builder.getUnitAttr()));
     func.setArgAttr(i, "kiln.param", builder.getDictionaryAttr(fields));
   }
   func.setArgAttr(params.size(), "kiln.input",
@@ -397,7 +411,8 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
   return sum;
 }
 
-Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
+Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
+                                    bool training) {
   Value modelInputValue = func.getArgument(params.size());
   // The output of every layer emitted so far, by index.
   SmallVector<Value> outputs;
@@ -552,6 +567,20 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
           value);
       break;
     }
+    case LayerKind::BatchNormalization: {
+      unsigned first = firstParam[index];
+      SmallVector<NormParam> norm = getNormParams(layer, info);
+      SmallVector<Value> updates;
+      value = emitBatchNormalization(
+          builder, loc, layer, func.getArguments().slice(first, norm.size()),
+          value, training ? &updates : nullptr);
+      // The analysis rejects shared BatchNormalization layers: each state
+      // parameter has one update.
+      for (unsigned i = 0, next = 0; i < norm.size(); ++i)
+        if (norm[i].state && training)
+          stateUpdates[first + i] = updates[next++];
+      break;
+    }
     case LayerKind::MaxPooling1D:
     case LayerKind::AveragePooling1D:
       value = emitPooling1D(builder, loc, layer, info, value);
@@ -580,7 +609,7 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng) {
 void KilnModuleBuilder::buildForward(ModuleOp module) {
   func::FuncOp func =
       createFunction(module, "forward", {}, {batchType(analysis.outputShape)});
-  Value output = emitLayers(func, Value());
+  Value output = emitLayers(func, Value(), /*training=*/false);
   func::ReturnOp::create(builder, fileLoc, output);
 }
 
@@ -594,6 +623,12 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
           ? batchType(analysis.outputShape)
           : RankedTensorType::get({ShapedType::kDynamic},
                                   builder.getI32Type())};
+  // In training, the new value of every state parameter follows the
+  // metrics (kiln-autodiff passes them through after the gradients).
+  if (training)
+    for (const ParamSpec &param : params)
+      if (param.state)
+        results.push_back(param.type);
   bool withRng = training && hasRandomLayers(analysis.layers);
   if (withRng)
     extraInputs.push_back(RankedTensorType::get({2}, builder.getI64Type()));
@@ -607,7 +642,7 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
     rng = func.getArgument(params.size() + 2);
   }
 
-  Value output = emitLayers(func, rng);
+  Value output = emitLayers(func, rng, training);
   Location lossLoc = NameLoc::get(builder.getStringAttr(config.loss), fileLoc);
   SmallVector<Value> values = {
       addRegularization(func, emitLoss(builder, lossLoc, config, output, y))};
@@ -615,6 +650,14 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
     values.push_back(emitMetric(
         builder, NameLoc::get(builder.getStringAttr(metric), fileLoc), config,
         metric, output, y));
+  if (training)
+    for (auto [index, param] : llvm::enumerate(params)) {
+      if (!param.state)
+        continue;
+      func.setResultAttr(values.size(), "kiln.state_update",
+                         builder.getI64IntegerAttr(index));
+      values.push_back(stateUpdates.lookup(index));
+    }
   func::ReturnOp::create(builder, fileLoc, values);
 }
 

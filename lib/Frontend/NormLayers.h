@@ -1,7 +1,7 @@
 //===- NormLayers.h - Normalization layers as kiln ops ----------*- C++ -*-===//
 //
-// Internal to the frontend: the parameters of LayerNormalization and its
-// forward computation.
+// Internal to the frontend: the parameters of LayerNormalization and
+// BatchNormalization and their forward computations.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,10 +21,15 @@ struct NormParam {
   std::string name;
   std::string initializer;
   llvm::SmallVector<int64_t> shape;
+  /// BatchNormalization's moving averages: state the training step
+  /// replaces, never differentiated nor seen by the optimizer.
+  bool state = false;
 };
 
-/// LayerNormalization's parameters: `gamma` (with `use_gamma`), then
-/// `beta` (with `use_beta`), each of the normalized axis's extent.
+/// The parameters of LayerNormalization or BatchNormalization: `gamma`
+/// (with `use_gamma`), then `beta` (with `use_beta`), then for
+/// BatchNormalization the state `moving_mean` and `moving_variance`, each
+/// of the last axis's extent.
 llvm::SmallVector<NormParam> getNormParams(const fb::LayerT &layer,
                                            const LayerInfo &info);
 
@@ -34,6 +39,19 @@ llvm::SmallVector<NormParam> getNormParams(const fb::LayerT &layer,
 mlir::Value emitLayerNormalization(mlir::OpBuilder &b, mlir::Location loc,
                                    const fb::LayerT &layer,
                                    mlir::ValueRange params, mlir::Value input);
+
+/// Emits BatchNormalization on `input`: in training (`updates` set)
+/// `kiln.batch_norm` with the batch's statistics, in inference
+/// `kiln.batch_norm_inference` with the moving averages; then gamma and
+/// beta as for LayerNormalization. `params` are the arguments for
+/// getNormParams's list. In training, appends to `updates` the new moving
+/// mean and variance, `moving * momentum + batch * (1 - momentum)` with
+/// the batch's mean and biased variance (`kiln.moments`), as Keras updates
+/// them.
+mlir::Value emitBatchNormalization(mlir::OpBuilder &b, mlir::Location loc,
+                                   const fb::LayerT &layer,
+                                   mlir::ValueRange params, mlir::Value input,
+                                   llvm::SmallVectorImpl<mlir::Value> *updates);
 
 } // namespace kiln
 

@@ -141,6 +141,11 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
         p.initializer = init.str();
       if (auto trainable = getField<BoolAttr>(param, "trainable"))
         p.frozen = !trainable.getValue();
+      p.state = static_cast<bool>(param.get("state"));
+      if (p.state && !p.frozen)
+        return loss.emitError("state parameter '")
+               << p.name << "' must be frozen (trainable = false)";
+      p.argument = i;
       p.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
       if (failed(resolveInitializer(
               p, getField<DictionaryAttr>(param, "initializer_args"))))
@@ -179,9 +184,24 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
     for (Attribute m : metrics)
       if (auto s = dyn_cast<StringAttr>(m))
         info.metrics.push_back(s.str());
-  if (loss.getNumResults() != 1 + info.metrics.size())
-    return loss.emitError("expected @loss to return the loss and ")
-           << info.metrics.size() << " metrics";
+  // After the loss and metrics, one new value per state parameter, in
+  // parameter order: the runtime matches them by position.
+  SmallVector<const ModelParam *> states;
+  for (const ModelParam &p : info.params)
+    if (p.state)
+      states.push_back(&p);
+  if (loss.getNumResults() != 1 + info.metrics.size() + states.size())
+    return loss.emitError("expected @loss to return the loss, ")
+           << info.metrics.size() << " metrics and " << states.size()
+           << " state updates";
+  for (auto [i, p] : llvm::enumerate(states)) {
+    unsigned result = 1 + info.metrics.size() + i;
+    auto target =
+        loss.getResultAttrOfType<IntegerAttr>(result, "kiln.state_update");
+    if (!target || target.getInt() != int64_t(p->argument))
+      return loss.emitError("expected @loss result #")
+             << result << " to update state parameter '" << p->name << "'";
+  }
   if (auto epochs = getField<IntegerAttr>(model, "epochs"))
     info.epochs = epochs.getInt();
   if (auto batch = getField<IntegerAttr>(model, "batch_size"))
@@ -369,7 +389,7 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
   auto *initArgsTy = llvm::StructType::get(
       ctx, {b.f32, b.i32, b.i32, b.f32, b.f32, b.f32, b.f32, b.f32, b.f32});
   auto *paramTy = llvm::StructType::get(
-      ctx, {b.ptr, b.i32, b.shapeTy, b.i32, initArgsTy, b.i32});
+      ctx, {b.ptr, b.i32, b.shapeTy, b.i32, initArgsTy, b.i32, b.i32});
   SmallVector<llvm::Constant *> params;
   for (const ModelParam &p : info.params) {
     // Only the arguments the kind reads are set, as abi.h promises.
@@ -391,7 +411,7 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
                      b.float32(gain ? p.initGain : 0.0f)});
     params.push_back(llvm::ConstantStruct::get(
         paramTy, {b.str(p.name), b.int32(p.shape.size()), b.shape(p.shape),
-                  b.int32(kind), args, b.int32(p.frozen)}));
+                  b.int32(kind), args, b.int32(p.frozen), b.int32(p.state)}));
   }
 
   auto *layerTy =

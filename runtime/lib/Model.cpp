@@ -129,6 +129,10 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
     if (param.frozen != 0 && param.frozen != 1)
       fail("model descriptor: %s has frozen %d, expected 0 or 1", what.c_str(),
            param.frozen);
+    if (param.state != 0 && !(param.state == 1 && param.frozen == 1))
+      fail("model descriptor: %s has state %d (frozen %d), expected 0, or 1 "
+           "with frozen 1",
+           what.c_str(), param.state, param.frozen);
     paramElements_.push_back(count);
     totalParamElements_ += count;
   }

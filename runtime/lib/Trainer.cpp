@@ -5,6 +5,7 @@
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/Init.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -74,6 +75,11 @@ Trainer::Trainer(const ModelInfo &model, const KilnOptimizerDesc &optimizer,
     params_.emplace_back(static_cast<size_t>(size), 0.0f);
     grads_.emplace_back(static_cast<size_t>(size), 0.0f);
   }
+  for (int32_t i = 0; i < model.numParams(); ++i)
+    if (model.desc().params[i].state) {
+      stateParams_.push_back(i);
+      states_.emplace_back(static_cast<size_t>(model.paramElements(i)), 0.0f);
+    }
 }
 
 Trainer::~Trainer() = default;
@@ -116,9 +122,14 @@ StepLayout Trainer::stepLayout(bool withGradients) {
   layout.meanOutputs.push_back({next++, 1}); // loss
   for (int32_t m = 0; m < model_.numMetrics(); ++m)
     layout.meanOutputs.push_back({next++, 1});
-  if (withGradients)
+  if (withGradients) {
     for (int32_t i = 0; i < numParams; ++i)
       layout.meanOutputs.push_back({next++, model_.paramElements(i)});
+    // A state update is a mean over the rows too (a moving average of
+    // batch statistics): shards combine by their share of the rows.
+    for (int32_t i : stateParams_)
+      layout.meanOutputs.push_back({next++, model_.paramElements(i)});
+  }
   return layout;
 }
 
@@ -133,9 +144,12 @@ std::vector<void *> Trainer::lossBuffers(bool withGradients) {
   buffers.push_back(&loss_);
   for (float &metric : metrics_)
     buffers.push_back(&metric);
-  if (withGradients)
+  if (withGradients) {
     for (std::vector<float> &grad : grads_)
       buffers.push_back(grad.data());
+    for (std::vector<float> &state : states_)
+      buffers.push_back(state.data());
+  }
   return buffers;
 }
 
@@ -185,6 +199,11 @@ void Trainer::fit(const DataView &train, const DataView *validation,
              nonFiniteName(loss_), static_cast<long long>(epoch),
              static_cast<long long>(step + 1));
       optimizer_.step(params_, grads_);
+      // State is replaced, not learned: the optimizer skips it (frozen).
+      // (Copied in place: the step's buffers point into the parameters.)
+      for (size_t s = 0; s < stateParams_.size(); ++s)
+        std::copy(states_[s].begin(), states_[s].end(),
+                  params_[stateParams_[s]].begin());
       tracker.add(loss_, metrics_.data(), n);
       for (TrainingObserver *observer : observers)
         observer->trainStepEnd(step + 1, steps, tracker);

@@ -6,11 +6,17 @@ central difference (L(θ + εv) - L(θ - εv)) / 2ε of the compiled @loss
 (`evaluate`). Models with random layers (dropout) are checked on the
 training loss itself: train_step with one fixed rng draws the same masks
 every time, so its loss is a deterministic function of the parameters.
+`--train-loss` checks on the training loss too, for models whose training
+mode differs from inference without randomness (BatchNormalization, which
+normalizes with the batch's statistics in training and with the moving
+averages in evaluate); it then requires evaluate to differ, as a check
+that the option is needed.
 Directional derivatives aggregate many coordinates, so f32
 round-off stays well below the tolerance while a wrong rule for any op
 (or a wrong transpose, scale or sign) shows up at once.
 
-usage: gradcheck.py LIBMODEL.so [--batch N] [--directions K]
+usage: gradcheck.py LIBMODEL.so [--batch N] [--directions K] [--train-loss]
+                   [--fourth-order]
 """
 
 import argparse
@@ -29,6 +35,11 @@ def main():
     ap.add_argument("--directions", type=int, default=4)
     ap.add_argument("--epsilon", type=float, default=1e-2)
     ap.add_argument("--tolerance", type=float, default=2e-3)
+    ap.add_argument("--train-loss", action="store_true",
+                    help="use train_step's loss as the objective")
+    ap.add_argument("--fourth-order", action="store_true",
+                    help="five-point differences (error O(eps^4)), for "
+                    "losses curved too much for the central difference")
     args = ap.parse_args()
 
     model = CompiledModel(args.library)
@@ -50,6 +61,16 @@ def main():
 
         def objective(p):
             return model.train_step(p, x, y, state)[0]
+    elif args.train_loss:
+        eval_loss, _ = model.evaluate(params, x, y)
+        print("loss %.7f (evaluate: %.7f)" % (loss, eval_loss))
+        if abs(loss - eval_loss) <= 1e-6 * max(1.0, abs(loss)):
+            print("FAIL: --train-loss given but train_step and evaluate "
+                  "agree on the loss")
+            return 1
+
+        def objective(p):
+            return model.train_step(p, x, y, state)[0]
     else:
         eval_loss, _ = model.evaluate(params, x, y)
         print("loss %.7f (evaluate: %.7f)" % (loss, eval_loss))
@@ -66,13 +87,18 @@ def main():
         for _ in range(args.directions):
             v = rng.standard_normal(shape).astype(np.float32)
             v /= np.linalg.norm(v)
-            plus = [p.copy() for p in params]
-            minus = [p.copy() for p in params]
-            plus[index] += args.epsilon * v
-            minus[index] -= args.epsilon * v
-            lp = objective(plus)
-            lm = objective(minus)
-            numeric = (lp - lm) / (2 * args.epsilon)
+            def at(step):
+                moved = [p.copy() for p in params]
+                moved[index] += step * args.epsilon * v
+                return objective(moved)
+            numeric = (at(1) - at(-1)) / (2 * args.epsilon)
+            if args.fourth_order:
+                # Richardson: cancels the eps^2 term of the central
+                # difference (BatchNormalization makes the loss invariant
+                # to the scale of the kernel before it, and strongly
+                # curved across it).
+                numeric = (8 * (at(1) - at(-1)) - (at(2) - at(-2))) / \
+                    (12 * args.epsilon)
             analytic = float(np.dot(grads[index].ravel().astype(np.float64),
                                     v.ravel().astype(np.float64)))
             error = abs(numeric - analytic)

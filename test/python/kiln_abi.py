@@ -24,7 +24,8 @@ class ParamDesc(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("rank", ctypes.c_int32),
                 ("shape", Shape), ("initializer", ctypes.c_int32),
                 # ABI version 3.
-                ("init_args", InitArgs), ("frozen", ctypes.c_int32)]
+                ("init_args", InitArgs), ("frozen", ctypes.c_int32),
+                ("state", ctypes.c_int32)]
 
 
 class LayerDesc(ctypes.Structure):
@@ -103,6 +104,10 @@ class CompiledModel:
                         tuple(d.params[i].shape[:d.params[i].rank]),
                         d.params[i].initializer)
                        for i in range(d.num_params)]
+        # Indices of the state params (BatchNormalization's moving
+        # averages), whose new values train_step returns after the grads.
+        self.state_params = [i for i in range(d.num_params)
+                             if d.params[i].state]
         self.input_shape = tuple(d.input_shape[:d.input_rank])
         self.output_shape = tuple(d.output_shape[:d.output_rank])
         self.metrics = [d.metric_names[i].decode()
@@ -132,6 +137,12 @@ class CompiledModel:
     def train_step(self, params, x, y, rng=(0, 0)):
         """Returns (loss, [metrics], [gradients]). `rng` = (seed, step) is
         passed when the model has random layers (dropout)."""
+        loss, metrics, grads, _ = self.train_step_states(params, x, y, rng)
+        return loss, metrics, grads
+
+    def train_step_states(self, params, x, y, rng=(0, 0)):
+        """Returns (loss, [metrics], [gradients], [new states]), the states
+        in the order of `state_params`."""
         inputs, n = self._inputs(params, x, y)
         if self.desc.uses_rng:
             inputs.append(np.array(rng, dtype=np.uint64))
@@ -139,8 +150,11 @@ class CompiledModel:
         metrics = [np.zeros((), np.float32) for _ in self.metrics]
         grads = [np.full(shape, np.nan, np.float32)
                  for _, shape, _ in self.params]
-        self._call(self.desc.train_step, n, inputs + [loss] + metrics + grads)
-        return float(loss), [float(m) for m in metrics], grads
+        states = [np.full(self.params[i][1], np.nan, np.float32)
+                  for i in self.state_params]
+        self._call(self.desc.train_step, n,
+                   inputs + [loss] + metrics + grads + states)
+        return float(loss), [float(m) for m in metrics], grads, states
 
     def evaluate(self, params, x, y):
         """Returns (loss, [metrics])."""
@@ -162,7 +176,11 @@ def glorot_params(model, seed):
     are made non-zero so that their gradients are exercised."""
     rng = np.random.default_rng(seed)
     params = []
-    for _, shape, _ in model.params:
+    for name, shape, _ in model.params:
+        if name.endswith("/moving_variance"):
+            # BatchNormalization's moving variance must be positive.
+            params.append(rng.uniform(0.5, 1.5, shape).astype(np.float32))
+            continue
         # Keras's fans: convolution kernels (spatial..., in, out) multiply
         # both by the receptive field.
         receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1

@@ -111,6 +111,22 @@ TEST(ModelTest, RejectsBadInitializers) {
             "initializer 10");
 }
 
+TEST(ModelTest, StateParamsMustBeFrozen) {
+  // State (BatchNormalization's moving averages) is replaced by the step's
+  // outputs; the optimizer must skip it, so it is always frozen too.
+  KilnModelDesc desc = makeTestDesc(4, 3);
+  KilnParamDesc params[2] = {desc.params[0], desc.params[1]};
+  desc.params = params;
+  params[1].state = 1;
+  EXPECT_EQ(validationError(desc),
+            "model descriptor: parameter 'dense/bias' has state 1 (frozen "
+            "0), expected 0, or 1 with frozen 1");
+  params[1].frozen = 1;
+  EXPECT_EQ(validationError(desc), "<no error>");
+  params[1].state = 2;
+  EXPECT_NE(validationError(desc), "<no error>");
+}
+
 TEST(ModelTest, Shapes) {
   const int64_t shape[] = {-1, 28, 28};
   EXPECT_EQ(formatShape(3, shape), "(None, 28, 28)");

@@ -65,7 +65,8 @@ enum class LayerKind {
   SpatialDropout1D,
   SpatialDropout2D,
   LayerNormalization,
-  Embedding
+  Embedding,
+  BatchNormalization
 };
 
 /// Whether `kind` merges several inputs into one output.

@@ -34,6 +34,11 @@ struct ModelParam {
   int32_t initMode = 0, initDistribution = 0;
   /// `trainable = false` in `kiln.param`: a parameter of a frozen layer.
   bool frozen = false;
+  /// `state` in `kiln.param`: replaced by the training step's extra
+  /// results (BatchNormalization's moving averages); always frozen.
+  bool state = false;
+  /// The parameter's argument index in @loss.
+  unsigned argument = 0;
 };
 
 struct ModelLayer {

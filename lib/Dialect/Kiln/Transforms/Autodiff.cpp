@@ -3,7 +3,9 @@
 // Derives the training step from the loss function: a clone of the forward
 // computation followed by the backward sweep, emitted op by op through
 // GradientOpInterface. The forward values the rules need are simply reused
-// (everything stays in one function), so nothing is recomputed.
+// (everything stays in one function), so nothing is recomputed. Results
+// the loss function tags as state updates (`kiln.state_update`) pass
+// through undifferentiated, after the gradients.
 //
 //===----------------------------------------------------------------------===//
 
@@ -114,6 +116,49 @@ LogicalResult KilnAutodiffPass::differentiate(func::FuncOp train) {
                "tensor<f32>, got ")
            << loss.getType();
 
+  // State updates (BatchNormalization's moving averages) are computed by the
+  // forward sweep and returned as they are; the loss and metrics are the
+  // other results. Each names the parameter it replaces, which must be a
+  // frozen one: a state the optimizer also moved would be updated twice.
+  unsigned numResults = ret.getNumOperands();
+  SmallVector<Value> lossResults, stateResults;
+  SmallVector<IntegerAttr> stateTargets;
+  for (unsigned i = 0; i < numResults; ++i) {
+    auto target =
+        train.getResultAttrOfType<IntegerAttr>(i, "kiln.state_update");
+    if (!target) {
+      if (!stateResults.empty())
+        return train.emitError("kiln-autodiff: result #")
+               << i
+               << " follows a state update; state updates must be the "
+                  "last results";
+      lossResults.push_back(ret.getOperand(i));
+      continue;
+    }
+    if (i == 0)
+      return train.emitError(
+          "kiln-autodiff: the first result must be the loss, not a state "
+          "update");
+    int64_t index = target.getInt();
+    auto param = index >= 0 && index < int64_t(train.getNumArguments())
+                     ? train.getArgAttrOfType<DictionaryAttr>(
+                           static_cast<unsigned>(index), "kiln.param")
+                     : DictionaryAttr();
+    auto flag = param ? param.getAs<BoolAttr>("trainable") : BoolAttr();
+    if (!param || !flag || flag.getValue())
+      return train.emitError("kiln-autodiff: result #")
+             << i << " updates argument #" << index
+             << ", which is not a frozen parameter";
+    if (ret.getOperand(i).getType() !=
+        train.getArgument(static_cast<unsigned>(index)).getType())
+      return train.emitError("kiln-autodiff: result #")
+             << i << " has type " << ret.getOperand(i).getType()
+             << ", but the parameter it updates has type "
+             << train.getArgument(static_cast<unsigned>(index)).getType();
+    stateResults.push_back(ret.getOperand(i));
+    stateTargets.push_back(target);
+  }
+
   // Frozen parameters (`trainable = false`) are not differentiated: they do
   // not make values active, and their gradients are zeros.
   SmallVector<BlockArgument> params, trainable;
@@ -176,7 +221,7 @@ LogicalResult KilnAutodiffPass::differentiate(func::FuncOp train) {
         accumulate(operand, grad);
   }
 
-  SmallVector<Value> results(ret.getOperands());
+  SmallVector<Value> results(lossResults);
   for (BlockArgument param : params) {
     Value grad = grads.lookup(param);
     if (!grad) {
@@ -188,6 +233,7 @@ LogicalResult KilnAutodiffPass::differentiate(func::FuncOp train) {
     }
     results.push_back(grad);
   }
+  results.append(stateResults);
   func::ReturnOp::create(b, ret.getLoc(), results);
   ret.erase();
 
@@ -200,11 +246,15 @@ LogicalResult KilnAutodiffPass::differentiate(func::FuncOp train) {
   SmallVector<Type> resultTypes;
   for (Value v : results)
     resultTypes.push_back(v.getType());
-  // Result attributes described the loss function's results only.
+  // Result attributes described the loss function's results; only the
+  // state updates keep theirs, now the last results.
   train.removeResAttrsAttr();
   train.setFunctionType(
       FunctionType::get(train.getContext(), body.getArgumentTypes(),
                         resultTypes));
+  unsigned firstState = results.size() - stateResults.size();
+  for (auto [i, target] : llvm::enumerate(stateTargets))
+    train.setResultAttr(firstState + i, "kiln.state_update", target);
   return success();
 }
 

@@ -2,9 +2,10 @@
 //
 // `--threads N` runs each training or evaluation step as N shards of the
 // batch: contiguous row ranges, each through the compiled entry point on a
-// thread of its own, writing its own loss, metrics and gradients. Every
-// output is a mean over the rows, so the batch's value is the shards' values
-// weighted by their share of the rows, summed in shard order. The split and
+// thread of its own, writing its own loss, metrics, gradients and state
+// updates (BatchNormalization's moving averages). Every output is a mean
+// over the rows, so the batch's value is the shards' values weighted by
+// their share of the rows, summed in shard order. The split and
 // the order depend only on the batch size and N: the same thread count gives
 // bitwise identical results, and one thread is exactly the unsharded call.
 //

@@ -176,7 +176,8 @@ public:
   void setPosition(EpochPosition position) { position_ = std::move(position); }
 
 private:
-  /// Entry point arguments: params, x, y, [rng,] loss, metrics[, grads].
+  /// Entry point arguments: params, x, y, [rng,] loss, metrics[, grads,
+  /// states].
   std::vector<void *> lossBuffers(bool withGradients);
   /// The same buffers, with what a shard of the batch must change in them.
   StepLayout stepLayout(bool withGradients);
@@ -187,6 +188,10 @@ private:
   int64_t batchSize_;
   TensorList params_;
   TensorList grads_;
+  /// The state parameters (abi.h's `state`) and the new values train_step
+  /// writes for them, copied into the parameters after each step.
+  std::vector<int32_t> stateParams_;
+  TensorList states_;
   Optimizer optimizer_;
   Rng shuffleRng_;
   int64_t completedEpochs_ = 0;

@@ -21,6 +21,10 @@
 |* KilnParamDesc's `frozen` marks the parameters of frozen layers (Keras's    *|
 |* trainable: false): train_step writes zeros as their gradients (computing  *|
 |* nothing for them) and the runtime never updates them.                     *|
+|* KilnParamDesc's `state` (appended, still version 3) marks state the        *|
+|* training step replaces (BatchNormalization's moving averages): train_step *|
+|* returns each one's new value after the gradients, and the runtime copies  *|
+|* it into the parameter after the step.                                      *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -134,6 +138,12 @@ typedef struct KilnParamDesc {
    * optimizer skips it (no update, no weight decay); it is still
    * initialized, checkpointed and read by every entry point. 0 otherwise. */
   int32_t frozen;
+  /* Appended in ABI version 3: 1 for state the training step replaces
+   * (BatchNormalization's moving mean and variance; always frozen too).
+   * train_step returns its new value in a buffer of its own after the
+   * gradients (see the entry points below); the runtime copies that into
+   * the parameter after the step, outside the optimizer. 0 otherwise. */
+  int32_t state;
 } KilnParamDesc;
 
 /* One layer of the source model, for `summary`. A -1 in output_shape stands
@@ -187,7 +197,11 @@ typedef struct KilnOptimizerDesc {
  *   train_step: params[num_params], x, y, [rng,]
  *               loss (1 float), metrics[num_metrics] (1 float each),
  *               grads[num_params] (same shapes as params; zeros for
- *               the frozen ones)
+ *               the frozen ones),
+ *               states[number of params with `state` set] (the new
+ *               values of those params, in param order, same shapes;
+ *               each is the update over the n samples, so a batch split
+ *               into shards averages them weighted by the shards' rows)
  *   evaluate:   params[num_params], x, y, loss, metrics[num_metrics]
  *   predict:    params[num_params], x, output (n x output_shape)
  *
@@ -199,7 +213,8 @@ typedef struct KilnOptimizerDesc {
  *
  * x has shape n x input_shape (dtype input_dtype), y has shape n (int32 class
  * indices) or n x target_shape (float32 targets), per label_dtype. Loss and
- * metrics are means over the n samples. Outputs are fully overwritten; inputs are not modified. Buffers must not overlap. */
+ * metrics are means over the n samples. Outputs are fully overwritten; inputs
+ * are not modified. Buffers must not overlap. */
 typedef void (*KilnEntryPoint)(int64_t n, void **buffers);
 
 typedef struct KilnModelDesc {

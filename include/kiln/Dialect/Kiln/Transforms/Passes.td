@@ -25,6 +25,14 @@ def KilnAutodiffPass : Pass<"kiln-autodiff", "::mlir::ModuleOp"> {
     `trainable = false`, a layer Keras marks `trainable: false`): frozen
     parameters are not differentiated at all, though gradients still flow
     through their layers to the trainable parameters before them.
+
+    State updates pass through: the loss function's last results may carry
+    `kiln.state_update = <argument index> : i64` (BatchNormalization's new
+    moving averages, computed in the forward sweep). They are not
+    differentiated (nothing flows back from them), and the new function
+    returns them after the gradients, in their order, with the same
+    attribute. Each must update a frozen parameter (`trainable = false`)
+    of its own type, so that the optimizer never moves it too.
   }];
   let options = [
     Option<"lossFunction", "loss-function", "std::string", "\"loss\"",
