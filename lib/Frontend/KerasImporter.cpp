@@ -110,6 +110,9 @@ private:
   Error importFlatten(const JsonNode &config);
   Error importActivationLayer(const JsonNode &config, fb::LayerT &layer);
   Error importConv2D(const JsonNode &config, fb::LayerT &layer);
+  /// The options Conv1D and Conv2D share after their window options:
+  /// groups, activation, bias, initializers, regularizers.
+  Error importConvolutionOptions(const JsonNode &config, fb::LayerT &layer);
   Error importPooling(const JsonNode &config, fb::LayerT &layer);
   Error importGlobalPooling(const JsonNode &config, fb::LayerT &layer);
   Error readRegularizer(const JsonNode &node, float &l1, float &l2) const;
@@ -647,6 +650,29 @@ Error KerasImporter::readPadding(const JsonNode &node, std::string &out) const {
   return Error::success();
 }
 
+Error KerasImporter::importConvolutionOptions(const JsonNode &config,
+                                              fb::LayerT &layer) {
+  if (!config["groups"].isAbsentOrNull()) {
+    Expected<int64_t> groups =
+        reader.getPositiveInt(config["groups"], maxExtent);
+    if (!groups)
+      return groups.takeError();
+    if (*groups != 1)
+      return reader.error(config["groups"],
+                          "grouped convolutions (groups > 1) are not "
+                          "supported yet");
+  }
+  if (Error err = importKernelLayerOptions(config, layer))
+    return err;
+  // Regularizers and constraints must be absent or null.
+  return checkOptions(config,
+                      {"filters", "kernel_size", "strides", "padding",
+                       "data_format", "dilation_rate", "groups", "activation",
+                       "use_bias", "kernel_initializer", "bias_initializer",
+                       "kernel_regularizer", "bias_regularizer"},
+                      layer.class_name);
+}
+
 Error KerasImporter::importConv2D(const JsonNode &config, fb::LayerT &layer) {
   if (Error err = checkChannelsLast(config["data_format"]))
     return err;
@@ -666,25 +692,7 @@ Error KerasImporter::importConv2D(const JsonNode &config, fb::LayerT &layer) {
     return err;
   if (Error err = readPadding(config["padding"], layer.padding))
     return err;
-  if (!config["groups"].isAbsentOrNull()) {
-    Expected<int64_t> groups =
-        reader.getPositiveInt(config["groups"], maxExtent);
-    if (!groups)
-      return groups.takeError();
-    if (*groups != 1)
-      return reader.error(config["groups"],
-                          "grouped convolutions (groups > 1) are not "
-                          "supported yet");
-  }
-  if (Error err = importKernelLayerOptions(config, layer))
-    return err;
-  // Regularizers and constraints must be absent or null.
-  return checkOptions(config,
-                      {"filters", "kernel_size", "strides", "padding",
-                       "data_format", "dilation_rate", "groups", "activation",
-                       "use_bias", "kernel_initializer", "bias_initializer",
-                       "kernel_regularizer", "bias_regularizer"},
-                      "Conv2D");
+  return importConvolutionOptions(config, layer);
 }
 
 Error KerasImporter::importPooling(const JsonNode &config, fb::LayerT &layer) {
@@ -1004,24 +1012,7 @@ Error KerasImporter::importConv1D(const JsonNode &config, fb::LayerT &layer) {
     return reader.error(config["padding"], "unsupported padding '" + *padding +
                                                "'; expected valid, same or "
                                                "causal");
-  if (!config["groups"].isAbsentOrNull()) {
-    Expected<int64_t> groups =
-        reader.getPositiveInt(config["groups"], maxExtent);
-    if (!groups)
-      return groups.takeError();
-    if (*groups != 1)
-      return reader.error(config["groups"],
-                          "grouped convolutions (groups > 1) are not "
-                          "supported yet");
-  }
-  if (Error err = importKernelLayerOptions(config, layer))
-    return err;
-  return checkOptions(config,
-                      {"filters", "kernel_size", "strides", "padding",
-                       "data_format", "dilation_rate", "groups", "activation",
-                       "use_bias", "kernel_initializer", "bias_initializer",
-                       "kernel_regularizer", "bias_regularizer"},
-                      "Conv1D");
+  return importConvolutionOptions(config, layer);
 }
 
 Error KerasImporter::importPooling1D(const JsonNode &config,
