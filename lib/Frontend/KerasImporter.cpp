@@ -38,11 +38,11 @@ constexpr int64_t maxExtent = int64_t(1) << 31;
 /// Sequential model (all but `input_dim` include the batch dimension).
 constexpr StringLiteral batchShapeKeys[] = {"batch_input_shape", "batch_shape"};
 
-/// Config keys every layer may carry: checked (dtype, trainable) or
-/// meaningless to Kiln (name).
+/// Config keys every layer may carry: checked (dtype, trainable,
+/// activity_regularizer) or meaningless to Kiln (name).
 constexpr StringLiteral commonKeys[] = {
     "name",        "trainable",   "dtype",    "batch_input_shape",
-    "batch_shape", "input_shape", "input_dim"};
+    "batch_shape", "input_shape", "input_dim", "activity_regularizer"};
 
 class KerasImporter {
 public:
@@ -1114,6 +1114,9 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
   if (!trainable)
     return trainable.takeError();
   layer.trainable = *trainable;
+  if (Error err = readRegularizer(config["activity_regularizer"],
+                                  layer.activity_l1, layer.activity_l2))
+    return err;
 
   std::string place = layerPlace(index, layer.name);
   if (className == "Dense")
@@ -1434,6 +1437,13 @@ Error KerasImporter::importBidirectional(const JsonNode &config,
                         "Bidirectional around '" + *innerClass +
                             "' is not supported; expected SimpleRNN, LSTM "
                             "or GRU");
+  // Keras regularizes each direction's own output; Kiln regularizes
+  // layer outputs, so that form is refused rather than changed.
+  if (!inner["config"]["activity_regularizer"].isAbsentOrNull())
+    return reader.error(inner["config"]["activity_regularizer"],
+                        "an activity regularizer on the layer inside "
+                        "Bidirectional is not supported; put it on the "
+                        "Bidirectional layer");
   // The wrapped layer's options configure both directions.
   layer.class_name = innerClass->str();
   Error err = importRecurrent(inner["config"], layer);

@@ -1163,6 +1163,13 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
        layer.bias_l1 != 0.0f || layer.bias_l2 != 0.0f))
     return layerError(index, "weight regularizers are supported on Dense, "
                              "Conv1D and Conv2D layers only");
+  for (auto [name, factor] :
+       {std::pair<StringRef, float>{"activity_l1", layer.activity_l1},
+        {"activity_l2", layer.activity_l2}})
+    if (!std::isfinite(factor) || factor < 0)
+      return layerError(index, "expected " + name +
+                                   " to be a non-negative factor, got " +
+                                   formatShortest(factor));
   switch (info.kind) {
   case LayerKind::InputLayer:
     if (index != 0 && llvm::all_of(model.layers, [](const auto &other) {

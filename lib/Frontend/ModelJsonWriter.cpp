@@ -133,6 +133,10 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       writeFloat("bias_l1", layer.bias_l1);
     if (layer.bias_l2 != 0.0f)
       writeFloat("bias_l2", layer.bias_l2);
+    if (layer.activity_l1 != 0.0f)
+      writeFloat("activity_l1", layer.activity_l1);
+    if (layer.activity_l2 != 0.0f)
+      writeFloat("activity_l2", layer.activity_l2);
     writeOptionalFloat("max_value", layer.max_value);
     writeOptionalFloat("negative_slope", layer.negative_slope);
     if (layer.threshold != 0.0f)

@@ -134,6 +134,9 @@ private:
   OpBuilder builder;
   Location fileLoc;
   SmallVector<ParamSpec> params;
+  /// The outputs of the layers with an activity regularizer, with the
+  /// layer's index, from the last emitLayers.
+  SmallVector<std::pair<Value, size_t>> activityTerms;
   /// Index in `params` of each layer's first parameter (of its owner's,
   /// for a shared layer).
   SmallVector<unsigned> firstParam;
@@ -413,6 +416,7 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
 
 Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
                                     bool training) {
+  activityTerms.clear();
   Value modelInputValue = func.getArgument(params.size());
   // The output of every layer emitted so far, by index.
   SmallVector<Value> outputs;
@@ -602,6 +606,8 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
       break;
     }
     outputs.push_back(value);
+    if (layer.activity_l1 > 0.0f || layer.activity_l2 > 0.0f)
+      activityTerms.push_back({value, index});
   }
   return outputs[analysis.outputLayer];
 }
@@ -688,6 +694,36 @@ Value KilnModuleBuilder::addRegularization(func::FuncOp func, Value loss) {
           kd::MeanSquaredErrorOp::create(builder, loc, scalar, weight, zeros),
           l2);
   };
+  // Activity regularizers: Keras divides the penalty of the batch's outputs
+  // by the batch size, so Σ|y| / n = E · mean|y| with E elements per
+  // sample. The target is y scaled by 0 (zeros of y's dynamic shape); its
+  // gradient contribution is multiplied by that 0.
+  for (auto [value, index] : activityTerms) {
+    const fb::LayerT &layer = *model.layers[index];
+    Location loc = NameLoc::get(
+        builder.getStringAttr(layer.name + "/activity_regularizer"), fileLoc);
+    auto type = mlir::cast<RankedTensorType>(value.getType());
+    float count = 1.0f;
+    for (int64_t extent : type.getShape().drop_front())
+      count *= static_cast<float>(extent);
+    Value zeros = kd::ScaleOp::create(builder, loc, value,
+                                      builder.getF32FloatAttr(0.0f),
+                                      FloatAttr());
+    auto addTerm = [&](Value mean, float factor) {
+      Value term = kd::ScaleOp::create(builder, loc, scalar, mean,
+                                       builder.getF32FloatAttr(factor * count),
+                                       FloatAttr());
+      loss = kd::AddOp::create(builder, loc, scalar, loss, term);
+    };
+    if (layer.activity_l1 > 0.0f)
+      addTerm(
+          kd::MeanAbsoluteErrorOp::create(builder, loc, scalar, value, zeros),
+          layer.activity_l1);
+    if (layer.activity_l2 > 0.0f)
+      addTerm(
+          kd::MeanSquaredErrorOp::create(builder, loc, scalar, value, zeros),
+          layer.activity_l2);
+  }
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
     // A shared layer's parameters are penalized once, with its owner.
     if ((info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&

@@ -11,7 +11,9 @@ to the tolerance (norm-wise relative).
 Handles the layers that graph tests use: InputLayer, Flatten, Rescaling,
 Dense, Activation and the merges Add, Subtract, Multiply, Average and
 Concatenate; the loss is sparse categorical cross-entropy on a softmax
-output (computed from the logits, as Keras does).
+output (computed from the logits, as Keras does), plus the activity
+regularizers' (l1 Σ|y| + l2 Σy²) / batch of the outputs of the layers that
+have them.
 
 usage: torch_graph.py LIBMODEL.so MODEL.kiln.json [--batch N]
 """
@@ -36,13 +38,15 @@ ACTIVATIONS = {
 
 def run_graph(description, weights, x):
     """Returns the logits of the output layer (its activation must be
-    softmax) for the input batch `x`."""
+    softmax) for the input batch `x`, and the activity regularizers'
+    penalty."""
     layers = description["layers"]
     input_name = description["inputs"][0]["name"]
     outputs = {input_name: x}
     previous = input_name
     output_name = (description.get("outputs") or [layers[-1]["name"]])[0]
     logits = None
+    penalty = 0.0
     for layer in layers:
         kind = layer["class_name"]
         name = layer["name"]
@@ -87,17 +91,20 @@ def run_graph(description, weights, x):
         elif activation != "linear":
             v = ACTIVATIONS[activation](v)
         outputs[name] = v
-    return logits
+        l1, l2 = layer.get("activity_l1", 0.0), layer.get("activity_l2", 0.0)
+        penalty = penalty + (l1 * v.abs().sum() + l2 * (v * v).sum()) / \
+            v.shape[0]
+    return logits, penalty
 
 
 def reference(model, description, params, x, y):
     tensors = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
                for p in params]
     weights = {name: t for (name, _, _), t in zip(model.params, tensors)}
-    logits = run_graph(description, weights,
-                       torch.tensor(x, dtype=torch.float64))
+    logits, penalty = run_graph(description, weights,
+                                torch.tensor(x, dtype=torch.float64))
     loss = torch.nn.functional.cross_entropy(
-        logits, torch.tensor(y, dtype=torch.long))
+        logits, torch.tensor(y, dtype=torch.long)) + penalty
     loss.backward()
     accuracy = (logits.argmax(1).numpy() == y).mean()
     return loss.item(), accuracy, [t.grad.numpy() for t in tensors]
