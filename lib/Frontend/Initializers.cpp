@@ -202,9 +202,9 @@ mlir::DictionaryAttr kiln::buildParamInitializerArgsAttr(
   if (layerName.ends_with("/forward") || layerName.ends_with("/backward"))
     owner = layerName.rsplit('/').first;
   for (const std::unique_ptr<fb::LayerT> &layer : model.layers)
-    if (layer && (layer->name == layerName ||
-                  (layer->name == owner &&
-                   layer->class_name == "Bidirectional")))
+    if (layer &&
+        (layer->name == layerName ||
+         (layer->name == owner && layer->class_name == "Bidirectional")))
       return buildInitializerArgsAttr(builder, *layer, option);
   return {};
 }

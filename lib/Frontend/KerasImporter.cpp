@@ -41,7 +41,7 @@ constexpr StringLiteral batchShapeKeys[] = {"batch_input_shape", "batch_shape"};
 /// Config keys every layer may carry: checked (dtype, trainable,
 /// activity_regularizer) or meaningless to Kiln (name).
 constexpr StringLiteral commonKeys[] = {
-    "name",        "trainable",   "dtype",    "batch_input_shape",
+    "name",        "trainable",   "dtype",     "batch_input_shape",
     "batch_shape", "input_shape", "input_dim", "activity_regularizer"};
 
 class KerasImporter {
@@ -1079,8 +1079,8 @@ Error KerasImporter::importEmbedding(const JsonNode &config,
   layer.output_dim = *outputDim;
   // Absent means Keras's default, RandomUniform(-0.05, 0.05) (the
   // analysis fills it in).
-  Expected<std::string> init = readInitializer(
-      config["embeddings_initializer"], "embeddings_initializer", layer);
+  Expected<std::string> init = readInitializer(config["embeddings_initializer"],
+                                               "embeddings_initializer", layer);
   if (!init)
     return init.takeError();
   layer.embeddings_initializer = std::move(*init);
@@ -1390,8 +1390,7 @@ Error KerasImporter::importSequential(const JsonNode &modelNode,
   return Error::success();
 }
 
-Error KerasImporter::importTimeDistributed(size_t index,
-                                           const JsonNode &config,
+Error KerasImporter::importTimeDistributed(size_t index, const JsonNode &config,
                                            fb::LayerT &layer) {
   JsonNode inner = config["layer"];
   Expected<StringRef> innerClass = reader.getString(inner["class_name"]);
@@ -1403,8 +1402,8 @@ Error KerasImporter::importTimeDistributed(size_t index,
   // would need the timesteps folded into the batch, which Kiln does not
   // do yet.
   static constexpr StringLiteral positionwise[] = {
-      "Dense",   "Activation", "ReLU",    "LeakyReLU",
-      "ELU",     "Softmax",    "Dropout", "LayerNormalization",
+      "Dense",    "Activation", "ReLU",    "LeakyReLU",
+      "ELU",      "Softmax",    "Dropout", "LayerNormalization",
       "Rescaling"};
   if (!llvm::is_contained(positionwise, *innerClass))
     return reader.error(inner["class_name"],
@@ -1457,14 +1456,14 @@ Error KerasImporter::importBidirectional(const JsonNode &config,
   JsonNode backward = config["backward_layer"];
   if (!backward.isAbsentOrNull()) {
     JsonNode backwardConfig = backward["config"];
-    const json::Object *forwardObject = inner["config"].get()
-                                            ? inner["config"].get()->getAsObject()
-                                            : nullptr;
+    const json::Object *forwardObject =
+        inner["config"].get() ? inner["config"].get()->getAsObject() : nullptr;
     const json::Object *backwardObject =
         backwardConfig.get() ? backwardConfig.get()->getAsObject() : nullptr;
     if (!forwardObject || !backwardObject)
       return reader.expected(backwardConfig, "a layer config object");
-    Expected<StringRef> backwardClass = reader.getString(backward["class_name"]);
+    Expected<StringRef> backwardClass =
+        reader.getString(backward["class_name"]);
     if (!backwardClass)
       return backwardClass.takeError();
     bool same = *backwardClass == *innerClass;
@@ -1492,8 +1491,7 @@ Error KerasImporter::importBidirectional(const JsonNode &config,
     Expected<StringRef> mode = reader.getString(config["merge_mode"]);
     if (!mode)
       return mode.takeError();
-    if (*mode != "concat" && *mode != "sum" && *mode != "mul" &&
-        *mode != "ave")
+    if (*mode != "concat" && *mode != "sum" && *mode != "mul" && *mode != "ave")
       return reader.error(config["merge_mode"],
                           "unsupported merge_mode '" + *mode +
                               "'; expected concat, sum, mul or ave");

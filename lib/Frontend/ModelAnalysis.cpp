@@ -332,8 +332,7 @@ private:
   Error analyzeReshape(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzeRecurrent(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// Bidirectional: the wrapped recurrent layer twice and the merge.
-  Error analyzeBidirectional(size_t index, fb::LayerT &layer,
-                             LayerInfo &info);
+  Error analyzeBidirectional(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// ReLU, LeakyReLU, ELU and Softmax: an activation with options.
   Error analyzeActivationLayer(size_t index, fb::LayerT &layer,
                                LayerInfo &info);

@@ -14,8 +14,8 @@
 #include "kiln/Frontend/Errors.h"
 #include "kiln/Frontend/Losses.h"
 
-#include "LayerEmitters.h"
 #include "Initializers.h"
+#include "LayerEmitters.h"
 #include "NormLayers.h"
 #include "RecurrentLayers.h"
 
@@ -223,7 +223,8 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
     return;
   add(layer.name + "/kernel", layer.kernel_initializer, kernel);
   if (layer.use_bias)
-    add(layer.name + "/bias", layer.bias_initializer, {info.outputShape.back()});
+    add(layer.name + "/bias", layer.bias_initializer,
+        {info.outputShape.back()});
 }
 
 func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
@@ -391,15 +392,14 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
   auto activation = [&](ActivationKind kind, Value x) {
     return emitActivation(kind, x, loc);
   };
-  Value forward =
-      emitRecurrentLayer(builder, loc, halves.forward, halves.info,
-                         args.take_front(half), input, activation);
+  Value forward = emitRecurrentLayer(builder, loc, halves.forward, halves.info,
+                                     args.take_front(half), input, activation);
   // Keras flips the backward half's sequence so that both halves' step t
   // describe input step t.
-  Value backward = emitRecurrentLayer(builder, loc, halves.backward,
-                                      halves.info, args.drop_front(half),
-                                      input, activation,
-                                      /*flipSequence=*/true);
+  Value backward =
+      emitRecurrentLayer(builder, loc, halves.backward, halves.info,
+                         args.drop_front(half), input, activation,
+                         /*flipSequence=*/true);
   RankedTensorType type = batchType(info.outputShape);
   if (layer.merge_mode == "concat")
     return kd::ConcatOp::create(
@@ -706,9 +706,8 @@ Value KilnModuleBuilder::addRegularization(func::FuncOp func, Value loss) {
     float count = 1.0f;
     for (int64_t extent : type.getShape().drop_front())
       count *= static_cast<float>(extent);
-    Value zeros = kd::ScaleOp::create(builder, loc, value,
-                                      builder.getF32FloatAttr(0.0f),
-                                      FloatAttr());
+    Value zeros = kd::ScaleOp::create(
+        builder, loc, value, builder.getF32FloatAttr(0.0f), FloatAttr());
     auto addTerm = [&](Value mean, float factor) {
       Value term = kd::ScaleOp::create(builder, loc, scalar, mean,
                                        builder.getF32FloatAttr(factor * count),
