@@ -5,6 +5,29 @@ relative error within a tolerance."""
 import numpy as np
 
 
+def backward_cross_entropy(logits, labels, penalty=0.0):
+    """The reference side of a classifier's step: sparse categorical
+    cross-entropy of `logits` (a PyTorch tensor; Keras computes it from
+    the logits when a softmax feeds it) plus `penalty`, differentiated.
+    Returns (loss, accuracy)."""
+    import torch
+    loss = torch.nn.functional.cross_entropy(
+        logits, torch.tensor(labels, dtype=torch.long)) + penalty
+    loss.backward()
+    accuracy = (logits.argmax(1).detach().numpy() == labels).mean()
+    return loss.item(), accuracy
+
+
+def perturb_biases(params, seed, scale=0.1):
+    """Replaces the 1-D parameters (biases) by uniform values in
+    [-scale, scale), so that their gradients, and activations' kinks away
+    from the origin, are exercised."""
+    rng = np.random.default_rng(seed)
+    for i, p in enumerate(params):
+        if p.ndim == 1:
+            params[i] = rng.uniform(-scale, scale, p.shape).astype(np.float32)
+
+
 def compare_step(model, step, reference, tolerance):
     """`step` and `reference` are (loss, accuracy, [gradients]); prints one
     line per quantity and returns the number of failures."""

@@ -22,10 +22,10 @@ import argparse
 import json
 import sys
 
-import numpy as np
 import torch
 
-from crosscheck import compare_step
+from crosscheck import backward_cross_entropy, compare_step, \
+    perturb_biases
 from kiln_abi import CompiledModel, glorot_params, load_fashion_slice
 
 ACTIVATIONS = {
@@ -103,11 +103,8 @@ def reference(model, description, params, x, y):
     weights = {name: t for (name, _, _), t in zip(model.params, tensors)}
     logits, penalty = run_graph(description, weights,
                                 torch.tensor(x, dtype=torch.float64))
-    loss = torch.nn.functional.cross_entropy(
-        logits, torch.tensor(y, dtype=torch.long)) + penalty
-    loss.backward()
-    accuracy = (logits.argmax(1).numpy() == y).mean()
-    return loss.item(), accuracy, [t.grad.numpy() for t in tensors]
+    loss, accuracy = backward_cross_entropy(logits, y, penalty)
+    return loss, accuracy, [t.grad.numpy() for t in tensors]
 
 
 def main():
@@ -126,10 +123,7 @@ def main():
                          "cross-entropy")
     params = glorot_params(model, seed=5)
     # Non-zero biases, so that their gradients and the sharing are tested.
-    rng = np.random.default_rng(6)
-    for p in params:
-        if p.ndim == 1:
-            p += rng.uniform(-0.2, 0.2, p.shape).astype(np.float32)
+    perturb_biases(params, seed=6, scale=0.2)
     x, y = load_fashion_slice(args.batch, offset=2000)
     x = x.reshape((args.batch,) + model.input_shape)
     loss, metrics, grads = model.train_step(params, x, y)
