@@ -190,21 +190,11 @@ mlir::DictionaryAttr kiln::buildInitializerArgsAttr(mlir::Builder &builder,
 }
 
 mlir::DictionaryAttr kiln::buildParamInitializerArgsAttr(
-    mlir::Builder &builder, const fb::ModelT &model, StringRef paramName) {
-  auto [layerName, weight] = paramName.rsplit('/');
+    mlir::Builder &builder, const fb::LayerT &layer, StringRef paramName) {
+  StringRef weight = paramName.rsplit('/').second;
   // Keras names the options after the weights, but for the recurrent one.
   std::string option = weight == "recurrent_kernel"
                            ? std::string("recurrent_initializer")
                            : (weight + "_initializer").str();
-  // A Bidirectional's halves (`<layer>/forward`, `<layer>/backward`) use
-  // the layer's initializers.
-  StringRef owner = layerName;
-  if (layerName.ends_with("/forward") || layerName.ends_with("/backward"))
-    owner = layerName.rsplit('/').first;
-  for (const std::unique_ptr<fb::LayerT> &layer : model.layers)
-    if (layer &&
-        (layer->name == layerName ||
-         (layer->name == owner && layer->class_name == "Bidirectional")))
-      return buildInitializerArgsAttr(builder, *layer, option);
-  return {};
+  return buildInitializerArgsAttr(builder, layer, option);
 }

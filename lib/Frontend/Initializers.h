@@ -39,12 +39,12 @@ mlir::DictionaryAttr buildInitializerArgsAttr(mlir::Builder &builder,
                                               const fb::LayerT &layer,
                                               llvm::StringRef option);
 
-/// The same for the parameter named `<layer>/<weight>`, whose initializer
-/// is the layer's option `<weight>_initializer` (as `dense/kernel` is
-/// initialized by `kernel_initializer`), `recurrent_initializer` for
-/// `recurrent_kernel`.
+/// The same for the parameter named `.../<weight>` owned by `layer`, whose
+/// initializer is the layer's option `<weight>_initializer` (as
+/// `dense/kernel` is initialized by `kernel_initializer`),
+/// `recurrent_initializer` for `recurrent_kernel`.
 mlir::DictionaryAttr buildParamInitializerArgsAttr(mlir::Builder &builder,
-                                                   const fb::ModelT &model,
+                                                   const fb::LayerT &layer,
                                                    llvm::StringRef paramName);
 
 } // namespace kiln

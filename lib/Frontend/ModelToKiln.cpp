@@ -72,6 +72,8 @@ struct ParamSpec {
   /// BatchNormalization's moving averages: not learned but replaced by
   /// the training step (`kiln.param = {..., state = true}`).
   bool state = false;
+  /// The layer whose options (initializer arguments) the parameter has.
+  const fb::LayerT *owner = nullptr;
 };
 
 class KilnModuleBuilder {
@@ -172,8 +174,10 @@ void KilnModuleBuilder::collectParams() {
     firstParam.push_back(begin);
     numParams.push_back(params.size() - begin);
     // A frozen layer's parameters are all frozen; state is never trained.
-    for (unsigned i = begin; i < params.size(); ++i)
+    for (unsigned i = begin; i < params.size(); ++i) {
       params[i].trainable = layer.trainable && !params[i].state;
+      params[i].owner = &layer;
+    }
   }
 }
 
@@ -245,7 +249,7 @@ func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
         builder.getNamedAttr("initializer",
                              builder.getStringAttr(param.initializer))};
     if (DictionaryAttr args =
-            buildParamInitializerArgsAttr(builder, model, param.name))
+            buildParamInitializerArgsAttr(builder, *param.owner, param.name))
       fields.push_back(builder.getNamedAttr("initializer_args", args));
     if (!param.trainable)
       fields.push_back(
