@@ -179,11 +179,19 @@ private:
   /// The model input, as far as known.
   std::optional<std::vector<int64_t>> inputShape;
   fb::DType inputDType = fb::DType_float32;
-  /// Index of the InputLayer, if the model has one.
-  std::optional<size_t> inputLayer;
+  /// The top level's InputLayers, in the order of the layer list: each
+  /// stands for one model input.
+  struct ImportedInput {
+    size_t layer;
+    std::vector<int64_t> shape;
+    fb::DType dtype;
+  };
+  std::vector<ImportedInput> inputLayers;
   /// How deep in nested models the importer is (0: the top level). Only
   /// the top level's InputLayer and first layer give the input shape.
   unsigned nesting = 0;
+  /// The shape the last importInputLayer read.
+  std::vector<int64_t> lastInputShape;
 };
 
 /// Model classes that may appear where a layer is expected.
@@ -420,8 +428,10 @@ Error KerasImporter::importInputLayer(const JsonNode &config) {
   if (!shape)
     return shape.takeError();
   if (!inputShape)
-    inputShape = std::move(*shape);
+    inputShape = *shape;
+  lastInputShape = std::move(*shape);
 
+  inputDType = fb::DType_float32;
   if (!config["dtype"].isAbsentOrNull()) {
     Expected<std::string> name = readDTypeName(config["dtype"]);
     if (!name)
@@ -433,8 +443,9 @@ Error KerasImporter::importInputLayer(const JsonNode &config) {
     else if (*name == "int32")
       inputDType = fb::DType_int32;
     else
-      return reader.error(config["dtype"], "unsupported input dtype '" + *name +
-                                               "'; expected float32");
+      return reader.error(config["dtype"],
+                          "unsupported input dtype '" + *name +
+                              "'; expected float32, uint8 or int32");
   }
   // `sparse`, `ragged` and `optional` must be off (checked as inert);
   // a fixed batch_size does not matter to Kiln.
@@ -1101,8 +1112,10 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                         fb::LayerT &layer) {
   StringRef className = layer.class_name;
   if (className == "InputLayer") {
-    inputLayer = index;
-    return importInputLayer(config);
+    if (Error err = importInputLayer(config))
+      return err;
+    inputLayers.push_back({index, lastInputShape, inputDType});
+    return Error::success();
   }
   // Keras reads a shape given to the first layer only.
   if (index == 0 && nesting == 0)
@@ -1382,8 +1395,9 @@ Error KerasImporter::importSequential(const JsonNode &modelNode,
   auto input = std::make_unique<fb::InputT>();
   // The InputLayer names the input; Keras 2 names the input it creates for
   // a shape given to the first layer `<layer>_input`.
-  input->name = inputLayer ? model.layers[*inputLayer]->name
-                           : model.layers.front()->name + "_input";
+  input->name = !inputLayers.empty()
+                    ? model.layers[inputLayers.front().layer]->name
+                    : model.layers.front()->name + "_input";
   input->shape = *inputShape;
   input->dtype = inputDType;
   model.inputs.push_back(std::move(input));
@@ -1738,9 +1752,6 @@ KerasImporter::importGraph(const JsonNode &config, ArrayRef<std::string> inputs,
     if (*className == "InputLayer") {
       if (nesting > 0)
         continue; // Mapped to the call's inputs above.
-      if (inputLayer)
-        return reader.error(node, "models with several inputs are not "
-                                  "supported yet; expected one InputLayer");
       if (Error err = importLayerCall(node, layerName, {}, "", model))
         return std::move(err);
       scope[layerName] = {layerName};
@@ -1843,15 +1854,47 @@ Error KerasImporter::importFunctional(const JsonNode &modelNode,
       importGraph(config, {}, "", model);
   if (!outputs)
     return outputs.takeError();
-  if (!inputLayer)
+  if (inputLayers.empty())
     return reader.error(config["layers"], "expected an InputLayer");
   model.outputs = std::move(*outputs);
 
-  auto input = std::make_unique<fb::InputT>();
-  input->name = model.layers[*inputLayer]->name;
-  input->shape = *inputShape;
-  input->dtype = inputDType;
-  model.inputs.push_back(std::move(input));
+  // The model inputs follow input_layers (Keras 3 writes a single one
+  // unnested); its data is given in that order.
+  JsonNode inputRefs = config["input_layers"];
+  std::vector<JsonNode> refs;
+  if (Expected<const json::Array *> array = reader.getArray(inputRefs); !array)
+    return array.takeError();
+  else if (!(*array)->empty() && !inputRefs.at(0).get()->getAsArray())
+    refs.push_back(inputRefs);
+  else
+    for (size_t i = 0, e = (*array)->size(); i < e; ++i)
+      refs.push_back(inputRefs.at(i));
+  if (refs.size() != inputLayers.size())
+    return reader.error(inputRefs, "lists " + Twine(refs.size()) +
+                                       " inputs, but the model has " +
+                                       Twine(inputLayers.size()) +
+                                       " InputLayers");
+  for (const JsonNode &ref : refs) {
+    Expected<std::pair<std::string, int64_t>> tensor = readTensorRef(ref);
+    if (!tensor)
+      return tensor.takeError();
+    auto it = llvm::find_if(inputLayers, [&](const ImportedInput &input) {
+      return model.layers[input.layer]->name == tensor->first;
+    });
+    if (it == inputLayers.end())
+      return reader.error(ref, "'" + tensor->first +
+                                   "' is not an InputLayer "
+                                   "of the model");
+    if (llvm::any_of(model.inputs, [&](const auto &input) {
+          return input->name == tensor->first;
+        }))
+      return reader.error(ref, "'" + tensor->first + "' is listed twice");
+    auto input = std::make_unique<fb::InputT>();
+    input->name = tensor->first;
+    input->shape = it->shape;
+    input->dtype = it->dtype;
+    model.inputs.push_back(std::move(input));
+  }
   return Error::success();
 }
 

@@ -285,9 +285,7 @@ static Error importLoss(const JsonReader &reader, const JsonNode &node,
   if (std::optional<StringRef> name = node.get()->getAsString())
     return setLossName(reader, node, *name, training);
   if (!node.get()->getAsObject())
-    return reader.expected(node, "a loss name or a serialized loss object "
-                                 "(models with several outputs are not "
-                                 "supported yet)");
+    return reader.expected(node, "a loss name or a serialized loss object");
   // A loss function rather than a loss object: {"class_name": "function",
   // "config": "sparse_categorical_crossentropy", ...}.
   if (JsonNode function = node["config"];
@@ -336,6 +334,113 @@ static Error importLoss(const JsonReader &reader, const JsonNode &node,
   return reader.checkInertOptions(
       config, {"from_logits", "reduction", "axis", "name", "dtype", "delta"},
       *className);
+}
+
+/// A per-output form of `loss`, `loss_weights` or `metrics`: a list with
+/// one element per output, or an object keyed by output names (a
+/// serialized loss or metric object has a class_name instead).
+enum class PerOutputForm { None, List, Dict };
+
+static PerOutputForm getPerOutputForm(const JsonNode &node, bool listForm) {
+  if (!node.get())
+    return PerOutputForm::None;
+  if (const json::Object *object = node.get()->getAsObject())
+    return object->find("class_name") == object->end() ? PerOutputForm::Dict
+                                                       : PerOutputForm::None;
+  return listForm && node.get()->getAsArray() ? PerOutputForm::List
+                                              : PerOutputForm::None;
+}
+
+/// The entry of `training.outputs` for output `name` (dict forms) or at
+/// `position` (list forms), created when missing. The forms cannot mix:
+/// entries are either all named or all positional.
+static Expected<fb::OutputTrainingT *>
+getOutputEntry(const JsonReader &reader, const JsonNode &node,
+               fb::TrainingT &training, StringRef name, size_t position) {
+  auto &entries = training.outputs;
+  bool named = !entries.empty() && !entries.front()->output.empty();
+  if (!entries.empty() && named != !name.empty())
+    return reader.error(node, "mixes a list and an object keyed by output "
+                              "names; give loss, loss_weights and metrics "
+                              "in the same form");
+  if (!name.empty()) {
+    for (auto &entry : entries)
+      if (entry->output == name)
+        return entry.get();
+    entries.push_back(std::make_unique<fb::OutputTrainingT>());
+    entries.back()->output = name.str();
+    return entries.back().get();
+  }
+  while (entries.size() <= position)
+    entries.push_back(std::make_unique<fb::OutputTrainingT>());
+  return entries[position].get();
+}
+
+/// Calls `read(element, entry)` for each element of the per-output form of
+/// `node`, with the `training.outputs` entry it configures.
+static Error forEachOutput(
+    const JsonReader &reader, const JsonNode &node, PerOutputForm form,
+    fb::TrainingT &training,
+    llvm::function_ref<Error(const JsonNode &, fb::OutputTrainingT &)> read) {
+  auto visit = [&](const JsonNode &element, StringRef name,
+                   size_t position) -> Error {
+    Expected<fb::OutputTrainingT *> entry =
+        getOutputEntry(reader, element, training, name, position);
+    if (!entry)
+      return entry.takeError();
+    return read(element, **entry);
+  };
+  if (form == PerOutputForm::List) {
+    for (size_t i = 0, e = node.get()->getAsArray()->size(); i < e; ++i)
+      if (Error err = visit(node.at(i), "", i))
+        return err;
+    return Error::success();
+  }
+  // Sorted, so that the first error does not depend on hashing.
+  std::vector<std::string> keys;
+  for (const auto &[key, value] : *node.get()->getAsObject())
+    keys.push_back(key.str());
+  llvm::sort(keys);
+  for (const std::string &key : keys)
+    if (Error err = visit(node[key], key, 0))
+      return err;
+  return Error::success();
+}
+
+/// Reads per-output losses (a list, or a dict keyed by output name) into
+/// `training.outputs`.
+static Error importOutputLosses(const JsonReader &reader, const JsonNode &node,
+                                fb::TrainingT &training) {
+  return forEachOutput(
+      reader, node, getPerOutputForm(node, /*listForm=*/true), training,
+      [&](const JsonNode &element, fb::OutputTrainingT &entry) -> Error {
+        fb::TrainingT single;
+        if (Error err = importLoss(reader, element, single))
+          return err;
+        entry.loss = single.loss;
+        entry.from_logits = single.from_logits;
+        if (single.loss == "huber")
+          training.huber_delta = single.huber_delta;
+        return Error::success();
+      });
+}
+
+static Error importLossWeights(const JsonReader &reader, const JsonNode &node,
+                               fb::TrainingT &training) {
+  PerOutputForm form = getPerOutputForm(node, /*listForm=*/true);
+  if (form == PerOutputForm::None)
+    return reader.expected(node, "a list of loss weights, one per output, or "
+                                 "an object keyed by output names");
+  return forEachOutput(
+      reader, node, form, training,
+      [&](const JsonNode &element, fb::OutputTrainingT &entry) -> Error {
+        std::optional<double> weight =
+            element.get() ? element.get()->getAsNumber() : std::nullopt;
+        if (!weight || !(*weight >= 0.0) || *weight > FLT_MAX)
+          return reader.expected(element, "a finite loss weight >= 0");
+        entry.weight = static_cast<float>(*weight);
+        return Error::success();
+      });
 }
 
 /// Reads one metric: a name, or a serialized metric object whose config
@@ -395,6 +500,32 @@ static Error importMetrics(const JsonReader &reader, const JsonNode &node,
   }
   if (node.isAbsentOrNull())
     return Error::success(); // compile(metrics=None).
+  // Several outputs: a dict keyed by output names, or a list of lists, one
+  // per output; an element is a metric or a list of them.
+  bool listOfLists = false;
+  if (const json::Array *array = node.get()->getAsArray())
+    listOfLists = array->size() > 1 &&
+                  llvm::all_of(*array, [](const json::Value &element) {
+                    return element.getAsArray() != nullptr;
+                  });
+  if (PerOutputForm form = getPerOutputForm(node, listOfLists);
+      form != PerOutputForm::None)
+    return forEachOutput(
+        reader, node, form, training,
+        [&](const JsonNode &element, fb::OutputTrainingT &entry) -> Error {
+          fb::TrainingT single;
+          if (element.get() && element.get()->getAsArray()) {
+            for (size_t i = 0, e = element.get()->getAsArray()->size(); i < e;
+                 ++i)
+              if (Error err = importMetric(reader, element.at(i), single))
+                return err;
+          } else if (Error err = importMetric(reader, element, single)) {
+            return err;
+          }
+          entry.metrics = std::move(single.metrics);
+          training.top_k = single.top_k;
+          return Error::success();
+        });
   Expected<const json::Array *> metrics = reader.getArray(node);
   if (!metrics)
     return metrics.takeError();
@@ -433,16 +564,33 @@ Error kiln::importKerasTraining(const JsonReader &reader,
     optimizer = config["optimizer_config"];
   if (Error err = importOptimizer(reader, optimizer, training))
     return err;
-  if (!overrides.loss)
-    if (Error err = importLoss(reader, config["loss"], training))
+  if (!overrides.loss) {
+    JsonNode loss = config["loss"];
+    if (getPerOutputForm(loss, /*listForm=*/true) != PerOutputForm::None) {
+      if (Error err = importOutputLosses(reader, loss, training))
+        return err;
+    } else if (Error err = importLoss(reader, loss, training)) {
       return err;
+    }
+  }
   if (!overrides.metrics)
     if (Error err = importMetrics(reader, config["metrics"], training))
       return err;
-  for (StringRef key : {"weighted_metrics", "loss_weights"})
-    if (!isAbsentOrEmpty(config[key]))
-      return reader.error(config[key], Twine(key) + " are not supported yet; "
-                                                    "expected null");
+  if (!isAbsentOrEmpty(config["loss_weights"]))
+    if (Error err = importLossWeights(reader, config["loss_weights"], training))
+      return err;
+  // Per-output entries without metrics of their own take the flat list
+  // (Keras 2 applies it to every output).
+  bool perOutputMetrics = llvm::any_of(training.outputs, [](const auto &entry) {
+    return !entry->metrics.empty();
+  });
+  if (!perOutputMetrics)
+    for (auto &entry : training.outputs)
+      entry->metrics = training.metrics;
+  if (!isAbsentOrEmpty(config["weighted_metrics"]))
+    return reader.error(config["weighted_metrics"],
+                        "weighted_metrics are not supported yet; expected "
+                        "null");
   // The remaining keys steer how Keras executes, not what it computes.
   return reader.checkInertOptions(
       config,

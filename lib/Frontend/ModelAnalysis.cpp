@@ -317,7 +317,7 @@ private:
   /// options.
   Error resolveOwner(size_t index, const StringMap<int64_t> &producers,
                      const std::vector<LayerInfo> &infos, LayerInfo &info);
-  /// Checks that every layer contributes to the output `outputLayer`.
+  /// Checks that every layer contributes to a model output.
   Error checkEveryLayerFeeds(const ModelAnalysis &result);
   Error analyzeMerge(size_t index, fb::LayerT &layer,
                      ArrayRef<SmallVector<int64_t>> inputShapes,
@@ -364,6 +364,10 @@ private:
   /// Rejects initializer arguments for options the layer did not resolve.
   Error checkInitializerArgsUsed(size_t index);
   Error analyzeTraining(const ModelAnalysis &result);
+  /// Checks `training.outputs` against the model outputs: folds an entry of
+  /// a single-output model into the training fields; for several outputs,
+  /// fills in one entry per output, in output order.
+  Error resolveOutputTraining(const ModelAnalysis &result);
   Error analyzeOptimizer(fb::OptimizerT &optimizer);
   Error analyzeSchedule(fb::OptimizerT &optimizer);
 
@@ -376,49 +380,55 @@ private:
 
 Error ModelAnalyzer::analyzeInput(ModelAnalysis &result) {
   if (model.inputs.empty())
-    return fieldError("inputs", "expected one model input (name, shape, "
-                                "dtype), got none");
-  if (model.inputs.size() > 1)
-    return fieldError("inputs", "models with " + Twine(model.inputs.size()) +
-                                    " inputs are not supported yet; expected "
-                                    "one input");
-  if (!model.inputs[0])
-    return fieldError("inputs[0]", "expected an input, got null");
-  fb::InputT &input = *model.inputs[0];
-  if (input.name.empty()) {
-    bool inputLayerFirst = !model.layers.empty() && model.layers[0] &&
-                           model.layers[0]->class_name == "InputLayer";
-    input.name = inputLayerFirst ? model.layers[0]->name : "input";
+    return fieldError("inputs", "expected at least one model input (name, "
+                                "shape, dtype), got none");
+  StringMap<size_t> seen;
+  for (auto [k, entry] : enumerate(model.inputs)) {
+    std::string field = ("inputs[" + Twine(k) + "]").str();
+    if (!entry)
+      return fieldError(field, "expected an input, got null");
+    fb::InputT &input = *entry;
+    if (input.name.empty()) {
+      // The one input of a sequential model is named after its InputLayer.
+      bool inputLayerFirst = model.inputs.size() == 1 &&
+                             !model.layers.empty() && model.layers[0] &&
+                             model.layers[0]->class_name == "InputLayer";
+      if (inputLayerFirst)
+        input.name = model.layers[0]->name;
+      else
+        input.name = k == 0 ? "input" : ("input_" + Twine(k)).str();
+    }
+    if (auto [it, inserted] = seen.try_emplace(input.name, k); !inserted)
+      return fieldError(field + ".name", "duplicate input name '" + input.name +
+                                             "' (also inputs[" +
+                                             Twine(it->second) + "])");
+    if (input.shape.empty())
+      return fieldError(field + ".shape",
+                        "expected the shape of one sample without the batch "
+                        "dimension, e.g. [28, 28]; got []");
+    int64_t elements = 1;
+    for (auto [i, extent] : enumerate(input.shape)) {
+      if (extent < 1 || extent > maxElements)
+        return fieldError(field + ".shape[" + Twine(i) + "]",
+                          "expected a positive extent, got " + Twine(extent));
+      std::optional<int64_t> product = checkedMul(elements, extent);
+      if (!product || *product > maxElements)
+        return fieldError(field + ".shape",
+                          "input shape " + formatShape(input.shape) +
+                              " has too many elements per sample");
+      elements = *product;
+    }
+    if (input.dtype < fb::DType_MIN || input.dtype > fb::DType_MAX)
+      return fieldError(field + ".dtype",
+                        "unknown dtype value " + Twine(int(input.dtype)));
+    // uint8 and int32 data (pixels, token indices) is fed to the compiled
+    // model as float32, which holds every such value below 2^24 exactly.
+    result.inputShapes.emplace_back(input.shape.begin(), input.shape.end());
   }
-  if (input.shape.empty())
-    return fieldError("inputs[0].shape",
-                      "expected the shape of one sample without the batch "
-                      "dimension, e.g. [28, 28]; got []");
-  int64_t elements = 1;
-  for (auto [i, extent] : enumerate(input.shape)) {
-    if (extent < 1 || extent > maxElements)
-      return fieldError("inputs[0].shape[" + Twine(i) + "]",
-                        "expected a positive extent, got " + Twine(extent));
-    std::optional<int64_t> product = checkedMul(elements, extent);
-    if (!product || *product > maxElements)
-      return fieldError("inputs[0].shape",
-                        "input shape " + formatShape(input.shape) +
-                            " has too many elements per sample");
-    elements = *product;
-  }
-  if (input.dtype < fb::DType_MIN || input.dtype > fb::DType_MAX)
-    return fieldError("inputs[0].dtype",
-                      "unknown dtype value " + Twine(int(input.dtype)));
-  if (input.dtype != fb::DType_float32)
-    return fieldError("inputs[0].dtype",
-                      "input dtype '" + Twine(fb::EnumNameDType(input.dtype)) +
-                          "' is not supported yet; expected float32");
-  result.inputShape.assign(input.shape.begin(), input.shape.end());
   return Error::success();
 }
 
 Error ModelAnalyzer::checkLayerNames() {
-  StringRef inputName = model.inputs[0]->name;
   StringMap<size_t> seen;
   for (auto [index, layer] : enumerate(model.layers)) {
     auto [it, inserted] = seen.try_emplace(layer->name, index);
@@ -426,9 +436,12 @@ Error ModelAnalyzer::checkLayerNames() {
       return layerError(index, "duplicate layer name '" + layer->name +
                                    "' (also layers[" + Twine(it->second) +
                                    "])");
-    if (layer->name == inputName && layer->class_name != "InputLayer")
+    StringRef name = layer->name;
+    if (layer->class_name != "InputLayer" &&
+        llvm::any_of(model.inputs,
+                     [&](const auto &input) { return input->name == name; }))
       return layerError(index, "layer name '" + layer->name +
-                                   "' is also the name of the model input");
+                                   "' is also the name of a model input");
   }
   return Error::success();
 }
@@ -1179,10 +1192,7 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
     if (!layer.inbound.empty())
       return layerError(index, "an InputLayer reads the model input; "
                                "expected no inbound");
-    if (layer.name != model.inputs[0]->name)
-      return layerError(index, "InputLayer '" + layer.name +
-                                   "' does not name the model input '" +
-                                   model.inputs[0]->name + "'");
+    // resolveInputs found the model input of the same name.
     return Error::success();
   case LayerKind::Flatten: {
     int64_t elements = 1;
@@ -1353,7 +1363,18 @@ Error ModelAnalyzer::resolveInputs(size_t index,
                                    int64_t previous, LayerInfo &info) {
   const fb::LayerT &layer = *model.layers[index];
   if (info.kind == LayerKind::InputLayer) {
-    info.inputs = {modelInput};
+    auto input = llvm::find_if(model.inputs, [&](const auto &input) {
+      return input->name == layer.name;
+    });
+    if (input == model.inputs.end()) {
+      std::string names;
+      for (const auto &other : model.inputs)
+        names += (names.empty() ? "'" : ", '") + other->name + "'";
+      return layerError(index, "InputLayer '" + layer.name +
+                                   "' names no model input; the inputs are " +
+                                   names);
+    }
+    info.inputs = {modelInputRef(input - model.inputs.begin())};
     return Error::success();
   }
   if (layer.inbound.empty())
@@ -1427,7 +1448,8 @@ Error ModelAnalyzer::resolveOwner(size_t index,
 
 Error ModelAnalyzer::checkEveryLayerFeeds(const ModelAnalysis &result) {
   std::vector<bool> feeds(result.layers.size(), false);
-  SmallVector<size_t> worklist = {result.outputLayer};
+  SmallVector<size_t> worklist(result.outputLayers.begin(),
+                               result.outputLayers.end());
   while (!worklist.empty()) {
     size_t index = worklist.pop_back_val();
     if (feeds[index])
@@ -1439,9 +1461,15 @@ Error ModelAnalyzer::checkEveryLayerFeeds(const ModelAnalysis &result) {
   }
   for (auto [index, info] : enumerate(result.layers))
     if (!feeds[index] && info.kind != LayerKind::InputLayer)
-      return layerError(index, "does not contribute to the model output '" +
-                                   model.layers[result.outputLayer]->name +
-                                   "'; remove it or make it an output");
+      return layerError(
+          index,
+          "does not contribute to " +
+              Twine(result.outputLayers.size() == 1
+                        ? "the model output '" +
+                              model.layers[result.outputLayers.front()]->name +
+                              "'"
+                        : "any model output") +
+              "; remove it or make it an output");
   return Error::success();
 }
 
@@ -1586,6 +1614,79 @@ Error ModelAnalyzer::analyzeOptimizer(fb::OptimizerT &optimizer) {
   return Error::success();
 }
 
+Error ModelAnalyzer::resolveOutputTraining(const ModelAnalysis &result) {
+  fb::TrainingT &training = *model.training;
+  auto &entries = training.outputs;
+  SmallVector<StringRef> names;
+  for (size_t layer : result.outputLayers)
+    names.push_back(model.layers[layer]->name);
+  for (auto [i, entry] : enumerate(entries)) {
+    std::string field = ("training.outputs[" + Twine(i) + "]").str();
+    if (!entry)
+      return fieldError(field, "expected an output's training entry, got null");
+    if (!entry->output.empty() && !llvm::is_contained(names, entry->output))
+      return fieldError(field + ".output",
+                        "'" + entry->output + "' is not a model output");
+    if (!(entry->weight >= 0.0f) || std::isinf(entry->weight))
+      return fieldError(field + ".weight",
+                        "expected a finite loss weight >= 0, got " +
+                            formatShortest(entry->weight));
+  }
+  if (names.size() == 1) {
+    if (entries.empty())
+      return Error::success();
+    if (entries.size() > 1)
+      return fieldError("training.outputs",
+                        Twine(entries.size()) +
+                            " entries for a model with one output");
+    // Folded into the fields of a single-output model.
+    fb::OutputTrainingT &entry = *entries.front();
+    if (entry.weight != 1.0f)
+      return fieldError("training.outputs[0].weight",
+                        "a loss weight other than 1 for the only output; "
+                        "scale the learning rate instead");
+    if (!entry.loss.empty())
+      training.loss = entry.loss;
+    training.from_logits = entry.from_logits;
+    training.metrics = entry.metrics;
+    entries.clear();
+    return Error::success();
+  }
+
+  if (entries.empty()) {
+    for (StringRef name : names) {
+      auto entry = std::make_unique<fb::OutputTrainingT>();
+      entry->output = name.str();
+      entry->loss = training.loss;
+      entry->from_logits = training.from_logits;
+      entry->metrics = training.metrics;
+      entries.push_back(std::move(entry));
+    }
+    return Error::success();
+  }
+  if (entries.size() != names.size())
+    return fieldError("training.outputs",
+                      Twine(entries.size()) + " entries for a model with " +
+                          Twine(names.size()) +
+                          " outputs; expected one per output");
+  // Named entries may come in any order; unnamed ones are positional.
+  std::vector<std::unique_ptr<fb::OutputTrainingT>> ordered(names.size());
+  for (auto [i, entry] : enumerate(entries)) {
+    size_t k = entry->output.empty()
+                   ? i
+                   : size_t(llvm::find(names, entry->output) - names.begin());
+    if (ordered[k])
+      return fieldError("training.outputs[" + Twine(i) + "]",
+                        "a second entry for output '" + names[k] + "'");
+    entry->output = names[k].str();
+    if (entry->loss.empty())
+      entry->loss = training.loss;
+    ordered[k] = std::move(entry);
+  }
+  entries = std::move(ordered);
+  return Error::success();
+}
+
 Error ModelAnalyzer::analyzeTraining(const ModelAnalysis &result) {
   if (!model.training) {
     // No training table at all: the documented defaults, metrics included.
@@ -1600,23 +1701,37 @@ Error ModelAnalyzer::analyzeTraining(const ModelAnalysis &result) {
 
   if (training.loss.empty())
     training.loss = "sparse_categorical_crossentropy";
-  if (!isSupportedLoss(training.loss))
-    return fieldError("training.loss", "unsupported loss '" + training.loss +
-                                           "'; expected " +
-                                           getSupportedLossesText());
-  if (LossProblem problem = checkLossAndMetrics(training, result.outputShape);
-      !problem.message.empty())
-    return fieldError(problem.field, problem.message);
-
-  StringMap<size_t> seen;
-  for (auto [i, metric] : enumerate(training.metrics)) {
-    if (!isSupportedMetric(metric))
-      return fieldError("training.metrics[" + Twine(i) + "]",
-                        "unsupported metric '" + metric + "'; expected " +
-                            getSupportedMetricsText());
-    if (!seen.try_emplace(metric, i).second)
-      return fieldError("training.metrics[" + Twine(i) + "]",
-                        "duplicate metric '" + metric + "'");
+  if (Error err = resolveOutputTraining(result))
+    return err;
+  bool several = result.outputShapes.size() > 1;
+  for (auto [k, shape] : enumerate(result.outputShapes)) {
+    std::string prefix =
+        several ? ("training.outputs[" + Twine(k) + "].").str() : "training.";
+    fb::TrainingT view = getOutputTraining(model, k);
+    if (!isSupportedLoss(view.loss))
+      return fieldError(prefix + "loss", "unsupported loss '" + view.loss +
+                                             "'; expected " +
+                                             getSupportedLossesText());
+    if (LossProblem problem = checkLossAndMetrics(view, shape);
+        !problem.message.empty()) {
+      // The per-output fields are named after their output's entry.
+      StringRef field = problem.field;
+      bool perOutput = field.starts_with("training.loss") ||
+                       field.starts_with("training.metrics");
+      return fieldError(perOutput ? prefix + field.drop_front(9).str()
+                                  : problem.field,
+                        problem.message);
+    }
+    StringMap<size_t> seen;
+    for (auto [i, metric] : enumerate(view.metrics)) {
+      if (!isSupportedMetric(metric))
+        return fieldError(prefix + "metrics[" + Twine(i) + "]",
+                          "unsupported metric '" + metric + "'; expected " +
+                              getSupportedMetricsText());
+      if (!seen.try_emplace(metric, i).second)
+        return fieldError(prefix + "metrics[" + Twine(i) + "]",
+                          "duplicate metric '" + metric + "'");
+    }
   }
   if (training.epochs < 1)
     return fieldError("training.epochs", "expected a positive integer, got " +
@@ -1649,7 +1764,8 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
   // `inbound` names, or (sequential style) the output of the layer before
   // it; the first reads the model input.
   StringMap<int64_t> producers;
-  producers[model.inputs[0]->name] = modelInput;
+  for (auto [k, input] : enumerate(model.inputs))
+    producers[input->name] = modelInputRef(k);
   int64_t previous = modelInput;
   bool computes = false;
   for (auto [index, layer] : enumerate(model.layers)) {
@@ -1669,8 +1785,8 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
       return std::move(err);
     SmallVector<SmallVector<int64_t>, 2> inputShapes;
     for (int64_t input : info.inputs)
-      inputShapes.push_back(input == modelInput
-                                ? result.inputShape
+      inputShapes.push_back(input < 0
+                                ? result.inputShapes[modelInputIndex(input)]
                                 : result.layers[input].outputShape);
     if (Error err = analyzeLayer(index, inputShapes, info))
       return std::move(err);
@@ -1699,29 +1815,68 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
     return fieldError("layers", "expected at least one layer after the "
                                 "InputLayer");
 
-  result.outputLayer = model.layers.size() - 1;
-  if (model.outputs.size() > 1)
-    return fieldError("outputs", "models with " + Twine(model.outputs.size()) +
-                                     " outputs are not supported yet; "
-                                     "expected one output");
-  if (!model.outputs.empty()) {
-    auto it = producers.find(model.outputs[0]);
+  // No outputs listed: the last layer's (sequential models).
+  std::vector<std::string> outputNames = model.outputs;
+  if (outputNames.empty())
+    outputNames = {model.layers.back()->name};
+  for (auto [k, name] : enumerate(outputNames)) {
+    std::string field = ("outputs[" + Twine(k) + "]").str();
+    auto it = producers.find(name);
     if (it == producers.end() || it->second < 0)
-      return fieldError("outputs[0]", "'" + model.outputs[0] +
-                                          "' names no layer of the model");
-    result.outputLayer = static_cast<size_t>(it->second);
+      return fieldError(field, "'" + name + "' names no layer of the model");
+    size_t layer = static_cast<size_t>(it->second);
+    if (result.layers[layer].kind == LayerKind::InputLayer)
+      return fieldError(field, "the model output is the InputLayer '" + name +
+                                   "'; expected a computing layer");
+    if (llvm::is_contained(result.outputLayers, layer))
+      return fieldError(field, "'" + name + "' is already an output");
+    result.outputLayers.push_back(layer);
+    result.outputShapes.push_back(result.layers[layer].outputShape);
   }
-  if (result.layers[result.outputLayer].kind == LayerKind::InputLayer)
-    return fieldError("outputs[0]", "the model output is the InputLayer '" +
-                                        model.layers[result.outputLayer]->name +
-                                        "'; expected a computing layer");
   if (Error err = checkEveryLayerFeeds(result))
     return std::move(err);
-  result.outputShape = result.layers[result.outputLayer].outputShape;
+  // Every model input is read: data given for it would be ignored.
+  for (size_t k = 0, e = model.inputs.size(); k < e; ++k)
+    if (llvm::none_of(result.layers, [&](const LayerInfo &info) {
+          return llvm::is_contained(info.inputs, modelInputRef(k));
+        }))
+      return fieldError("inputs[" + Twine(k) + "]",
+                        "no layer reads the model input '" +
+                            model.inputs[k]->name + "'");
 
   if (Error err = analyzeTraining(result))
     return std::move(err);
   return result;
+}
+
+fb::TrainingT kiln::getOutputTraining(const fb::ModelT &model, size_t k) {
+  fb::TrainingT view(*model.training);
+  view.outputs.clear();
+  if (model.training->outputs.size() > 1) {
+    const fb::OutputTrainingT &entry = *model.training->outputs[k];
+    view.loss = entry.loss;
+    view.from_logits = entry.from_logits;
+    view.metrics = entry.metrics;
+  }
+  return view;
+}
+
+float kiln::getOutputLossWeight(const fb::ModelT &model, size_t k) {
+  const auto &entries = model.training->outputs;
+  return entries.size() > 1 ? entries[k]->weight : 1.0f;
+}
+
+std::vector<std::string> kiln::getReportedMetricNames(const fb::ModelT &model) {
+  const auto &entries = model.training->outputs;
+  if (entries.size() <= 1)
+    return model.training->metrics;
+  std::vector<std::string> names;
+  for (const auto &entry : entries)
+    names.push_back(entry->output + "_loss");
+  for (const auto &entry : entries)
+    for (const std::string &metric : entry->metrics)
+      names.push_back(entry->output + "_" + metric);
+  return names;
 }
 
 Expected<ModelAnalysis> kiln::analyzeModel(fb::ModelT &model, StringRef file) {

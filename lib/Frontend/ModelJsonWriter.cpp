@@ -277,11 +277,39 @@ void ModelJsonWriter::writeTraining(const fb::TrainingT &training) {
     json.attribute("epochs", training.epochs);
     json.attribute("batch_size", training.batch_size);
     // Written only where they change the arithmetic, as the options above.
-    if (training.loss == "huber")
+    auto usesLoss = [&](StringRef loss) {
+      return training.loss == loss ||
+             llvm::any_of(training.outputs, [&](const auto &entry) {
+               return entry && entry->loss == loss;
+             });
+    };
+    auto usesMetric = [&](StringRef metric) {
+      return llvm::is_contained(training.metrics, metric) ||
+             llvm::any_of(training.outputs, [&](const auto &entry) {
+               return entry && llvm::is_contained(entry->metrics, metric);
+             });
+    };
+    if (usesLoss("huber"))
       json.attribute("huber_delta", training.huber_delta);
-    if (llvm::is_contained(training.metrics,
-                           "sparse_top_k_categorical_accuracy"))
+    if (usesMetric("sparse_top_k_categorical_accuracy"))
       json.attribute("top_k", training.top_k);
+    if (training.outputs.empty())
+      return;
+    json.attributeArray("outputs", [&] {
+      for (const auto &entry : training.outputs) {
+        if (!entry)
+          continue;
+        json.object([&] {
+          json.attribute("output", entry->output);
+          if (!entry->loss.empty())
+            json.attribute("loss", entry->loss);
+          if (entry->from_logits)
+            json.attribute("from_logits", true);
+          json.attribute("weight", entry->weight);
+          writeStrings("metrics", entry->metrics);
+        });
+      }
+    });
   });
 }
 

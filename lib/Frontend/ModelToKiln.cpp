@@ -92,16 +92,16 @@ private:
   /// The tensor type of a batch of samples of `sampleShape`.
   RankedTensorType batchType(ArrayRef<int64_t> sampleShape);
   Location layerLoc(size_t index);
-  /// Adds a function taking the parameters, the input and `extraInputs`,
-  /// with the argument attributes of the contract.
+  /// Adds a function taking the parameters, the model inputs and
+  /// `extraInputs`, with the argument attributes of the contract.
   func::FuncOp createFunction(ModuleOp module, StringRef name,
                               ArrayRef<Type> extraInputs,
                               ArrayRef<Type> results);
-  /// Emits every layer on the input argument of `func`; returns the
-  /// model's output. In training mode (`rng` set) random layers are active.
-  /// BatchNormalization uses the batch's statistics when `training` and
+  /// Emits every layer on the input arguments of `func`; returns the
+  /// model's outputs, in order. In training mode (`rng` set) random layers are
+  /// active. BatchNormalization uses the batch's statistics when `training` and
   /// then records its new moving averages in `stateUpdates`.
-  Value emitLayers(func::FuncOp func, Value rng, bool training);
+  SmallVector<Value, 1> emitLayers(func::FuncOp func, Value rng, bool training);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
   /// Emits both directions of Bidirectional layer `index` on `input` and
   /// merges them.
@@ -237,7 +237,8 @@ func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
   SmallVector<Type> inputs;
   for (const ParamSpec &param : params)
     inputs.push_back(param.type);
-  inputs.push_back(batchType(analysis.inputShape));
+  for (ArrayRef<int64_t> shape : analysis.inputShapes)
+    inputs.push_back(batchType(shape));
   inputs.append(extraInputs.begin(), extraInputs.end());
 
   builder.setInsertionPointToEnd(module.getBody());
@@ -258,8 +259,9 @@ func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
       fields.push_back(builder.getNamedAttr("state", builder.getUnitAttr()));
     func.setArgAttr(i, "kiln.param", builder.getDictionaryAttr(fields));
   }
-  func.setArgAttr(params.size(), "kiln.input",
-                  builder.getStringAttr(model.inputs[0]->name));
+  for (auto [k, input] : llvm::enumerate(model.inputs))
+    func.setArgAttr(params.size() + k, "kiln.input",
+                    builder.getStringAttr(input->name));
   func.addEntryBlock();
   builder.setInsertionPointToStart(&func.getBody().front());
   return func;
@@ -418,10 +420,9 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
   return sum;
 }
 
-Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
-                                    bool training) {
+SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
+                                                    Value rng, bool training) {
   activityTerms.clear();
-  Value modelInputValue = func.getArgument(params.size());
   // The output of every layer emitted so far, by index.
   SmallVector<Value> outputs;
   outputs.reserve(analysis.layers.size());
@@ -431,7 +432,9 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
     RankedTensorType resultType = batchType(info.outputShape);
     SmallVector<Value, 2> inputs;
     for (int64_t input : info.inputs)
-      inputs.push_back(input == modelInput ? modelInputValue : outputs[input]);
+      inputs.push_back(
+          input < 0 ? func.getArgument(params.size() + modelInputIndex(input))
+                    : outputs[input]);
     // Most layers read one input: they transform `value` in place.
     Value value = inputs.front();
     switch (info.kind) {
@@ -613,26 +616,36 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
     if (layer.activity_l1 > 0.0f || layer.activity_l2 > 0.0f)
       activityTerms.push_back({value, index});
   }
-  return outputs[analysis.outputLayer];
+  SmallVector<Value, 1> results;
+  for (size_t layer : analysis.outputLayers)
+    results.push_back(outputs[layer]);
+  return results;
 }
 
 void KilnModuleBuilder::buildForward(ModuleOp module) {
-  func::FuncOp func =
-      createFunction(module, "forward", {}, {batchType(analysis.outputShape)});
-  Value output = emitLayers(func, Value(), /*training=*/false);
-  func::ReturnOp::create(builder, fileLoc, output);
+  SmallVector<Type> results;
+  for (ArrayRef<int64_t> shape : analysis.outputShapes)
+    results.push_back(batchType(shape));
+  func::FuncOp func = createFunction(module, "forward", {}, results);
+  func::ReturnOp::create(builder, fileLoc,
+                         emitLayers(func, Value(), /*training=*/false));
 }
 
 void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
-  const fb::TrainingT &config = *model.training;
+  size_t numOutputs = analysis.outputShapes.size();
+  SmallVector<fb::TrainingT, 1> configs;
+  for (size_t k = 0; k < numOutputs; ++k)
+    configs.push_back(getOutputTraining(model, k));
+  std::vector<std::string> metricNames = getReportedMetricNames(model);
   Type scalar = RankedTensorType::get({}, builder.getF32Type());
-  SmallVector<Type> results(1 + config.metrics.size(), scalar);
-  // Class indices, or float targets of the output's shape.
-  SmallVector<Type> extraInputs = {
-      usesDenseTargets(config.loss)
-          ? batchType(analysis.outputShape)
-          : RankedTensorType::get({ShapedType::kDynamic},
-                                  builder.getI32Type())};
+  SmallVector<Type> results(1 + metricNames.size(), scalar);
+  // Per output: class indices, or float targets of the output's shape.
+  SmallVector<Type> extraInputs;
+  for (auto [config, shape] : llvm::zip(configs, analysis.outputShapes))
+    extraInputs.push_back(usesDenseTargets(config.loss)
+                              ? batchType(shape)
+                              : RankedTensorType::get({ShapedType::kDynamic},
+                                                      builder.getI32Type()));
   // In training, the new value of every state parameter follows the
   // metrics (kiln-autodiff passes them through after the gradients).
   if (training)
@@ -644,22 +657,46 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
     extraInputs.push_back(RankedTensorType::get({2}, builder.getI64Type()));
   func::FuncOp func = createFunction(module, training ? "loss" : "evaluate",
                                      extraInputs, results);
-  func.setArgAttr(params.size() + 1, "kiln.label", builder.getStringAttr("y"));
-  Value y = func.getArgument(params.size() + 1);
+  unsigned firstLabel = params.size() + analysis.inputShapes.size();
+  SmallVector<Value, 1> labels;
+  for (size_t k = 0; k < numOutputs; ++k) {
+    // One output's labels are "y", as before several outputs existed.
+    std::string name =
+        numOutputs == 1 ? "y" : model.training->outputs[k]->output;
+    func.setArgAttr(firstLabel + k, "kiln.label", builder.getStringAttr(name));
+    labels.push_back(func.getArgument(firstLabel + k));
+  }
   Value rng;
   if (withRng) {
-    func.setArgAttr(params.size() + 2, "kiln.rng", builder.getUnitAttr());
-    rng = func.getArgument(params.size() + 2);
+    func.setArgAttr(firstLabel + numOutputs, "kiln.rng", builder.getUnitAttr());
+    rng = func.getArgument(firstLabel + numOutputs);
   }
 
-  Value output = emitLayers(func, rng, training);
-  Location lossLoc = NameLoc::get(builder.getStringAttr(config.loss), fileLoc);
-  SmallVector<Value> values = {
-      addRegularization(func, emitLoss(builder, lossLoc, config, output, y))};
-  for (const std::string &metric : config.metrics)
-    values.push_back(emitMetric(
-        builder, NameLoc::get(builder.getStringAttr(metric), fileLoc), config,
-        metric, output, y));
+  SmallVector<Value, 1> outputs = emitLayers(func, rng, training);
+  // The total loss is Σ weight_k · loss_k (Keras's loss_weights); with
+  // several outputs each output's loss is reported too.
+  SmallVector<Value, 1> outputLosses;
+  Value total;
+  for (size_t k = 0; k < numOutputs; ++k) {
+    Location loc = NameLoc::get(
+        builder.getStringAttr(configs[k].loss),
+        numOutputs == 1 ? fileLoc : layerLoc(analysis.outputLayers[k]));
+    Value loss = emitLoss(builder, loc, configs[k], outputs[k], labels[k]);
+    outputLosses.push_back(loss);
+    float weight = getOutputLossWeight(model, k);
+    if (weight != 1.0f)
+      loss = kd::ScaleOp::create(builder, loc, scalar, loss,
+                                 builder.getF32FloatAttr(weight), FloatAttr());
+    total = total ? kd::AddOp::create(builder, loc, scalar, total, loss) : loss;
+  }
+  SmallVector<Value> values = {addRegularization(func, total)};
+  if (numOutputs > 1)
+    values.append(outputLosses.begin(), outputLosses.end());
+  for (size_t k = 0; k < numOutputs; ++k)
+    for (const std::string &metric : configs[k].metrics)
+      values.push_back(emitMetric(
+          builder, NameLoc::get(builder.getStringAttr(metric), fileLoc),
+          configs[k], metric, outputs[k], labels[k]));
   if (training)
     for (auto [index, param] : llvm::enumerate(params)) {
       if (!param.state)
@@ -818,7 +855,7 @@ DictionaryAttr KilnModuleBuilder::buildModelAttr() {
   };
 
   SmallVector<Attribute> metrics;
-  for (const std::string &metric : training.metrics)
+  for (const std::string &metric : getReportedMetricNames(model))
     metrics.push_back(builder.getStringAttr(metric));
 
   SmallVector<Attribute> layers;
@@ -828,11 +865,17 @@ DictionaryAttr KilnModuleBuilder::buildModelAttr() {
     const fb::LayerT &layer = *model.layers[index];
     SmallVector<int64_t> shape = {-1};
     shape.append(info.outputShape.begin(), info.outputShape.end());
+    std::string inbound;
+    for (int64_t input : info.inputs)
+      inbound += (inbound.empty() ? "" : ", ") +
+                 (input < 0 ? model.inputs[modelInputIndex(input)]->name
+                            : model.layers[input]->name);
     layers.push_back(builder.getDictionaryAttr(
         {named("name", builder.getStringAttr(layer.name)),
          named("class_name", builder.getStringAttr(layer.class_name)),
          named("output_shape", builder.getDenseI64ArrayAttr(shape)),
-         named("param_count", builder.getI64IntegerAttr(info.paramCount))}));
+         named("param_count", builder.getI64IntegerAttr(info.paramCount)),
+         named("inbound", builder.getStringAttr(inbound))}));
   }
 
   SmallVector<NamedAttribute> fields = {
@@ -842,9 +885,32 @@ DictionaryAttr KilnModuleBuilder::buildModelAttr() {
       named("epochs", builder.getI64IntegerAttr(training.epochs)),
       named("batch_size", builder.getI64IntegerAttr(training.batch_size)),
       named("optimizer", buildOptimizerAttr(optimizer)),
-      named("input_shape", builder.getDenseI64ArrayAttr(analysis.inputShape)),
-      named("output_shape", builder.getDenseI64ArrayAttr(analysis.outputShape)),
+      named("input_shape",
+            builder.getDenseI64ArrayAttr(analysis.inputShapes.front())),
+      named("output_shape",
+            builder.getDenseI64ArrayAttr(analysis.outputShapes.front())),
       named("layers", builder.getArrayAttr(layers))};
+  // The inputs' names, and each output's name, loss and weight (the shapes
+  // are the functions' own).
+  {
+    SmallVector<Attribute> inputs, outputs;
+    for (const auto &input : model.inputs)
+      inputs.push_back(builder.getStringAttr(input->name));
+    for (size_t k = 0; k < analysis.outputShapes.size(); ++k) {
+      fb::TrainingT config = getOutputTraining(model, k);
+      SmallVector<NamedAttribute> entry = {
+          named("name", builder.getStringAttr(
+                            model.layers[analysis.outputLayers[k]]->name)),
+          named("loss", builder.getStringAttr(config.loss)),
+          named("weight",
+                builder.getF32FloatAttr(getOutputLossWeight(model, k)))};
+      if (config.from_logits)
+        entry.push_back(named("from_logits", builder.getBoolAttr(true)));
+      outputs.push_back(builder.getDictionaryAttr(entry));
+    }
+    fields.push_back(named("inputs", builder.getArrayAttr(inputs)));
+    fields.push_back(named("outputs", builder.getArrayAttr(outputs)));
+  }
   if (training.from_logits)
     fields.push_back(named("from_logits", builder.getBoolAttr(true)));
   return builder.getDictionaryAttr(fields);

@@ -153,25 +153,34 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
                << p.name << "': unknown initializer '" << p.initializer
                << "' or bad initializer_args";
       info.params.push_back(std::move(p));
-    } else if (loss.getArgAttr(i, "kiln.input")) {
-      info.inputShape = sampleShape(type);
+    } else if (auto name = loss.getArgAttrOfType<StringAttr>(i, "kiln.input")) {
+      info.inputs.push_back({name.str(), sampleShape(type)});
+      if (info.inputs.back().shape.size() > KILN_MAX_RANK)
+        return loss.emitError("input rank must be <= ") << KILN_MAX_RANK;
     } else if (loss.getArgAttr(i, "kiln.label")) {
       auto tensor = cast<RankedTensorType>(type);
-      info.floatTargets = tensor.getElementType().isF32();
-      info.targetShape = sampleShape(type);
-      if (info.targetShape.size() > KILN_MAX_RANK)
+      ModelOutput output;
+      output.floatTargets = tensor.getElementType().isF32();
+      output.targetShape = sampleShape(type);
+      if (output.targetShape.size() > KILN_MAX_RANK)
         return loss.emitError("target rank must be <= ") << KILN_MAX_RANK;
+      info.outputs.push_back(std::move(output));
     } else if (loss.getArgAttr(i, "kiln.rng")) {
       info.usesRng = true;
     }
   }
-  if (forward.getNumResults() != 1)
-    return forward.emitError("expected @forward to return one tensor");
-  info.outputShape = sampleShape(forward.getResultTypes()[0]);
-  if (info.inputShape.size() > KILN_MAX_RANK ||
-      info.outputShape.size() > KILN_MAX_RANK)
-    return module.emitError("input and output ranks must be <= ")
-           << KILN_MAX_RANK;
+  if (info.inputs.empty() || info.outputs.empty())
+    return loss.emitError("expected at least one kiln.input and one "
+                          "kiln.label argument");
+  if (forward.getNumResults() != info.outputs.size())
+    return forward.emitError("expected @forward to return one tensor per "
+                             "kiln.label of @loss");
+  for (auto [output, type] :
+       llvm::zip(info.outputs, forward.getResultTypes())) {
+    output.shape = sampleShape(type);
+    if (output.shape.size() > KILN_MAX_RANK)
+      return forward.emitError("output rank must be <= ") << KILN_MAX_RANK;
+  }
 
   auto model = module->getAttrOfType<DictionaryAttr>("kiln.model");
   if (!model)
@@ -180,6 +189,26 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
     info.name = name.str();
   if (auto lossName = getField<StringAttr>(model, "loss"))
     info.loss = lossName.str();
+  info.outputs.front().loss = info.loss;
+  // Several outputs: their names, losses and weights.
+  if (auto outputs = getField<ArrayAttr>(model, "outputs")) {
+    if (outputs.size() != info.outputs.size())
+      return module.emitError("expected one kiln.model output per "
+                              "kiln.label of @loss");
+    for (auto [output, attr] : llvm::zip(info.outputs, outputs)) {
+      auto dict = dyn_cast<DictionaryAttr>(attr);
+      if (!dict)
+        return module.emitError("expected kiln.model outputs to be "
+                                "dictionaries");
+      if (auto name = getField<StringAttr>(dict, "name"))
+        output.name = name.str();
+      if (auto lossName = getField<StringAttr>(dict, "loss"))
+        output.loss = lossName.str();
+      if (auto weight = getField<FloatAttr>(dict, "weight"))
+        output.lossWeight = static_cast<float>(weight.getValueAsDouble());
+    }
+    info.loss = info.outputs.front().loss;
+  }
   if (auto metrics = getField<ArrayAttr>(model, "metrics"))
     for (Attribute m : metrics)
       if (auto s = dyn_cast<StringAttr>(m))
@@ -273,6 +302,8 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
         layer.outputShape.resize(KILN_MAX_RANK);
       if (auto count = getField<IntegerAttr>(dict, "param_count"))
         layer.paramCount = count.getInt();
+      if (auto s = getField<StringAttr>(dict, "inbound"))
+        layer.inbound = s.str();
       info.layers.push_back(std::move(layer));
     }
   }
@@ -414,14 +445,34 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
                   b.int32(kind), args, b.int32(p.frozen), b.int32(p.state)}));
   }
 
-  auto *layerTy =
-      llvm::StructType::get(ctx, {b.ptr, b.ptr, b.i32, b.shapeTy, b.i64});
+  auto *layerTy = llvm::StructType::get(
+      ctx, {b.ptr, b.ptr, b.i32, b.shapeTy, b.i64, b.ptr});
   SmallVector<llvm::Constant *> layers;
   for (const ModelLayer &l : info.layers)
     layers.push_back(llvm::ConstantStruct::get(
         layerTy,
         {b.str(l.name), b.str(l.className), b.int32(l.outputShape.size()),
-         b.shape(l.outputShape), b.int64(l.paramCount)}));
+         b.shape(l.outputShape), b.int64(l.paramCount), b.str(l.inbound)}));
+
+  auto labelDType = [](const ModelOutput &output) {
+    return output.floatTargets ? KILN_DTYPE_F32 : KILN_DTYPE_I32;
+  };
+  auto *inputTy = llvm::StructType::get(ctx, {b.ptr, b.i32, b.shapeTy, b.i32});
+  SmallVector<llvm::Constant *> inputs;
+  for (const ModelInput &input : info.inputs)
+    inputs.push_back(llvm::ConstantStruct::get(
+        inputTy, {b.str(input.name), b.int32(input.shape.size()),
+                  b.shape(input.shape), b.int32(KILN_DTYPE_F32)}));
+  auto *outputTy = llvm::StructType::get(
+      ctx, {b.ptr, b.i32, b.shapeTy, b.i32, b.i32, b.shapeTy, b.ptr, b.f32});
+  SmallVector<llvm::Constant *> outputs;
+  for (const ModelOutput &output : info.outputs)
+    outputs.push_back(llvm::ConstantStruct::get(
+        outputTy,
+        {b.str(output.name), b.int32(output.shape.size()),
+         b.shape(output.shape), b.int32(labelDType(output)),
+         b.int32(output.targetShape.size()), b.shape(output.targetShape),
+         b.str(output.loss), b.float32(output.lossWeight)}));
 
   SmallVector<llvm::Constant *> metricNames;
   for (const std::string &m : info.metrics)
@@ -476,17 +527,20 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
   }
 
   auto *descTy = llvm::StructType::get(
-      ctx, {b.i32, b.ptr,     b.i64,       // version, name, hash
-            b.i32, b.ptr,                  // params
-            b.i32, b.ptr,                  // layers
-            b.i32, b.shapeTy, b.i32,       // input
-            b.i32, b.shapeTy, b.i32,       // output, labels
-            b.ptr, b.i32,     b.ptr,       // loss, metrics
-            b.i32, b.i32,     optimizerTy, // training defaults
-            b.i32,                         // uses_rng
-            b.ptr, b.ptr,     b.ptr,       // entry points
-            b.i32, b.shapeTy,              // target shape
-            b.i64, b.i64});                // workspace plan
+      ctx, {b.i32, b.ptr,     b.i64,                // version, name, hash
+            b.i32, b.ptr,                           // params
+            b.i32, b.ptr,                           // layers
+            b.i32, b.shapeTy, b.i32,                // input
+            b.i32, b.shapeTy, b.i32,                // output, labels
+            b.ptr, b.i32,     b.ptr,                // loss, metrics
+            b.i32, b.i32,     optimizerTy,          // training defaults
+            b.i32,                                  // uses_rng
+            b.ptr, b.ptr,     b.ptr,                // entry points
+            b.i32, b.shapeTy,                       // target shape
+            b.i64, b.i64,                           // workspace plan
+            b.i32, b.ptr,     b.i32,       b.ptr}); // inputs, outputs
+  const ModelInput &first = info.inputs.front();
+  const ModelOutput &output = info.outputs.front();
   auto *desc = llvm::ConstantStruct::get(
       descTy, {b.int32(KILN_ABI_VERSION),
                b.str(info.name),
@@ -495,12 +549,12 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
                b.array(paramTy, params, "kiln.params"),
                b.int32(layers.size()),
                b.array(layerTy, layers, "kiln.layers"),
-               b.int32(info.inputShape.size()),
-               b.shape(info.inputShape),
+               b.int32(first.shape.size()),
+               b.shape(first.shape),
                b.int32(KILN_DTYPE_F32),
-               b.int32(info.outputShape.size()),
-               b.shape(info.outputShape),
-               b.int32(info.floatTargets ? KILN_DTYPE_F32 : KILN_DTYPE_I32),
+               b.int32(output.shape.size()),
+               b.shape(output.shape),
+               b.int32(labelDType(output)),
                b.str(info.loss),
                b.int32(metricNames.size()),
                b.array(b.ptr, metricNames, "kiln.metric_names"),
@@ -511,10 +565,14 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
                entries[0],
                entries[1],
                entries[2],
-               b.int32(info.targetShape.size()),
-               b.shape(info.targetShape),
+               b.int32(output.targetShape.size()),
+               b.shape(output.targetShape),
                b.int64(info.workspaceBytesPerSample),
-               b.int64(info.workspaceBytesFixed)});
+               b.int64(info.workspaceBytesFixed),
+               b.int32(inputs.size()),
+               b.array(inputTy, inputs, "kiln.inputs"),
+               b.int32(outputs.size()),
+               b.array(outputTy, outputs, "kiln.outputs")});
   new llvm::GlobalVariable(module, descTy, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, desc,
                            "kiln_model");

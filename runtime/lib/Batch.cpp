@@ -7,6 +7,7 @@
 #include "kiln/runtime/Random.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <utility>
 
@@ -35,7 +36,7 @@ int64_t batchLength(int64_t n, int64_t batchSize, int64_t index) {
 
 BatchBuffers::BatchBuffers(const ModelInfo &model, int64_t capacity)
     : capacity_(capacity), sampleElements_(model.inputElements()),
-      intInputs_(model.desc().input_dtype == KILN_DTYPE_I32),
+      intInputs_(model.input(0).intValues),
       labels_(static_cast<size_t>(capacity)),
       floatTargets_(model.floatTargets()),
       targetElements_(model.targetElements()) {
@@ -46,6 +47,42 @@ BatchBuffers::BatchBuffers(const ModelInfo &model, int64_t capacity)
     intData_.resize(elements);
   else
     floatData_.resize(elements);
+  for (int32_t k = 1; k < model.numInputs(); ++k) {
+    const InputSpec &input = model.input(k);
+    moreInputs_.emplace_back(static_cast<size_t>(capacity * input.elements));
+    moreInputElements_.push_back(input.elements);
+    moreInputFloats_.push_back(!input.intValues);
+  }
+  for (int32_t k = 1; k < model.numOutputs(); ++k) {
+    const OutputSpec &output = model.output(k);
+    moreLabels_.emplace_back(
+        static_cast<size_t>(capacity * output.targetElements));
+    moreLabelElements_.push_back(output.targetElements);
+  }
+}
+
+void BatchBuffers::copyColumns(const DataView &data, int64_t index,
+                               int64_t slot) {
+  for (size_t k = 0; k < moreInputs_.size() && k < data.moreInputs.size();
+       ++k) {
+    const int64_t elements = moreInputElements_[k];
+    const uint32_t *from = data.moreInputs[k].words + index * elements;
+    uint32_t *to = moreInputs_[k].data() + slot * elements;
+    std::copy(from, from + elements, to);
+    if (moreInputFloats_[k] && (scale_ != 1.0f || offset_ != 0.0f))
+      for (int64_t i = 0; i < elements; ++i) {
+        float value;
+        std::memcpy(&value, &to[i], sizeof value);
+        value = value * scale_ + offset_;
+        std::memcpy(&to[i], &value, sizeof value);
+      }
+  }
+  for (size_t k = 0; k < moreLabels_.size() && k < data.moreLabels.size();
+       ++k) {
+    const int64_t elements = moreLabelElements_[k];
+    const uint32_t *from = data.moreLabels[k].words + index * elements;
+    std::copy(from, from + elements, moreLabels_[k].data() + slot * elements);
+  }
 }
 
 void BatchBuffers::convertSample(const DataView &data, int64_t index,
@@ -88,6 +125,7 @@ void BatchBuffers::gather(const DataView &data, const int64_t *indices,
   for (int64_t i = 0; i < n; ++i) {
     convertSample(data, indices[i], i);
     copyLabel(data, indices[i], i);
+    copyColumns(data, indices[i], i);
   }
   noteMappedRead(data, n);
 }
@@ -96,6 +134,7 @@ void BatchBuffers::gatherRange(const DataView &data, int64_t begin, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     convertSample(data, begin + i, i);
     copyLabel(data, begin + i, i);
+    copyColumns(data, begin + i, i);
   }
   noteMappedRead(data, n);
 }

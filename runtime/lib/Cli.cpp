@@ -119,6 +119,23 @@ float parseNonNegative(const std::string &flag, const std::string &text) {
   return static_cast<float>(value);
 }
 
+/// `NAME=FILE`, where NAME has no '/' (so that a path with '=' in a
+/// directory name stays a path); nullopt otherwise.
+std::optional<NamedFile> parseNamedFile(const std::string &text) {
+  size_t equals = text.find('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size() ||
+      text.find('/') < equals)
+    return std::nullopt;
+  return NamedFile{text.substr(0, equals), text.substr(equals + 1)};
+}
+
+NamedFile requireNamedFile(const std::string &flag, const std::string &text) {
+  std::optional<NamedFile> named = parseNamedFile(text);
+  if (!named)
+    fail("%s: expected NAME=FILE, got '%s'", flag.c_str(), text.c_str());
+  return *named;
+}
+
 bool parseBool(const std::string &flag, const std::string &text) {
   if (text == "true" || text == "1" || text == "yes")
     return true;
@@ -303,6 +320,8 @@ struct FlagSpec {
   unsigned commands;
   const char *help;
   Apply apply;
+  /// May be given several times (one NAME=FILE per model input or output).
+  bool repeatable = false;
 };
 
 const unsigned kData = kTrain | kEvaluate;
@@ -380,13 +399,9 @@ const FlagSpec kFlags[] = {
        o.testY = v;
      }},
     {"--val-x", "X.npy", kTrain, "validation inputs as a NumPy array",
-     [](Options &o, const std::string &, const std::string &v) {
-       o.valX = v;
-     }},
+     [](Options &o, const std::string &, const std::string &v) { o.valX = v; }},
     {"--val-y", "Y.npy", kTrain, "validation labels as a NumPy array",
-     [](Options &o, const std::string &, const std::string &v) {
-       o.valY = v;
-     }},
+     [](Options &o, const std::string &, const std::string &v) { o.valY = v; }},
     {"--val-images", "FILE", kTrain, "validation images (IDX, plain or .gz)",
      [](Options &o, const std::string &, const std::string &v) {
        o.valImages = v;
@@ -414,11 +429,38 @@ const FlagSpec kFlags[] = {
      [](Options &o, const std::string &, const std::string &) {
        o.stream = true;
      }},
-    {"--input", "FILE", kPredict,
-     "inputs to predict: IDX (plain or .gz), .npy or .csv",
-     [](Options &o, const std::string &, const std::string &v) {
-       o.input = v;
-     }},
+    {"--input", "[NAME=]FILE", kRun,
+     "NAME=FILE: the .npy data of the model input NAME (repeat for each "
+     "input; train: training data); predict also takes one FILE: IDX (plain "
+     "or .gz), .npy or .csv",
+     [](Options &o, const std::string &f, const std::string &v) {
+       if (std::optional<NamedFile> named = parseNamedFile(v))
+         o.namedInputs.push_back(std::move(*named));
+       else if (o.command == Command::Predict)
+         o.input = v;
+       else
+         fail("%s: expected NAME=FILE, got '%s'", f.c_str(), v.c_str());
+     },
+     /*repeatable=*/true},
+    {"--target", "NAME=FILE", kData,
+     "the .npy labels or targets of the model output NAME (repeat for "
+     "each output)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.namedTargets.push_back(requireNamedFile(f, v));
+     },
+     /*repeatable=*/true},
+    {"--test-input", "NAME=FILE", kTrain,
+     "test data (.npy) of the model input NAME, evaluated after training",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.testInputs.push_back(requireNamedFile(f, v));
+     },
+     /*repeatable=*/true},
+    {"--test-target", "NAME=FILE", kTrain,
+     "test labels or targets (.npy) of the model output NAME",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.testTargets.push_back(requireNamedFile(f, v));
+     },
+     /*repeatable=*/true},
     {"--epochs", "N", kTrain,
      "total number of epochs, counting those of a resumed checkpoint "
      "(default: the model's)",
@@ -495,8 +537,7 @@ const FlagSpec kFlags[] = {
      [](Options &o, const std::string &f, const std::string &v) {
        o.optimizer.clipnorm = parseNonNegative(f, v);
      }},
-    {"--clipvalue", "X", kTrain,
-     "clip gradient elements to [-X, X] (0: none)",
+    {"--clipvalue", "X", kTrain, "clip gradient elements to [-X, X] (0: none)",
      [](Options &o, const std::string &f, const std::string &v) {
        o.optimizer.clipvalue = parseNonNegative(f, v);
      }},
@@ -580,9 +621,7 @@ const FlagSpec kFlags[] = {
     {"--plot", "FILE.svg", kTrain,
      "draw the loss and metrics of every epoch (train and validation) as "
      "an SVG chart",
-     [](Options &o, const std::string &, const std::string &v) {
-       o.plot = v;
-     }},
+     [](Options &o, const std::string &, const std::string &v) { o.plot = v; }},
     {"--quiet", nullptr, kRun,
      "no progress output (final test results are still printed)",
      [](Options &o, const std::string &, const std::string &) {
@@ -632,13 +671,22 @@ void checkOptions(const Options &o) {
     return count;
   };
   bool idxTrain = !o.dataDir.empty() || !o.trainImages.empty();
-  if (sources({idxTrain, !o.trainCsv.empty(), !o.trainX.empty()}) > 1)
+  bool namedTrain = o.command != Command::Evaluate && !o.namedInputs.empty();
+  if (sources({idxTrain, !o.trainCsv.empty(), !o.trainX.empty(), namedTrain}) >
+      1)
     fail("give one source of training data: --data, --train-images, "
-         "--train or --train-x");
+         "--train, --train-x or --input NAME=FILE");
   bool idxTest = !o.dataDir.empty() || !o.testImages.empty();
-  if (sources({idxTest, !o.testCsv.empty(), !o.testX.empty()}) > 1)
-    fail("give one source of test data: --data, --test-images, --test or "
-         "--test-x");
+  bool namedTest = !o.testInputs.empty() ||
+                   (o.command == Command::Evaluate && !o.namedInputs.empty());
+  if (sources({idxTest, !o.testCsv.empty(), !o.testX.empty(), namedTest}) > 1)
+    fail("give one source of test data: --data, --test-images, --test, "
+         "--test-x or --%sinput NAME=FILE",
+         o.command == Command::Evaluate ? "" : "test-");
+  if (!o.namedTargets.empty() && o.namedInputs.empty())
+    fail("--target needs --input NAME=FILE for the model inputs");
+  if (!o.testTargets.empty() && o.testInputs.empty())
+    fail("--test-target needs --test-input NAME=FILE for the model inputs");
   if (sources({!o.valImages.empty(), !o.valCsv.empty(), !o.valX.empty()}) > 1)
     fail("give one source of validation data: --val-images, --val or --val-x");
   if (o.hasValidationData() && o.validationSplit > 0)
@@ -661,16 +709,19 @@ void checkOptions(const Options &o) {
   case Command::Evaluate:
     if (o.checkpoint.empty())
       fail("evaluate needs --checkpoint FILE");
-    if (!o.hasTestData())
+    if (!o.hasTestData() && o.namedInputs.empty())
       fail("evaluate needs test data: --data DIR, --test-images FILE "
-           "--test-labels FILE, --test FILE.csv or --test-x X.npy "
-           "--test-y Y.npy");
+           "--test-labels FILE, --test FILE.csv, --test-x X.npy "
+           "--test-y Y.npy or --input NAME=FILE --target NAME=FILE");
     break;
   case Command::Predict:
     if (o.checkpoint.empty())
       fail("predict needs --checkpoint FILE");
-    if (o.input.empty())
-      fail("predict needs --input FILE");
+    if (o.input.empty() && o.namedInputs.empty())
+      fail("predict needs --input FILE (or --input NAME=FILE for each model "
+           "input)");
+    if (!o.input.empty() && !o.namedInputs.empty())
+      fail("predict takes --input FILE or --input NAME=FILE, not both");
     break;
   case Command::Export:
     if (o.checkpoint.empty())
@@ -737,7 +788,7 @@ Options parseCommandLine(int argc, const char *const *argv) {
       fail("unknown flag '%s' (see %s --help)", name.c_str(), command);
     if (!(flag->commands & maskOf(options.command)))
       fail("%s is not a flag of %s", name.c_str(), command);
-    if (!seen.insert(name).second)
+    if (!seen.insert(name).second && !flag->repeatable)
       fail("%s given more than once", name.c_str());
     if (!flag->valueName) {
       if (hasInlineValue)

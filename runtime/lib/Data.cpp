@@ -281,6 +281,9 @@ DataView DataView::slice(int64_t begin, int64_t length) const {
     view.labels += begin;
   if (view.targets)
     view.targets += begin * targetElements;
+  for (std::vector<ColumnView> *columns : {&view.moreInputs, &view.moreLabels})
+    for (ColumnView &column : *columns)
+      column.words += begin * column.elements;
   view.count = length;
   return view;
 }

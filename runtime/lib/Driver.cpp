@@ -10,6 +10,7 @@
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/MetricsJson.h"
 #include "kiln/runtime/Model.h"
+#include "kiln/runtime/NamedData.h"
 #include "kiln/runtime/Npy.h"
 #include "kiln/runtime/Npz.h"
 #include "kiln/runtime/Plot.h"
@@ -81,16 +82,43 @@ Dataset loadChecked(const LabeledPaths &paths, int64_t maxSamples,
   return data;
 }
 
-/// One data set named on the command line in any of the three formats.
+/// One data set named on the command line in any of the four forms.
 struct DataSource {
   LabeledPaths idx;
   std::string csv;
   std::string npyX, npyY;
+  /// --input/--target NAME=FILE (or --test-input/--test-target).
+  const std::vector<NamedFile> *namedInputs = nullptr;
+  const std::vector<NamedFile> *namedTargets = nullptr;
+  const char *inputFlag = nullptr, *targetFlag = nullptr;
 };
+
+/// The names of the model's inputs or outputs, for messages.
+std::string describeNames(const ModelInfo &model, bool inputs) {
+  std::string names;
+  int32_t count = inputs ? model.numInputs() : model.numOutputs();
+  for (int32_t k = 0; k < count; ++k)
+    names +=
+        (k ? ", " : "") + (inputs ? model.input(k).name : model.output(k).name);
+  return names;
+}
 
 /// Loads and checks a data set from whichever format names it.
 Dataset loadSource(const DataSource &source, int64_t maxSamples,
                    const Options &options, const ModelInfo &model) {
+  if (source.namedInputs)
+    return loadNamedData(model,
+                         {*source.namedInputs, *source.namedTargets,
+                          source.inputFlag, source.targetFlag},
+                         /*labeled=*/true, maxSamples, options.stream);
+  // The other forms hold one input and one set of labels.
+  if (model.numInputs() > 1 || model.numOutputs() > 1)
+    fail("the model has %d inputs and %d outputs: give the data of each as "
+         "--input NAME=FILE.npy and --target NAME=FILE.npy (inputs %s; "
+         "outputs %s)",
+         model.numInputs(), model.numOutputs(),
+         describeNames(model, /*inputs=*/true).c_str(),
+         describeNames(model, /*inputs=*/false).c_str());
   if (!source.csv.empty()) {
     CsvOptions csv;
     csv.delimiter = options.delimiter;
@@ -112,7 +140,21 @@ Dataset loadSource(const DataSource &source, int64_t maxSamples,
   return loadChecked(source.idx, maxSamples, model, options.stream);
 }
 
+DataSource namedSource(const std::vector<NamedFile> &inputs,
+                       const std::vector<NamedFile> &targets,
+                       const char *inputFlag, const char *targetFlag) {
+  DataSource source;
+  source.namedInputs = &inputs;
+  source.namedTargets = &targets;
+  source.inputFlag = inputFlag;
+  source.targetFlag = targetFlag;
+  return source;
+}
+
 DataSource trainSource(const Options &options) {
+  if (!options.namedInputs.empty())
+    return namedSource(options.namedInputs, options.namedTargets, "--input",
+                       "--target");
   if (!options.trainCsv.empty())
     return {{}, options.trainCsv, "", ""};
   if (!options.trainX.empty())
@@ -121,6 +163,13 @@ DataSource trainSource(const Options &options) {
 }
 
 DataSource testSource(const Options &options) {
+  if (!options.testInputs.empty())
+    return namedSource(options.testInputs, options.testTargets, "--test-input",
+                       "--test-target");
+  // evaluate's data.
+  if (!options.namedInputs.empty())
+    return namedSource(options.namedInputs, options.namedTargets, "--input",
+                       "--target");
   if (!options.testCsv.empty())
     return {{}, options.testCsv, "", ""};
   if (!options.testX.empty())
@@ -466,6 +515,15 @@ bool endsWith(const std::string &path, const char *suffix) {
 
 /// Loads the inputs of predict: IDX, .npy or .csv, by content and name.
 Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
+  if (!options.namedInputs.empty())
+    return loadNamedData(
+        model,
+        {options.namedInputs, options.namedTargets, "--input", "--target"},
+        /*labeled=*/false, /*maxSamples=*/-1, options.stream);
+  if (model.numInputs() > 1)
+    fail("the model has %d inputs: give the data of each as --input "
+         "NAME=FILE.npy (%s)",
+         model.numInputs(), describeNames(model, /*inputs=*/true).c_str());
   const std::string &path = options.input;
   Dataset samples;
   if (endsWith(path, ".npy") || endsWith(path, ".npy.gz")) {
@@ -512,13 +570,39 @@ void runPredict(const ModelInfo &model, const Options &options) {
                                           options.normalizeOffset);
   loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
 
+  // Several outputs: one array per output, named after it, in an .npz.
+  if (model.numOutputs() > 1) {
+    if (!endsWith(options.output, ".npz"))
+      fail("the model has %d outputs (%s): predict writes them as arrays of "
+           "one --output FILE.npz",
+           model.numOutputs(), describeNames(model, /*inputs=*/false).c_str());
+    std::vector<std::vector<float>> all(model.numOutputs());
+    trainer.predict(DataView(samples),
+                    [&](const float *const *values, int64_t n) {
+                      for (int32_t k = 0; k < model.numOutputs(); ++k)
+                        all[k].insert(all[k].end(), values[k],
+                                      values[k] + n * model.output(k).elements);
+                    });
+    std::vector<ZipMember> members;
+    for (int32_t k = 0; k < model.numOutputs(); ++k) {
+      const OutputSpec &output = model.output(k);
+      std::vector<int64_t> shape = {samples.count};
+      shape.insert(shape.end(), output.shape, output.shape + output.rank);
+      members.push_back(
+          {output.name + ".npy", encodeNpy(shape, all[k].data())});
+    }
+    writeZip(options.output, members);
+    return;
+  }
+
   const int64_t outputs = model.outputElements();
   if (endsWith(options.output, ".npy")) {
     std::vector<float> all;
     all.reserve(static_cast<size_t>(samples.count * outputs));
-    trainer.predict(DataView(samples), [&](const float *values, int64_t n) {
-      all.insert(all.end(), values, values + n * outputs);
-    });
+    trainer.predict(DataView(samples),
+                    [&](const float *const *values, int64_t n) {
+                      all.insert(all.end(), values[0], values[0] + n * outputs);
+                    });
     std::vector<int64_t> shape = {samples.count};
     const KilnModelDesc &desc = model.desc();
     shape.insert(shape.end(), desc.output_shape,
@@ -531,7 +615,8 @@ void runPredict(const ModelInfo &model, const Options &options) {
   if (!options.output.empty())
     file = std::make_unique<AtomicFile>(options.output);
   std::string text;
-  trainer.predict(DataView(samples), [&](const float *values, int64_t n) {
+  trainer.predict(DataView(samples), [&](const float *const *batch, int64_t n) {
+    const float *values = batch[0];
     text.clear();
     for (int64_t i = 0; i < n; ++i)
       appendPredictionLine(text, values + i * outputs, outputs);

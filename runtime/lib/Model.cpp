@@ -3,6 +3,7 @@
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/Error.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kiln {
@@ -137,25 +138,73 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
     totalParamElements_ += count;
   }
 
-  inputElements_ = checkedElements("input", desc.input_rank, desc.input_shape);
-  outputElements_ =
-      checkedElements("output", desc.output_rank, desc.output_shape);
+  // The single-input fields first: they describe input 0 and output 0.
+  checkedElements("input", desc.input_rank, desc.input_shape);
+  checkedElements("output", desc.output_rank, desc.output_shape);
   if (desc.input_dtype != KILN_DTYPE_F32 && desc.input_dtype != KILN_DTYPE_I32)
     fail("model descriptor: unknown input dtype %d", desc.input_dtype);
-  // Labels are class indices (i32) or float targets of target_shape.
-  if (desc.label_dtype == KILN_DTYPE_F32) {
-    // The losses on float targets compare them with the output elementwise.
-    bool sameShape = desc.target_rank == desc.output_rank;
-    for (int32_t i = 0; sameShape && i < desc.target_rank; ++i)
-      sameShape = desc.target_shape[i] == desc.output_shape[i];
-    if (!sameShape)
-      fail("model descriptor: float targets of shape %s, expected the output "
-           "shape %s (label dtype f32)",
-           formatShape(desc.target_rank, desc.target_shape).c_str(),
-           formatShape(desc.output_rank, desc.output_shape).c_str());
-    targetElements_ = outputElements_;
-  } else if (desc.label_dtype != KILN_DTYPE_I32)
+  if (desc.label_dtype != KILN_DTYPE_F32 && desc.label_dtype != KILN_DTYPE_I32)
     fail("model descriptor: unknown label dtype %d", desc.label_dtype);
+  if (desc.label_dtype == KILN_DTYPE_F32 &&
+      !(desc.target_rank == desc.output_rank &&
+        std::equal(desc.target_shape, desc.target_shape + desc.target_rank,
+                   desc.output_shape)))
+    fail("model descriptor: float targets of shape %s, expected the output "
+         "shape %s (label dtype f32)",
+         formatShape(desc.target_rank, desc.target_shape).c_str(),
+         formatShape(desc.output_rank, desc.output_shape).c_str());
+
+  if (desc.num_inputs < 1 || !desc.inputs)
+    fail("model descriptor: expected at least one input");
+  if (desc.num_outputs < 1 || !desc.outputs)
+    fail("model descriptor: expected at least one output");
+  for (int32_t k = 0; k < desc.num_inputs; ++k) {
+    const KilnInputDesc &in = desc.inputs[k];
+    if (!in.name || !*in.name)
+      fail("model descriptor: input %d has no name", k);
+    InputSpec spec;
+    spec.name = in.name;
+    spec.rank = in.rank;
+    spec.shape = in.shape;
+    spec.elements =
+        checkedElements(formatString("input '%s'", in.name), in.rank, in.shape);
+    if (in.dtype != KILN_DTYPE_F32 && in.dtype != KILN_DTYPE_I32)
+      fail("model descriptor: input '%s' has unknown dtype %d", in.name,
+           in.dtype);
+    spec.intValues = in.dtype == KILN_DTYPE_I32;
+    inputs_.push_back(std::move(spec));
+  }
+  for (int32_t k = 0; k < desc.num_outputs; ++k) {
+    const KilnOutputDesc &out = desc.outputs[k];
+    if (!out.name || !*out.name || !out.loss_name)
+      fail("model descriptor: output %d has no name or loss", k);
+    OutputSpec spec;
+    spec.name = out.name;
+    spec.rank = out.rank;
+    spec.shape = out.shape;
+    spec.loss = out.loss_name;
+    spec.elements = checkedElements(formatString("output '%s'", out.name),
+                                    out.rank, out.shape);
+    // Labels are class indices (i32) or float targets of target_shape.
+    if (out.label_dtype == KILN_DTYPE_F32) {
+      // The losses on float targets compare them with the output
+      // elementwise.
+      bool sameShape = out.target_rank == out.rank;
+      for (int32_t i = 0; sameShape && i < out.target_rank; ++i)
+        sameShape = out.target_shape[i] == out.shape[i];
+      if (!sameShape)
+        fail("model descriptor: output '%s' has float targets of shape %s, "
+             "expected its shape %s (label dtype f32)",
+             out.name, formatShape(out.target_rank, out.target_shape).c_str(),
+             formatShape(out.rank, out.shape).c_str());
+      spec.floatTargets = true;
+      spec.targetElements = spec.elements;
+    } else if (out.label_dtype != KILN_DTYPE_I32) {
+      fail("model descriptor: output '%s' has unknown label dtype %d", out.name,
+           out.label_dtype);
+    }
+    outputs_.push_back(std::move(spec));
+  }
   // Every optimizer of enum KilnOptimizer; a model compiled for AdamW,
   // RMSprop, ... must run with it.
   if (desc.optimizer.kind < KILN_OPTIMIZER_SGD ||
@@ -164,6 +213,20 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
   if (desc.epochs < 0 || desc.batch_size < 1)
     fail("model descriptor: bad training defaults (epochs %d, batch size %d)",
          desc.epochs, desc.batch_size);
+}
+
+int32_t ModelInfo::findInput(const std::string &name) const {
+  for (int32_t k = 0; k < numInputs(); ++k)
+    if (inputs_[k].name == name)
+      return k;
+  return -1;
+}
+
+int32_t ModelInfo::findOutput(const std::string &name) const {
+  for (int32_t k = 0; k < numOutputs(); ++k)
+    if (outputs_[k].name == name)
+      return k;
+  return -1;
 }
 
 } // namespace runtime

@@ -4,6 +4,9 @@
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/Model.h"
 
+#include <cstring>
+#include <vector>
+
 namespace kiln {
 namespace runtime {
 
@@ -18,22 +21,62 @@ std::string formatWithCommas(int64_t value) {
   return value < 0 ? "-" + out : out;
 }
 
-/// One table row: fields start at columns 1, 29 and 55 (Keras's default
-/// line length and column positions), each cut so that at least one blank
-/// separates it from the next and long names cannot shift the table.
-static std::string formatRow(const std::string &first,
-                             const std::string &second,
-                             const std::string &third) {
-  const size_t starts[] = {29, 55};
-  std::string line = " " + first;
-  const std::string *rest[] = {&second, &third};
-  for (int i = 0; i < 2; ++i) {
-    if (line.size() > starts[i] - 1)
-      line.resize(starts[i] - 1);
-    line.append(starts[i] - line.size(), ' ');
-    line += *rest[i];
+/// One table row: fields start at columns 1, 29, 55 and (graphs) 67, as
+/// Keras places them, each cut so that at least one blank separates it
+/// from the next and long names cannot shift the table.
+static std::string formatRow(const std::vector<std::string> &fields) {
+  const size_t starts[] = {29, 55, 67};
+  std::string line = " " + fields[0];
+  for (size_t i = 1; i < fields.size(); ++i) {
+    if (line.size() > starts[i - 1] - 1)
+      line.resize(starts[i - 1] - 1);
+    line.append(starts[i - 1] - line.size(), ' ');
+    line += fields[i];
   }
+  // An empty last field (a layer connected to nothing listed) leaves no
+  // trailing blanks.
+  line.erase(line.find_last_not_of(' ') + 1);
   return line + "\n";
+}
+
+/// Whether some layer reads something other than the layer listed before
+/// it (the model input, for the first): then the table shows what each
+/// layer is connected to, as Keras does for functional models.
+static bool isGraph(const KilnModelDesc &desc) {
+  if (desc.num_inputs > 1 || desc.num_outputs > 1)
+    return true;
+  for (int32_t i = 0; i < desc.num_layers; ++i) {
+    const char *previous = i ? desc.layers[i - 1].name : desc.inputs[0].name;
+    const char *inbound = desc.layers[i].inbound;
+    if (!inbound || !previous || std::strcmp(inbound, previous) != 0)
+      return true;
+  }
+  return false;
+}
+
+/// "name (None, 28, 28), ..." for the model's inputs, or with each one's
+/// loss (and its weight unless 1) for the outputs.
+static std::string describeTensors(const ModelInfo &model, bool inputs) {
+  std::string text;
+  int32_t count = inputs ? model.numInputs() : model.numOutputs();
+  for (int32_t k = 0; k < count; ++k) {
+    std::vector<int64_t> shape = {-1};
+    if (inputs) {
+      const InputSpec &input = model.input(k);
+      shape.insert(shape.end(), input.shape, input.shape + input.rank);
+      text += (k ? ", " : "") + input.name + " " +
+              formatShape(int32_t(shape.size()), shape.data());
+      continue;
+    }
+    const OutputSpec &output = model.output(k);
+    shape.insert(shape.end(), output.shape, output.shape + output.rank);
+    float weight = model.desc().outputs[k].loss_weight;
+    text += (k ? ", " : "") + output.name + " " +
+            formatShape(int32_t(shape.size()), shape.data()) + ": " +
+            output.loss +
+            (weight != 1.0f ? formatString(" x %g", double(weight)) : "");
+  }
+  return text;
 }
 
 static const char *optimizerName(int32_t kind) {
@@ -42,21 +85,29 @@ static const char *optimizerName(int32_t kind) {
 
 std::string formatSummary(const ModelInfo &model) {
   const KilnModelDesc &desc = model.desc();
-  const std::string rule(65, '_');
-  const std::string doubleRule(65, '=');
   std::string text =
       formatString("Model: \"%s\"\n", desc.name ? desc.name : "model");
+  const bool graph = isGraph(desc);
+  const std::string rule(graph ? 98 : 65, '_');
+  const std::string doubleRule(graph ? 98 : 65, '=');
   text += rule + "\n";
-  text += formatRow("Layer (type)", "Output Shape", "Param #");
+  std::vector<std::string> header = {"Layer (type)", "Output Shape", "Param #"};
+  if (graph)
+    header.push_back("Connected to");
+  text += formatRow(header);
   text += doubleRule + "\n";
   for (int32_t i = 0; i < desc.num_layers; ++i) {
     const KilnLayerDesc &layer = desc.layers[i];
     if (i)
       text += "\n";
-    text += formatRow(formatString("%s (%s)", layer.name ? layer.name : "",
-                                   layer.class_name ? layer.class_name : ""),
-                      formatShape(layer.output_rank, layer.output_shape),
-                      std::to_string(layer.param_count));
+    std::vector<std::string> row = {
+        formatString("%s (%s)", layer.name ? layer.name : "",
+                     layer.class_name ? layer.class_name : ""),
+        formatShape(layer.output_rank, layer.output_shape),
+        std::to_string(layer.param_count)};
+    if (graph)
+      row.push_back(layer.inbound ? layer.inbound : "");
+    text += formatRow(row);
   }
   text += doubleRule + "\n";
 
@@ -76,14 +127,25 @@ std::string formatSummary(const ModelInfo &model) {
   const int64_t batch = desc.batch_size;
   // Inputs and labels twice: the next batch is gathered while one trains
   // (Prefetch.h).
-  const int64_t batchBytes =
-      4 * batch *
-      (2 * (model.inputElements() + model.targetElements()) +
-       model.outputElements());
-  text += formatString("Optimizer: %s (learning rate %g), loss: %s\n",
-                       optimizerName(desc.optimizer.kind),
-                       double(desc.optimizer.learning_rate),
-                       desc.loss_name ? desc.loss_name : "?");
+  int64_t sampleElements = 0;
+  for (int32_t k = 0; k < model.numInputs(); ++k)
+    sampleElements += 2 * model.input(k).elements;
+  for (int32_t k = 0; k < model.numOutputs(); ++k)
+    sampleElements +=
+        2 * model.output(k).targetElements + model.output(k).elements;
+  const int64_t batchBytes = 4 * batch * sampleElements;
+  if (model.numInputs() > 1 || model.numOutputs() > 1) {
+    text += "Inputs: " + describeTensors(model, /*inputs=*/true) + "\n";
+    text += "Outputs: " + describeTensors(model, /*inputs=*/false) + "\n";
+    text += formatString("Optimizer: %s (learning rate %g)\n",
+                         optimizerName(desc.optimizer.kind),
+                         double(desc.optimizer.learning_rate));
+  } else {
+    text += formatString("Optimizer: %s (learning rate %g), loss: %s\n",
+                         optimizerName(desc.optimizer.kind),
+                         double(desc.optimizer.learning_rate),
+                         desc.loss_name ? desc.loss_name : "?");
+  }
   text += "Memory:\n";
   text += "  parameters:      " + formatWithCommas(paramBytes) + " bytes\n";
   text += "  gradients:       " + formatWithCommas(paramBytes) + " bytes\n";

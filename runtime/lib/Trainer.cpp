@@ -85,10 +85,13 @@ Trainer::Trainer(const ModelInfo &model, const KilnOptimizerDesc &optimizer,
 Trainer::~Trainer() = default;
 
 /// Points the step's input and label buffers at `batch`.
-static void bindBatch(ShardedStep &step, int32_t numParams,
+static void bindBatch(ShardedStep &step, const ModelInfo &model,
                       BatchBuffers &batch) {
-  step.rebind(numParams, batch.inputs());
-  step.rebind(numParams + 1, batch.labels());
+  int32_t next = model.numParams();
+  for (int32_t k = 0; k < model.numInputs(); ++k)
+    step.rebind(next++, batch.input(k));
+  for (int32_t k = 0; k < model.numOutputs(); ++k)
+    step.rebind(next++, batch.labels(k));
 }
 
 void Trainer::initialize(uint64_t seed) {
@@ -114,9 +117,11 @@ StepLayout Trainer::stepLayout(bool withGradients) {
   const int32_t numParams = model_.numParams();
   // Inputs are float or int32, labels int32 or float targets: four bytes
   // an element.
-  layout.rowInputs = {{numParams, model_.inputElements() * 4},
-                      {numParams + 1, model_.targetElements() * 4}};
-  int32_t next = numParams + 2;
+  int32_t next = numParams;
+  for (int32_t k = 0; k < model_.numInputs(); ++k)
+    layout.rowInputs.push_back({next++, model_.input(k).elements * 4});
+  for (int32_t k = 0; k < model_.numOutputs(); ++k)
+    layout.rowInputs.push_back({next++, model_.output(k).targetElements * 4});
   if (withGradients && model_.desc().uses_rng)
     layout.rngInput = next++;
   layout.meanOutputs.push_back({next++, 1}); // loss
@@ -137,8 +142,10 @@ std::vector<void *> Trainer::lossBuffers(bool withGradients) {
   std::vector<void *> buffers;
   for (std::vector<float> &param : params_)
     buffers.push_back(param.data());
-  buffers.push_back(batch_.inputs());
-  buffers.push_back(batch_.labels());
+  for (int32_t k = 0; k < model_.numInputs(); ++k)
+    buffers.push_back(batch_.input(k));
+  for (int32_t k = 0; k < model_.numOutputs(); ++k)
+    buffers.push_back(batch_.labels(k));
   if (withGradients && model_.desc().uses_rng)
     buffers.push_back(rngState_.data());
   buffers.push_back(&loss_);
@@ -188,7 +195,7 @@ void Trainer::fit(const DataView &train, const DataView *validation,
                         firstStep, steps);
     for (int64_t step = firstStep; step < steps; ++step) {
       const int64_t n = batchLength(train.count, batchSize_, step);
-      bindBatch(trainStep, model_.numParams(), prefetcher_->acquire(step));
+      bindBatch(trainStep, model_, prefetcher_->acquire(step));
       rngState_[1] = static_cast<uint64_t>((epoch - 1) * steps + step);
       trainStep.run(model_.desc().train_step, n);
       // The step has read the batch: its buffers may take the one after next
@@ -252,7 +259,7 @@ MetricValues Trainer::evaluate(const DataView &data,
                       steps);
   for (int64_t step = 0; step < steps; ++step) {
     const int64_t n = batchLength(data.count, batchSize_, step);
-    bindBatch(evaluateStep, model_.numParams(), prefetcher_->acquire(step));
+    bindBatch(evaluateStep, model_, prefetcher_->acquire(step));
     evaluateStep.run(model_.desc().evaluate, n);
     prefetcher_->release(step);
     tracker.add(loss_, metrics_.data(), n);
@@ -267,20 +274,27 @@ MetricValues Trainer::evaluate(const DataView &data,
 
 void Trainer::predict(
     const DataView &data,
-    const std::function<void(const float *outputs, int64_t n)> &sink) {
-  std::vector<float> outputs(
-      static_cast<size_t>(batchSize_ * model_.outputElements()));
+    const std::function<void(const float *const *outputs, int64_t n)> &sink) {
+  std::vector<std::vector<float>> outputs;
+  std::vector<const float *> views;
+  for (int32_t k = 0; k < model_.numOutputs(); ++k) {
+    outputs.emplace_back(
+        static_cast<size_t>(batchSize_ * model_.output(k).elements));
+    views.push_back(outputs.back().data());
+  }
   std::vector<void *> buffers;
   for (std::vector<float> &param : params_)
     buffers.push_back(param.data());
-  buffers.push_back(batch_.inputs());
-  buffers.push_back(outputs.data());
+  for (int32_t k = 0; k < model_.numInputs(); ++k)
+    buffers.push_back(batch_.input(k));
+  for (std::vector<float> &output : outputs)
+    buffers.push_back(output.data());
   const int64_t steps = numBatches(data.count, batchSize_);
   for (int64_t step = 0; step < steps; ++step) {
     const int64_t n = batchLength(data.count, batchSize_, step);
     batch_.gatherRange(data, step * batchSize_, n);
     model_.desc().predict(n, buffers.data());
-    sink(outputs.data(), n);
+    sink(views.data(), n);
   }
 }
 

@@ -28,13 +28,11 @@ def perturb_biases(params, seed, scale=0.1):
             params[i] = rng.uniform(-scale, scale, p.shape).astype(np.float32)
 
 
-def compare_step(model, step, reference, tolerance):
-    """`step` and `reference` are (loss, accuracy, [gradients]); prints one
-    line per quantity and returns the number of failures."""
+def compare_values(pairs, tolerance):
+    """`pairs` is [(what, got, want)]; prints one line per quantity (the
+    norm-wise relative error) and returns the number of failures."""
     failures = 0
-
-    def check(what, got, want):
-        nonlocal failures
+    for what, got, want in pairs:
         got = np.asarray(got, np.float64)
         want = np.asarray(want, np.float64)
         error = np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-30)
@@ -42,12 +40,16 @@ def compare_step(model, step, reference, tolerance):
         failures += not ok
         print("%-4s %-16s relative error %.2e" % ("ok" if ok else "FAIL",
                                                    what, error))
-
-    loss, accuracy, grads = step
-    ref_loss, ref_accuracy, ref_grads = reference
-    check("loss", loss, ref_loss)
-    check("accuracy", accuracy, ref_accuracy)
-    for (name, _, _), got, want in zip(model.params, grads, ref_grads):
-        check(name, got, want)
     print("torch cross-check: %d failures" % failures)
     return failures
+
+
+def compare_step(model, step, reference, tolerance):
+    """`step` and `reference` are (loss, accuracy, [gradients]); prints one
+    line per quantity and returns the number of failures."""
+    loss, accuracy, grads = step
+    ref_loss, ref_accuracy, ref_grads = reference
+    pairs = [("loss", loss, ref_loss), ("accuracy", accuracy, ref_accuracy)]
+    pairs += [(name, got, want) for (name, _, _), got, want
+              in zip(model.params, grads, ref_grads)]
+    return compare_values(pairs, tolerance)

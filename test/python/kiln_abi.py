@@ -6,7 +6,7 @@ field by field; the tests that use them fail loudly if the two drift apart
 import ctypes
 import numpy as np
 
-KILN_ABI_VERSION = 3
+KILN_ABI_VERSION = 4
 KILN_DTYPE_F32 = 0
 MAX_RANK = 4
 Shape = ctypes.c_int64 * MAX_RANK
@@ -31,7 +31,22 @@ class ParamDesc(ctypes.Structure):
 class LayerDesc(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("class_name", ctypes.c_char_p),
                 ("output_rank", ctypes.c_int32), ("output_shape", Shape),
-                ("param_count", ctypes.c_int64)]
+                ("param_count", ctypes.c_int64),
+                # ABI version 4.
+                ("inbound", ctypes.c_char_p)]
+
+
+class InputDesc(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("rank", ctypes.c_int32),
+                ("shape", Shape), ("dtype", ctypes.c_int32)]
+
+
+class OutputDesc(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("rank", ctypes.c_int32),
+                ("shape", Shape), ("label_dtype", ctypes.c_int32),
+                ("target_rank", ctypes.c_int32), ("target_shape", Shape),
+                ("loss_name", ctypes.c_char_p),
+                ("loss_weight", ctypes.c_float)]
 
 
 class OptimizerDesc(ctypes.Structure):
@@ -82,7 +97,12 @@ class ModelDesc(ctypes.Structure):
                 ("predict", EntryPoint),
                 ("target_rank", ctypes.c_int32), ("target_shape", Shape),
                 ("workspace_bytes_per_sample", ctypes.c_int64),
-                ("workspace_bytes_fixed", ctypes.c_int64)]
+                ("workspace_bytes_fixed", ctypes.c_int64),
+                # ABI version 4.
+                ("num_inputs", ctypes.c_int32),
+                ("inputs", ctypes.POINTER(InputDesc)),
+                ("num_outputs", ctypes.c_int32),
+                ("outputs", ctypes.POINTER(OutputDesc))]
 
 
 def _pointer(array):
@@ -116,6 +136,18 @@ class CompiledModel:
         # Float targets of target_shape per sample, or int32 class indices.
         self.float_targets = d.label_dtype == KILN_DTYPE_F32
         self.target_shape = tuple(d.target_shape[:d.target_rank])
+        # Every input and output (models with several take lists of x and
+        # y arrays in these orders).
+        self.inputs = [(d.inputs[k].name.decode(),
+                        tuple(d.inputs[k].shape[:d.inputs[k].rank]))
+                       for k in range(d.num_inputs)]
+        self.outputs = [dict(name=d.outputs[k].name.decode(),
+                             shape=tuple(d.outputs[k].shape[:d.outputs[k].rank]),
+                             float_targets=d.outputs[k].label_dtype ==
+                             KILN_DTYPE_F32,
+                             loss=d.outputs[k].loss_name.decode(),
+                             weight=d.outputs[k].loss_weight)
+                        for k in range(d.num_outputs)]
 
     def _call(self, entry, n, buffers):
         array = (ctypes.c_void_p * len(buffers))(*[_pointer(b) for b in buffers])
@@ -125,14 +157,20 @@ class CompiledModel:
         params = [np.ascontiguousarray(p, dtype=np.float32) for p in params]
         for p, (name, shape, _) in zip(params, self.params):
             assert p.shape == shape, (name, p.shape, shape)
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        assert x.shape[1:] == self.input_shape or \
-            int(np.prod(x.shape[1:])) == int(np.prod(self.input_shape))
-        inputs = params + [x]
+        xs = list(x) if isinstance(x, (list, tuple)) else [x]
+        assert len(xs) == len(self.inputs)
+        xs = [np.ascontiguousarray(v, dtype=np.float32) for v in xs]
+        for v, (_, shape) in zip(xs, self.inputs):
+            assert v.shape[1:] == shape or \
+                int(np.prod(v.shape[1:])) == int(np.prod(shape))
+        inputs = params + xs
         if y is not None:
-            dtype = np.float32 if self.float_targets else np.int32
-            inputs.append(np.ascontiguousarray(y, dtype=dtype))
-        return inputs, x.shape[0]
+            ys = list(y) if isinstance(y, (list, tuple)) else [y]
+            assert len(ys) == len(self.outputs)
+            for v, output in zip(ys, self.outputs):
+                dtype = np.float32 if output["float_targets"] else np.int32
+                inputs.append(np.ascontiguousarray(v, dtype=dtype))
+        return inputs, xs[0].shape[0]
 
     def train_step(self, params, x, y, rng=(0, 0)):
         """Returns (loss, [metrics], [gradients]). `rng` = (seed, step) is
@@ -165,10 +203,12 @@ class CompiledModel:
         return float(loss), [float(m) for m in metrics]
 
     def predict(self, params, x):
+        """The output, or a list of outputs for a model with several."""
         inputs, n = self._inputs(params, x)
-        out = np.full((n,) + self.output_shape, np.nan, np.float32)
-        self._call(self.desc.predict, n, inputs + [out])
-        return out
+        outs = [np.full((n,) + output["shape"], np.nan, np.float32)
+                for output in self.outputs]
+        self._call(self.desc.predict, n, inputs + outs)
+        return outs if len(outs) > 1 else outs[0]
 
 
 def glorot_params(model, seed):

@@ -22,10 +22,11 @@ import argparse
 import json
 import sys
 
+import numpy as np
 import torch
 
 from crosscheck import backward_cross_entropy, compare_step, \
-    perturb_biases
+    compare_values, perturb_biases
 from kiln_abi import CompiledModel, glorot_params, load_fashion_slice
 
 ACTIVATIONS = {
@@ -40,12 +41,24 @@ def run_graph(description, weights, x):
     """Returns the logits of the output layer (its activation must be
     softmax) for the input batch `x`, and the activity regularizers'
     penalty."""
+    output_name = (description.get("outputs") or
+                   [description["layers"][-1]["name"]])[0]
+    values, logits, penalty = run_layers(
+        description, weights, {description["inputs"][0]["name"]: x})
+    if output_name not in logits:
+        raise SystemExit("torch_graph.py: the output layer must end in "
+                         "softmax")
+    return logits[output_name], penalty
+
+
+def run_layers(description, weights, inputs):
+    """Runs every layer on `inputs` (model input name -> batch). Returns
+    each layer's output by name, the pre-softmax values of the layers that
+    end in softmax, and the activity regularizers' penalty."""
     layers = description["layers"]
-    input_name = description["inputs"][0]["name"]
-    outputs = {input_name: x}
-    previous = input_name
-    output_name = (description.get("outputs") or [layers[-1]["name"]])[0]
-    logits = None
+    outputs = dict(inputs)
+    previous = description["inputs"][0]["name"]
+    logits = {}
     penalty = 0.0
     for layer in layers:
         kind = layer["class_name"]
@@ -53,7 +66,7 @@ def run_graph(description, weights, x):
         sources = [outputs[n] for n in layer.get("inbound") or [previous]]
         previous = name
         if kind == "InputLayer":
-            outputs[name] = x
+            outputs[name] = inputs[name]
             continue
         v = sources[0]
         activation = layer.get("activation", "linear")
@@ -82,11 +95,8 @@ def run_graph(description, weights, x):
         else:
             raise SystemExit("torch_graph.py: layer class %s not handled" %
                              kind)
-        if name == output_name:
-            if activation != "softmax":
-                raise SystemExit("torch_graph.py: the output layer must "
-                                 "end in softmax")
-            logits = v
+        if activation == "softmax":
+            logits[name] = v
             v = torch.softmax(v, dim=-1)
         elif activation != "linear":
             v = ACTIVATIONS[activation](v)
@@ -94,7 +104,7 @@ def run_graph(description, weights, x):
         l1, l2 = layer.get("activity_l1", 0.0), layer.get("activity_l2", 0.0)
         penalty = penalty + (l1 * v.abs().sum() + l2 * (v * v).sum()) / \
             v.shape[0]
-    return logits, penalty
+    return outputs, logits, penalty
 
 
 def reference(model, description, params, x, y):
@@ -105,6 +115,70 @@ def reference(model, description, params, x, y):
                                 torch.tensor(x, dtype=torch.float64))
     loss, accuracy = backward_cross_entropy(logits, y, penalty)
     return loss, accuracy, [t.grad.numpy() for t in tensors]
+
+
+def reference_several(model, description, params, xs, ys):
+    """Loss, [per-output losses and metrics] and gradients of a model with
+    several inputs and outputs: Σ weight · loss per output (sparse
+    categorical cross-entropy from the softmax's logits, or mean squared
+    error), then `<output>_loss` of each output and its metrics (accuracy,
+    mae) in the order the compiled model reports them."""
+    tensors = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
+               for p in params]
+    weights = {name: t for (name, _, _), t in zip(model.params, tensors)}
+    inputs = {name: torch.tensor(x, dtype=torch.float64)
+              for (name, _), x in zip(model.inputs, xs)}
+    values, logits, penalty = run_layers(description, weights, inputs)
+    total = penalty
+    losses, metrics = [], []
+    for entry, y in zip(description["training"]["outputs"], ys):
+        name = entry["output"]
+        if entry["loss"] == "sparse_categorical_crossentropy":
+            labels = torch.tensor(y, dtype=torch.long)
+            loss = torch.nn.functional.cross_entropy(logits[name], labels)
+        elif entry["loss"] == "mean_squared_error":
+            loss = ((values[name] - torch.tensor(y, dtype=torch.float64))
+                    ** 2).mean()
+        else:
+            raise SystemExit("torch_graph.py: loss %s not handled" %
+                             entry["loss"])
+        total = total + entry["weight"] * loss
+        losses.append(loss.item())
+        for metric in entry["metrics"]:
+            v = values[name].detach().numpy()
+            if metric == "accuracy":
+                metrics.append((v.argmax(1) == y).mean())
+            elif metric == "mae":
+                metrics.append(np.abs(v - y).mean())
+            else:
+                raise SystemExit("torch_graph.py: metric %s not handled" %
+                                 metric)
+    total.backward()
+    return total.item(), losses + metrics, [t.grad.numpy() for t in tensors]
+
+
+def check_several(model, description, batch, tolerance):
+    """One train step of a model with several inputs and outputs against
+    reference_several, on Fashion-MNIST images plus random extra inputs
+    and targets."""
+    params = glorot_params(model, seed=5)
+    perturb_biases(params, seed=6, scale=0.2)
+    images, labels = load_fashion_slice(batch, offset=2000)
+    rng = np.random.default_rng(7)
+    xs = [images.reshape((batch,) + shape) if k == 0 else
+          rng.standard_normal((batch,) + shape).astype(np.float32)
+          for k, (_, shape) in enumerate(model.inputs)]
+    ys = [labels if not output["float_targets"] else
+          rng.standard_normal((batch,) + output["shape"]).astype(np.float32)
+          for output in model.outputs]
+    loss, metrics, grads = model.train_step(params, xs, ys)
+    ref_loss, ref_metrics, ref_grads = reference_several(
+        model, description, params, xs, ys)
+    return compare_values(
+        [("loss", loss, ref_loss)] +
+        list(zip(model.metrics, metrics, ref_metrics)) +
+        [(name, g, w) for (name, _, _), g, w in
+         zip(model.params, grads, ref_grads)], tolerance)
 
 
 def main():
@@ -118,6 +192,9 @@ def main():
     model = CompiledModel(args.library)
     with open(args.description) as f:
         description = json.load(f)
+    if len(model.inputs) > 1 or len(model.outputs) > 1:
+        return 1 if check_several(model, description, args.batch,
+                                  args.tolerance) else 0
     if description["training"]["loss"] != "sparse_categorical_crossentropy":
         raise SystemExit("torch_graph.py: expects sparse categorical "
                          "cross-entropy")

@@ -100,6 +100,9 @@ TEST(BatchTest, GatherConvertsRawBytes) {
 
 TEST(BatchTest, GatherIntegerInputs) {
   KilnModelDesc desc = makeTestDesc(2, 3);
+  KilnInputDesc input = desc.inputs[0];
+  input.dtype = KILN_DTYPE_I32;
+  desc.inputs = &input;
   desc.input_dtype = KILN_DTYPE_I32;
   ModelInfo model(desc);
   Dataset data;

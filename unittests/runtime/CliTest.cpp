@@ -92,7 +92,41 @@ TEST(CliTest, Help) {
   std::string text = helpText(Command::Train, "./model");
   EXPECT_NE(text.find("--validation-split F"), std::string::npos);
   EXPECT_NE(text.find("default: 42"), std::string::npos);
-  EXPECT_EQ(text.find("--input"), std::string::npos);
+  // Flags of other commands stay out of train's help.
+  EXPECT_EQ(text.find("--format"), std::string::npos);
+  EXPECT_NE(text.find("--input [NAME=]FILE"), std::string::npos);
+}
+
+TEST(CliTest, NamedInputsAndTargets) {
+  Options o = parse({"train", "--input", "image=a.npy", "--input=extra=b.npy",
+                     "--target", "label=c.npy", "--test-input", "image=d.npy",
+                     "--test-target", "label=e.npy"});
+  ASSERT_EQ(o.namedInputs.size(), 2u);
+  EXPECT_EQ(o.namedInputs[1].name, "extra");
+  EXPECT_EQ(o.namedInputs[1].path, "b.npy");
+  ASSERT_EQ(o.namedTargets.size(), 1u);
+  EXPECT_EQ(o.namedTargets[0].path, "c.npy");
+  EXPECT_EQ(o.testInputs[0].name, "image");
+  EXPECT_EQ(o.testTargets[0].name, "label");
+  EXPECT_TRUE(o.hasTrainData());
+  EXPECT_TRUE(o.hasTestData());
+  // predict takes one unnamed file or named ones; a '/' before '=' keeps
+  // a path whole.
+  EXPECT_EQ(
+      parse({"predict", "--checkpoint", "c", "--input", "d/x=1.npy"}).input,
+      "d/x=1.npy");
+  EXPECT_EQ(parseError({"train", "--input", "a.npy"}),
+            "--input: expected NAME=FILE, got 'a.npy'");
+  EXPECT_EQ(parseError({"train", "--data", "d", "--target", "y=a.npy"}),
+            "--target needs --input NAME=FILE for the model inputs");
+  EXPECT_EQ(parseError({"train", "--data", "d", "--input", "x=a.npy"}),
+            "give one source of training data: --data, --train-images, "
+            "--train, --train-x or --input NAME=FILE");
+  EXPECT_EQ(parseError({"predict", "--checkpoint", "c", "--input", "a.npy",
+                        "--input", "x=b.npy"}),
+            "predict takes --input FILE or --input NAME=FILE, not both");
+  EXPECT_EQ(parseError({"train", "--test-target", "y=a.npy", "--data", "d"}),
+            "--test-target needs --test-input NAME=FILE for the model inputs");
 }
 
 TEST(CliTest, Errors) {
@@ -164,15 +198,16 @@ TEST(CliTest, DataCombinations) {
   EXPECT_EQ(parseError({"evaluate", "--checkpoint", "c", "--train-images", "a",
                         "--train-labels", "b"}),
             "evaluate needs test data: --data DIR, --test-images FILE "
-            "--test-labels FILE, --test FILE.csv or --test-x X.npy "
-            "--test-y Y.npy");
+            "--test-labels FILE, --test FILE.csv, --test-x X.npy "
+            "--test-y Y.npy or --input NAME=FILE --target NAME=FILE");
   EXPECT_EQ(parseError({"predict", "--checkpoint", "c"}),
-            "predict needs --input FILE");
+            "predict needs --input FILE (or --input NAME=FILE for each "
+            "model input)");
   EXPECT_EQ(parseError({"train", "--train-x", "x.npy"}),
             "--train-x needs --train-y");
   EXPECT_EQ(parseError({"train", "--data", "d", "--train", "t.csv"}),
             "give one source of training data: --data, --train-images, "
-            "--train or --train-x");
+            "--train, --train-x or --input NAME=FILE");
   EXPECT_EQ(parseError({"train", "--train", "t.csv", "--val-x", "x"}),
             "--val-x needs --val-y");
   EXPECT_EQ(parseError({"train", "--train", "t.csv", "--val", "v.csv",

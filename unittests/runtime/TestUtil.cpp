@@ -124,7 +124,9 @@ KilnModelDesc makeTestDesc(int64_t inputs, int64_t classes, int32_t optimizer) {
   params[0] = {
       "dense/kernel", 2, {inputs, classes}, KILN_INIT_GLOROT_UNIFORM, {}};
   params[1] = {"dense/bias", 1, {classes}, KILN_INIT_ZEROS, {}};
-  layers[0] = {"dense", "Dense", 2, {-1, classes}, inputs * classes + classes};
+  layers[0] = {
+      "dense",        "Dense", 2, {-1, classes}, inputs * classes + classes,
+      /*inbound=*/"x"};
 
   KilnModelDesc desc = {};
   desc.abi_version = KILN_ABI_VERSION;
@@ -150,6 +152,21 @@ KilnModelDesc makeTestDesc(int64_t inputs, int64_t classes, int32_t optimizer) {
   desc.train_step = unusedEntryPoint;
   desc.evaluate = unusedEntryPoint;
   desc.predict = unusedEntryPoint;
+  static KilnInputDesc input;
+  static KilnOutputDesc output;
+  input = {"x", 1, {inputs}, KILN_DTYPE_F32};
+  output = {"dense",
+            1,
+            {classes},
+            KILN_DTYPE_I32,
+            0,
+            {},
+            "sparse_categorical_crossentropy",
+            1.0f};
+  desc.num_inputs = 1;
+  desc.inputs = &input;
+  desc.num_outputs = 1;
+  desc.outputs = &output;
   return desc;
 }
 

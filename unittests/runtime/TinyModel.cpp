@@ -116,10 +116,20 @@ const KilnParamDesc kParams[] = {
 };
 
 const KilnLayerDesc kLayers[] = {
-    {"dense", "Dense", 2, {-1, kClasses}, kInputs *kClasses + kClasses},
+    {"dense", "Dense", 2, {-1, kClasses}, kInputs *kClasses + kClasses, "x"},
 };
 
 const char *const kMetricNames[] = {"accuracy"};
+
+const KilnInputDesc kInputs_[] = {{"x", 1, {kInputs}, KILN_DTYPE_F32}};
+const KilnOutputDesc kOutputs[] = {{"dense",
+                                    1,
+                                    {kClasses},
+                                    KILN_DTYPE_I32,
+                                    0,
+                                    {},
+                                    "sparse_categorical_crossentropy",
+                                    1.0f}};
 
 } // namespace
 
@@ -147,4 +157,12 @@ extern "C" const KilnModelDesc kiln_model = {
     /*train_step=*/trainStep,
     /*evaluate=*/evaluate,
     /*predict=*/predict,
+    /*target_rank=*/0,
+    /*target_shape=*/{},
+    /*workspace_bytes_per_sample=*/0,
+    /*workspace_bytes_fixed=*/0,
+    /*num_inputs=*/1,
+    /*inputs=*/kInputs_,
+    /*num_outputs=*/1,
+    /*outputs=*/kOutputs,
 };

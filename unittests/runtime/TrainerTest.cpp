@@ -172,7 +172,8 @@ TEST_F(TrainerTest, PredictGivesProbabilities) {
   trainer.initialize(42);
   trainer.fit(DataView(data), nullptr, 3, {});
   int64_t seen = 0, correct = 0;
-  trainer.predict(DataView(data), [&](const float *outputs, int64_t n) {
+  trainer.predict(DataView(data), [&](const float *const *batch, int64_t n) {
+    const float *outputs = batch[0];
     for (int64_t i = 0; i < n; ++i, ++seen) {
       const float *p = outputs + 3 * i;
       EXPECT_NEAR(p[0] + p[1] + p[2], 1.0f, 1e-5f);

@@ -128,7 +128,7 @@ struct LayerInfo {
   /// Activation of the gates of a recurrent layer (LSTM, GRU).
   ActivationKind recurrentActivation = ActivationKind::Sigmoid;
   /// Where the layer's inputs come from, in order: a layer's index in
-  /// `ModelT::layers`, or `modelInput` for the model input.
+  /// `ModelT::layers`, or `modelInputRef(k)` for model input k.
   llvm::SmallVector<int64_t, 2> inputs;
   /// The layer whose parameters this one uses (`shares`); unset when it
   /// owns them.
@@ -141,8 +141,13 @@ struct LayerInfo {
   int64_t paramCount = 0;
 };
 
-/// `LayerInfo::inputs` entry naming the model input.
-constexpr int64_t modelInput = -1;
+/// `LayerInfo::inputs` entry naming model input `k` (negative, so that it
+/// never collides with a layer index).
+constexpr int64_t modelInputRef(size_t k) { return -1 - int64_t(k); }
+/// `LayerInfo::inputs` entry naming the (first) model input.
+constexpr int64_t modelInput = modelInputRef(0);
+/// The model input a negative `LayerInfo::inputs` entry names.
+constexpr size_t modelInputIndex(int64_t ref) { return size_t(-1 - ref); }
 
 /// Whether the model has a layer that draws random numbers in training
 /// (Dropout, SpatialDropout1D/2D): its training function then takes the
@@ -151,17 +156,31 @@ bool hasRandomLayers(const std::vector<LayerInfo> &layers);
 
 /// The result of analyzing a model description.
 struct ModelAnalysis {
-  /// Per-sample input shape of the model (the single input).
-  llvm::SmallVector<int64_t> inputShape;
-  /// Per-sample output shape of the model (the output layer's output).
-  llvm::SmallVector<int64_t> outputShape;
-  /// Index of the layer whose output is the model's output.
-  size_t outputLayer = 0;
+  /// Per-sample shape of each model input, in `ModelT::inputs` order.
+  llvm::SmallVector<llvm::SmallVector<int64_t>, 1> inputShapes;
+  /// Index of the layer whose output is each model output, in
+  /// `ModelT::outputs` order.
+  llvm::SmallVector<size_t, 1> outputLayers;
+  /// Per-sample shape of each model output.
+  llvm::SmallVector<llvm::SmallVector<int64_t>, 1> outputShapes;
   /// One entry per element of `ModelT::layers`, in the same order.
   std::vector<LayerInfo> layers;
   /// Sum of the layers' parameter counts.
   int64_t totalParams = 0;
 };
+
+/// The training configuration of model output `k`: `model.training` with
+/// the loss, from_logits and metrics of `training.outputs[k]` when the
+/// model has several outputs (after analyzeModel, which fills them in).
+fb::TrainingT getOutputTraining(const fb::ModelT &model, size_t k);
+
+/// The weight of model output `k`'s loss in the total (1 for one output).
+float getOutputLossWeight(const fb::ModelT &model, size_t k);
+
+/// The names under which the compiled model reports its metrics: the
+/// training metrics for one output; for several, `<output>_loss` of each
+/// output and then `<output>_<metric>` of each output's metrics.
+std::vector<std::string> getReportedMetricNames(const fb::ModelT &model);
 
 /// Checks `model`, fills in the defaults of absent fields (layer names,
 /// activations, initializers, the training configuration and the

@@ -46,6 +46,27 @@ struct ModelLayer {
   std::string className;
   llvm::SmallVector<int64_t> outputShape; // -1 is the batch dimension.
   int64_t paramCount = 0;
+  /// The names of what the layer reads, separated by ", ".
+  std::string inbound;
+};
+
+/// One model input: the `kiln.input` arguments of @loss, in order.
+struct ModelInput {
+  std::string name;
+  llvm::SmallVector<int64_t> shape; // One sample, no batch dimension.
+};
+
+/// One model output: a result of @forward and a `kiln.label` argument of
+/// @loss, in order.
+struct ModelOutput {
+  std::string name;
+  llvm::SmallVector<int64_t> shape; // One sample, no batch dimension.
+  /// Float targets of `targetShape` per sample, or (false) int32 class
+  /// indices, one per sample.
+  bool floatTargets = false;
+  llvm::SmallVector<int64_t> targetShape;
+  std::string loss;
+  float lossWeight = 1.0f;
 };
 
 struct ModelInfo {
@@ -53,12 +74,9 @@ struct ModelInfo {
   uint64_t fingerprint = 0;
   llvm::SmallVector<ModelParam> params;
   llvm::SmallVector<ModelLayer> layers;
-  llvm::SmallVector<int64_t> inputShape;  // One sample, no batch dimension.
-  llvm::SmallVector<int64_t> outputShape; // One sample, no batch dimension.
-  /// Float targets of `targetShape` per sample, or (false) int32 class
-  /// indices, one per sample.
-  bool floatTargets = false;
-  llvm::SmallVector<int64_t> targetShape;
+  llvm::SmallVector<ModelInput, 1> inputs;
+  llvm::SmallVector<ModelOutput, 1> outputs;
+  /// The loss of a single-output model (of output 0 otherwise).
   std::string loss;
   llvm::SmallVector<std::string> metrics;
   /// The training function takes the random state (`kiln.rng` argument).

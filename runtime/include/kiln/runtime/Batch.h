@@ -53,6 +53,14 @@ public:
     return floatTargets_ ? static_cast<void *>(targets_.data())
                          : static_cast<void *>(labels_.data());
   }
+  /// The buffers of model input `k` and of output `k`'s labels, for every
+  /// input and output (0 is inputs() and labels()).
+  void *input(int32_t k) {
+    return k == 0 ? inputs() : moreInputs_[k - 1].data();
+  }
+  void *labels(int32_t k) {
+    return k == 0 ? labels() : moreLabels_[k - 1].data();
+  }
   int64_t capacity() const { return capacity_; }
 
   /// Feeds every input element as x * scale + offset (float inputs only;
@@ -68,6 +76,8 @@ private:
   void convertSample(const DataView &data, int64_t index, int64_t slot);
   void copyLabel(const DataView &data, int64_t index, int64_t slot);
   void noteMappedRead(const DataView &data, int64_t n);
+  /// Copies sample `index` of the further inputs and labels into `slot`.
+  void copyColumns(const DataView &data, int64_t index, int64_t slot);
 
   int64_t capacity_;
   int64_t sampleElements_;
@@ -82,6 +92,13 @@ private:
   std::vector<float> targets_;
   float scale_ = 1.0f;
   float offset_ = 0.0f;
+  /// Inputs 1, 2, ... and the labels of outputs 1, 2, ..., as 4-byte words
+  /// (float32 or int32 per the model), with their elements per sample.
+  std::vector<std::vector<uint32_t>> moreInputs_;
+  std::vector<std::vector<uint32_t>> moreLabels_;
+  std::vector<int64_t> moreInputElements_;
+  std::vector<bool> moreInputFloats_;
+  std::vector<int64_t> moreLabelElements_;
 };
 
 } // namespace runtime

@@ -53,6 +53,12 @@ struct ScheduleFlags {
 
 /// Everything the command line can set. Unset optionals take the model's
 /// training defaults.
+/// A data file for one named model input or output (`NAME=FILE`).
+struct NamedFile {
+  std::string name;
+  std::string path;
+};
+
 struct Options {
   Command command = Command::None;
   bool help = false;
@@ -79,6 +85,13 @@ struct Options {
   std::string testY;
   std::string valX;
   std::string valY;
+  /// --input/--target NAME=FILE, NumPy files for the named inputs and
+  /// outputs: train's training data, evaluate's and predict's data.
+  std::vector<NamedFile> namedInputs;
+  std::vector<NamedFile> namedTargets;
+  /// --test-input/--test-target NAME=FILE: train's test data.
+  std::vector<NamedFile> testInputs;
+  std::vector<NamedFile> testTargets;
   /// Explicit IDX validation files.
   std::string valImages;
   std::string valLabels;
@@ -119,12 +132,12 @@ struct Options {
   /// --train or --train-x/y).
   bool hasTrainData() const {
     return !dataDir.empty() || !trainImages.empty() || !trainCsv.empty() ||
-           !trainX.empty();
+           !trainX.empty() || !namedInputs.empty();
   }
   /// Whether test data was named.
   bool hasTestData() const {
     return !dataDir.empty() || !testImages.empty() || !testCsv.empty() ||
-           !testX.empty();
+           !testX.empty() || !testInputs.empty();
   }
   /// Whether validation files were named.
   bool hasValidationData() const {

@@ -59,6 +59,15 @@ IdxData readIdxFile(const std::string &path, int expectedRank,
 void writeIdxFile(const std::string &path, const std::vector<int64_t> &dims,
                   const std::vector<uint8_t> &bytes);
 
+/// One more array of a Dataset, for models with several inputs or outputs:
+/// `elements` values per sample, float32 (inputs, float targets) or int32
+/// (class indices), held as their 4-byte words so that gathering copies them
+/// alike.
+struct Column {
+  int64_t elements = 0;
+  std::vector<uint32_t> words;
+};
+
 /// Labeled samples: `count` inputs of `sampleElements` elements each,
 /// stored as bytes (IDX, uint8 NumPy arrays) or as floats (CSV, other NumPy
 /// types), whichever `floatInputs` says.
@@ -78,6 +87,17 @@ struct Dataset {
   /// whose loss takes them (regression, binary, one-hot).
   std::vector<float> targets;
   int64_t targetElements = 0;
+  /// Models with several inputs or outputs: inputs 1, 2, ... and the
+  /// labels of outputs 1, 2, ... (the fields above hold input 0 and the
+  /// labels of output 0).
+  std::vector<Column> moreInputs;
+  std::vector<Column> moreLabels;
+};
+
+/// A Column seen from a DataView.
+struct ColumnView {
+  const uint32_t *words = nullptr;
+  int64_t elements = 0;
 };
 
 /// A contiguous range of a Dataset; cheap to copy. Exactly one of `inputs`
@@ -93,19 +113,27 @@ struct DataView {
   /// The mapping `inputs` or `floats` point into, if any: gathering tells it
   /// how much it read (MappedFile::noteRead).
   const MappedFile *mapping = nullptr;
+  /// Dataset::moreInputs and moreLabels.
+  std::vector<ColumnView> moreInputs;
+  std::vector<ColumnView> moreLabels;
 
   DataView() = default;
   explicit DataView(const Dataset &data)
-      : inputs(data.floatInputs ? nullptr
+      : inputs(data.floatInputs    ? nullptr
                : data.mappedInputs ? data.mappedInputs
                                    : data.inputs.data()),
-        floats(!data.floatInputs ? nullptr
+        floats(!data.floatInputs   ? nullptr
                : data.mappedFloats ? data.mappedFloats
                                    : data.floats.data()),
         labels(data.labels.data()),
         targets(data.targets.empty() ? nullptr : data.targets.data()),
         count(data.count), sampleElements(data.sampleElements),
-        targetElements(data.targetElements), mapping(data.mapping.get()) {}
+        targetElements(data.targetElements), mapping(data.mapping.get()) {
+    for (const Column &column : data.moreInputs)
+      moreInputs.push_back({column.words.data(), column.elements});
+    for (const Column &column : data.moreLabels)
+      moreLabels.push_back({column.words.data(), column.elements});
+  }
 
   /// Samples [begin, begin + length).
   DataView slice(int64_t begin, int64_t length) const;

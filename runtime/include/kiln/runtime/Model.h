@@ -24,6 +24,32 @@ int64_t elementCount(int32_t rank, const int64_t *shape);
 /// Formats a shape as `(d0, d1, ...)`, printing -1 as `None` like Keras.
 std::string formatShape(int32_t rank, const int64_t *shape);
 
+/// One model input, validated.
+struct InputSpec {
+  std::string name;
+  int32_t rank = 0;
+  const int64_t *shape = nullptr;
+  /// Elements of one sample.
+  int64_t elements = 0;
+  /// int32 rather than float32 values.
+  bool intValues = false;
+};
+
+/// One model output and its labels, validated.
+struct OutputSpec {
+  std::string name;
+  int32_t rank = 0;
+  const int64_t *shape = nullptr;
+  /// Elements of one sample; also the number of classes, since class
+  /// labels index the flattened output.
+  int64_t elements = 0;
+  /// Float targets of the output's shape rather than int32 class indices.
+  bool floatTargets = false;
+  /// Elements of one sample's labels: 1 class index, or the target's.
+  int64_t targetElements = 1;
+  std::string loss;
+};
+
 /// A validated descriptor plus the sizes derived from it.
 class ModelInfo {
 public:
@@ -40,25 +66,34 @@ public:
   int64_t paramElements(int32_t i) const { return paramElements_[i]; }
   /// Sum of all parameter element counts.
   int64_t totalParamElements() const { return totalParamElements_; }
+  /// The model's inputs and outputs, in the entry points' order.
+  int32_t numInputs() const { return int32_t(inputs_.size()); }
+  int32_t numOutputs() const { return int32_t(outputs_.size()); }
+  const InputSpec &input(int32_t k) const { return inputs_[k]; }
+  const OutputSpec &output(int32_t k) const { return outputs_[k]; }
+  /// The model input or output named `name`, or -1.
+  int32_t findInput(const std::string &name) const;
+  int32_t findOutput(const std::string &name) const;
+
+  /// Input 0 and output 0, for the many models with one of each.
   /// Elements of one input sample.
-  int64_t inputElements() const { return inputElements_; }
+  int64_t inputElements() const { return inputs_[0].elements; }
   /// Elements of one output sample; also the number of classes, since labels
   /// are class indices into the flattened output.
-  int64_t outputElements() const { return outputElements_; }
-  int64_t numClasses() const { return outputElements_; }
+  int64_t outputElements() const { return outputs_[0].elements; }
+  int64_t numClasses() const { return outputs_[0].elements; }
   /// True when y holds float targets of target_shape per sample (losses
   /// other than sparse categorical cross-entropy), not class indices.
-  bool floatTargets() const { return desc_->label_dtype == KILN_DTYPE_F32; }
+  bool floatTargets() const { return outputs_[0].floatTargets; }
   /// Elements of one sample's y: 1 class index, or the target's elements.
-  int64_t targetElements() const { return targetElements_; }
+  int64_t targetElements() const { return outputs_[0].targetElements; }
 
 private:
   const KilnModelDesc *desc_;
   std::vector<int64_t> paramElements_;
   int64_t totalParamElements_ = 0;
-  int64_t inputElements_ = 0;
-  int64_t outputElements_ = 0;
-  int64_t targetElements_ = 1;
+  std::vector<InputSpec> inputs_;
+  std::vector<OutputSpec> outputs_;
 };
 
 } // namespace runtime

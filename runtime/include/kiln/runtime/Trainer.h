@@ -144,10 +144,11 @@ public:
                         TrainingObserver *observer = nullptr);
 
   /// Runs inference over the inputs of `data` in batches; `sink` receives
-  /// each batch's outputs (n x outputElements floats).
-  void
-  predict(const DataView &data,
-          const std::function<void(const float *outputs, int64_t n)> &sink);
+  /// each batch's outputs, one array per model output (n x its elements
+  /// floats).
+  void predict(
+      const DataView &data,
+      const std::function<void(const float *const *outputs, int64_t n)> &sink);
 
   const ModelInfo &model() const { return model_; }
   int64_t batchSize() const { return batchSize_; }

@@ -26,6 +26,13 @@
 |* returns each one's new value after the gradients, and the runtime copies  *|
 |* it into the parameter after the step.                                      *|
 |*                                                                            *|
+|* Version 4: several inputs and outputs. The descriptor lists the model's   *|
+|* inputs (KilnInputDesc) and outputs (KilnOutputDesc, each with its labels,  *|
+|* loss and loss weight); the entry points take one x per input and one y    *|
+|* per output, in those orders. KilnLayerDesc names each layer's inputs for  *|
+|* `summary`. The single-input fields (input_shape, output_shape, ...)      *|
+|* describe input 0 and output 0.                                            *|
+|*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
 #ifndef KILN_RUNTIME_ABI_H
@@ -37,7 +44,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 3
+#define KILN_ABI_VERSION 4
 #define KILN_MAX_RANK 4
 
 /* Initializers the runtime knows how to apply to a parameter. */
@@ -154,7 +161,35 @@ typedef struct KilnLayerDesc {
   int32_t output_rank;
   int64_t output_shape[KILN_MAX_RANK];
   int64_t param_count;
+  /* Appended in ABI version 4: the names of the layers (or model inputs)
+   * the layer reads, separated by ", "; empty for an InputLayer. */
+  const char *inbound;
 } KilnLayerDesc;
+
+/* One model input (ABI version 4), in the order the entry points take them.
+ * Its data is a batch of n x shape elements of `dtype`. */
+typedef struct KilnInputDesc {
+  const char *name; /* the InputLayer's name */
+  int32_t rank;
+  int64_t shape[KILN_MAX_RANK];
+  int32_t dtype; /* enum KilnDType */
+} KilnInputDesc;
+
+/* One model output (ABI version 4), in the order of the entry points' y
+ * buffers and of predict's outputs. */
+typedef struct KilnOutputDesc {
+  const char *name; /* the layer whose output it is */
+  int32_t rank;
+  int64_t shape[KILN_MAX_RANK];
+  /* Its labels: one int32 class index per sample (KILN_DTYPE_I32, rank 0),
+   * or float targets of target_shape (KILN_DTYPE_F32). */
+  int32_t label_dtype;
+  int32_t target_rank;
+  int64_t target_shape[KILN_MAX_RANK];
+  const char *loss_name;
+  /* The factor of this output's loss in the total loss. */
+  float loss_weight;
+} KilnOutputDesc;
 
 typedef struct KilnOptimizerDesc {
   int32_t kind; /* enum KilnOptimizer */
@@ -194,7 +229,7 @@ typedef struct KilnOptimizerDesc {
 /* Entry points. Every one takes the batch size `n` (n >= 1) and an array of
  * pointers to dense, row-major buffers, in this order:
  *
- *   train_step: params[num_params], x, y, [rng,]
+ *   train_step: params[num_params], x[num_inputs], y[num_outputs], [rng,]
  *               loss (1 float), metrics[num_metrics] (1 float each),
  *               grads[num_params] (same shapes as params; zeros for
  *               the frozen ones),
@@ -202,8 +237,10 @@ typedef struct KilnOptimizerDesc {
  *               values of those params, in param order, same shapes;
  *               each is the update over the n samples, so a batch split
  *               into shards averages them weighted by the shards' rows)
- *   evaluate:   params[num_params], x, y, loss, metrics[num_metrics]
- *   predict:    params[num_params], x, output (n x output_shape)
+ *   evaluate:   params[num_params], x[num_inputs], y[num_outputs], loss,
+ *               metrics[num_metrics]
+ *   predict:    params[num_params], x[num_inputs], outputs[num_outputs]
+ *               (n x each output's shape)
  *
  * train_step runs the model in training mode (dropout active); rng, present
  * only when the descriptor's uses_rng is set, is uint64_t[2] = {seed, global
@@ -211,10 +248,13 @@ typedef struct KilnOptimizerDesc {
  * reproducible and every step draws new masks. evaluate and predict run in
  * inference mode and draw nothing.
  *
- * x has shape n x input_shape (dtype input_dtype), y has shape n (int32 class
- * indices) or n x target_shape (float32 targets), per label_dtype. Loss and
- * metrics are means over the n samples. Outputs are fully overwritten; inputs
- * are not modified. Buffers must not overlap. */
+ * Each x has shape n x its input's shape (dtype), each y has shape n (int32
+ * class indices) or n x target_shape (float32 targets), per its output's
+ * label_dtype. Loss and metrics are means over the n samples; the loss is
+ * the sum of the outputs' losses times their loss weights (plus the
+ * regularization), and a model with several outputs reports each output's
+ * own loss among its metrics, as `<output>_loss`. Outputs are fully
+ * overwritten; inputs are not modified. Buffers must not overlap. */
 typedef void (*KilnEntryPoint)(int64_t n, void **buffers);
 
 typedef struct KilnModelDesc {
@@ -266,6 +306,13 @@ typedef struct KilnModelDesc {
    * planned at compile time (kiln-plan-workspace). */
   int64_t workspace_bytes_per_sample;
   int64_t workspace_bytes_fixed;
+
+  /* Appended in ABI version 4: every input and output (at least one of
+   * each; the single-input fields above repeat inputs[0] and outputs[0]). */
+  int32_t num_inputs;
+  const KilnInputDesc *inputs;
+  int32_t num_outputs;
+  const KilnOutputDesc *outputs;
 } KilnModelDesc;
 
 /* Every compiled model defines exactly one descriptor with this name. */
