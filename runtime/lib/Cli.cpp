@@ -34,7 +34,8 @@ unsigned maskOf(Command command) {
   case Command::Predict:
     return kPredict;
   case Command::Summary:
-    return kSummary;
+    // The memory summary of a training run takes that run's flags.
+    return kSummary | kTrain;
   case Command::Export:
     return kExport;
   case Command::None:
@@ -380,13 +381,9 @@ const FlagSpec kFlags[] = {
        o.testY = v;
      }},
     {"--val-x", "X.npy", kTrain, "validation inputs as a NumPy array",
-     [](Options &o, const std::string &, const std::string &v) {
-       o.valX = v;
-     }},
+     [](Options &o, const std::string &, const std::string &v) { o.valX = v; }},
     {"--val-y", "Y.npy", kTrain, "validation labels as a NumPy array",
-     [](Options &o, const std::string &, const std::string &v) {
-       o.valY = v;
-     }},
+     [](Options &o, const std::string &, const std::string &v) { o.valY = v; }},
     {"--val-images", "FILE", kTrain, "validation images (IDX, plain or .gz)",
      [](Options &o, const std::string &, const std::string &v) {
        o.valImages = v;
@@ -409,10 +406,22 @@ const FlagSpec kFlags[] = {
        }
      }},
     {"--stream", nullptr, kRun,
-     "serve IDX and NumPy inputs from a read-only memory mapping instead "
-     "of memory (.gz files are decompressed once into a temporary file)",
+     "serve the inputs from a read-only memory mapping instead of memory "
+     "(.gz files are decompressed, CSV and non-float32 NumPy inputs "
+     "converted, into a temporary file); the default when the data would "
+     "take more than half of the available memory",
      [](Options &o, const std::string &, const std::string &) {
+       if (o.stream == false)
+         fail("--stream and --no-stream cannot be combined");
        o.stream = true;
+     }},
+    {"--no-stream", nullptr, kRun,
+     "load the inputs into memory even when they would take more than half "
+     "of the available memory",
+     [](Options &o, const std::string &, const std::string &) {
+       if (o.stream == true)
+         fail("--stream and --no-stream cannot be combined");
+       o.stream = false;
      }},
     {"--input", "FILE", kPredict,
      "inputs to predict: IDX (plain or .gz), .npy or .csv",
@@ -495,8 +504,7 @@ const FlagSpec kFlags[] = {
      [](Options &o, const std::string &f, const std::string &v) {
        o.optimizer.clipnorm = parseNonNegative(f, v);
      }},
-    {"--clipvalue", "X", kTrain,
-     "clip gradient elements to [-X, X] (0: none)",
+    {"--clipvalue", "X", kTrain, "clip gradient elements to [-X, X] (0: none)",
      [](Options &o, const std::string &f, const std::string &v) {
        o.optimizer.clipvalue = parseNonNegative(f, v);
      }},
@@ -549,7 +557,8 @@ const FlagSpec kFlags[] = {
      }},
     {"--checkpoint", "FILE", kRun | kExport,
      "train: write a checkpoint after every epoch; evaluate, predict, "
-     "export: the checkpoint to load",
+     "export: the checkpoint to load (evaluate and predict of a model "
+     "compiled with weights may leave it out)",
      [](Options &o, const std::string &, const std::string &v) {
        o.checkpoint = v;
      }},
@@ -580,9 +589,7 @@ const FlagSpec kFlags[] = {
     {"--plot", "FILE.svg", kTrain,
      "draw the loss and metrics of every epoch (train and validation) as "
      "an SVG chart",
-     [](Options &o, const std::string &, const std::string &v) {
-       o.plot = v;
-     }},
+     [](Options &o, const std::string &, const std::string &v) { o.plot = v; }},
     {"--quiet", nullptr, kRun,
      "no progress output (final test results are still printed)",
      [](Options &o, const std::string &, const std::string &) {
@@ -659,16 +666,13 @@ void checkOptions(const Options &o) {
            "--train-y Y.npy");
     break;
   case Command::Evaluate:
-    if (o.checkpoint.empty())
-      fail("evaluate needs --checkpoint FILE");
+    // Without --checkpoint, the model's own weights (checked by the driver).
     if (!o.hasTestData())
       fail("evaluate needs test data: --data DIR, --test-images FILE "
            "--test-labels FILE, --test FILE.csv or --test-x X.npy "
            "--test-y Y.npy");
     break;
   case Command::Predict:
-    if (o.checkpoint.empty())
-      fail("predict needs --checkpoint FILE");
     if (o.input.empty())
       fail("predict needs --input FILE");
     break;
@@ -782,7 +786,8 @@ std::string helpText(Command command, const std::string &program) {
       "--test-labels F | --test F.csv | --test-x X.npy --test-y Y.npy "
       "[flags]",
       "predict --checkpoint FILE --input FILE [--output FILE.csv] [flags]",
-      "summary",
+      "summary [train's flags: the data and settings of the run whose "
+      "memory to report]",
       "export --checkpoint FILE --format npz|kmodel --output FILE",
   };
   std::string text = formatString("usage: %s %s\n", program.c_str(),

@@ -6,7 +6,7 @@ field by field; the tests that use them fail loudly if the two drift apart
 import ctypes
 import numpy as np
 
-KILN_ABI_VERSION = 3
+KILN_ABI_VERSION = 4
 KILN_DTYPE_F32 = 0
 MAX_RANK = 4
 Shape = ctypes.c_int64 * MAX_RANK
@@ -25,7 +25,9 @@ class ParamDesc(ctypes.Structure):
                 ("shape", Shape), ("initializer", ctypes.c_int32),
                 # ABI version 3.
                 ("init_args", InitArgs), ("frozen", ctypes.c_int32),
-                ("state", ctypes.c_int32)]
+                ("state", ctypes.c_int32),
+                # ABI version 4.
+                ("init_data", ctypes.POINTER(ctypes.c_float))]
 
 
 class LayerDesc(ctypes.Structure):
@@ -82,7 +84,10 @@ class ModelDesc(ctypes.Structure):
                 ("predict", EntryPoint),
                 ("target_rank", ctypes.c_int32), ("target_shape", Shape),
                 ("workspace_bytes_per_sample", ctypes.c_int64),
-                ("workspace_bytes_fixed", ctypes.c_int64)]
+                ("workspace_bytes_fixed", ctypes.c_int64),
+                # ABI version 4.
+                ("description", ctypes.POINTER(ctypes.c_uint8)),
+                ("description_size", ctypes.c_uint64)]
 
 
 def _pointer(array):

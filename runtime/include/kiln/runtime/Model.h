@@ -51,6 +51,9 @@ public:
   bool floatTargets() const { return desc_->label_dtype == KILN_DTYPE_F32; }
   /// Elements of one sample's y: 1 class index, or the target's elements.
   int64_t targetElements() const { return targetElements_; }
+  /// True when every parameter starts from values the model carries
+  /// (KILN_INIT_DATA): evaluate and predict then need no checkpoint.
+  bool hasInitialValues() const { return hasInitialValues_; }
 
 private:
   const KilnModelDesc *desc_;
@@ -59,6 +62,7 @@ private:
   int64_t inputElements_ = 0;
   int64_t outputElements_ = 0;
   int64_t targetElements_ = 1;
+  bool hasInitialValues_ = true;
 };
 
 } // namespace runtime

@@ -26,6 +26,14 @@
 |* returns each one's new value after the gradients, and the runtime copies  *|
 |* it into the parameter after the step.                                      *|
 |*                                                                            *|
+|* Version 4: models that carry their description and weights. The new       *|
+|* initializer KILN_INIT_DATA copies the values KilnParamDesc's `init_data`   *|
+|* (appended) points at: kilnc sets it for the parameters whose values the    *|
+|* model file gives (`weights` of schema/model.fbs). KilnModelDesc's          *|
+|* `description` (appended) holds the model's .kmodel FlatBuffer, without     *|
+|* weights, so that `export --format kmodel` can write the model with a       *|
+|* checkpoint's weights.                                                      *|
+|*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
 #ifndef KILN_RUNTIME_ABI_H
@@ -37,7 +45,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 3
+#define KILN_ABI_VERSION 4
 #define KILN_MAX_RANK 4
 
 /* Initializers the runtime knows how to apply to a parameter. */
@@ -68,6 +76,9 @@ enum KilnInitializer {
   KILN_INIT_VARIANCE_SCALING = 9, /* scale, mode, distribution */
   /* gain * the identity matrix (rank 2; rectangular allowed). */
   KILN_INIT_IDENTITY = 10,
+  /* Added in ABI version 4: a copy of the parameter's `init_data` (the
+   * values the model file gives; see KilnParamDesc). */
+  KILN_INIT_DATA = 11,
 };
 
 /* The fan KILN_INIT_VARIANCE_SCALING divides by. */
@@ -144,6 +155,10 @@ typedef struct KilnParamDesc {
    * gradients (see the entry points below); the runtime copies that into
    * the parameter after the step, outside the optimizer. 0 otherwise. */
   int32_t state;
+  /* Appended in ABI version 4: with initializer KILN_INIT_DATA, the
+   * parameter's initial elements in row-major order (as many as its shape
+   * holds, float32); NULL otherwise. */
+  const float *init_data;
 } KilnParamDesc;
 
 /* One layer of the source model, for `summary`. A -1 in output_shape stands
@@ -266,6 +281,13 @@ typedef struct KilnModelDesc {
    * planned at compile time (kiln-plan-workspace). */
   int64_t workspace_bytes_per_sample;
   int64_t workspace_bytes_fixed;
+
+  /* Appended in ABI version 4: the model description (schema/model.fbs) as
+   * a binary .kmodel FlatBuffer of description_size bytes, without
+   * `weights`; `export --format kmodel` adds a checkpoint's. NULL and 0
+   * when the compiler did not embed it. */
+  const uint8_t *description;
+  uint64_t description_size;
 } KilnModelDesc;
 
 /* Every compiled model defines exactly one descriptor with this name. */
