@@ -40,7 +40,15 @@ uint64_t contentSize(const std::string &path) {
 
 uint64_t estimateLoadBytes(const DataFile &file) {
   uint64_t contents = contentSize(file.path);
-  return file.format == DataFormat::Idx ? contents : 3 * contents;
+  switch (file.format) {
+  case DataFormat::Idx:
+    return contents;
+  case DataFormat::Npy:
+    return 3 * contents;
+  case DataFormat::Csv:
+    return 5 * contents;
+  }
+  return 5 * contents;
 }
 
 std::optional<uint64_t> parseMemAvailable(const std::string &meminfo) {

@@ -57,7 +57,7 @@ TEST(StreamPolicyTest, EstimatesPerFormat) {
   writeBytes(dir.file("f"), std::vector<uint8_t>(1000, 1));
   EXPECT_EQ(estimateLoadBytes({dir.file("f"), DataFormat::Idx}), 1000u);
   EXPECT_EQ(estimateLoadBytes({dir.file("f"), DataFormat::Npy}), 3000u);
-  EXPECT_EQ(estimateLoadBytes({dir.file("f"), DataFormat::Csv}), 3000u);
+  EXPECT_EQ(estimateLoadBytes({dir.file("f"), DataFormat::Csv}), 5000u);
 }
 
 TEST(StreamPolicyTest, DecidesByTheThreshold) {
