@@ -66,6 +66,7 @@ private:
       const std::vector<std::unique_ptr<fb::InitializerArgsT>> &list);
   void writeTraining(const fb::TrainingT &training);
   void writeSchedule(const fb::LearningRateScheduleT &schedule);
+  void writeWeight(const fb::WeightT &weight);
 
   json::OStream json;
 };
@@ -330,10 +331,49 @@ void ModelJsonWriter::write(const fb::ModelT &model) {
       writeStrings("outputs", model.outputs);
     if (model.training)
       writeTraining(*model.training);
+    if (!model.weights.empty())
+      json.attributeArray("weights", [&] {
+        for (const auto &weight : model.weights)
+          if (weight)
+            writeWeight(*weight);
+      });
+  });
+}
+
+void ModelJsonWriter::writeWeight(const fb::WeightT &weight) {
+  json.object([&] {
+    json.attribute("name", weight.name);
+    json.attributeArray("shape", [&] {
+      for (int64_t extent : weight.shape)
+        json.value(extent);
+    });
+    // One line for the elements, however many: a weight is data, not
+    // something to read line by line.
+    std::string text = "[";
+    for (size_t i = 0; i < weight.data.size(); ++i) {
+      if (i)
+        text += ", ";
+      text += formatFloat(weight.data[i]);
+    }
+    text += "]";
+    json.attributeBegin("data");
+    json.rawValue(text);
+    json.attributeEnd();
   });
 }
 
 Error kiln::writeModelJson(const fb::ModelT &model, raw_ostream &os) {
+  // JSON has no spelling for NaN and the infinities.
+  for (size_t w = 0; w < model.weights.size(); ++w)
+    if (const fb::WeightT *weight = model.weights[w].get())
+      for (size_t i = 0; i < weight->data.size(); ++i)
+        if (!std::isfinite(weight->data[i]))
+          return createStringError(
+              inconvertibleErrorCode(),
+              "weights[" + Twine(w) + "] (" + weight->name + "): element " +
+                  Twine(i) +
+                  " is not finite, which JSON cannot represent; use "
+                  "--emit=kmodel");
   ModelJsonWriter(os).write(model);
   os << "\n";
   return Error::success();

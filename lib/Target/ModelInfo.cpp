@@ -370,6 +370,31 @@ public:
   llvm::Constant *int64(uint64_t v) { return llvm::ConstantInt::get(i64, v); }
   llvm::Constant *float32(float v) { return llvm::ConstantFP::get(f32, v); }
 
+  /// A private constant array of floats, or null when empty.
+  llvm::Constant *floats(ArrayRef<float> data, StringRef name) {
+    if (data.empty())
+      return llvm::ConstantPointerNull::get(ptr);
+    auto *init = llvm::ConstantDataArray::get(ctx, data);
+    auto *gv =
+        new llvm::GlobalVariable(module, init->getType(), true,
+                                 llvm::GlobalValue::PrivateLinkage, init, name);
+    gv->setAlignment(llvm::Align(64));
+    return gv;
+  }
+
+  /// A private constant byte array, or null when empty.
+  llvm::Constant *bytes(StringRef data, StringRef name) {
+    if (data.empty())
+      return llvm::ConstantPointerNull::get(ptr);
+    auto *init = llvm::ConstantDataArray::getRaw(data, data.size(),
+                                                 llvm::Type::getInt8Ty(ctx));
+    auto *gv =
+        new llvm::GlobalVariable(module, init->getType(), true,
+                                 llvm::GlobalValue::PrivateLinkage, init, name);
+    gv->setAlignment(llvm::Align(16));
+    return gv;
+  }
+
   /// A private constant array of `elemTy`, or null when empty.
   llvm::Constant *array(llvm::Type *elemTy, ArrayRef<llvm::Constant *> elems,
                         StringRef name) {
@@ -420,11 +445,11 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
   auto *initArgsTy = llvm::StructType::get(
       ctx, {b.f32, b.i32, b.i32, b.f32, b.f32, b.f32, b.f32, b.f32, b.f32});
   auto *paramTy = llvm::StructType::get(
-      ctx, {b.ptr, b.i32, b.shapeTy, b.i32, initArgsTy, b.i32, b.i32});
+      ctx, {b.ptr, b.i32, b.shapeTy, b.i32, initArgsTy, b.i32, b.i32, b.ptr});
   SmallVector<llvm::Constant *> params;
   for (const ModelParam &p : info.params) {
     // Only the arguments the kind reads are set, as abi.h promises.
-    int32_t kind = p.initKind;
+    int32_t kind = p.initData.empty() ? p.initKind : KILN_INIT_DATA;
     bool scaling = kind == KILN_INIT_VARIANCE_SCALING;
     bool uniform = kind == KILN_INIT_RANDOM_UNIFORM;
     bool normal =
@@ -442,7 +467,8 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
                      b.float32(gain ? p.initGain : 0.0f)});
     params.push_back(llvm::ConstantStruct::get(
         paramTy, {b.str(p.name), b.int32(p.shape.size()), b.shape(p.shape),
-                  b.int32(kind), args, b.int32(p.frozen), b.int32(p.state)}));
+                  b.int32(kind), args, b.int32(p.frozen), b.int32(p.state),
+                  b.floats(p.initData, "kiln.init_data")}));
   }
 
   auto *layerTy = llvm::StructType::get(
@@ -538,7 +564,8 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
             b.ptr, b.ptr,     b.ptr,                // entry points
             b.i32, b.shapeTy,                       // target shape
             b.i64, b.i64,                           // workspace plan
-            b.i32, b.ptr,     b.i32,       b.ptr}); // inputs, outputs
+            b.i32, b.ptr,     b.i32,       b.ptr,   // inputs, outputs
+            b.ptr, b.i64});                         // description
   const ModelInput &first = info.inputs.front();
   const ModelOutput &output = info.outputs.front();
   auto *desc = llvm::ConstantStruct::get(
@@ -572,7 +599,9 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
                b.int32(inputs.size()),
                b.array(inputTy, inputs, "kiln.inputs"),
                b.int32(outputs.size()),
-               b.array(outputTy, outputs, "kiln.outputs")});
+               b.array(outputTy, outputs, "kiln.outputs"),
+               b.bytes(info.description, "kiln.description"),
+               b.int64(info.description.size())});
   new llvm::GlobalVariable(module, descTy, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, desc,
                            "kiln_model");

@@ -34,7 +34,8 @@ unsigned maskOf(Command command) {
   case Command::Predict:
     return kPredict;
   case Command::Summary:
-    return kSummary;
+    // The memory summary of a training run takes that run's flags.
+    return kSummary | kTrain;
   case Command::Export:
     return kExport;
   case Command::None:
@@ -424,10 +425,22 @@ const FlagSpec kFlags[] = {
        }
      }},
     {"--stream", nullptr, kRun,
-     "serve IDX and NumPy inputs from a read-only memory mapping instead "
-     "of memory (.gz files are decompressed once into a temporary file)",
+     "serve the inputs from a read-only memory mapping instead of memory "
+     "(.gz files are decompressed, CSV and non-float32 NumPy inputs "
+     "converted, into a temporary file); the default when the data would "
+     "take more than half of the available memory",
      [](Options &o, const std::string &, const std::string &) {
+       if (o.stream == false)
+         fail("--stream and --no-stream cannot be combined");
        o.stream = true;
+     }},
+    {"--no-stream", nullptr, kRun,
+     "load the inputs into memory even when they would take more than half "
+     "of the available memory",
+     [](Options &o, const std::string &, const std::string &) {
+       if (o.stream == true)
+         fail("--stream and --no-stream cannot be combined");
+       o.stream = false;
      }},
     {"--input", "[NAME=]FILE", kRun,
      "NAME=FILE: the .npy data of the model input NAME (repeat for each "
@@ -590,7 +603,8 @@ const FlagSpec kFlags[] = {
      }},
     {"--checkpoint", "FILE", kRun | kExport,
      "train: write a checkpoint after every epoch; evaluate, predict, "
-     "export: the checkpoint to load",
+     "export: the checkpoint to load (evaluate and predict of a model "
+     "compiled with weights may leave it out)",
      [](Options &o, const std::string &, const std::string &v) {
        o.checkpoint = v;
      }},
@@ -707,16 +721,13 @@ void checkOptions(const Options &o) {
            "--train-y Y.npy");
     break;
   case Command::Evaluate:
-    if (o.checkpoint.empty())
-      fail("evaluate needs --checkpoint FILE");
+    // Without --checkpoint, the model's own weights (checked by the driver).
     if (!o.hasTestData() && o.namedInputs.empty())
       fail("evaluate needs test data: --data DIR, --test-images FILE "
            "--test-labels FILE, --test FILE.csv, --test-x X.npy "
            "--test-y Y.npy or --input NAME=FILE --target NAME=FILE");
     break;
   case Command::Predict:
-    if (o.checkpoint.empty())
-      fail("predict needs --checkpoint FILE");
     if (o.input.empty() && o.namedInputs.empty())
       fail("predict needs --input FILE (or --input NAME=FILE for each model "
            "input)");
@@ -833,7 +844,8 @@ std::string helpText(Command command, const std::string &program) {
       "--test-labels F | --test F.csv | --test-x X.npy --test-y Y.npy "
       "[flags]",
       "predict --checkpoint FILE --input FILE [--output FILE.csv] [flags]",
-      "summary",
+      "summary [train's flags: the data and settings of the run whose "
+      "memory to report]",
       "export --checkpoint FILE --format npz|kmodel --output FILE",
   };
   std::string text = formatString("usage: %s %s\n", program.c_str(),

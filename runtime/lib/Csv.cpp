@@ -1,10 +1,13 @@
 //===- Csv.cpp - CSV data sets --------------------------------------------===//
 
 #include "kiln/runtime/Csv.h"
+#include "kiln/runtime/Data.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/MappedFile.h"
 
 #include <charconv>
 #include <cmath>
+#include <string_view>
 
 namespace kiln {
 namespace runtime {
@@ -14,7 +17,7 @@ namespace {
 /// Splits CSV text into records of fields, RFC 4180 style.
 class CsvScanner {
 public:
-  CsvScanner(const std::string &text, const std::string &name, char delimiter)
+  CsvScanner(std::string_view text, const std::string &name, char delimiter)
       : text_(text), name_(name), delimiter_(delimiter) {}
 
   /// Reads the next non-blank record into `fields`; false at the end.
@@ -34,6 +37,8 @@ public:
   }
 
   int64_t line() const { return line_; }
+  /// Bytes of the text consumed so far.
+  size_t position() const { return pos_; }
 
 private:
   void skipLineEnd() {
@@ -76,7 +81,7 @@ private:
         while (pos_ < text_.size() && text_[pos_] != delimiter_ &&
                text_[pos_] != '\n' && text_[pos_] != '\r')
           ++pos_;
-        field.assign(text_, begin, pos_ - begin);
+        field.assign(text_.data() + begin, pos_ - begin);
       }
       fields.push_back(field);
       if (pos_ < text_.size() && text_[pos_] == delimiter_) {
@@ -91,7 +96,7 @@ private:
     }
   }
 
-  const std::string &text_;
+  std::string_view text_;
   const std::string &name_;
   char delimiter_;
   size_t pos_ = 0;
@@ -123,10 +128,15 @@ bool isNumericRecord(const std::vector<std::string> &fields) {
   return true;
 }
 
-} // namespace
+/// Floats gathered before they go to the spool file when streaming.
+constexpr size_t kSpoolChunk = size_t(1) << 18;
 
-Dataset parseCsv(const std::string &text, const std::string &name,
-                 const CsvOptions &options) {
+/// Parses `text`. With `spool`, the inputs go there chunk by chunk instead
+/// of staying in `floats`, and `source` (the mapped text) is released from
+/// the resident set as the scanner moves through it.
+Dataset parseCsvText(std::string_view text, const std::string &name,
+                     const CsvOptions &options, SpoolFile *spool,
+                     const MappedFile *source) {
   const char *file = name.c_str();
   CsvScanner scanner(text, name, options.delimiter);
   std::vector<std::string> fields;
@@ -135,6 +145,7 @@ Dataset parseCsv(const std::string &text, const std::string &name,
   int64_t columns = -1;
   bool first = true;
   const int64_t labelColumn = options.labelColumn.value_or(-1);
+  size_t released = 0;
   while (scanner.next(fields)) {
     const long long line = static_cast<long long>(scanner.line());
     if (first) {
@@ -172,14 +183,44 @@ Dataset parseCsv(const std::string &text, const std::string &name,
       data.labels.push_back(static_cast<int32_t>(value));
     }
     ++data.count;
+    if (spool && data.floats.size() >= kSpoolChunk) {
+      spool->append(data.floats.data(), data.floats.size() * sizeof(float));
+      data.floats.clear();
+      if (source) {
+        source->noteRead(scanner.position() - released);
+        released = scanner.position();
+      }
+    }
   }
   if (data.count == 0)
     fail("%s: contains no samples", file);
+  if (spool) {
+    spool->append(data.floats.data(), data.floats.size() * sizeof(float));
+    std::vector<float>().swap(data.floats);
+    data.mapping = spool->map();
+    data.mappedFloats = reinterpret_cast<const float *>(data.mapping->data());
+  }
   return data;
 }
 
+} // namespace
+
+Dataset parseCsv(const std::string &text, const std::string &name,
+                 const CsvOptions &options) {
+  return parseCsvText(text, name, options, nullptr, nullptr);
+}
+
 Dataset loadCsv(const std::string &path, const CsvOptions &options) {
-  return parseCsv(readFileContents(path), path, options);
+  if (!options.stream)
+    return parseCsv(readFileContents(path), path, options);
+  std::shared_ptr<MappedFile> text = MappedFile::open(path);
+  SpoolFile spool(path);
+  Dataset data = parseCsvText(
+      std::string_view(reinterpret_cast<const char *>(text->data()),
+                       text->size()),
+      path, options, &spool, text.get());
+  text->release();
+  return data;
 }
 
 } // namespace runtime

@@ -8,14 +8,17 @@
 #include "kiln/runtime/Csv.h"
 #include "kiln/runtime/Data.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/KModel.h"
 #include "kiln/runtime/MetricsJson.h"
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/NamedData.h"
 #include "kiln/runtime/Npy.h"
 #include "kiln/runtime/Npz.h"
+#include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Plot.h"
 #include "kiln/runtime/Progress.h"
 #include "kiln/runtime/Schedule.h"
+#include "kiln/runtime/StreamPolicy.h"
 #include "kiln/runtime/Summary.h"
 #include "kiln/runtime/Trainer.h"
 
@@ -110,7 +113,8 @@ Dataset loadSource(const DataSource &source, int64_t maxSamples,
     return loadNamedData(model,
                          {*source.namedInputs, *source.namedTargets,
                           source.inputFlag, source.targetFlag},
-                         /*labeled=*/true, maxSamples, options.stream);
+                         /*labeled=*/true, maxSamples,
+                         options.stream.value_or(false));
   // The other forms hold one input and one set of labels.
   if (model.numInputs() > 1 || model.numOutputs() > 1)
     fail("the model has %d inputs and %d outputs: give the data of each as "
@@ -125,6 +129,7 @@ Dataset loadSource(const DataSource &source, int64_t maxSamples,
     csv.labelColumn = options.labelColumn;
     csv.header = options.csvHeader;
     csv.maxSamples = maxSamples;
+    csv.stream = options.stream.value_or(false);
     Dataset data = loadCsv(source.csv, csv);
     checkDatasetForModel(data, model, source.csv, source.csv);
     return data;
@@ -133,11 +138,27 @@ Dataset loadSource(const DataSource &source, int64_t maxSamples,
     Dataset data =
         loadNpyDataset(source.npyX, source.npyY, maxSamples,
                        model.floatTargets() ? model.targetElements() : 0,
-                       options.stream);
+                       options.stream.value_or(false));
     checkDatasetForModel(data, model, source.npyX, source.npyY);
     return data;
   }
-  return loadChecked(source.idx, maxSamples, model, options.stream);
+  return loadChecked(source.idx, maxSamples, model,
+                     options.stream.value_or(false));
+}
+
+/// The input file of a data source, for the streaming decision.
+/// Appends the input files of `source` to `files`.
+void addInputFiles(const DataSource &source, std::vector<DataFile> &files) {
+  if (source.namedInputs) {
+    for (const NamedFile &file : *source.namedInputs)
+      files.push_back({file.path, DataFormat::Npy});
+  } else if (!source.csv.empty()) {
+    files.push_back({source.csv, DataFormat::Csv});
+  } else if (!source.npyX.empty()) {
+    files.push_back({source.npyX, DataFormat::Npy});
+  } else {
+    files.push_back({source.idx.images, DataFormat::Idx});
+  }
 }
 
 DataSource namedSource(const std::vector<NamedFile> &inputs,
@@ -239,6 +260,21 @@ KilnOptimizerDesc optimizerConfig(const KilnModelDesc &desc,
          scheduleName(c.schedule));
   checkOptimizerConfig(c);
   return c;
+}
+
+/// Loads the parameters of evaluate and predict: --checkpoint, or without
+/// it the values the model was compiled with.
+void loadParameters(const ModelInfo &model, const Options &options,
+                    Trainer &trainer, const char *command) {
+  if (!options.checkpoint.empty()) {
+    loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
+    return;
+  }
+  if (!model.hasInitialValues())
+    fail("%s needs --checkpoint FILE (the model was compiled without "
+         "weights of its own)",
+         command);
+  trainer.initialize(options.seed);
 }
 
 /// The signal that interrupted training, 0 if none; set by the handler.
@@ -474,7 +510,7 @@ void runEvaluate(const ModelInfo &model, const Options &options) {
   trainer.setThreads(threadCount(options));
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
-  loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
+  loadParameters(model, options, trainer, "evaluate");
 
   std::unique_ptr<ConsoleReporter> console;
   if (!options.quiet)
@@ -519,15 +555,16 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
     return loadNamedData(
         model,
         {options.namedInputs, options.namedTargets, "--input", "--target"},
-        /*labeled=*/false, /*maxSamples=*/-1, options.stream);
+        /*labeled=*/false, /*maxSamples=*/-1, options.stream.value_or(false));
   if (model.numInputs() > 1)
     fail("the model has %d inputs: give the data of each as --input "
          "NAME=FILE.npy (%s)",
          model.numInputs(), describeNames(model, /*inputs=*/true).c_str());
   const std::string &path = options.input;
   Dataset samples;
+  const bool stream = options.stream.value_or(false);
   if (endsWith(path, ".npy") || endsWith(path, ".npy.gz")) {
-    samples = loadNpyInputs(path);
+    samples = loadNpyInputs(path, stream);
   } else if (endsWith(path, ".csv") || endsWith(path, ".csv.gz")) {
     // A label column is dropped when the file has one more column than the
     // model has inputs.
@@ -535,6 +572,7 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
     csv.delimiter = options.delimiter;
     csv.header = options.csvHeader;
     csv.labelColumn = std::nullopt;
+    csv.stream = stream;
     samples = loadCsv(path, csv);
     if (samples.sampleElements == model.inputElements() + 1) {
       csv.labelColumn = options.labelColumn;
@@ -543,7 +581,7 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
     }
   } else {
     IdxData input =
-        readIdxFile(path, /*expectedRank=*/0, /*maxItems=*/-1, options.stream);
+        readIdxFile(path, /*expectedRank=*/0, /*maxItems=*/-1, stream);
     samples.count = input.itemsRead;
     samples.sampleElements = input.itemElements();
     samples.inputs = std::move(input.bytes);
@@ -568,7 +606,7 @@ void runPredict(const ModelInfo &model, const Options &options) {
   trainer.setThreads(threadCount(options));
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
-  loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
+  loadParameters(model, options, trainer, "predict");
 
   // Several outputs: one array per output, named after it, in an .npz.
   if (model.numOutputs() > 1) {
@@ -633,12 +671,22 @@ void runPredict(const ModelInfo &model, const Options &options) {
 
 /// `export`: the checkpoint's parameters in another format.
 void runExport(const ModelInfo &model, const Options &options) {
-  if (options.exportFormat == "kmodel")
-    fail("export --format kmodel is not supported yet: the executable does "
-         "not embed the model description (layers, training config) that a "
-         ".kmodel holds; use --format npz");
   Trainer trainer(model, model.desc().optimizer, 1);
   loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
+  if (options.exportFormat == "kmodel") {
+    // Every parameter, BatchNormalization's moving averages included.
+    std::vector<NamedTensor> weights;
+    for (int32_t i = 0; i < model.numParams(); ++i) {
+      const KilnParamDesc &param = model.desc().params[i];
+      weights.push_back(
+          {param.name,
+           std::vector<int64_t>(param.shape, param.shape + param.rank),
+           trainer.params()[i].data()});
+    }
+    writeKModel(options.output, model.desc().description,
+                static_cast<size_t>(model.desc().description_size), weights);
+    return;
+  }
   std::vector<ZipMember> members;
   for (int32_t i = 0; i < model.numParams(); ++i) {
     const KilnParamDesc &param = model.desc().params[i];
@@ -647,6 +695,115 @@ void runExport(const ModelInfo &model, const Options &options) {
                        encodeNpy(shape, trainer.params()[i].data())});
   }
   writeZip(options.output, members);
+}
+
+/// The input files `options.command` reads (labels are small and always
+/// loaded).
+std::vector<DataFile> inputFiles(const Options &options) {
+  std::vector<DataFile> files;
+  switch (options.command) {
+  case Command::Train:
+  case Command::Summary:
+    if (options.hasTrainData())
+      addInputFiles(trainSource(options), files);
+    if (options.hasTestData())
+      addInputFiles(testSource(options), files);
+    if (options.hasValidationData())
+      addInputFiles(validationSource(options), files);
+    break;
+  case Command::Evaluate:
+    addInputFiles(testSource(options), files);
+    break;
+  case Command::Predict: {
+    if (!options.namedInputs.empty()) {
+      for (const NamedFile &file : options.namedInputs)
+        files.push_back({file.path, DataFormat::Npy});
+      break;
+    }
+    const std::string &path = options.input;
+    DataFormat format = DataFormat::Idx;
+    if (endsWith(path, ".npy") || endsWith(path, ".npy.gz"))
+      format = DataFormat::Npy;
+    else if (endsWith(path, ".csv") || endsWith(path, ".csv.gz"))
+      format = DataFormat::Csv;
+    files.push_back({path, format});
+    break;
+  }
+  case Command::Export:
+  case Command::None:
+    break;
+  }
+  return files;
+}
+
+/// Settles --stream/--no-stream, or without them the size rule
+/// (StreamPolicy), and says so when the rule chose streaming.
+void resolveStreaming(Options &options) {
+  std::vector<DataFile> files = inputFiles(options);
+  if (files.empty())
+    return;
+  StreamDecision decision = decideStreaming(options.stream, files);
+  options.stream = decision.stream;
+  if (decision.automatic && !options.quiet)
+    std::fprintf(
+        stderr,
+        "note: streaming the data from disk: loading it would take "
+        "about %s bytes, more than the threshold of %s bytes (half "
+        "of MemAvailable, or KILN_STREAM_THRESHOLD); --no-stream "
+        "loads it anyway\n",
+        formatWithCommas(static_cast<int64_t>(decision.estimate)).c_str(),
+        formatWithCommas(static_cast<int64_t>(decision.threshold)).c_str());
+}
+
+/// The memory a loaded data set holds, for summary.
+DataMemory dataMemory(const std::string &name, const Dataset &data) {
+  DataMemory memory;
+  memory.name = name;
+  memory.samples = data.count;
+  const int64_t inputBytes =
+      data.count * data.sampleElements * (data.floatInputs ? 4 : 1);
+  if (data.mapping)
+    memory.mappedBytes = inputBytes;
+  else
+    memory.residentBytes =
+        static_cast<int64_t>(data.inputs.size() + 4 * data.floats.size());
+  memory.residentBytes +=
+      static_cast<int64_t>(4 * data.labels.size() + 4 * data.targets.size());
+  return memory;
+}
+
+/// `summary`: the model, and the memory of the training run the flags
+/// describe (its data loaded as train would load them).
+void runSummary(const ModelInfo &model, const Options &options) {
+  RunSettings run = defaultRunSettings(model);
+  KilnOptimizerDesc optimizer = optimizerConfig(model.desc(), options);
+  run.optimizerKind = optimizer.kind;
+  run.learningRate = optimizer.learning_rate;
+  run.optimizerSlots =
+      Optimizer(optimizer, std::vector<int64_t>(), {}).slotsPerParam();
+  run.threads = threadCount(options);
+  int64_t largest = 0;
+  if (options.hasTrainData()) {
+    Dataset train = loadSource(trainSource(options), options.maxTrainSamples,
+                               options, model);
+    run.data.push_back(dataMemory("train", train));
+    largest = std::max(largest, train.count);
+  }
+  if (options.hasTestData()) {
+    Dataset test =
+        loadSource(testSource(options), options.maxTestSamples, options, model);
+    run.data.push_back(dataMemory("test", test));
+    largest = std::max(largest, test.count);
+  }
+  if (options.hasValidationData()) {
+    Dataset validation =
+        loadSource(validationSource(options), -1, options, model);
+    run.data.push_back(dataMemory("validation", validation));
+    largest = std::max(largest, validation.count);
+  }
+  run.batchSize = largest > 0 ? effectiveBatchSize(options, model, largest)
+                              : options.batchSize.value_or(run.batchSize);
+  std::fputs(formatSummary(model, run).c_str(), stdout);
 }
 
 } // namespace
@@ -660,9 +817,10 @@ int runMain(const KilnModelDesc &desc, int argc, char **argv) {
       std::fputs(helpText(options.command, program).c_str(), stdout);
       return 0;
     }
+    resolveStreaming(options);
     switch (options.command) {
     case Command::Summary:
-      std::fputs(formatSummary(model).c_str(), stdout);
+      runSummary(model, options);
       break;
     case Command::Train:
       runTrain(model, options);

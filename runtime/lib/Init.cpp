@@ -181,6 +181,9 @@ void initializeParameter(const KilnParamDesc &param, float *data, int64_t count,
       data[i] = i / cols == i % cols ? args.gain : 0.0f;
     return;
   }
+  case KILN_INIT_DATA:
+    std::copy(param.init_data, param.init_data + count, data);
+    return;
   default:
     fail("parameter '%s': unknown initializer %d", param.name,
          param.initializer);

@@ -55,20 +55,36 @@ void writeAll(int fd, const char *data, size_t size, const std::string &what) {
 
 constexpr int kWriteChunk = 4096;
 
-/// Decompresses the gzip file `path` into a new, already unlinked temporary
-/// file and returns its descriptor.
-int decompressToTemporary(const std::string &path) {
+/// Writes `size` bytes a page per write(): the page cache keeps what one
+/// write() brings as one folio, which a fault then maps whole; page-sized
+/// writes keep the mapping's residency to the pages actually read.
+void writePages(int fd, const char *data, size_t size,
+                const std::string &what) {
+  for (size_t done = 0; done < size; done += kWriteChunk)
+    writeAll(fd, data + done, std::min<size_t>(kWriteChunk, size - done), what);
+}
+
+/// Creates a new, already unlinked temporary file in $TMPDIR (else /tmp)
+/// for the data of `what` and returns its descriptor.
+int createUnlinkedTemporary(const std::string &what) {
   const char *dir = std::getenv("TMPDIR");
   std::string pattern = std::string(dir && *dir ? dir : "/tmp") +
                         "/kiln-stream-XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
-  Fd out;
-  out.fd = ::mkstemp(name.data());
-  if (out.fd < 0)
-    fail("%s: cannot create a temporary file in %s: %s", path.c_str(),
+  int fd = ::mkstemp(name.data());
+  if (fd < 0)
+    fail("%s: cannot create a temporary file in %s: %s", what.c_str(),
          pattern.c_str(), std::strerror(errno));
   ::unlink(name.data());
+  return fd;
+}
+
+/// Decompresses the gzip file `path` into a new, already unlinked temporary
+/// file and returns its descriptor.
+int decompressToTemporary(const std::string &path) {
+  Fd out;
+  out.fd = createUnlinkedTemporary(path);
 
   errno = 0;
   gzFile in = gzopen(path.c_str(), "rb");
@@ -80,12 +96,7 @@ int decompressToTemporary(const std::string &path) {
   while (true) {
     int got = gzread(in, buffer.data(), static_cast<unsigned>(buffer.size()));
     if (got > 0) {
-      // The page cache keeps what one write() brings as one folio, which
-      // a fault then maps whole; page-sized writes keep the mapping's
-      // residency to the pages actually read.
-      for (int done = 0; done < got; done += kWriteChunk)
-        writeAll(out.fd, buffer.data() + done,
-                 static_cast<size_t>(std::min(kWriteChunk, got - done)), path);
+      writePages(out.fd, buffer.data(), static_cast<size_t>(got), path);
       continue;
     }
     int code = Z_OK;
@@ -122,12 +133,18 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string &path) {
     ::close(file.fd);
     file.fd = temporary;
   }
-  if (::fstat(file.fd, &info) != 0)
+  return mapDescriptor(file.fd, path);
+}
+
+std::shared_ptr<MappedFile> MappedFile::mapDescriptor(int fd,
+                                                      const std::string &path) {
+  struct stat info;
+  if (::fstat(fd, &info) != 0)
     fail("%s: cannot stat: %s", path.c_str(), std::strerror(errno));
   size_t size = static_cast<size_t>(info.st_size);
   if (size == 0)
     return std::shared_ptr<MappedFile>(new MappedFile(path, nullptr, 0));
-  void *data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, file.fd, 0);
+  void *data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
   if (data == MAP_FAILED)
     fail("%s: cannot map: %s", path.c_str(), std::strerror(errno));
   // Samples are visited in shuffled order: read-ahead would only waste
@@ -155,6 +172,43 @@ void MappedFile::release() const {
   // next access refaults the same bytes from the page cache.
   if (data_)
     ::madvise(const_cast<uint8_t *>(data_), size_, MADV_DONTNEED);
+}
+
+SpoolFile::SpoolFile(std::string name) : name_(std::move(name)) {
+  fd_ = createUnlinkedTemporary(name_);
+  buffer_.reserve(kBufferBytes);
+}
+
+SpoolFile::~SpoolFile() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+void SpoolFile::append(const void *data, size_t size) {
+  const char *bytes = static_cast<const char *>(data);
+  while (size > 0) {
+    size_t n = std::min(size, kBufferBytes - buffer_.size());
+    buffer_.insert(buffer_.end(), bytes, bytes + n);
+    bytes += n;
+    size -= n;
+    size_ += n;
+    if (buffer_.size() == kBufferBytes)
+      flush();
+  }
+}
+
+void SpoolFile::flush() {
+  writePages(fd_, buffer_.data(), buffer_.size(), name_);
+  buffer_.clear();
+}
+
+std::shared_ptr<MappedFile> SpoolFile::map() {
+  flush();
+  std::vector<char>().swap(buffer_);
+  std::shared_ptr<MappedFile> mapping = MappedFile::mapDescriptor(fd_, name_);
+  ::close(fd_);
+  fd_ = -1;
+  return mapping;
 }
 
 } // namespace runtime

@@ -86,6 +86,9 @@ static void checkInitializer(const std::string &what,
          args.distribution >= KILN_DISTRIBUTION_TRUNCATED_NORMAL &&
          args.distribution <= KILN_DISTRIBUTION_UNIFORM;
     break;
+  case KILN_INIT_DATA:
+    ok = param.init_data != nullptr;
+    break;
   default:
     fail("model descriptor: %s has unknown initializer %d", what.c_str(),
          param.initializer);
@@ -134,6 +137,8 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
       fail("model descriptor: %s has state %d (frozen %d), expected 0, or 1 "
            "with frozen 1",
            what.c_str(), param.state, param.frozen);
+    if (param.initializer != KILN_INIT_DATA)
+      hasInitialValues_ = false;
     paramElements_.push_back(count);
     totalParamElements_ += count;
   }
@@ -210,6 +215,9 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
   if (desc.optimizer.kind < KILN_OPTIMIZER_SGD ||
       desc.optimizer.kind > KILN_OPTIMIZER_NADAM)
     fail("model descriptor: unknown optimizer %d", desc.optimizer.kind);
+  if (desc.description_size > 0 && !desc.description)
+    fail("model descriptor: description of %llu bytes without data",
+         static_cast<unsigned long long>(desc.description_size));
   if (desc.epochs < 0 || desc.batch_size < 1)
     fail("model descriptor: bad training defaults (epochs %d, batch size %d)",
          desc.epochs, desc.batch_size);

@@ -5,6 +5,7 @@
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/MappedFile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -239,13 +240,45 @@ Dataset inputsFrom(const NpyArray &x, const std::string &path,
       reinterpret_cast<uintptr_t>(x.mapped) % alignof(float) == 0) {
     // Little-endian float32 is the stored form: serve it from the mapping.
     const float *floats = reinterpret_cast<const float *>(x.mapped);
-    for (int64_t i = 0; i < total; ++i)
-      if (!std::isfinite(floats[i]))
-        fail("%s: element %lld is not finite", path.c_str(),
-             static_cast<long long>(i));
+    // The scan reads every page: let the mapping drop them as it goes.
+    constexpr int64_t kScanChunk = int64_t(1) << 18;
+    for (int64_t begin = 0; begin < total; begin += kScanChunk) {
+      const int64_t end = std::min(total, begin + kScanChunk);
+      for (int64_t i = begin; i < end; ++i)
+        if (!std::isfinite(floats[i]))
+          fail("%s: element %lld is not finite", path.c_str(),
+               static_cast<long long>(i));
+      x.mapping->noteRead(size_t(end - begin) * sizeof(float));
+    }
     data.mappedFloats = floats;
     data.mapping = x.mapping;
     x.mapping->release();
+    return data;
+  }
+  if (x.mapped) {
+    // Other types (and a misaligned float32 array) are converted chunk by
+    // chunk into a mapped temporary file: the same floats as below, never
+    // all in memory.
+    constexpr int64_t kChunk = int64_t(1) << 18;
+    SpoolFile spool(path);
+    std::vector<float> chunk;
+    chunk.reserve(static_cast<size_t>(std::min(total, kChunk)));
+    for (int64_t begin = 0; begin < total; begin += kChunk) {
+      const int64_t end = std::min(total, begin + kChunk);
+      chunk.clear();
+      for (int64_t i = begin; i < end; ++i) {
+        float value = static_cast<float>(x.at(i));
+        if (!std::isfinite(value))
+          fail("%s: element %lld is not finite", path.c_str(),
+               static_cast<long long>(i));
+        chunk.push_back(value);
+      }
+      spool.append(chunk.data(), chunk.size() * sizeof(float));
+      x.mapping->noteRead(size_t(end - begin) * typeSize(x.type));
+    }
+    x.mapping->release();
+    data.mapping = spool.map();
+    data.mappedFloats = reinterpret_cast<const float *>(data.mapping->data());
     return data;
   }
   data.floats.resize(static_cast<size_t>(total));
@@ -320,8 +353,8 @@ Dataset loadNpyDataset(const std::string &xPath, const std::string &yPath,
   return data;
 }
 
-Dataset loadNpyInputs(const std::string &path) {
-  return inputsFrom(readNpy(path), path, -1);
+Dataset loadNpyInputs(const std::string &path, bool stream) {
+  return inputsFrom(readNpy(path, stream), path, -1);
 }
 
 std::string encodeNpy(const std::vector<int64_t> &shape, const float *data) {

@@ -2,7 +2,11 @@
 
 #include "kiln/runtime/Summary.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/MappedFile.h"
 #include "kiln/runtime/Model.h"
+#include "kiln/runtime/Optimizer.h"
+
+#include <algorithm>
 
 #include <cstring>
 #include <vector>
@@ -79,11 +83,22 @@ static std::string describeTensors(const ModelInfo &model, bool inputs) {
   return text;
 }
 
-static const char *optimizerName(int32_t kind) {
-  return kind == KILN_OPTIMIZER_ADAM ? "Adam" : "SGD";
+RunSettings defaultRunSettings(const ModelInfo &model) {
+  const KilnModelDesc &desc = model.desc();
+  RunSettings run;
+  run.batchSize = desc.batch_size;
+  run.optimizerKind = desc.optimizer.kind;
+  run.learningRate = desc.optimizer.learning_rate;
+  run.optimizerSlots =
+      Optimizer(desc.optimizer, std::vector<int64_t>(), {}).slotsPerParam();
+  return run;
 }
 
 std::string formatSummary(const ModelInfo &model) {
+  return formatSummary(model, defaultRunSettings(model));
+}
+
+std::string formatSummary(const ModelInfo &model, const RunSettings &run) {
   const KilnModelDesc &desc = model.desc();
   std::string text =
       formatString("Model: \"%s\"\n", desc.name ? desc.name : "model");
@@ -123,8 +138,8 @@ std::string formatSummary(const ModelInfo &model) {
 
   // Everything is float32 or int32: four bytes per element.
   const int64_t paramBytes = 4 * params;
-  const int slots = desc.optimizer.kind == KILN_OPTIMIZER_ADAM ? 2 : 0;
-  const int64_t batch = desc.batch_size;
+  const int64_t slotBytes = run.optimizerSlots * paramBytes;
+  const int64_t batch = run.batchSize;
   // Inputs and labels twice: the next batch is gathered while one trains
   // (Prefetch.h).
   int64_t sampleElements = 0;
@@ -138,36 +153,59 @@ std::string formatSummary(const ModelInfo &model) {
     text += "Inputs: " + describeTensors(model, /*inputs=*/true) + "\n";
     text += "Outputs: " + describeTensors(model, /*inputs=*/false) + "\n";
     text += formatString("Optimizer: %s (learning rate %g)\n",
-                         optimizerName(desc.optimizer.kind),
-                         double(desc.optimizer.learning_rate));
+                         optimizerName(run.optimizerKind),
+                         double(run.learningRate));
   } else {
     text += formatString("Optimizer: %s (learning rate %g), loss: %s\n",
-                         optimizerName(desc.optimizer.kind),
-                         double(desc.optimizer.learning_rate),
+                         optimizerName(run.optimizerKind),
+                         double(run.learningRate),
                          desc.loss_name ? desc.loss_name : "?");
   }
   text += "Memory:\n";
   text += "  parameters:      " + formatWithCommas(paramBytes) + " bytes\n";
   text += "  gradients:       " + formatWithCommas(paramBytes) + " bytes\n";
-  text +=
-      "  optimizer state: " + formatWithCommas(slots * paramBytes) + " bytes\n";
+  text += formatString("  optimizer state: %s bytes (%d slot%s per "
+                       "parameter)\n",
+                       formatWithCommas(slotBytes).c_str(), run.optimizerSlots,
+                       run.optimizerSlots == 1 ? "" : "s");
   text += formatString("  batch buffers:   %s bytes (batch size %lld: "
                        "2 x inputs and labels, outputs)\n",
                        formatWithCommas(batchBytes).c_str(),
                        static_cast<long long>(batch));
   // Planned at compile time: the step's intermediates, per thread.
   const int64_t workspaceBytes =
-      desc.workspace_bytes_per_sample * batch + desc.workspace_bytes_fixed;
-  text +=
-      formatString("  step workspace:  %s bytes (compiled plan: %s bytes "
-                   "per sample + %s)\n",
-                   formatWithCommas(workspaceBytes).c_str(),
-                   formatWithCommas(desc.workspace_bytes_per_sample).c_str(),
-                   formatWithCommas(desc.workspace_bytes_fixed).c_str());
-  text +=
-      "  total:           " +
-      formatWithCommas((2 + slots) * paramBytes + batchBytes + workspaceBytes) +
-      " bytes\n";
+      (desc.workspace_bytes_per_sample * batch + desc.workspace_bytes_fixed) *
+      run.threads;
+  text += formatString(
+      "  step workspace:  %s bytes (compiled plan: %s bytes per sample + "
+      "%s%s)\n",
+      formatWithCommas(workspaceBytes).c_str(),
+      formatWithCommas(desc.workspace_bytes_per_sample).c_str(),
+      formatWithCommas(desc.workspace_bytes_fixed).c_str(),
+      run.threads > 1 ? formatString(", x %lld threads",
+                                     static_cast<long long>(run.threads))
+                            .c_str()
+                      : "");
+  int64_t total = 2 * paramBytes + slotBytes + batchBytes + workspaceBytes;
+  for (const DataMemory &data : run.data) {
+    // A streamed set keeps at most the release window of its mapping
+    // resident (MappedFile::kReleaseBytes), on top of labels and targets.
+    int64_t window = std::min<int64_t>(
+        data.mappedBytes, static_cast<int64_t>(MappedFile::kReleaseBytes));
+    int64_t resident = data.residentBytes + window;
+    std::string detail =
+        data.mappedBytes > 0
+            ? formatString("streamed: %s bytes mapped, at most %s resident",
+                           formatWithCommas(data.mappedBytes).c_str(),
+                           formatWithCommas(window).c_str())
+            : std::string("in memory");
+    text += formatString(
+        "  %-16s %s bytes (%s samples, %s)\n", (data.name + " data:").c_str(),
+        formatWithCommas(resident).c_str(),
+        formatWithCommas(data.samples).c_str(), detail.c_str());
+    total += resident;
+  }
+  text += "  total:           " + formatWithCommas(total) + " bytes\n";
   return text;
 }
 

@@ -25,7 +25,9 @@ class ParamDesc(ctypes.Structure):
                 ("shape", Shape), ("initializer", ctypes.c_int32),
                 # ABI version 3.
                 ("init_args", InitArgs), ("frozen", ctypes.c_int32),
-                ("state", ctypes.c_int32)]
+                ("state", ctypes.c_int32),
+                # ABI version 4.
+                ("init_data", ctypes.POINTER(ctypes.c_float))]
 
 
 class LayerDesc(ctypes.Structure):
@@ -102,7 +104,9 @@ class ModelDesc(ctypes.Structure):
                 ("num_inputs", ctypes.c_int32),
                 ("inputs", ctypes.POINTER(InputDesc)),
                 ("num_outputs", ctypes.c_int32),
-                ("outputs", ctypes.POINTER(OutputDesc))]
+                ("outputs", ctypes.POINTER(OutputDesc)),
+                ("description", ctypes.POINTER(ctypes.c_uint8)),
+                ("description_size", ctypes.c_uint64)]
 
 
 def _pointer(array):

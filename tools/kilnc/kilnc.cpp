@@ -13,6 +13,8 @@
 #include "kiln/Frontend/Import.h"
 #include "kiln/Frontend/ModelDescription.h"
 #include "kiln/Frontend/ModelLoader.h"
+#include "kiln/Frontend/ModelToKiln.h"
+#include "kiln/Frontend/ModelWeights.h"
 #include "kiln/InitAll.h"
 #include "kiln/Pipelines/Pipelines.h"
 #include "kiln/Target/Linker.h"
@@ -179,10 +181,26 @@ int writeDescription(StringRef output) {
   if (emitKind == Emit::KModel) {
     kiln::writeKModel(*model->description, out.os());
   } else if (Error err = kiln::writeModelJson(*model->description, out.os())) {
-    return fail(toString(std::move(err)));
+    return fail(inputFile + ": " + toString(std::move(err)));
   }
   out.keep();
   return 0;
+}
+
+/// Gives the parameters the values the model file carries (checked against
+/// their names and shapes) and embeds the description without them.
+Error attachWeights(kiln::ModelInfo &info, kiln::fb::ModelT &description) {
+  SmallVector<kiln::ParamSignature> signatures;
+  for (const kiln::ModelParam &p : info.params)
+    signatures.push_back({p.name, p.shape});
+  Expected<std::vector<std::vector<float>>> values =
+      kiln::matchModelWeights(description, signatures, inputFile);
+  if (!values)
+    return values.takeError();
+  for (auto [param, data] : llvm::zip_equal(info.params, *values))
+    param.initData = std::move(data);
+  info.description = kiln::writeKModelWithoutWeights(description);
+  return Error::success();
 }
 
 int compile() {
@@ -196,10 +214,17 @@ int compile() {
   context.loadAllAvailableDialects();
 
   std::string error;
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      kiln::importModelFile(inputFile, context, error, trainingOverrides());
-  if (!module)
-    return fail(error);
+  // The description outlives the import: its weights and its .kmodel form
+  // go into the model descriptor.
+  Expected<kiln::LoadedModel> loaded =
+      kiln::loadModelFile(inputFile, trainingOverrides());
+  if (!loaded)
+    return fail(toString(loaded.takeError()));
+  Expected<mlir::OwningOpRef<mlir::ModuleOp>> built = kiln::buildKilnModule(
+      *loaded->description, loaded->analysis, context, inputFile);
+  if (!built)
+    return fail(toString(built.takeError()));
+  mlir::OwningOpRef<mlir::ModuleOp> module = std::move(*built);
   std::string output = outputFile.empty() ? defaultOutput() : outputFile;
   auto printModule = [&](raw_ostream &os) { module->print(os); };
   // Fail before the work, not after it, when the output cannot be written.
@@ -214,6 +239,8 @@ int compile() {
   FailureOr<kiln::ModelInfo> info = kiln::extractModelInfo(*module);
   if (failed(info))
     return 1;
+  if (Error err = attachWeights(*info, *loaded->description))
+    return fail(toString(std::move(err)));
 
   if (failed(runPasses(*module, [](mlir::PassManager &pm) {
         pm.addPass(mlir::kiln::createKilnAutodiffPass());

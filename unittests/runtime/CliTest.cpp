@@ -175,8 +175,15 @@ TEST(CliTest, Errors) {
   EXPECT_EQ(parseError({"predict", "--checkpoint", "c", "--input", "x",
                         "--epochs", "2"}),
             "--epochs is not a flag of predict");
-  EXPECT_EQ(parseError({"summary", "--data", "d"}),
-            "--data is not a flag of summary");
+  // summary takes train's flags (the run whose memory to report), not
+  // the other commands'.
+  EXPECT_EQ(parseError({"summary", "--data", "d"}), "<no error>");
+  EXPECT_EQ(parseError({"summary", "--input", "x"}),
+            "--input is not a flag of summary");
+  EXPECT_EQ(parseError({"train", "--data", "d", "--stream", "--no-stream"}),
+            "--stream and --no-stream cannot be combined");
+  EXPECT_EQ(parseError({"predict", "--input", "x", "--no-stream", "--stream"}),
+            "--stream and --no-stream cannot be combined");
 }
 
 TEST(CliTest, DataCombinations) {
@@ -193,8 +200,6 @@ TEST(CliTest, DataCombinations) {
   EXPECT_EQ(parseError({"train", "--train-images", "a", "--train-labels", "b",
                         "--test-labels", "c"}),
             "--test-labels needs --test-images");
-  EXPECT_EQ(parseError({"evaluate", "--data", "d"}),
-            "evaluate needs --checkpoint FILE");
   EXPECT_EQ(parseError({"evaluate", "--checkpoint", "c", "--train-images", "a",
                         "--train-labels", "b"}),
             "evaluate needs test data: --data DIR, --test-images FILE "

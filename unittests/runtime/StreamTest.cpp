@@ -9,6 +9,7 @@
 #include "TestUtil.h"
 
 #include "kiln/runtime/Batch.h"
+#include "kiln/runtime/Csv.h"
 #include "kiln/runtime/Data.h"
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/MappedFile.h"
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 
 using namespace kiln::runtime;
 using namespace kiln::test;
@@ -197,6 +199,140 @@ TEST(StreamTest, MappedFileOfEmptyAndGzipFiles) {
   EXPECT_EQ(file->data()[99999], sequence(100000)[99999]);
   std::string message = errorOf([&] { MappedFile::open(dir.path()); });
   EXPECT_NE(message.find("not a regular file"), std::string::npos) << message;
+}
+
+TEST(StreamTest, SpoolFileMapsWhatWasAppended) {
+  SpoolFile spool("source.csv");
+  std::vector<uint8_t> data = sequence(3 * SpoolFile::kBufferBytes + 123);
+  // Uneven pieces, across the buffer's boundaries.
+  size_t done = 0, piece = 1;
+  while (done < data.size()) {
+    size_t n = std::min(piece, data.size() - done);
+    spool.append(data.data() + done, n);
+    done += n;
+    piece = piece * 7 + 1;
+  }
+  EXPECT_EQ(spool.size(), data.size());
+  std::shared_ptr<MappedFile> file = spool.map();
+  ASSERT_EQ(file->size(), data.size());
+  EXPECT_EQ(std::memcmp(file->data(), data.data(), data.size()), 0);
+  EXPECT_EQ(file->path(), "source.csv");
+}
+
+/// Expects `streamed` to hold the floats and labels of `loaded`, bitwise,
+/// from a mapping.
+void expectSameFloats(const Dataset &loaded, const Dataset &streamed) {
+  ASSERT_TRUE(loaded.floatInputs);
+  ASSERT_TRUE(streamed.floatInputs);
+  EXPECT_EQ(streamed.count, loaded.count);
+  EXPECT_EQ(streamed.sampleElements, loaded.sampleElements);
+  EXPECT_EQ(streamed.labels, loaded.labels);
+  EXPECT_TRUE(streamed.floats.empty());
+  ASSERT_NE(streamed.mappedFloats, nullptr);
+  ASSERT_NE(streamed.mapping, nullptr);
+  ASSERT_EQ(loaded.floats.size(),
+            size_t(streamed.count * streamed.sampleElements));
+  EXPECT_EQ(std::memcmp(streamed.mappedFloats, loaded.floats.data(),
+                        loaded.floats.size() * sizeof(float)),
+            0);
+}
+
+TEST(StreamTest, CsvStreamsTheSameFloats) {
+  TempDir dir;
+  // 3000 x 100 values: more than one chunk of the spool.
+  std::string text = "\"a\",b";
+  for (int c = 2; c <= 100; ++c)
+    text += ",c" + std::to_string(c);
+  text += "\n";
+  for (int r = 0; r < 3000; ++r) {
+    text += std::to_string(r % 7);
+    for (int c = 0; c < 100; ++c)
+      text += "," + std::to_string((r * 31 + c * 17) % 1000 / 7.0);
+    text += r % 2 ? "\r\n" : "\n";
+  }
+  std::vector<uint8_t> bytes(text.begin(), text.end());
+  writeBytes(dir.file("d.csv"), bytes);
+  writeGzip(dir.file("d.csv.gz"), bytes);
+  CsvOptions options;
+  Dataset loaded = loadCsv(dir.file("d.csv"), options);
+  options.stream = true;
+  expectSameFloats(loaded, loadCsv(dir.file("d.csv"), options));
+  expectSameFloats(loaded, loadCsv(dir.file("d.csv.gz"), options));
+  options.maxSamples = 10;
+  Dataset few = loadCsv(dir.file("d.csv"), options);
+  EXPECT_EQ(few.count, 10);
+  EXPECT_EQ(std::memcmp(few.mappedFloats, loaded.floats.data(),
+                        10 * 100 * sizeof(float)),
+            0);
+
+  // A bad record late in the file: the same error either way.
+  text += "1,2,3\n";
+  writeBytes(dir.file("bad.csv"),
+             std::vector<uint8_t>(text.begin(), text.end()));
+  CsvOptions plain;
+  std::string inMemory = errorOf([&] { loadCsv(dir.file("bad.csv"), plain); });
+  plain.stream = true;
+  std::string streamed = errorOf([&] { loadCsv(dir.file("bad.csv"), plain); });
+  EXPECT_EQ(streamed,
+            dir.file("bad.csv") + ":3002: expected 101 fields, got 3");
+  EXPECT_EQ(streamed, inMemory);
+}
+
+TEST(StreamTest, NpyConvertsOtherTypesIntoAMapping) {
+  TempDir dir;
+  // float64 and int32 inputs of 3000 x 100 (more than one chunk).
+  const int64_t rows = 3000, cols = 100;
+  std::vector<double> f64(rows * cols);
+  std::vector<int32_t> i32(rows * cols);
+  for (int64_t i = 0; i < rows * cols; ++i) {
+    f64[i] = (i * 0.37) / 3.0 - 11.0;
+    i32[i] = static_cast<int32_t>(i % 5000 - 2500);
+  }
+  std::vector<float> labels(rows);
+  for (int64_t r = 0; r < rows; ++r)
+    labels[r] = float(r % 3);
+  auto save = [&](const std::string &name, const char *descr, const void *data,
+                  size_t size) {
+    std::string header = std::string("{'descr': '") + descr +
+                         "', 'fortran_order': False, 'shape': (" +
+                         std::to_string(rows) + ", " + std::to_string(cols) +
+                         "), }";
+    header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+    header += '\n';
+    std::string bytes("\x93NUMPY\x01\x00", 8);
+    bytes += static_cast<char>(header.size() & 0xff);
+    bytes += static_cast<char>(header.size() >> 8);
+    bytes += header;
+    bytes.append(static_cast<const char *>(data), size);
+    writeBytes(dir.file(name),
+               std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  };
+  save("f64.npy", "<f8", f64.data(), f64.size() * 8);
+  save("i32.npy", "<i4", i32.data(), i32.size() * 4);
+  std::string y = encodeNpy({rows}, labels.data());
+  writeBytes(dir.file("y.npy"), std::vector<uint8_t>(y.begin(), y.end()));
+  for (const char *name : {"f64.npy", "i32.npy"}) {
+    SCOPED_TRACE(name);
+    Dataset loaded = loadNpyDataset(dir.file(name), dir.file("y.npy"), -1);
+    Dataset streamed = loadNpyDataset(dir.file(name), dir.file("y.npy"), -1, 0,
+                                      /*stream=*/true);
+    expectSameFloats(loaded, streamed);
+  }
+  // predict's inputs stream too.
+  Dataset inputs = loadNpyInputs(dir.file("f64.npy"), /*stream=*/true);
+  EXPECT_NE(inputs.mappedFloats, nullptr);
+  EXPECT_EQ(inputs.count, rows);
+
+  // A non-finite element: the same error either way.
+  f64[12345] = std::numeric_limits<double>::infinity();
+  save("inf.npy", "<f8", f64.data(), f64.size() * 8);
+  std::string inMemory = errorOf(
+      [&] { loadNpyDataset(dir.file("inf.npy"), dir.file("y.npy"), -1); });
+  std::string streamed = errorOf([&] {
+    loadNpyDataset(dir.file("inf.npy"), dir.file("y.npy"), -1, 0, true);
+  });
+  EXPECT_EQ(streamed, dir.file("inf.npy") + ": element 12345 is not finite");
+  EXPECT_EQ(streamed, inMemory);
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace llvm {
 class Module;
@@ -39,6 +40,9 @@ struct ModelParam {
   bool state = false;
   /// The parameter's argument index in @loss.
   unsigned argument = 0;
+  /// Initial values the model file gives (its `weights`), replacing the
+  /// initializer (KILN_INIT_DATA); empty when it gives none.
+  std::vector<float> initData;
 };
 
 struct ModelLayer {
@@ -114,6 +118,9 @@ struct ModelInfo {
   int64_t warmupSteps = 0;
   llvm::SmallVector<int64_t> boundaries;
   llvm::SmallVector<float> values;
+  /// The model description as a binary .kmodel without weights, embedded
+  /// for `export --format kmodel`; empty when not embedded.
+  std::string description;
 };
 
 /// Reads the model facts from a freshly imported kiln module (functions

@@ -125,8 +125,10 @@ struct Options {
   /// export: "npz" or "kmodel".
   std::string exportFormat;
   bool quiet = false;
-  /// --stream: memory-map the data files (MappedFile).
-  bool stream = false;
+  /// --stream (true) or --no-stream (false): memory-map the data files
+  /// (MappedFile) or load them; unset, the driver decides by the data's
+  /// size (StreamPolicy).
+  std::optional<bool> stream;
 
   /// Whether training data was named (--data, --train-images/labels,
   /// --train or --train-x/y).

@@ -32,6 +32,10 @@ struct CsvOptions {
   std::optional<bool> header;
   /// Keep at most this many samples when >= 0.
   int64_t maxSamples = -1;
+  /// loadCsv: map the text and convert the inputs chunk by chunk into a
+  /// mapped temporary file (SpoolFile) instead of holding text and floats
+  /// in memory. Same values, same errors.
+  bool stream = false;
 };
 
 /// Parses CSV text; `name` names the file in errors. The result stores

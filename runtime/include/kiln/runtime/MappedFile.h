@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace kiln {
 namespace runtime {
@@ -50,6 +51,10 @@ public:
   static constexpr size_t kReleaseBytes = size_t(8) << 20;
 
 private:
+  friend class SpoolFile;
+  /// Maps the whole file open at `fd` (the caller keeps and closes it).
+  static std::shared_ptr<MappedFile> mapDescriptor(int fd,
+                                                   const std::string &path);
   MappedFile(std::string path, const uint8_t *data, size_t size)
       : path_(std::move(path)), data_(data), size_(size) {}
 
@@ -57,6 +62,38 @@ private:
   const uint8_t *data_;
   size_t size_;
   mutable std::atomic<size_t> unreleased_{0};
+};
+
+/// Data converted chunk by chunk into an unlinked temporary file (in
+/// $TMPDIR, else /tmp, as for a .gz file), then mapped: how `--stream`
+/// serves inputs that need converting first (CSV text, NumPy arrays of
+/// types other than uint8 and float32). The converted data never sit whole
+/// in memory, only kBufferBytes of them at a time.
+class SpoolFile {
+public:
+  /// `name` names the source in errors.
+  explicit SpoolFile(std::string name);
+  ~SpoolFile();
+  SpoolFile(const SpoolFile &) = delete;
+  SpoolFile &operator=(const SpoolFile &) = delete;
+
+  /// Appends `size` bytes.
+  void append(const void *data, size_t size);
+  /// Bytes appended so far.
+  size_t size() const { return size_; }
+  /// Writes out what is buffered and maps the whole file read-only; the
+  /// SpoolFile takes no more data afterwards.
+  std::shared_ptr<MappedFile> map();
+
+  static constexpr size_t kBufferBytes = size_t(1) << 20;
+
+private:
+  void flush();
+
+  std::string name_;
+  int fd_ = -1;
+  size_t size_ = 0;
+  std::vector<char> buffer_;
 };
 
 } // namespace runtime

@@ -87,6 +87,9 @@ public:
   bool floatTargets() const { return outputs_[0].floatTargets; }
   /// Elements of one sample's y: 1 class index, or the target's elements.
   int64_t targetElements() const { return outputs_[0].targetElements; }
+  /// True when every parameter starts from values the model carries
+  /// (KILN_INIT_DATA): evaluate and predict then need no checkpoint.
+  bool hasInitialValues() const { return hasInitialValues_; }
 
 private:
   const KilnModelDesc *desc_;
@@ -94,6 +97,7 @@ private:
   int64_t totalParamElements_ = 0;
   std::vector<InputSpec> inputs_;
   std::vector<OutputSpec> outputs_;
+  bool hasInitialValues_ = true;
 };
 
 } // namespace runtime

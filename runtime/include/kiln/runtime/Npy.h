@@ -58,13 +58,14 @@ NpyArray readNpy(const std::string &path, bool stream = false);
 /// With `targetElements` > 0, `yPath` holds float targets instead (N x ...,
 /// targetElements per sample, finite; any numeric type).
 /// With `stream`, uint8 and float32 inputs stay in a mapping of `xPath`;
-/// other types are converted into memory as without it.
+/// other types are converted chunk by chunk into a mapped temporary file
+/// (SpoolFile), with the same values and errors as without it.
 Dataset loadNpyDataset(const std::string &xPath, const std::string &yPath,
                        int64_t maxSamples, int64_t targetElements = 0,
                        bool stream = false);
 
-/// Loads unlabeled inputs (predict).
-Dataset loadNpyInputs(const std::string &path);
+/// Loads unlabeled inputs (predict), streamed as loadNpyDataset does.
+Dataset loadNpyInputs(const std::string &path, bool stream = false);
 
 /// The bytes of a .npy file (format 1.0) of a float32 array of `shape`.
 std::string encodeNpy(const std::vector<int64_t> &shape, const float *data);

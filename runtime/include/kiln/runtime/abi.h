@@ -26,12 +26,18 @@
 |* returns each one's new value after the gradients, and the runtime copies  *|
 |* it into the parameter after the step.                                      *|
 |*                                                                            *|
-|* Version 4: several inputs and outputs. The descriptor lists the model's   *|
-|* inputs (KilnInputDesc) and outputs (KilnOutputDesc, each with its labels,  *|
-|* loss and loss weight); the entry points take one x per input and one y    *|
-|* per output, in those orders. KilnLayerDesc names each layer's inputs for  *|
+|* Version 4: several inputs and outputs, and models that carry their        *|
+|* description and weights. The descriptor lists the model's inputs         *|
+|* (KilnInputDesc) and outputs (KilnOutputDesc, each with its labels, loss   *|
+|* and loss weight); the entry points take one x per input and one y per     *|
+|* output, in those orders. KilnLayerDesc names each layer's inputs for      *|
 |* `summary`. The single-input fields (input_shape, output_shape, ...)      *|
-|* describe input 0 and output 0.                                            *|
+|* describe input 0 and output 0. The new initializer KILN_INIT_DATA copies  *|
+|* the values KilnParamDesc's `init_data` (appended) points at: kilnc sets   *|
+|* it for the parameters whose values the model file gives (`weights` of     *|
+|* schema/model.fbs). KilnModelDesc's `description` (appended) holds the     *|
+|* model's .kmodel FlatBuffer, without weights, so that `export --format     *|
+|* kmodel` can write the model with a checkpoint's weights.                  *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -75,6 +81,9 @@ enum KilnInitializer {
   KILN_INIT_VARIANCE_SCALING = 9, /* scale, mode, distribution */
   /* gain * the identity matrix (rank 2; rectangular allowed). */
   KILN_INIT_IDENTITY = 10,
+  /* Added in ABI version 4: a copy of the parameter's `init_data` (the
+   * values the model file gives; see KilnParamDesc). */
+  KILN_INIT_DATA = 11,
 };
 
 /* The fan KILN_INIT_VARIANCE_SCALING divides by. */
@@ -151,6 +160,10 @@ typedef struct KilnParamDesc {
    * gradients (see the entry points below); the runtime copies that into
    * the parameter after the step, outside the optimizer. 0 otherwise. */
   int32_t state;
+  /* Appended in ABI version 4: with initializer KILN_INIT_DATA, the
+   * parameter's initial elements in row-major order (as many as its shape
+   * holds, float32); NULL otherwise. */
+  const float *init_data;
 } KilnParamDesc;
 
 /* One layer of the source model, for `summary`. A -1 in output_shape stands
@@ -313,6 +326,13 @@ typedef struct KilnModelDesc {
   const KilnInputDesc *inputs;
   int32_t num_outputs;
   const KilnOutputDesc *outputs;
+
+  /* Appended in ABI version 4: the model description (schema/model.fbs) as
+   * a binary .kmodel FlatBuffer of description_size bytes, without
+   * `weights`; `export --format kmodel` adds a checkpoint's. NULL and 0
+   * when the compiler did not embed it. */
+  const uint8_t *description;
+  uint64_t description_size;
 } KilnModelDesc;
 
 /* Every compiled model defines exactly one descriptor with this name. */
