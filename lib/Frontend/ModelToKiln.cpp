@@ -15,6 +15,7 @@
 #include "kiln/Frontend/Losses.h"
 
 #include "Initializers.h"
+#include "ImageLayers.h"
 #include "LayerEmitters.h"
 #include "NormLayers.h"
 #include "RecurrentLayers.h"
@@ -607,6 +608,19 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
       if (rng && layer.rate > 0.0f)
         value =
             emitSpatialDropout(builder, loc, layer, info, value, rng, index);
+      break;
+    case LayerKind::Resizing:
+      value = emitResizing(builder, loc, layer, info, value);
+      break;
+    case LayerKind::RandomFlip:
+    case LayerKind::RandomRotation:
+    case LayerKind::RandomZoom:
+    case LayerKind::RandomTranslation:
+      // Augmentation is active in training only, like Dropout; the stream
+      // is the layer's index.
+      if (rng)
+        value = emitRandomImageLayer(builder, loc, layer, info, value, rng,
+                                     index);
       break;
     }
     outputs.push_back(value);
