@@ -61,9 +61,8 @@ Value kiln::emitResize(OpBuilder &b, Location loc, Value input, int64_t height,
   // TensorFlow computes the scale in float: in / out.
   float sx = static_cast<float>(inWidth) / static_cast<float>(width);
   float sy = static_cast<float>(inHeight) / static_cast<float>(height);
-  SmallVector<float, 8> transform = {sx,   0.0f, 0.5f * sx - 0.5f, 0.0f,
-                                     sy,   0.5f * sy - 0.5f,       0.0f,
-                                     0.0f};
+  SmallVector<float, 8> transform = {
+      sx, 0.0f, 0.5f * sx - 0.5f, 0.0f, sy, 0.5f * sy - 0.5f, 0.0f, 0.0f};
   return transformAll(b, loc, input, height, width, transform, interpolation,
                       "nearest");
 }
@@ -76,13 +75,11 @@ Value kiln::emitResizing(OpBuilder &b, Location loc, const fb::LayerT &layer,
     // (integer truncation as Keras computes it).
     double targetHeight = static_cast<double>(layer.height);
     double targetWidth = static_cast<double>(layer.width);
-    int64_t cropHeight =
-        static_cast<int64_t>(static_cast<double>(width) * targetHeight /
-                             targetWidth);
+    int64_t cropHeight = static_cast<int64_t>(static_cast<double>(width) *
+                                              targetHeight / targetWidth);
     cropHeight = std::max<int64_t>(std::min(height, cropHeight), 1);
-    int64_t cropWidth =
-        static_cast<int64_t>(static_cast<double>(height) * targetWidth /
-                             targetHeight);
+    int64_t cropWidth = static_cast<int64_t>(static_cast<double>(height) *
+                                             targetWidth / targetHeight);
     cropWidth = std::max<int64_t>(std::min(width, cropWidth), 1);
     int64_t top = (height - cropHeight) / 2, left = (width - cropWidth) / 2;
     if (cropHeight != height || cropWidth != width) {
@@ -98,9 +95,8 @@ Value kiln::emitResizing(OpBuilder &b, Location loc, const fb::LayerT &layer,
 }
 
 Value kiln::emitRandomImageLayer(OpBuilder &b, Location loc,
-                                 const fb::LayerT &layer,
-                                 const LayerInfo &info, Value input, Value rng,
-                                 int64_t stream) {
+                                 const fb::LayerT &layer, const LayerInfo &info,
+                                 Value input, Value rng, int64_t stream) {
   StringRef kind;
   SmallVector<float, 4> ranges;
   std::string interpolation = layer.interpolation;
@@ -135,8 +131,8 @@ Value kiln::emitRandomImageLayer(OpBuilder &b, Location loc,
     break;
   }
   auto inputType = mlir::cast<RankedTensorType>(input.getType());
-  auto transformsType = RankedTensorType::get(
-      {inputType.getDimSize(0), 8}, b.getF32Type());
+  auto transformsType =
+      RankedTensorType::get({inputType.getDimSize(0), 8}, b.getF32Type());
   Value transforms = kd::RandomImageTransformsOp::create(
       b, loc, transformsType, input, rng, b.getStringAttr(kind),
       b.getDenseF32ArrayAttr(ranges), b.getI64IntegerAttr(stream));

@@ -1,4 +1,5 @@
-//===- ImageLayers.h - Resizing and image augmentation as kiln ops -*- C++ -*-===//
+//===- ImageLayers.h - Resizing and image augmentation as kiln ops -*- C++
+//-*-===//
 //
 // Internal to the frontend: Resizing, UpSampling2D with bilinear
 // interpolation and the random augmentation layers, all emitted as

@@ -146,7 +146,7 @@ private:
   /// RandomFlip, RandomRotation, RandomZoom and RandomTranslation.
   Error importRandomImageLayer(const JsonNode &config, fb::LayerT &layer);
   /// Reads a Keras augmentation factor: a number f (|f| must be <= `bound`)
-  /// meaning [-|f|, f|], or a pair [lower, upper]; `sorted` orders the pair
+  /// meaning [-|f|, |f|], or a pair [lower, upper]; `sorted` orders the pair
   /// (RandomZoom, RandomTranslation), else lower > upper is an error.
   Error readFactor(const JsonNode &node, float bound, bool sorted,
                    std::vector<float> &out) const;
@@ -1057,8 +1057,7 @@ Error KerasImporter::importUpSampling2D(const JsonNode &config,
                       "UpSampling2D");
 }
 
-Error KerasImporter::importResizing(const JsonNode &config,
-                                    fb::LayerT &layer) {
+Error KerasImporter::importResizing(const JsonNode &config, fb::LayerT &layer) {
   if (Error err = checkChannelsLast(config["data_format"]))
     return err;
   Expected<int64_t> height = reader.getPositiveInt(config["height"], maxExtent);
@@ -1166,14 +1165,14 @@ Error KerasImporter::importRandomImageLayer(const JsonNode &config,
     if (config["factor"].isAbsentOrNull())
       return reader.expected(config["factor"], "a factor (RandomRotation "
                                                "requires it)");
-    if (Error err = readFactor(config["factor"], unbounded, false,
-                               layer.factor))
+    if (Error err =
+            readFactor(config["factor"], unbounded, false, layer.factor))
       return err;
   } else {
     if (config["height_factor"].isAbsentOrNull())
-      return reader.expected(config["height_factor"],
-                             "a height_factor (" + className.str() +
-                                 " requires it)");
+      return reader.expected(config["height_factor"], "a height_factor (" +
+                                                          className.str() +
+                                                          " requires it)");
     if (Error err = readFactor(config["height_factor"], 1.0f, true,
                                layer.height_factor))
       return err;
@@ -1182,8 +1181,8 @@ Error KerasImporter::importRandomImageLayer(const JsonNode &config,
       return reader.expected(config["width_factor"],
                              "a width_factor (RandomTranslation requires it)");
     // RandomZoom without width_factor keeps the aspect ratio.
-    if (Error err = readFactor(config["width_factor"], 1.0f, true,
-                               layer.width_factor))
+    if (Error err =
+            readFactor(config["width_factor"], 1.0f, true, layer.width_factor))
       return err;
   }
   Expected<StringRef> fillMode =

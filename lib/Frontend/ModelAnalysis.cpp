@@ -355,8 +355,7 @@ private:
   Error analyzeRandomImageLayer(size_t index, fb::LayerT &layer,
                                 LayerInfo &info);
   /// Checks (and defaults) the interpolation of an image layer.
-  Error checkInterpolation(size_t index, fb::LayerT &layer,
-                           StringRef fallback);
+  Error checkInterpolation(size_t index, fb::LayerT &layer, StringRef fallback);
   /// Checks (and defaults) a one-element window option of a 1-D layer.
   Error checkSingle(size_t index, StringRef option,
                     std::vector<int64_t> &values, ArrayRef<int64_t> fallback);
@@ -1152,22 +1151,21 @@ Error ModelAnalyzer::analyzeRandomImageLayer(size_t index, fb::LayerT &layer,
                                              LayerInfo &info) {
   StringRef className = layer.class_name;
   if (!isImageShape(info.inputShape))
-    return layerError(index, className + " expects inputs of shape [height, "
-                                         "width, channels] per sample, got " +
+    return layerError(index, className +
+                                 " expects inputs of shape [height, "
+                                 "width, channels] per sample, got " +
                                  formatShape(info.inputShape));
   auto checkRange = [&](StringRef option, const std::vector<float> &range,
                         bool required, float bound) -> Error {
     if (range.empty() && !required)
       return Error::success();
     if (range.size() != 2 || !std::isfinite(range[0]) ||
-        !std::isfinite(range[1]) || range[0] > range[1] ||
-        range[0] < -bound || range[1] > bound)
-      return layerError(index,
-                        className + " expects " + option +
-                            " as [lower, upper] with lower <= upper" +
-                            (std::isinf(bound)
-                                 ? std::string()
-                                 : ", each in [-1, 1]"));
+        !std::isfinite(range[1]) || range[0] > range[1] || range[0] < -bound ||
+        range[1] > bound)
+      return layerError(
+          index, className + " expects " + option +
+                     " as [lower, upper] with lower <= upper" +
+                     (std::isinf(bound) ? std::string() : ", each in [-1, 1]"));
     return Error::success();
   };
   const float unbounded = std::numeric_limits<float>::infinity();
@@ -1204,8 +1202,7 @@ Error ModelAnalyzer::analyzeRandomImageLayer(size_t index, fb::LayerT &layer,
     layer.fill_mode = "reflect";
   if (layer.fill_mode != "reflect" && layer.fill_mode != "wrap" &&
       layer.fill_mode != "constant" && layer.fill_mode != "nearest")
-    return layerError(index, className + " with fill_mode '" +
-                                 layer.fill_mode +
+    return layerError(index, className + " with fill_mode '" + layer.fill_mode +
                                  "' is not supported; expected reflect, "
                                  "wrap, constant or nearest");
   if (!std::isfinite(layer.fill_value))

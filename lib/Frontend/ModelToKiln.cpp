@@ -14,8 +14,8 @@
 #include "kiln/Frontend/Errors.h"
 #include "kiln/Frontend/Losses.h"
 
-#include "Initializers.h"
 #include "ImageLayers.h"
+#include "Initializers.h"
 #include "LayerEmitters.h"
 #include "NormLayers.h"
 #include "RecurrentLayers.h"
@@ -619,8 +619,8 @@ Value KilnModuleBuilder::emitLayers(func::FuncOp func, Value rng,
       // Augmentation is active in training only, like Dropout; the stream
       // is the layer's index.
       if (rng)
-        value = emitRandomImageLayer(builder, loc, layer, info, value, rng,
-                                     index);
+        value =
+            emitRandomImageLayer(builder, loc, layer, info, value, rng, index);
       break;
     }
     outputs.push_back(value);

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -54,9 +55,8 @@ std::pair<Value, Value> mapIntoImage(OpBuilder &b, Location loc, Value i,
   };
   Value trueValue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
   auto clamp = [&](Value v) -> Value {
-    return arith::MinSIOp::create(b, loc,
-                                  arith::MaxSIOp::create(b, loc, v, c(0)),
-                                  c(len - 1));
+    return arith::MinSIOp::create(
+        b, loc, arith::MaxSIOp::create(b, loc, v, c(0)), c(len - 1));
   };
   /// `v` mod `period`, in [0, period).
   auto positiveMod = [&](Value v, int64_t period) -> Value {
@@ -95,9 +95,8 @@ Value toI64(OpBuilder &b, Location loc, Value v) {
 }
 
 SamplePlan planSample(OpBuilder &b, Location loc, Value transforms, Value row,
-                      Value outRow, Value outCol, int64_t height,
-                      int64_t width, StringRef interpolation,
-                      StringRef fillMode) {
+                      Value outRow, Value outCol, int64_t height, int64_t width,
+                      StringRef interpolation, StringRef fillMode) {
   Value t[8];
   for (int64_t k = 0; k < 8; ++k)
     t[k] = tensor::ExtractOp::create(b, loc, transforms,
@@ -109,8 +108,8 @@ SamplePlan planSample(OpBuilder &b, Location loc, Value transforms, Value row,
   Value x = toF32(outCol), y = toF32(outRow);
   auto affine = [&](Value a, Value c, Value d, Value one) -> Value {
     Value sum = arith::MulFOp::create(b, loc, a, x);
-    sum = arith::AddFOp::create(b, loc, sum,
-                                arith::MulFOp::create(b, loc, c, y));
+    sum =
+        arith::AddFOp::create(b, loc, sum, arith::MulFOp::create(b, loc, c, y));
     return arith::AddFOp::create(b, loc, sum, d ? d : one);
   };
   Value k = affine(t[6], t[7], nullptr, f32Const(b, loc, 1.0f));
@@ -121,14 +120,14 @@ SamplePlan planSample(OpBuilder &b, Location loc, Value transforms, Value row,
   Value srcY = arith::DivFOp::create(b, loc, affine(t[3], t[4], t[5], {}), k);
 
   if (interpolation == "nearest") {
-    auto [r, rIn] = mapIntoImage(
-        b, loc, toI64(b, loc, math::RoundOp::create(b, loc, srcY)), height,
-        fillMode);
-    auto [c, cIn] = mapIntoImage(
-        b, loc, toI64(b, loc, math::RoundOp::create(b, loc, srcX)), width,
-        fillMode);
-    plan.taps.push_back(
-        {f32Const(b, loc, 1.0f), r, c, arith::AndIOp::create(b, loc, rIn, cIn)});
+    auto [r, rIn] =
+        mapIntoImage(b, loc, toI64(b, loc, math::RoundOp::create(b, loc, srcY)),
+                     height, fillMode);
+    auto [c, cIn] =
+        mapIntoImage(b, loc, toI64(b, loc, math::RoundOp::create(b, loc, srcX)),
+                     width, fillMode);
+    plan.taps.push_back({f32Const(b, loc, 1.0f), r, c,
+                         arith::AndIOp::create(b, loc, rIn, cIn)});
     return plan;
   }
   // Bilinear: the weight of the lower neighbour is (floor + 1 - point), of
@@ -195,11 +194,11 @@ struct ImageTransformLowering : public OpConversionPattern<ImageTransformOp> {
         [&](OpBuilder &nb, Location nloc, ValueRange) -> Value {
           Value n = linalg::IndexOp::create(nb, nloc, 0);
           Value channel = linalg::IndexOp::create(nb, nloc, 3);
-          SamplePlan plan = planSample(
-              nb, nloc, transforms, transformRow(nb, nloc, transforms, n),
-              linalg::IndexOp::create(nb, nloc, 1),
-              linalg::IndexOp::create(nb, nloc, 2), height, width,
-              interpolation, fillMode);
+          SamplePlan plan = planSample(nb, nloc, transforms,
+                                       transformRow(nb, nloc, transforms, n),
+                                       linalg::IndexOp::create(nb, nloc, 1),
+                                       linalg::IndexOp::create(nb, nloc, 2),
+                                       height, width, interpolation, fillMode);
           Value fill = f32Const(nb, nloc, fillValue);
           Value sum = f32Const(nb, nloc, 0.0f);
           for (const Tap &tap : plan.taps) {
@@ -209,7 +208,8 @@ struct ImageTransformLowering : public OpConversionPattern<ImageTransformOp> {
                            i64ToIndex(nb, nloc, tap.col), channel});
             pixel = arith::SelectOp::create(nb, nloc, tap.inside, pixel, fill);
             sum = arith::AddFOp::create(
-                nb, nloc, sum, arith::MulFOp::create(nb, nloc, tap.weight, pixel));
+                nb, nloc, sum,
+                arith::MulFOp::create(nb, nloc, tap.weight, pixel));
           }
           return arith::SelectOp::create(nb, nloc, plan.defined, sum, fill);
         });
@@ -236,15 +236,16 @@ struct ImageTransformGradLowering
     std::string interpolation = op.getInterpolation().str();
     std::string fillMode = op.getFillMode().str();
     Value init = fillTensor(
-        b, loc,
-        emptyTensor(b, loc, inType.getShape(), b.getF32Type(), grad),
+        b, loc, emptyTensor(b, loc, inType.getShape(), b.getF32Type(), grad),
         f32Const(b, loc, 0.0f));
     Value c0 = indexConst(b, loc, 0), c1 = indexConst(b, loc, 1);
     Value bounds[4] = {tensor::DimOp::create(b, loc, grad, 0),
                        indexConst(b, loc, gradType.getDimSize(1)),
                        indexConst(b, loc, gradType.getDimSize(2)),
                        tensor::DimOp::create(b, loc, grad, 3)};
-    // The loop nest, built outside in; `ivs` collects n, row, col.
+    // The loops over n, row and col, built outside in (`ivs` collects
+    // them); the innermost computes the pixel's taps once and loops over
+    // the channels. The depth is the rank, not input controlled.
     SmallVector<Value> ivs;
     std::function<Value(OpBuilder &, Location, Value, unsigned)> build =
         [&](OpBuilder &nb, Location nloc, Value acc, unsigned depth) -> Value {
@@ -252,49 +253,58 @@ struct ImageTransformGradLowering
           nb, nloc, c0, bounds[depth], c1, ValueRange{acc},
           [&](OpBuilder &lb, Location lloc, Value iv, ValueRange iter) {
             ivs.push_back(iv);
-            Value next;
-            if (depth < 3) {
-              next = build(lb, lloc, iter[0], depth + 1);
-            } else {
-              next = scatterOne(lb, lloc, grad, transforms, iter[0], ivs,
-                                height, width, interpolation, fillMode);
-            }
+            Value next = depth < 2
+                             ? build(lb, lloc, iter[0], depth + 1)
+                             : scatterPixel(lb, lloc, grad, transforms, iter[0],
+                                            ivs, bounds[3], height, width,
+                                            interpolation, fillMode);
             ivs.pop_back();
             scf::YieldOp::create(lb, lloc, next);
           });
       return loop.getResult(0);
     };
-    // Depth is fixed at four (the rank), not input controlled.
     Value result = build(b, loc, init, 0);
     rewriter.replaceOp(op, result);
     return success();
   }
 
-  static Value scatterOne(OpBuilder &b, Location loc, Value grad,
-                          Value transforms, Value acc, ArrayRef<Value> ivs,
-                          int64_t height, int64_t width,
-                          StringRef interpolation, StringRef fillMode) {
-    Value n = ivs[0], row = ivs[1], col = ivs[2], channel = ivs[3];
-    // The transform does not depend on the channel; recomputing it per
-    // channel keeps the nest simple (images here have few channels).
+  /// Adds output pixel (n, row, col)'s gradient, every channel, into the
+  /// input pixels it was read from.
+  static Value scatterPixel(OpBuilder &b, Location loc, Value grad,
+                            Value transforms, Value acc, ArrayRef<Value> ivs,
+                            Value channels, int64_t height, int64_t width,
+                            StringRef interpolation, StringRef fillMode) {
+    Value n = ivs[0], row = ivs[1], col = ivs[2];
     SamplePlan plan =
-        planSample(b, loc, transforms, transformRow(b, loc, transforms, n),
-                   row, col, height, width, interpolation, fillMode);
-    Value g = tensor::ExtractOp::create(b, loc, grad,
-                                        ValueRange{n, row, col, channel});
+        planSample(b, loc, transforms, transformRow(b, loc, transforms, n), row,
+                   col, height, width, interpolation, fillMode);
     Value zero = f32Const(b, loc, 0.0f);
-    g = arith::SelectOp::create(b, loc, plan.defined, g, zero);
+    SmallVector<Value, 4> weights, rows, cols;
     for (const Tap &tap : plan.taps) {
-      SmallVector<Value> at = {n, i64ToIndex(b, loc, tap.row),
-                               i64ToIndex(b, loc, tap.col), channel};
-      Value contribution = arith::SelectOp::create(
-          b, loc, tap.inside, arith::MulFOp::create(b, loc, tap.weight, g),
-          zero);
-      Value old = tensor::ExtractOp::create(b, loc, acc, at);
-      acc = tensor::InsertOp::create(
-          b, loc, arith::AddFOp::create(b, loc, old, contribution), acc, at);
+      // Taps outside the image (constant fill) and undefined points add 0.
+      Value live = arith::AndIOp::create(b, loc, tap.inside, plan.defined);
+      weights.push_back(
+          arith::SelectOp::create(b, loc, live, tap.weight, zero));
+      rows.push_back(i64ToIndex(b, loc, tap.row));
+      cols.push_back(i64ToIndex(b, loc, tap.col));
     }
-    return acc;
+    auto loop = scf::ForOp::create(
+        b, loc, indexConst(b, loc, 0), channels, indexConst(b, loc, 1),
+        ValueRange{acc},
+        [&](OpBuilder &cb, Location cloc, Value channel, ValueRange iter) {
+          Value g = tensor::ExtractOp::create(cb, cloc, grad,
+                                              ValueRange{n, row, col, channel});
+          Value sum = iter[0];
+          for (auto [weight, r, c] : llvm::zip(weights, rows, cols)) {
+            SmallVector<Value> at = {n, r, c, channel};
+            Value old = tensor::ExtractOp::create(cb, cloc, sum, at);
+            Value add = arith::AddFOp::create(
+                cb, cloc, old, arith::MulFOp::create(cb, cloc, weight, g));
+            sum = tensor::InsertOp::create(cb, cloc, add, sum, at);
+          }
+          scf::YieldOp::create(cb, cloc, sum);
+        });
+    return loop.getResult(0);
   }
 };
 
@@ -367,14 +377,14 @@ struct RandomImageTransformsLowering
             if (ranges[0] != 0.0f) {
               Value f = flipped(0);
               row[0] = arith::SelectOp::create(nb, nloc, f, cst(-1.0f), row[0]);
-              row[2] = arith::SelectOp::create(nb, nloc, f, cst(width - 1),
-                                               row[2]);
+              row[2] =
+                  arith::SelectOp::create(nb, nloc, f, cst(width - 1), row[2]);
             }
             if (ranges[1] != 0.0f) {
               Value f = flipped(1);
               row[4] = arith::SelectOp::create(nb, nloc, f, cst(-1.0f), row[4]);
-              row[5] = arith::SelectOp::create(nb, nloc, f, cst(height - 1),
-                                               row[5]);
+              row[5] =
+                  arith::SelectOp::create(nb, nloc, f, cst(height - 1), row[5]);
             }
           } else if (kind == "rotation") {
             Value angle = between(ranges[0], ranges[1], draw(0));
@@ -392,8 +402,9 @@ struct RandomImageTransformsLowering
             row[5] = mul(halfY, cst(0.5f));
           } else if (kind == "zoom") {
             Value zy = between(ranges[0], ranges[1], draw(0));
-            Value zx = ranges.size() == 4 ? between(ranges[2], ranges[3], draw(1))
-                                          : zy;
+            Value zx = ranges.size() == 4
+                           ? between(ranges[2], ranges[3], draw(1))
+                           : zy;
             row[0] = zx;
             row[2] = mul(cst((width - 1) / 2), sub(cst(1.0f), zx));
             row[4] = zy;

@@ -24,15 +24,13 @@ static bool extentsAgree(int64_t a, int64_t b) {
 
 /// An NHWC image batch with static height and width.
 static bool isImageBatch(RankedTensorType type) {
-  return type.getRank() == 4 && !type.isDynamicDim(1) &&
-         !type.isDynamicDim(2);
+  return type.getRank() == 4 && !type.isDynamicDim(1) && !type.isDynamicDim(2);
 }
 
 /// Checks what image_transform and its gradient share: the images (`input`
 /// read, `output` written by the forward op), the transforms' shape and the
 /// resampling options.
-static LogicalResult verifyImageTransform(Operation *op,
-                                          RankedTensorType input,
+static LogicalResult verifyImageTransform(Operation *op, RankedTensorType input,
                                           RankedTensorType output,
                                           RankedTensorType transforms,
                                           StringRef interpolation,
@@ -72,10 +70,10 @@ static LogicalResult verifyImageTransform(Operation *op,
 //===----------------------------------------------------------------------===//
 
 LogicalResult ImageTransformOp::verify() {
-  return verifyImageTransform(
-      *this, tensorType(getInput()), tensorType(getResult()),
-      tensorType(getTransforms()), getInterpolation(), getFillMode(),
-      getFillValue().convertToFloat());
+  return verifyImageTransform(*this, tensorType(getInput()),
+                              tensorType(getResult()),
+                              tensorType(getTransforms()), getInterpolation(),
+                              getFillMode(), getFillValue().convertToFloat());
 }
 
 /// The result is linear in the input plus a constant (the fill); the
@@ -92,10 +90,10 @@ ImageTransformOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
 }
 
 LogicalResult ImageTransformGradOp::verify() {
-  return verifyImageTransform(
-      *this, tensorType(getResult()), tensorType(getGrad()),
-      tensorType(getTransforms()), getInterpolation(), getFillMode(),
-      getFillValue().convertToFloat());
+  return verifyImageTransform(*this, tensorType(getResult()),
+                              tensorType(getGrad()),
+                              tensorType(getTransforms()), getInterpolation(),
+                              getFillMode(), getFillValue().convertToFloat());
 }
 
 //===----------------------------------------------------------------------===//
@@ -118,10 +116,11 @@ LogicalResult RandomImageTransformsOp::verify() {
            << getRng().getType();
   ArrayRef<float> ranges = getRanges();
   StringRef kind = getKind();
-  bool countOk = (kind == "flip" && ranges.size() == 2) ||
-                 (kind == "rotation" && ranges.size() == 2) ||
-                 (kind == "zoom" && (ranges.size() == 2 || ranges.size() == 4)) ||
-                 (kind == "translation" && ranges.size() == 4);
+  bool countOk =
+      (kind == "flip" && ranges.size() == 2) ||
+      (kind == "rotation" && ranges.size() == 2) ||
+      (kind == "zoom" && (ranges.size() == 2 || ranges.size() == 4)) ||
+      (kind == "translation" && ranges.size() == 4);
   if (kind != "flip" && kind != "rotation" && kind != "zoom" &&
       kind != "translation")
     return emitOpError("expects kind flip, rotation, zoom or translation, "
