@@ -142,6 +142,14 @@ private:
   /// SpatialDropout1D and SpatialDropout2D.
   Error importSpatialDropout(const JsonNode &config, fb::LayerT &layer);
   Error importEmbedding(const JsonNode &config, fb::LayerT &layer);
+  Error importResizing(const JsonNode &config, fb::LayerT &layer);
+  /// RandomFlip, RandomRotation, RandomZoom and RandomTranslation.
+  Error importRandomImageLayer(const JsonNode &config, fb::LayerT &layer);
+  /// Reads a Keras augmentation factor: a number f (|f| must be <= `bound`)
+  /// meaning [-|f|, |f|], or a pair [lower, upper]; `sorted` orders the pair
+  /// (RandomZoom, RandomTranslation), else lower > upper is an error.
+  Error readFactor(const JsonNode &node, float bound, bool sorted,
+                   std::vector<float> &out) const;
   /// LayerNormalization and BatchNormalization: the axis, epsilon, center,
   /// scale and their initializers; BatchNormalization's momentum and moving
   /// averages' initializers.
@@ -1051,13 +1059,175 @@ Error KerasImporter::importUpSampling2D(const JsonNode &config,
       reader.getStringOr(config["interpolation"], "nearest");
   if (!interpolation)
     return interpolation.takeError();
-  if (*interpolation != "nearest")
+  if (*interpolation != "nearest" && *interpolation != "bilinear")
     return reader.error(config["interpolation"],
                         "unsupported interpolation '" + *interpolation +
-                            "'; Kiln implements nearest only");
+                            "'; Kiln implements nearest and bilinear");
   layer.interpolation = interpolation->str();
   return checkOptions(config, {"size", "data_format", "interpolation"},
                       "UpSampling2D");
+}
+
+Error KerasImporter::importResizing(const JsonNode &config, fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  Expected<int64_t> height = reader.getPositiveInt(config["height"], maxExtent);
+  if (!height)
+    return height.takeError();
+  Expected<int64_t> width = reader.getPositiveInt(config["width"], maxExtent);
+  if (!width)
+    return width.takeError();
+  layer.height = *height;
+  layer.width = *width;
+  Expected<StringRef> interpolation =
+      reader.getStringOr(config["interpolation"], "bilinear");
+  if (!interpolation)
+    return interpolation.takeError();
+  if (*interpolation != "bilinear" && *interpolation != "nearest")
+    return reader.error(config["interpolation"],
+                        "unsupported Resizing interpolation '" +
+                            *interpolation +
+                            "'; Kiln implements bilinear and nearest");
+  layer.interpolation = interpolation->str();
+  Expected<bool> crop = reader.getBoolOr(config["crop_to_aspect_ratio"], false);
+  if (!crop)
+    return crop.takeError();
+  layer.crop_to_aspect_ratio = *crop;
+  // fill_mode and fill_value only matter with pad_to_aspect_ratio, which
+  // is refused below (null or false); Keras accepts "constant" only.
+  Expected<StringRef> fillMode =
+      reader.getStringOr(config["fill_mode"], "constant");
+  if (!fillMode)
+    return fillMode.takeError();
+  if (*fillMode != "constant")
+    return reader.error(config["fill_mode"],
+                        "unsupported Resizing fill_mode '" + *fillMode +
+                            "'; Keras accepts constant only");
+  if (!config["fill_value"].isAbsentOrNull())
+    if (Expected<float> value = readFloat(config["fill_value"]); !value)
+      return value.takeError();
+  // antialias and pad_to_aspect_ratio must be absent or false.
+  return checkOptions(config,
+                      {"height", "width", "interpolation",
+                       "crop_to_aspect_ratio", "fill_mode", "fill_value",
+                       "data_format"},
+                      "Resizing");
+}
+
+Error KerasImporter::readFactor(const JsonNode &node, float bound, bool sorted,
+                                std::vector<float> &out) const {
+  if (node.isAbsentOrNull())
+    return Error::success();
+  auto inBound = [&](const JsonNode &at) -> Expected<float> {
+    Expected<float> value = readFloat(at);
+    if (!value)
+      return value.takeError();
+    if (std::abs(*value) > bound)
+      return reader.expected(at, "a factor in [-" + formatShortest(bound) +
+                                     ", " + formatShortest(bound) + "]");
+    return *value;
+  };
+  if (node.get()->getAsArray()) {
+    if (node.get()->getAsArray()->size() != 2)
+      return reader.expected(node, "a number or two numbers (lower, upper)");
+    Expected<float> lower = inBound(node.at(0));
+    if (!lower)
+      return lower.takeError();
+    Expected<float> upper = inBound(node.at(1));
+    if (!upper)
+      return upper.takeError();
+    if (*lower > *upper && !sorted)
+      return reader.expected(node, "lower <= upper");
+    out = {std::min(*lower, *upper), std::max(*lower, *upper)};
+    return Error::success();
+  }
+  Expected<float> value = inBound(node);
+  if (!value)
+    return value.takeError();
+  out = {-std::abs(*value), std::abs(*value)};
+  return Error::success();
+}
+
+Error KerasImporter::importRandomImageLayer(const JsonNode &config,
+                                            fb::LayerT &layer) {
+  StringRef className = layer.class_name;
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  // As for Dropout, the layer's seed is not carried over: the executable's
+  // `--seed` decides every draw. value_range (Keras 3's image layers)
+  // only bounds values these layers never change.
+  if (className == "RandomFlip") {
+    Expected<StringRef> mode =
+        reader.getStringOr(config["mode"], "horizontal_and_vertical");
+    if (!mode)
+      return mode.takeError();
+    if (*mode != "horizontal" && *mode != "vertical" &&
+        *mode != "horizontal_and_vertical")
+      return reader.error(config["mode"],
+                          "unsupported RandomFlip mode '" + *mode +
+                              "'; expected horizontal, vertical or "
+                              "horizontal_and_vertical");
+    layer.mode = mode->str();
+    return checkOptions(config, {"mode", "seed", "data_format", "value_range"},
+                        className);
+  }
+  const float unbounded = FLT_MAX;
+  if (className == "RandomRotation") {
+    if (config["factor"].isAbsentOrNull())
+      return reader.expected(config["factor"], "a factor (RandomRotation "
+                                               "requires it)");
+    if (Error err =
+            readFactor(config["factor"], unbounded, false, layer.factor))
+      return err;
+  } else {
+    if (config["height_factor"].isAbsentOrNull())
+      return reader.expected(config["height_factor"], "a height_factor (" +
+                                                          className.str() +
+                                                          " requires it)");
+    if (Error err = readFactor(config["height_factor"], 1.0f, true,
+                               layer.height_factor))
+      return err;
+    if (className == "RandomTranslation" &&
+        config["width_factor"].isAbsentOrNull())
+      return reader.expected(config["width_factor"],
+                             "a width_factor (RandomTranslation requires it)");
+    // RandomZoom without width_factor keeps the aspect ratio.
+    if (Error err =
+            readFactor(config["width_factor"], 1.0f, true, layer.width_factor))
+      return err;
+  }
+  Expected<StringRef> fillMode =
+      reader.getStringOr(config["fill_mode"], "reflect");
+  if (!fillMode)
+    return fillMode.takeError();
+  if (*fillMode != "reflect" && *fillMode != "wrap" &&
+      *fillMode != "constant" && *fillMode != "nearest")
+    return reader.error(config["fill_mode"],
+                        "unsupported " + className + " fill_mode '" +
+                            *fillMode +
+                            "'; expected reflect, wrap, constant or nearest");
+  layer.fill_mode = fillMode->str();
+  Expected<StringRef> interpolation =
+      reader.getStringOr(config["interpolation"], "bilinear");
+  if (!interpolation)
+    return interpolation.takeError();
+  if (*interpolation != "bilinear" && *interpolation != "nearest")
+    return reader.error(config["interpolation"],
+                        "unsupported " + className + " interpolation '" +
+                            *interpolation +
+                            "'; Kiln implements bilinear and nearest");
+  layer.interpolation = interpolation->str();
+  if (!config["fill_value"].isAbsentOrNull()) {
+    Expected<float> value = readFloat(config["fill_value"]);
+    if (!value)
+      return value.takeError();
+    layer.fill_value = *value;
+  }
+  return checkOptions(config,
+                      {"factor", "height_factor", "width_factor", "fill_mode",
+                       "fill_value", "interpolation", "seed", "data_format",
+                       "value_range"},
+                      className);
 }
 
 Error KerasImporter::importSpatialDropout(const JsonNode &config,
@@ -1182,6 +1352,11 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importNormalization(config, layer, className);
   if (className == "Embedding")
     return importEmbedding(config, layer);
+  if (className == "Resizing")
+    return importResizing(config, layer);
+  if (className == "RandomFlip" || className == "RandomRotation" ||
+      className == "RandomZoom" || className == "RandomTranslation")
+    return importRandomImageLayer(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -1195,8 +1370,10 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "SpatialDropout1D, SpatialDropout2D, Add, "
                                "Subtract, Multiply, Average, Concatenate, "
                                "Bidirectional, TimeDistributed, "
-                               "LayerNormalization, BatchNormalization or "
-                               "Embedding");
+                               "LayerNormalization, BatchNormalization, "
+                               "Embedding, Resizing, RandomFlip, "
+                               "RandomRotation, RandomZoom or "
+                               "RandomTranslation");
 }
 
 Error KerasImporter::importNormalization(const JsonNode &config,

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LayerEmitters.h"
+#include "ImageLayers.h"
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
@@ -136,6 +137,9 @@ Value kiln::emitPooling1D(OpBuilder &b, Location loc, const fb::LayerT &layer,
 Value kiln::emitUpSampling2D(OpBuilder &b, Location loc,
                              const fb::LayerT &layer, const LayerInfo &info,
                              Value input) {
+  if (layer.interpolation == "bilinear")
+    return emitResize(b, loc, input, info.outputShape[0], info.outputShape[1],
+                      "bilinear");
   return kd::UpSample2DOp::create(b, loc, batchType(b, info.outputShape), input,
                                   b.getDenseI64ArrayAttr(layer.size));
 }

@@ -22,6 +22,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace llvm;
 using namespace kiln;
@@ -119,6 +120,11 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("LayerNormalization", LayerKind::LayerNormalization)
       .Case("Embedding", LayerKind::Embedding)
       .Case("BatchNormalization", LayerKind::BatchNormalization)
+      .Case("Resizing", LayerKind::Resizing)
+      .Case("RandomFlip", LayerKind::RandomFlip)
+      .Case("RandomRotation", LayerKind::RandomRotation)
+      .Case("RandomZoom", LayerKind::RandomZoom)
+      .Case("RandomTranslation", LayerKind::RandomTranslation)
       .Default(std::nullopt);
 }
 
@@ -266,7 +272,8 @@ static constexpr StringLiteral supportedLayersText =
     "ReLU, LeakyReLU, ELU, Softmax, Permute, Conv1D, MaxPooling1D, "
     "AveragePooling1D, UpSampling2D, SpatialDropout1D, SpatialDropout2D, "
     "Add, Subtract, Multiply, Average, Concatenate, Bidirectional, "
-    "LayerNormalization, BatchNormalization or Embedding";
+    "LayerNormalization, BatchNormalization, Embedding, Resizing, "
+    "RandomFlip, RandomRotation, RandomZoom or RandomTranslation";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu, exponential or "
@@ -343,6 +350,12 @@ private:
   /// SpatialDropout1D and SpatialDropout2D.
   Error analyzeSpatialDropout(size_t index, fb::LayerT &layer, LayerInfo &info);
   Error analyzeEmbedding(size_t index, fb::LayerT &layer, LayerInfo &info);
+  Error analyzeResizing(size_t index, fb::LayerT &layer, LayerInfo &info);
+  /// RandomFlip, RandomRotation, RandomZoom and RandomTranslation.
+  Error analyzeRandomImageLayer(size_t index, fb::LayerT &layer,
+                                LayerInfo &info);
+  /// Checks (and defaults) the interpolation of an image layer.
+  Error checkInterpolation(size_t index, fb::LayerT &layer, StringRef fallback);
   /// Checks (and defaults) a one-element window option of a 1-D layer.
   Error checkSingle(size_t index, StringRef option,
                     std::vector<int64_t> &values, ArrayRef<int64_t> fallback);
@@ -588,7 +601,11 @@ bool kiln::hasRandomLayers(const std::vector<LayerInfo> &layers) {
   return llvm::any_of(layers, [](const LayerInfo &info) {
     return info.kind == LayerKind::Dropout ||
            info.kind == LayerKind::SpatialDropout1D ||
-           info.kind == LayerKind::SpatialDropout2D;
+           info.kind == LayerKind::SpatialDropout2D ||
+           info.kind == LayerKind::RandomFlip ||
+           info.kind == LayerKind::RandomRotation ||
+           info.kind == LayerKind::RandomZoom ||
+           info.kind == LayerKind::RandomTranslation;
   });
 }
 
@@ -1096,12 +1113,8 @@ Error ModelAnalyzer::analyzeUpSampling2D(size_t index, fb::LayerT &layer,
                                  formatShape(info.inputShape));
   if (Error err = checkPair(index, "size", layer.size, {2, 2}))
     return err;
-  if (layer.interpolation.empty())
-    layer.interpolation = "nearest";
-  if (layer.interpolation != "nearest")
-    return layerError(index, "UpSampling2D with interpolation '" +
-                                 layer.interpolation +
-                                 "' is not supported yet; expected nearest");
+  if (Error err = checkInterpolation(index, layer, "nearest"))
+    return err;
   for (int axis = 0; axis < 2; ++axis) {
     std::optional<int64_t> extent =
         checkedMul(info.inputShape[axis], layer.size[axis]);
@@ -1109,6 +1122,105 @@ Error ModelAnalyzer::analyzeUpSampling2D(size_t index, fb::LayerT &layer,
       return layerError(index, "the upsampled image is too large");
     info.outputShape[axis] = *extent;
   }
+  return Error::success();
+}
+
+Error ModelAnalyzer::checkInterpolation(size_t index, fb::LayerT &layer,
+                                        StringRef fallback) {
+  if (layer.interpolation.empty())
+    layer.interpolation = fallback.str();
+  if (layer.interpolation != "nearest" && layer.interpolation != "bilinear")
+    return layerError(index, layer.class_name + " with interpolation '" +
+                                 layer.interpolation +
+                                 "' is not supported; expected bilinear or "
+                                 "nearest");
+  return Error::success();
+}
+
+Error ModelAnalyzer::analyzeResizing(size_t index, fb::LayerT &layer,
+                                     LayerInfo &info) {
+  if (!isImageShape(info.inputShape))
+    return layerError(index, "Resizing expects inputs of shape [height, width, "
+                             "channels] per sample, got " +
+                                 formatShape(info.inputShape));
+  if (layer.height < 1 || layer.width < 1 || layer.height > maxElements ||
+      layer.width > maxElements)
+    return layerError(index, "Resizing expects height and width >= 1, got " +
+                                 std::to_string(layer.height) + " and " +
+                                 std::to_string(layer.width));
+  if (Error err = checkInterpolation(index, layer, "bilinear"))
+    return err;
+  std::optional<int64_t> pixels = checkedMul(layer.height, layer.width);
+  if (!pixels || !checkedMul(*pixels, info.inputShape[2]) ||
+      *checkedMul(*pixels, info.inputShape[2]) > maxElements)
+    return layerError(index, "the resized image is too large");
+  info.outputShape = {layer.height, layer.width, info.inputShape[2]};
+  return Error::success();
+}
+
+/// Keras's factors: [lower, upper] pairs, defaults of the fill and the
+/// interpolation; the output has the input's shape.
+Error ModelAnalyzer::analyzeRandomImageLayer(size_t index, fb::LayerT &layer,
+                                             LayerInfo &info) {
+  StringRef className = layer.class_name;
+  if (!isImageShape(info.inputShape))
+    return layerError(index, className +
+                                 " expects inputs of shape [height, "
+                                 "width, channels] per sample, got " +
+                                 formatShape(info.inputShape));
+  auto checkRange = [&](StringRef option, const std::vector<float> &range,
+                        bool required, float bound) -> Error {
+    if (range.empty() && !required)
+      return Error::success();
+    if (range.size() != 2 || !std::isfinite(range[0]) ||
+        !std::isfinite(range[1]) || range[0] > range[1] || range[0] < -bound ||
+        range[1] > bound)
+      return layerError(
+          index, className + " expects " + option +
+                     " as [lower, upper] with lower <= upper" +
+                     (std::isinf(bound) ? std::string() : ", each in [-1, 1]"));
+    return Error::success();
+  };
+  const float unbounded = std::numeric_limits<float>::infinity();
+  switch (info.kind) {
+  case LayerKind::RandomFlip:
+    if (layer.mode.empty())
+      layer.mode = "horizontal_and_vertical";
+    if (layer.mode != "horizontal" && layer.mode != "vertical" &&
+        layer.mode != "horizontal_and_vertical")
+      return layerError(index, "RandomFlip with mode '" + layer.mode +
+                                   "' is not supported; expected horizontal, "
+                                   "vertical or horizontal_and_vertical");
+    return Error::success();
+  case LayerKind::RandomRotation:
+    if (Error err = checkRange("factor", layer.factor, true, unbounded))
+      return err;
+    break;
+  case LayerKind::RandomZoom:
+    if (Error err = checkRange("height_factor", layer.height_factor, true, 1))
+      return err;
+    if (Error err = checkRange("width_factor", layer.width_factor, false, 1))
+      return err;
+    break;
+  default:
+    if (Error err = checkRange("height_factor", layer.height_factor, true, 1))
+      return err;
+    if (Error err = checkRange("width_factor", layer.width_factor, true, 1))
+      return err;
+    break;
+  }
+  if (Error err = checkInterpolation(index, layer, "bilinear"))
+    return err;
+  if (layer.fill_mode.empty())
+    layer.fill_mode = "reflect";
+  if (layer.fill_mode != "reflect" && layer.fill_mode != "wrap" &&
+      layer.fill_mode != "constant" && layer.fill_mode != "nearest")
+    return layerError(index, className + " with fill_mode '" + layer.fill_mode +
+                                 "' is not supported; expected reflect, "
+                                 "wrap, constant or nearest");
+  if (!std::isfinite(layer.fill_value))
+    return layerError(index, "expected a finite fill_value, got " +
+                                 formatShortest(layer.fill_value));
   return Error::success();
 }
 
@@ -1273,6 +1385,13 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
     return analyzeNormalization(index, layer, info);
   case LayerKind::Embedding:
     return analyzeEmbedding(index, layer, info);
+  case LayerKind::Resizing:
+    return analyzeResizing(index, layer, info);
+  case LayerKind::RandomFlip:
+  case LayerKind::RandomRotation:
+  case LayerKind::RandomZoom:
+  case LayerKind::RandomTranslation:
+    return analyzeRandomImageLayer(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
 }

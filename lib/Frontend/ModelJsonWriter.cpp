@@ -60,6 +60,17 @@ private:
         json.value(value);
     });
   }
+  /// Writes a list of floats, or nothing when it is empty.
+  void writeFloats(StringRef key, const std::vector<float> &values) {
+    if (values.empty())
+      return;
+    json.attributeBegin(key);
+    json.arrayBegin();
+    for (float value : values)
+      json.rawValue(formatFloat(value));
+    json.arrayEnd();
+    json.attributeEnd();
+  }
   void writeInput(const fb::InputT &input);
   void writeLayer(const fb::LayerT &layer);
   void writeInitializerArgs(
@@ -187,6 +198,22 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       writeInitializerArgs(layer.initializer_args);
     if (!layer.trainable)
       json.attribute("trainable", false);
+    // Resizing and the image augmentation layers.
+    if (layer.height != 0)
+      json.attribute("height", layer.height);
+    if (layer.width != 0)
+      json.attribute("width", layer.width);
+    if (layer.crop_to_aspect_ratio)
+      json.attribute("crop_to_aspect_ratio", true);
+    if (!layer.mode.empty())
+      json.attribute("mode", layer.mode);
+    writeFloats("factor", layer.factor);
+    writeFloats("height_factor", layer.height_factor);
+    writeFloats("width_factor", layer.width_factor);
+    if (!layer.fill_mode.empty())
+      json.attribute("fill_mode", layer.fill_mode);
+    if (layer.fill_value != 0.0f)
+      writeFloat("fill_value", layer.fill_value);
   });
 }
 

@@ -14,6 +14,7 @@
 #include "kiln/Frontend/Errors.h"
 #include "kiln/Frontend/Losses.h"
 
+#include "ImageLayers.h"
 #include "Initializers.h"
 #include "LayerEmitters.h"
 #include "NormLayers.h"
@@ -610,6 +611,19 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       if (rng && layer.rate > 0.0f)
         value =
             emitSpatialDropout(builder, loc, layer, info, value, rng, index);
+      break;
+    case LayerKind::Resizing:
+      value = emitResizing(builder, loc, layer, info, value);
+      break;
+    case LayerKind::RandomFlip:
+    case LayerKind::RandomRotation:
+    case LayerKind::RandomZoom:
+    case LayerKind::RandomTranslation:
+      // Augmentation is active in training only, like Dropout; the stream
+      // is the layer's index.
+      if (rng)
+        value =
+            emitRandomImageLayer(builder, loc, layer, info, value, rng, index);
       break;
     }
     outputs.push_back(value);

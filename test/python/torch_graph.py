@@ -10,7 +10,10 @@ to the tolerance (norm-wise relative).
 
 Handles the layers that graph tests use: InputLayer, Flatten, Rescaling,
 Dense, Activation and the merges Add, Subtract, Multiply, Average and
-Concatenate; the loss is sparse categorical cross-entropy on a softmax
+Concatenate; Conv2D (`valid` padding), and Resizing and UpSampling2D
+through PyTorch's own `F.interpolate` (bilinear with align_corners=False,
+nearest as `nearest-exact`: the half-pixel conventions of TensorFlow's
+resize, for upsampling and downsampling, no antialiasing); the loss is sparse categorical cross-entropy on a softmax
 output (computed from the logits, as Keras does), plus the activity
 regularizers' (l1 Σ|y| + l2 Σy²) / batch of the outputs of the layers that
 have them.
@@ -35,6 +38,41 @@ ACTIVATIONS = {
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
 }
+
+
+def conv2d(layer, weights, v):
+    """NHWC input, HWIO kernel (Keras's layouts) in PyTorch's NCHW/OIHW."""
+    if layer.get("padding", "valid") != "valid":
+        raise SystemExit("torch_graph.py: Conv2D with padding 'valid' only")
+    kernel = weights[layer["name"] + "/kernel"].permute(3, 2, 0, 1)
+    bias = (weights[layer["name"] + "/bias"]
+            if layer.get("use_bias", True) else None)
+    out = torch.nn.functional.conv2d(
+        v.permute(0, 3, 1, 2), kernel, bias,
+        stride=tuple(layer.get("strides") or [1, 1]),
+        dilation=tuple(layer.get("dilation_rate") or [1, 1]))
+    return out.permute(0, 2, 3, 1)
+
+
+def interpolate(v, size, interpolation):
+    mode = {"bilinear": "bilinear", "nearest": "nearest-exact"}[interpolation]
+    extra = {"align_corners": False} if mode == "bilinear" else {}
+    out = torch.nn.functional.interpolate(v.permute(0, 3, 1, 2), size=size,
+                                          mode=mode, **extra)
+    return out.permute(0, 2, 3, 1)
+
+
+def resize(layer, v):
+    """Keras's Resizing: the centered crop of crop_to_aspect_ratio (its
+    integer arithmetic), then the resize."""
+    height, width = v.shape[1], v.shape[2]
+    th, tw = layer["height"], layer["width"]
+    if layer.get("crop_to_aspect_ratio"):
+        ch = max(min(height, int(float(width * th) / tw)), 1)
+        cw = max(min(width, int(float(height * tw) / th)), 1)
+        top, left = int((height - ch) / 2), int((width - cw) / 2)
+        v = v[:, top:top + ch, left:left + cw, :]
+    return interpolate(v, (th, tw), layer.get("interpolation", "bilinear"))
 
 
 def run_graph(description, weights, x):
@@ -92,6 +130,14 @@ def run_layers(description, weights, inputs):
             v = sum(sources[1:], sources[0]) / len(sources)
         elif kind == "Concatenate":
             v = torch.cat(sources, dim=layer["axis"])
+        elif kind == "Conv2D":
+            v = conv2d(layer, weights, v)
+        elif kind == "Resizing":
+            v = resize(layer, v)
+        elif kind == "UpSampling2D":
+            sh, sw = layer["size"]
+            v = interpolate(v, (v.shape[1] * sh, v.shape[2] * sw),
+                            layer["interpolation"])
         else:
             raise SystemExit("torch_graph.py: layer class %s not handled" %
                              kind)

@@ -66,7 +66,12 @@ enum class LayerKind {
   SpatialDropout2D,
   LayerNormalization,
   Embedding,
-  BatchNormalization
+  BatchNormalization,
+  Resizing,
+  RandomFlip,
+  RandomRotation,
+  RandomZoom,
+  RandomTranslation
 };
 
 /// Whether `kind` merges several inputs into one output.

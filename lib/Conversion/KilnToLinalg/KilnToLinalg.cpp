@@ -938,4 +938,5 @@ void mlir::kiln::populateKilnToLinalgConversionPatterns(
   patterns.add<LogSoftmaxLowering, LogSoftmaxGradLowering>(
       patterns.getContext());
   populateKilnNormOpsToLinalgPatterns(patterns);
+  populateKilnImageOpsToLinalgPatterns(patterns);
 }

@@ -605,42 +605,6 @@ struct AvgPool2DGradLowering : public OpConversionPattern<AvgPool2DGradOp> {
 // Dropout
 //===----------------------------------------------------------------------===//
 
-Value i64Const(OpBuilder &b, Location loc, uint64_t value) {
-  return arith::ConstantOp::create(
-      b, loc, b.getI64IntegerAttr(static_cast<int64_t>(value)));
-}
-
-Value i32Const(OpBuilder &b, Location loc, uint32_t value) {
-  return arith::ConstantOp::create(
-      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(value)));
-}
-
-/// splitmix64's finalizer: a bijective mix of all 64 bits.
-Value mix64(OpBuilder &b, Location loc, Value z) {
-  auto step = [&](Value v, int64_t shift, uint64_t multiplier) -> Value {
-    Value shifted = arith::ShRUIOp::create(b, loc, v, i64Const(b, loc, shift));
-    Value x = arith::XOrIOp::create(b, loc, v, shifted);
-    return arith::MulIOp::create(b, loc, x, i64Const(b, loc, multiplier));
-  };
-  z = step(z, 30, 0xBF58476D1CE4E5B9ull);
-  z = step(z, 27, 0x94D049BB133111EBull);
-  return arith::XOrIOp::create(
-      b, loc, z, arith::ShRUIOp::create(b, loc, z, i64Const(b, loc, 31)));
-}
-
-/// MurmurHash3's 32-bit finalizer; 32-bit lanes keep the mask vectorizable.
-Value mix32(OpBuilder &b, Location loc, Value h) {
-  auto xorShift = [&](Value v, int32_t shift) -> Value {
-    return arith::XOrIOp::create(
-        b, loc, v, arith::ShRUIOp::create(b, loc, v, i32Const(b, loc, shift)));
-  };
-  h = xorShift(h, 16);
-  h = arith::MulIOp::create(b, loc, h, i32Const(b, loc, 0x85EBCA6Bu));
-  h = xorShift(h, 13);
-  h = arith::MulIOp::create(b, loc, h, i32Const(b, loc, 0xC2B2AE35u));
-  return xorShift(h, 16);
-}
-
 /// keep(e) = mix32(mix32(e · φ ^ k₁) ^ k₂) >= rate · 2³² where (k₁, k₂) are
 /// the halves of mix64(seed ^ step · c₁ ^ (stream + 1) · c₂) and e is the
 /// row-major element index within the batch.
@@ -652,19 +616,7 @@ struct DropoutLowering : public OpConversionPattern<DropoutOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
-    Value rng = adaptor.getRng();
-    Value seed = tensor::ExtractOp::create(
-        b, loc, rng, ValueRange{arith::ConstantIndexOp::create(b, loc, 0)});
-    Value step = tensor::ExtractOp::create(
-        b, loc, rng, ValueRange{arith::ConstantIndexOp::create(b, loc, 1)});
-    uint64_t stream = static_cast<uint64_t>(op.getStream()) + 1;
-    Value key = arith::XOrIOp::create(
-        b, loc, seed,
-        arith::MulIOp::create(b, loc, step,
-                              i64Const(b, loc, 0xD1B54A32D192ED03ull)));
-    key = arith::XOrIOp::create(
-        b, loc, key, i64Const(b, loc, stream * 0x9E3779B97F4A7C15ull));
-    key = mix64(b, loc, key);
+    Value key = rngKey(b, loc, adaptor.getRng(), op.getStream());
     Value k1 = arith::TruncIOp::create(b, loc, b.getI32Type(), key);
     Value k2 = arith::TruncIOp::create(
         b, loc, b.getI32Type(),
