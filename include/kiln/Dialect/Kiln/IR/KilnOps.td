@@ -876,5 +876,6 @@ def Kiln_LinearOp : Kiln_Op<"linear", [Pure]> {
 include "kiln/Dialect/Kiln/IR/KilnTensorOps.td"
 include "kiln/Dialect/Kiln/IR/KilnLayerOps.td"
 include "kiln/Dialect/Kiln/IR/KilnNormOps.td"
+include "kiln/Dialect/Kiln/IR/KilnConvOps.td"
 
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_TD
