@@ -66,7 +66,10 @@ enum class LayerKind {
   SpatialDropout2D,
   LayerNormalization,
   Embedding,
-  BatchNormalization
+  BatchNormalization,
+  Conv2DTranspose,
+  DepthwiseConv2D,
+  SeparableConv2D
 };
 
 /// Whether `kind` merges several inputs into one output.
