@@ -155,6 +155,14 @@ private:
   /// averages' initializers.
   Error importNormalization(const JsonNode &config, fb::LayerT &layer,
                             StringRef className);
+  Error importConv2DTranspose(const JsonNode &config, fb::LayerT &layer);
+  /// DepthwiseConv2D and SeparableConv2D: the depthwise step's options and,
+  /// for SeparableConv2D, the filters and the pointwise kernel's options.
+  Error importDepthwiseConv(const JsonNode &config, fb::LayerT &layer);
+  /// The window options the transposed, depthwise and separable
+  /// convolutions read: kernel_size, strides, dilation_rate, padding,
+  /// data_format, groups (1).
+  Error importConvWindow(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -712,6 +720,157 @@ Error KerasImporter::importConv2D(const JsonNode &config, fb::LayerT &layer) {
   if (Error err = readPadding(config["padding"], layer.padding))
     return err;
   return importConvolutionOptions(config, layer);
+}
+
+Error KerasImporter::importConvWindow(const JsonNode &config,
+                                      fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  if (config["kernel_size"].isAbsentOrNull())
+    return reader.expected(config["kernel_size"],
+                           "a kernel size (an integer or two)");
+  if (Error err = readPair(config["kernel_size"], layer.kernel_size))
+    return err;
+  if (Error err = readPair(config["strides"], layer.strides))
+    return err;
+  if (Error err = readPair(config["dilation_rate"], layer.dilation_rate))
+    return err;
+  // Keras 2's Conv2DTranspose and DepthwiseConv2D inherit Conv2D's
+  // `groups` (always 1 there).
+  if (!config["groups"].isAbsentOrNull()) {
+    Expected<int64_t> groups =
+        reader.getPositiveInt(config["groups"], maxExtent);
+    if (!groups)
+      return groups.takeError();
+    if (*groups != 1)
+      return reader.error(config["groups"],
+                          "grouped convolutions (groups > 1) are not "
+                          "supported yet");
+  }
+  return readPadding(config["padding"], layer.padding);
+}
+
+Error KerasImporter::importConv2DTranspose(const JsonNode &config,
+                                           fb::LayerT &layer) {
+  Expected<int64_t> filters =
+      reader.getPositiveInt(config["filters"], maxExtent);
+  if (!filters)
+    return filters.takeError();
+  layer.filters = *filters;
+  if (Error err = importConvWindow(config, layer))
+    return err;
+  // output_padding: null (Keras's default), an integer or two, each >= 0.
+  JsonNode outputPadding = config["output_padding"];
+  if (!outputPadding.isAbsentOrNull()) {
+    auto readOne = [&](const JsonNode &value) -> Expected<int64_t> {
+      Expected<double> number = reader.getNumber(value);
+      if (!number)
+        return number.takeError();
+      if (*number == 0)
+        return 0;
+      if (*number < 0)
+        return reader.error(value, "expected a non-negative integer, got " +
+                                       formatShortest(*number));
+      return reader.getPositiveInt(value, maxExtent);
+    };
+    if (const json::Array *array = outputPadding.get()->getAsArray()) {
+      if (array->size() != 2)
+        return reader.expected(outputPadding, "two integers (height, width)");
+      for (size_t i = 0; i < 2; ++i) {
+        Expected<int64_t> value = readOne(outputPadding.at(i));
+        if (!value)
+          return value.takeError();
+        layer.output_padding.push_back(*value);
+      }
+    } else {
+      Expected<int64_t> value = readOne(outputPadding);
+      if (!value)
+        return value.takeError();
+      layer.output_padding = {*value, *value};
+    }
+  }
+  if (Error err = importKernelLayerOptions(config, layer))
+    return err;
+  // Constraints must be absent or null.
+  return checkOptions(config,
+                      {"filters", "kernel_size", "strides", "padding",
+                       "output_padding", "data_format", "dilation_rate",
+                       "groups", "activation", "use_bias", "kernel_initializer",
+                       "bias_initializer", "kernel_regularizer",
+                       "bias_regularizer"},
+                      "Conv2DTranspose");
+}
+
+Error KerasImporter::importDepthwiseConv(const JsonNode &config,
+                                         fb::LayerT &layer) {
+  bool separable = layer.class_name == "SeparableConv2D";
+  if (separable) {
+    Expected<int64_t> filters =
+        reader.getPositiveInt(config["filters"], maxExtent);
+    if (!filters)
+      return filters.takeError();
+    layer.filters = *filters;
+  }
+  if (Error err = importConvWindow(config, layer))
+    return err;
+  if (!config["depth_multiplier"].isAbsentOrNull()) {
+    Expected<int64_t> multiplier =
+        reader.getPositiveInt(config["depth_multiplier"], maxExtent);
+    if (!multiplier)
+      return multiplier.takeError();
+    layer.depth_multiplier = *multiplier;
+  }
+  Expected<std::string> activation = readActivation(config["activation"]);
+  if (!activation)
+    return activation.takeError();
+  layer.activation = std::move(*activation);
+  Expected<bool> useBias = reader.getBoolOr(config["use_bias"], true);
+  if (!useBias)
+    return useBias.takeError();
+  layer.use_bias = *useBias;
+  SmallVector<StringRef> kernels = {"depthwise"};
+  if (separable)
+    kernels.push_back("pointwise");
+  for (StringRef kernel : kernels) {
+    bool depthwise = kernel == "depthwise";
+    std::string option = (kernel + "_initializer").str();
+    Expected<std::string> init = readInitializer(config[option], option, layer);
+    if (!init)
+      return init.takeError();
+    (depthwise ? layer.depthwise_initializer : layer.pointwise_initializer) =
+        std::move(*init);
+    if (Error err = readRegularizer(
+            config[(kernel + "_regularizer").str()],
+            depthwise ? layer.depthwise_l1 : layer.pointwise_l1,
+            depthwise ? layer.depthwise_l2 : layer.pointwise_l2))
+      return err;
+  }
+  Expected<std::string> biasInit =
+      readInitializer(config["bias_initializer"], "bias_initializer", layer);
+  if (!biasInit)
+    return biasInit.takeError();
+  layer.bias_initializer = std::move(*biasInit);
+  if (Error err = readRegularizer(config["bias_regularizer"], layer.bias_l1,
+                                  layer.bias_l2))
+    return err;
+  // Constraints must be absent or null.
+  SmallVector<StringRef> handled = {"kernel_size",
+                                    "strides",
+                                    "padding",
+                                    "data_format",
+                                    "dilation_rate",
+                                    "depth_multiplier",
+                                    "groups",
+                                    "activation",
+                                    "use_bias",
+                                    "bias_initializer",
+                                    "bias_regularizer",
+                                    "depthwise_initializer",
+                                    "depthwise_regularizer"};
+  if (separable)
+    handled.append(
+        {"filters", "pointwise_initializer", "pointwise_regularizer"});
+  return checkOptions(config, handled, layer.class_name);
 }
 
 Error KerasImporter::importPooling(const JsonNode &config, fb::LayerT &layer) {
@@ -1357,6 +1516,10 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
   if (className == "RandomFlip" || className == "RandomRotation" ||
       className == "RandomZoom" || className == "RandomTranslation")
     return importRandomImageLayer(config, layer);
+  if (className == "Conv2DTranspose")
+    return importConv2DTranspose(config, layer);
+  if (className == "DepthwiseConv2D" || className == "SeparableConv2D")
+    return importDepthwiseConv(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -1372,8 +1535,9 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "Bidirectional, TimeDistributed, "
                                "LayerNormalization, BatchNormalization, "
                                "Embedding, Resizing, RandomFlip, "
-                               "RandomRotation, RandomZoom or "
-                               "RandomTranslation");
+                               "RandomRotation, RandomZoom, "
+                               "RandomTranslation, Conv2DTranspose, "
+                               "DepthwiseConv2D or SeparableConv2D");
 }
 
 Error KerasImporter::importNormalization(const JsonNode &config,

@@ -155,3 +155,42 @@ Value kiln::emitSpatialDropout(OpBuilder &b, Location loc,
       b, loc, input, rng, b.getF32FloatAttr(layer.rate),
       b.getI64IntegerAttr(stream), b.getDenseI64ArrayAttr(spatial));
 }
+
+Value kiln::emitConvLayer(OpBuilder &b, Location loc, const fb::LayerT &layer,
+                          const LayerInfo &info, mlir::ValueRange params,
+                          Value input) {
+  auto strides = b.getDenseI64ArrayAttr(layer.strides);
+  auto dilations = b.getDenseI64ArrayAttr(layer.dilation_rate);
+  kd::PaddingAttr padding = paddingAttr(b, layer.padding);
+  RankedTensorType resultType = batchType(b, info.outputShape);
+  Value value;
+  unsigned bias = 1;
+  if (info.kind == LayerKind::Conv2DTranspose) {
+    SmallVector<int64_t> outputPadding(layer.output_padding.begin(),
+                                       layer.output_padding.end());
+    if (outputPadding.empty())
+      for (int i = 0; i < 2; ++i)
+        outputPadding.push_back(kd::defaultTransposeOutputPadding(
+            layer.kernel_size[i], layer.strides[i], layer.dilation_rate[i],
+            padding.getValue()));
+    value = kd::Conv2DTransposeOp::create(
+        b, loc, resultType, input, params[0], strides, dilations, padding,
+        b.getDenseI64ArrayAttr(outputPadding));
+  } else {
+    SmallVector<int64_t> depthwiseShape(info.outputShape);
+    depthwiseShape.back() = info.inputShape[2] * layer.depth_multiplier;
+    value = kd::DepthwiseConv2DOp::create(b, loc, batchType(b, depthwiseShape),
+                                          input, params[0], strides, dilations,
+                                          padding);
+    if (info.kind == LayerKind::SeparableConv2D) {
+      // The pointwise step: a 1×1 convolution, stride 1, no padding.
+      value = kd::Conv2DOp::create(
+          b, loc, resultType, value, params[1], b.getDenseI64ArrayAttr({1, 1}),
+          b.getDenseI64ArrayAttr({1, 1}), paddingAttr(b, "valid"));
+      bias = 2;
+    }
+  }
+  if (layer.use_bias)
+    value = kd::AddOp::create(b, loc, resultType, value, params[bias]);
+  return value;
+}

@@ -66,6 +66,15 @@ mlir::Value emitSpatialDropout(mlir::OpBuilder &b, mlir::Location loc,
                                mlir::Value input, mlir::Value rng,
                                int64_t stream);
 
+/// Conv2DTranspose (`kiln.conv2d_transpose`, Keras's unset output_padding
+/// resolved), DepthwiseConv2D (`kiln.depthwise_conv2d`) and SeparableConv2D
+/// (the depthwise step, then a 1×1 `kiln.conv2d` with the pointwise
+/// kernel), each plus its bias; `params` are the layer's parameters in
+/// order. The activation is the caller's.
+mlir::Value emitConvLayer(mlir::OpBuilder &b, mlir::Location loc,
+                          const fb::LayerT &layer, const LayerInfo &info,
+                          mlir::ValueRange params, mlir::Value input);
+
 } // namespace kiln
 
 #endif // KILN_LIB_FRONTEND_LAYEREMITTERS_H

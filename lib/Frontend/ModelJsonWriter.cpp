@@ -194,6 +194,20 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
     if (!layer.moving_variance_initializer.empty())
       json.attribute("moving_variance_initializer",
                      layer.moving_variance_initializer);
+    writeLongs("output_padding", layer.output_padding);
+    if (kind == "DepthwiseConv2D" || kind == "SeparableConv2D")
+      json.attribute("depth_multiplier", layer.depth_multiplier);
+    if (!layer.depthwise_initializer.empty())
+      json.attribute("depthwise_initializer", layer.depthwise_initializer);
+    if (!layer.pointwise_initializer.empty())
+      json.attribute("pointwise_initializer", layer.pointwise_initializer);
+    for (auto [name, factor] :
+         {std::pair<StringRef, float>{"depthwise_l1", layer.depthwise_l1},
+          {"depthwise_l2", layer.depthwise_l2},
+          {"pointwise_l1", layer.pointwise_l1},
+          {"pointwise_l2", layer.pointwise_l2}})
+      if (factor != 0.0f)
+        writeFloat(name, factor);
     if (!layer.initializer_args.empty())
       writeInitializerArgs(layer.initializer_args);
     if (!layer.trainable)

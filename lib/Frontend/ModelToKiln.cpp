@@ -216,6 +216,24 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
         {layer.input_dim, layer.output_dim});
     return;
   }
+  if (info.kind == LayerKind::DepthwiseConv2D ||
+      info.kind == LayerKind::SeparableConv2D) {
+    // Keras 3 names DepthwiseConv2D's kernel `kernel`, SeparableConv2D's
+    // `depthwise_kernel` and `pointwise_kernel`.
+    bool separable = info.kind == LayerKind::SeparableConv2D;
+    int64_t channels = info.inputShape[2];
+    add(layer.name + (separable ? "/depthwise_kernel" : "/kernel"),
+        layer.depthwise_initializer,
+        {layer.kernel_size[0], layer.kernel_size[1], channels,
+         layer.depth_multiplier});
+    if (separable)
+      add(layer.name + "/pointwise_kernel", layer.pointwise_initializer,
+          {1, 1, channels * layer.depth_multiplier, layer.filters});
+    if (layer.use_bias)
+      add(layer.name + "/bias", layer.bias_initializer,
+          {info.outputShape.back()});
+    return;
+  }
   SmallVector<int64_t> kernel;
   if (info.kind == LayerKind::Dense)
     kernel = {info.inputShape.back(), info.outputShape.back()};
@@ -224,6 +242,10 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
   else if (info.kind == LayerKind::Conv2D)
     kernel = {layer.kernel_size[0], layer.kernel_size[1], info.inputShape[2],
               layer.filters};
+  else if (info.kind ==
+           LayerKind::Conv2DTranspose) // Keras's [kh, kw, out, in].
+    kernel = {layer.kernel_size[0], layer.kernel_size[1], layer.filters,
+              info.inputShape[2]};
   else
     return;
   add(layer.name + "/kernel", layer.kernel_initializer, kernel);
@@ -487,6 +509,16 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       if (layer.use_bias)
         value = kd::AddOp::create(builder, loc, resultType, value,
                                   func.getArgument(first + 1));
+      value = emitActivation(info.activation, value, loc);
+      break;
+    }
+    case LayerKind::Conv2DTranspose:
+    case LayerKind::DepthwiseConv2D:
+    case LayerKind::SeparableConv2D: {
+      unsigned first = firstParam[index];
+      value = emitConvLayer(builder, loc, layer, info,
+                            func.getArguments().slice(first, numParams[index]),
+                            value);
       value = emitActivation(info.activation, value, loc);
       break;
     }
@@ -780,14 +812,29 @@ Value KilnModuleBuilder::addRegularization(func::FuncOp func, Value loss) {
   }
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
     // A shared layer's parameters are penalized once, with its owner.
-    if ((info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
-         info.kind != LayerKind::Conv1D) ||
-        info.owner)
+    if (info.owner)
       continue;
     const fb::LayerT &layer = *model.layers[index];
     Location loc = NameLoc::get(
         builder.getStringAttr(layer.name + "/regularizer"), fileLoc);
     unsigned first = firstParam[index];
+    if (info.kind == LayerKind::DepthwiseConv2D ||
+        info.kind == LayerKind::SeparableConv2D) {
+      bool separable = info.kind == LayerKind::SeparableConv2D;
+      addPenalty(loc, func.getArgument(first), layer.depthwise_l1,
+                 layer.depthwise_l2);
+      if (separable)
+        addPenalty(loc, func.getArgument(first + 1), layer.pointwise_l1,
+                   layer.pointwise_l2);
+      if (layer.use_bias)
+        addPenalty(loc, func.getArgument(first + (separable ? 2 : 1)),
+                   layer.bias_l1, layer.bias_l2);
+      continue;
+    }
+    if (info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
+        info.kind != LayerKind::Conv1D &&
+        info.kind != LayerKind::Conv2DTranspose)
+      continue;
     addPenalty(loc, func.getArgument(first), layer.kernel_l1, layer.kernel_l2);
     if (layer.use_bias)
       addPenalty(loc, func.getArgument(first + 1), layer.bias_l1,

@@ -71,7 +71,10 @@ enum class LayerKind {
   RandomFlip,
   RandomRotation,
   RandomZoom,
-  RandomTranslation
+  RandomTranslation,
+  Conv2DTranspose,
+  DepthwiseConv2D,
+  SeparableConv2D
 };
 
 /// Whether `kind` merges several inputs into one output.
