@@ -882,15 +882,36 @@ Error KerasImporter::importRecurrent(const JsonNode &config,
     *out = *value;
     handled.push_back(key);
   }
-  // `unroll` and `implementation` (Keras 2's kernel layout choice) and
-  // `use_cudnn` change how Keras schedules the same arithmetic; Kiln always
-  // unrolls the static time loop. The options that change the results
-  // (dropout, recurrent_dropout, stateful, return_state, time_major,
-  // regularizers, constraints) must be off, which checkOptions enforces.
-  if (!config["implementation"].isAbsentOrNull())
-    if (Expected<double> value = reader.getNumber(config["implementation"]);
-        !value)
+  // The dropout rates: Keras clips them to [0, 1] and then ignores 1;
+  // Kiln takes [0, 1) and refuses anything else rather than guess.
+  for (auto [key, out] :
+       {std::pair<StringRef, float *>{"dropout", &layer.dropout},
+        {"recurrent_dropout", &layer.recurrent_dropout}}) {
+    handled.push_back(key);
+    if (config[key].isAbsentOrNull())
+      continue;
+    Expected<double> rate = reader.getNumber(config[key]);
+    if (!rate)
+      return rate.takeError();
+    if (!(*rate >= 0.0 && *rate < 1.0))
+      return reader.expected(config[key], "a rate in [0, 1)");
+    *out = static_cast<float>(*rate);
+  }
+  // `unroll` and `use_cudnn` change how Keras schedules the same
+  // arithmetic; Kiln always unrolls the static time loop. `implementation`
+  // 1 only matters with dropout (one mask per gate). The options that
+  // change the results and are not implemented (stateful, return_state,
+  // time_major, regularizers, constraints) must be off, which
+  // checkOptions enforces.
+  if (!config["implementation"].isAbsentOrNull()) {
+    Expected<double> value = reader.getNumber(config["implementation"]);
+    if (!value)
       return value.takeError();
+    // Keras 2.0's implementation 0 is its 1 (separate gate products).
+    if (*value != 0.0 && *value != 1.0 && *value != 2.0)
+      return reader.expected(config["implementation"], "1 or 2");
+    layer.implementation = *value == 2.0 ? 2 : 1;
+  }
   return checkOptions(config, handled, kind);
 }
 

@@ -575,7 +575,7 @@ bool kiln::hasRandomLayers(const std::vector<LayerInfo> &layers) {
   return llvm::any_of(layers, [](const LayerInfo &info) {
     return info.kind == LayerKind::Dropout ||
            info.kind == LayerKind::SpatialDropout1D ||
-           info.kind == LayerKind::SpatialDropout2D;
+           info.kind == LayerKind::SpatialDropout2D || info.recurrentDropout;
   });
 }
 
@@ -875,6 +875,17 @@ Error ModelAnalyzer::analyzeRecurrent(size_t index, fb::LayerT &layer,
     biases *= 2;
   if (units > (int64_t(1) << 20) || weights + biases > maxElements)
     return layerError(index, "too many parameters");
+  for (auto [name, rate] :
+       {std::pair<StringRef, float>{"dropout", layer.dropout},
+        {"recurrent_dropout", layer.recurrent_dropout}})
+    if (!(rate >= 0.0f && rate < 1.0f))
+      return layerError(index, "expected " + name + " in [0, 1), got " +
+                                   formatShortest(rate));
+  if (layer.implementation != 1 && layer.implementation != 2)
+    return layerError(index, "expected implementation 1 or 2, got " +
+                                 Twine(layer.implementation));
+  info.recurrentDropout =
+      layer.dropout > 0.0f || layer.recurrent_dropout > 0.0f;
   info.paramCount = weights + biases;
   if (layer.return_sequences)
     info.outputShape = {info.inputShape[0], units};
@@ -1162,6 +1173,12 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
        layer.bias_l1 != 0.0f || layer.bias_l2 != 0.0f))
     return layerError(index, "weight regularizers are supported on Dense, "
                              "Conv1D and Conv2D layers only");
+  bool recurrent =
+      info.kind == LayerKind::SimpleRNN || info.kind == LayerKind::LSTM ||
+      info.kind == LayerKind::GRU || info.kind == LayerKind::Bidirectional;
+  if (!recurrent && (layer.dropout != 0.0f || layer.recurrent_dropout != 0.0f))
+    return layerError(index, "dropout and recurrent_dropout apply to "
+                             "SimpleRNN, LSTM, GRU and Bidirectional only");
   for (auto [name, factor] :
        {std::pair<StringRef, float>{"activity_l1", layer.activity_l1},
         {"activity_l2", layer.activity_l2}})
@@ -1293,6 +1310,7 @@ Error ModelAnalyzer::analyzeBidirectional(size_t index, fb::LayerT &layer,
   if (layer.merge_mode == "concat")
     info.outputShape.back() *= 2;
   info.paramCount = 2 * inner.paramCount;
+  info.recurrentDropout = inner.recurrentDropout;
   return Error::success();
 }
 
