@@ -983,14 +983,31 @@ Error KerasImporter::importActivationLayerOptions(const JsonNode &config,
       return err;
     return checkOptions(config, {"alpha"}, kind);
   }
-  // Softmax: an integer axis (a list of axes is refused as a type error).
-  if (!config["axis"].isAbsentOrNull()) {
-    Expected<double> axis = reader.getNumber(config["axis"]);
+  // Softmax: an integer axis or a list of axes normalized together.
+  JsonNode axisNode = config["axis"];
+  auto readAxis = [&](const JsonNode &node) -> Expected<int64_t> {
+    Expected<double> axis = reader.getNumber(node);
     if (!axis)
       return axis.takeError();
     if (*axis != std::floor(*axis) || std::abs(*axis) > maxExtent)
-      return reader.expected(config["axis"], "an integer axis");
-    layer.axis = static_cast<int64_t>(*axis);
+      return reader.expected(node, "an integer axis");
+    return static_cast<int64_t>(*axis);
+  };
+  if (!axisNode.isAbsentOrNull() && axisNode.get()->getAsArray()) {
+    size_t count = axisNode.get()->getAsArray()->size();
+    if (count == 0)
+      return reader.expected(axisNode, "an integer axis or a list of axes");
+    for (size_t i = 0; i < count; ++i) {
+      Expected<int64_t> axis = readAxis(axisNode.at(i));
+      if (!axis)
+        return axis.takeError();
+      layer.axes.push_back(*axis);
+    }
+  } else if (!axisNode.isAbsentOrNull()) {
+    Expected<int64_t> axis = readAxis(axisNode);
+    if (!axis)
+      return axis.takeError();
+    layer.axis = *axis;
   }
   return checkOptions(config, {"axis"}, kind);
 }
@@ -1442,6 +1459,15 @@ Error KerasImporter::importTimeDistributed(size_t index, const JsonNode &config,
   if (Error err = importLayerOptions(index, inner["config"], layer))
     return err;
   layer.trainable = layer.trainable && trainable;
+  // A wrapped Softmax counts the axes of one frame (batch 0); on the whole
+  // sequence they come one later. Negative axes count from the end alike.
+  if (layer.class_name == "Softmax") {
+    if (layer.axis > 0)
+      ++layer.axis;
+    for (int64_t &axis : layer.axes)
+      if (axis > 0)
+        ++axis;
+  }
   return Error::success();
 }
 

@@ -948,15 +948,34 @@ Error ModelAnalyzer::analyzeActivationLayer(size_t index, fb::LayerT &layer,
     info.activation = ActivationKind::Elu;
     return nonNegative("alpha", *layer.alpha);
   case LayerKind::Softmax: {
-    // Keras counts the batch as axis 0: the last axis of a sample of rank
-    // r is r, or -1.
+    // Keras counts the batch as axis 0: the sample axes of rank r are
+    // 1..r, or -r..-1. The normalized axes end up sorted and positive in
+    // `axes` (the last alone as `axis` -1, the plain softmax).
     int64_t rank = info.inputShape.size();
-    if (layer.axis != -1 && layer.axis != rank)
-      return layerError(index, "Softmax over axis " + Twine(layer.axis) +
-                                   " is not supported; expected the last "
-                                   "axis (-1 or " +
-                                   Twine(rank) + ")");
+    SmallVector<int64_t> axes(layer.axes.begin(), layer.axes.end());
+    if (axes.empty())
+      axes.push_back(layer.axis);
+    for (int64_t &axis : axes) {
+      int64_t given = axis;
+      if (axis < 0)
+        axis += rank + 1;
+      if (axis < 1 || axis > rank)
+        return layerError(index, "Softmax axis " + Twine(given) +
+                                     " is not a sample axis of inputs of "
+                                     "shape " +
+                                     formatShape(info.inputShape) +
+                                     "; expected 1.." + Twine(rank) + " or -" +
+                                     Twine(rank) +
+                                     "..-1 (axis "
+                                     "0 is the batch)");
+    }
+    llvm::sort(axes);
+    if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+      return layerError(index, "Softmax lists an axis twice");
     layer.axis = -1;
+    layer.axes.clear();
+    if (axes.size() > 1 || axes.front() != rank)
+      layer.axes.assign(axes.begin(), axes.end());
     info.activation = ActivationKind::Softmax;
     return Error::success();
   }

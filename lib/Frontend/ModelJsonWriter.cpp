@@ -141,6 +141,7 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       writeFloat("dropout", layer.dropout);
     if (layer.recurrent_dropout != 0.0f)
       writeFloat("recurrent_dropout", layer.recurrent_dropout);
+    writeLongs("axes", layer.axes);
     if (layer.implementation != 2)
       json.attribute("implementation", int64_t(layer.implementation));
     writeOptionalFloat("max_value", layer.max_value);

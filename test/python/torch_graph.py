@@ -9,8 +9,9 @@ the first metric and every gradient of the compiled @train_step must match
 to the tolerance (norm-wise relative).
 
 Handles the layers that graph tests use: InputLayer, Flatten, Rescaling,
-Dense, Activation and the merges Add, Subtract, Multiply, Average and
-Concatenate; the loss is sparse categorical cross-entropy on a softmax
+Dense (on the last axis of samples of any rank), Activation, Reshape,
+Softmax (any axes, jointly) and the merges Add, Subtract, Multiply, Average
+and Concatenate; the loss is sparse categorical cross-entropy on a softmax
 output (computed from the logits, as Keras does), plus the activity
 regularizers' (l1 Σ|y| + l2 Σy²) / batch of the outputs of the layers that
 have them.
@@ -68,6 +69,13 @@ def run_graph(description, weights, x):
                 v = v + weights[owner + "/bias"]
         elif kind == "Activation":
             pass
+        elif kind == "Reshape":
+            v = v.reshape((v.shape[0],) + tuple(layer["target_shape"]))
+        elif kind == "Softmax":
+            # The description's axes count the batch as 0; several are
+            # normalized together.
+            dims = layer.get("axes") or [layer.get("axis", -1)]
+            v = torch.exp(v - torch.logsumexp(v, dim=dims, keepdim=True))
         elif kind == "Add":
             v = sum(sources[1:], sources[0])
         elif kind == "Subtract":
