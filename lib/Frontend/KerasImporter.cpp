@@ -1060,15 +1060,36 @@ Error KerasImporter::importRecurrent(const JsonNode &config,
     *out = *value;
     handled.push_back(key);
   }
-  // `unroll` and `implementation` (Keras 2's kernel layout choice) and
-  // `use_cudnn` change how Keras schedules the same arithmetic; Kiln always
-  // unrolls the static time loop. The options that change the results
-  // (dropout, recurrent_dropout, stateful, return_state, time_major,
-  // regularizers, constraints) must be off, which checkOptions enforces.
-  if (!config["implementation"].isAbsentOrNull())
-    if (Expected<double> value = reader.getNumber(config["implementation"]);
-        !value)
+  // The dropout rates: Keras clips them to [0, 1] and then ignores 1;
+  // Kiln takes [0, 1) and refuses anything else rather than guess.
+  for (auto [key, out] :
+       {std::pair<StringRef, float *>{"dropout", &layer.dropout},
+        {"recurrent_dropout", &layer.recurrent_dropout}}) {
+    handled.push_back(key);
+    if (config[key].isAbsentOrNull())
+      continue;
+    Expected<double> rate = reader.getNumber(config[key]);
+    if (!rate)
+      return rate.takeError();
+    if (!(*rate >= 0.0 && *rate < 1.0))
+      return reader.expected(config[key], "a rate in [0, 1)");
+    *out = static_cast<float>(*rate);
+  }
+  // `unroll` and `use_cudnn` change how Keras schedules the same
+  // arithmetic; Kiln always unrolls the static time loop. `implementation`
+  // 1 only matters with dropout (one mask per gate). The options that
+  // change the results and are not implemented (stateful, return_state,
+  // time_major, regularizers, constraints) must be off, which
+  // checkOptions enforces.
+  if (!config["implementation"].isAbsentOrNull()) {
+    Expected<double> value = reader.getNumber(config["implementation"]);
+    if (!value)
       return value.takeError();
+    // Keras 2.0's implementation 0 is its 1 (separate gate products).
+    if (*value != 0.0 && *value != 1.0 && *value != 2.0)
+      return reader.expected(config["implementation"], "1 or 2");
+    layer.implementation = *value == 2.0 ? 2 : 1;
+  }
   return checkOptions(config, handled, kind);
 }
 
@@ -1140,14 +1161,31 @@ Error KerasImporter::importActivationLayerOptions(const JsonNode &config,
       return err;
     return checkOptions(config, {"alpha"}, kind);
   }
-  // Softmax: an integer axis (a list of axes is refused as a type error).
-  if (!config["axis"].isAbsentOrNull()) {
-    Expected<double> axis = reader.getNumber(config["axis"]);
+  // Softmax: an integer axis or a list of axes normalized together.
+  JsonNode axisNode = config["axis"];
+  auto readAxis = [&](const JsonNode &node) -> Expected<int64_t> {
+    Expected<double> axis = reader.getNumber(node);
     if (!axis)
       return axis.takeError();
     if (*axis != std::floor(*axis) || std::abs(*axis) > maxExtent)
-      return reader.expected(config["axis"], "an integer axis");
-    layer.axis = static_cast<int64_t>(*axis);
+      return reader.expected(node, "an integer axis");
+    return static_cast<int64_t>(*axis);
+  };
+  if (!axisNode.isAbsentOrNull() && axisNode.get()->getAsArray()) {
+    size_t count = axisNode.get()->getAsArray()->size();
+    if (count == 0)
+      return reader.expected(axisNode, "an integer axis or a list of axes");
+    for (size_t i = 0; i < count; ++i) {
+      Expected<int64_t> axis = readAxis(axisNode.at(i));
+      if (!axis)
+        return axis.takeError();
+      layer.axes.push_back(*axis);
+    }
+  } else if (!axisNode.isAbsentOrNull()) {
+    Expected<int64_t> axis = readAxis(axisNode);
+    if (!axis)
+      return axis.takeError();
+    layer.axis = *axis;
   }
   return checkOptions(config, {"axis"}, kind);
 }
@@ -1776,6 +1814,15 @@ Error KerasImporter::importTimeDistributed(size_t index, const JsonNode &config,
   if (Error err = importLayerOptions(index, inner["config"], layer))
     return err;
   layer.trainable = layer.trainable && trainable;
+  // A wrapped Softmax counts the axes of one frame (batch 0); on the whole
+  // sequence they come one later. Negative axes count from the end alike.
+  if (layer.class_name == "Softmax") {
+    if (layer.axis > 0)
+      ++layer.axis;
+    for (int64_t &axis : layer.axes)
+      if (axis > 0)
+        ++axis;
+  }
   return Error::success();
 }
 

@@ -38,9 +38,54 @@ static kd::PaddingAttr paddingAttr(OpBuilder &b, llvm::StringRef padding) {
                                                   : kd::Padding::valid);
 }
 
+/// Softmax over the sample axes `axes` (sorted, batch-counted) jointly:
+/// those axes are transposed behind the others and merged into one last
+/// axis, the last-axis softmax normalizes it, and the inverse views restore
+/// the layout. Transpose and reshape have exact gradient rules, so the
+/// gradient is the last-axis softmax's, viewed back.
+static Value emitSoftmaxOnAxes(OpBuilder &b, Location loc,
+                               const LayerInfo &info, ArrayRef<int64_t> axes,
+                               Value input) {
+  ArrayRef<int64_t> shape = info.inputShape;
+  SmallVector<int64_t> permutation = {0}, moved, merged;
+  int64_t size = 1;
+  for (int64_t axis = 1, rank = shape.size(); axis <= rank; ++axis)
+    if (!llvm::is_contained(axes, axis)) {
+      permutation.push_back(axis);
+      moved.push_back(shape[axis - 1]);
+    }
+  merged = moved;
+  for (int64_t axis : axes) {
+    permutation.push_back(axis);
+    moved.push_back(shape[axis - 1]);
+    size *= shape[axis - 1];
+  }
+  merged.push_back(size);
+  bool identity =
+      llvm::equal(permutation, llvm::seq<int64_t>(0, permutation.size()));
+  Value value = input;
+  if (!identity)
+    value = kd::TransposeOp::create(b, loc, batchType(b, moved), value,
+                                    b.getDenseI64ArrayAttr(permutation));
+  if (axes.size() > 1)
+    value = kd::ReshapeOp::create(b, loc, batchType(b, merged), value);
+  value = kd::SoftmaxOp::create(b, loc, value);
+  if (axes.size() > 1)
+    value = kd::ReshapeOp::create(b, loc, batchType(b, moved), value);
+  if (identity)
+    return value;
+  SmallVector<int64_t> inverse(permutation.size());
+  for (auto [i, axis] : llvm::enumerate(permutation))
+    inverse[axis] = i;
+  return kd::TransposeOp::create(b, loc, batchType(b, shape), value,
+                                 b.getDenseI64ArrayAttr(inverse));
+}
+
 Value kiln::emitActivationLayer(OpBuilder &b, Location loc,
                                 const fb::LayerT &layer, const LayerInfo &info,
                                 Value input, ActivationEmitter activation) {
+  if (info.kind == LayerKind::Softmax && !layer.axes.empty())
+    return emitSoftmaxOnAxes(b, loc, info, layer.axes, input);
   if (info.kind == LayerKind::ReLU && layer.max_value &&
       *layer.max_value != 6.0f)
     return kd::ClippedReluOp::create(b, loc, input,

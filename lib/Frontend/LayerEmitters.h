@@ -22,7 +22,8 @@ using ActivationEmitter =
     llvm::function_ref<mlir::Value(ActivationKind, mlir::Value)>;
 
 /// ReLU, LeakyReLU, ELU and Softmax: the activation the analysis chose,
-/// with the layer's slope or alpha.
+/// with the layer's slope or alpha; Softmax over other axes than the last
+/// alone (`axes`) through transposes and reshapes around the last-axis op.
 mlir::Value emitActivationLayer(mlir::OpBuilder &b, mlir::Location loc,
                                 const fb::LayerT &layer, const LayerInfo &info,
                                 mlir::Value input,

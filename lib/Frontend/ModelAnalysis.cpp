@@ -621,7 +621,7 @@ bool kiln::hasRandomLayers(const std::vector<LayerInfo> &layers) {
            info.kind == LayerKind::RandomFlip ||
            info.kind == LayerKind::RandomRotation ||
            info.kind == LayerKind::RandomZoom ||
-           info.kind == LayerKind::RandomTranslation;
+           info.kind == LayerKind::RandomTranslation || info.recurrentDropout;
   });
 }
 
@@ -925,6 +925,17 @@ Error ModelAnalyzer::analyzeRecurrent(size_t index, fb::LayerT &layer,
     biases *= 2;
   if (units > (int64_t(1) << 20) || weights + biases > maxElements)
     return layerError(index, "too many parameters");
+  for (auto [name, rate] :
+       {std::pair<StringRef, float>{"dropout", layer.dropout},
+        {"recurrent_dropout", layer.recurrent_dropout}})
+    if (!(rate >= 0.0f && rate < 1.0f))
+      return layerError(index, "expected " + name + " in [0, 1), got " +
+                                   formatShortest(rate));
+  if (layer.implementation != 1 && layer.implementation != 2)
+    return layerError(index, "expected implementation 1 or 2, got " +
+                                 Twine(layer.implementation));
+  info.recurrentDropout =
+      layer.dropout > 0.0f || layer.recurrent_dropout > 0.0f;
   info.paramCount = weights + biases;
   if (layer.return_sequences)
     info.outputShape = {info.inputShape[0], units};
@@ -987,15 +998,34 @@ Error ModelAnalyzer::analyzeActivationLayer(size_t index, fb::LayerT &layer,
     info.activation = ActivationKind::Elu;
     return nonNegative("alpha", *layer.alpha);
   case LayerKind::Softmax: {
-    // Keras counts the batch as axis 0: the last axis of a sample of rank
-    // r is r, or -1.
+    // Keras counts the batch as axis 0: the sample axes of rank r are
+    // 1..r, or -r..-1. The normalized axes end up sorted and positive in
+    // `axes` (the last alone as `axis` -1, the plain softmax).
     int64_t rank = info.inputShape.size();
-    if (layer.axis != -1 && layer.axis != rank)
-      return layerError(index, "Softmax over axis " + Twine(layer.axis) +
-                                   " is not supported; expected the last "
-                                   "axis (-1 or " +
-                                   Twine(rank) + ")");
+    SmallVector<int64_t> axes(layer.axes.begin(), layer.axes.end());
+    if (axes.empty())
+      axes.push_back(layer.axis);
+    for (int64_t &axis : axes) {
+      int64_t given = axis;
+      if (axis < 0)
+        axis += rank + 1;
+      if (axis < 1 || axis > rank)
+        return layerError(index, "Softmax axis " + Twine(given) +
+                                     " is not a sample axis of inputs of "
+                                     "shape " +
+                                     formatShape(info.inputShape) +
+                                     "; expected 1.." + Twine(rank) + " or -" +
+                                     Twine(rank) +
+                                     "..-1 (axis "
+                                     "0 is the batch)");
+    }
+    llvm::sort(axes);
+    if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+      return layerError(index, "Softmax lists an axis twice");
     layer.axis = -1;
+    layer.axes.clear();
+    if (axes.size() > 1 || axes.front() != rank)
+      layer.axes.assign(axes.begin(), axes.end());
     info.activation = ActivationKind::Softmax;
     return Error::success();
   }
@@ -1473,6 +1503,12 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
                              "Conv1D, Conv2D, Conv2DTranspose, "
                              "DepthwiseConv2D and SeparableConv2D layers "
                              "only, each on its own weights");
+  bool recurrent =
+      info.kind == LayerKind::SimpleRNN || info.kind == LayerKind::LSTM ||
+      info.kind == LayerKind::GRU || info.kind == LayerKind::Bidirectional;
+  if (!recurrent && (layer.dropout != 0.0f || layer.recurrent_dropout != 0.0f))
+    return layerError(index, "dropout and recurrent_dropout apply to "
+                             "SimpleRNN, LSTM, GRU and Bidirectional only");
   for (auto [name, factor] :
        {std::pair<StringRef, float>{"activity_l1", layer.activity_l1},
         {"activity_l2", layer.activity_l2}})
@@ -1617,6 +1653,7 @@ Error ModelAnalyzer::analyzeBidirectional(size_t index, fb::LayerT &layer,
   if (layer.merge_mode == "concat")
     info.outputShape.back() *= 2;
   info.paramCount = 2 * inner.paramCount;
+  info.recurrentDropout = inner.recurrentDropout;
   return Error::success();
 }
 

@@ -149,6 +149,13 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       writeFloat("activity_l1", layer.activity_l1);
     if (layer.activity_l2 != 0.0f)
       writeFloat("activity_l2", layer.activity_l2);
+    if (layer.dropout != 0.0f)
+      writeFloat("dropout", layer.dropout);
+    if (layer.recurrent_dropout != 0.0f)
+      writeFloat("recurrent_dropout", layer.recurrent_dropout);
+    writeLongs("axes", layer.axes);
+    if (layer.implementation != 2)
+      json.attribute("implementation", int64_t(layer.implementation));
     writeOptionalFloat("max_value", layer.max_value);
     writeOptionalFloat("negative_slope", layer.negative_slope);
     if (layer.threshold != 0.0f)

@@ -107,7 +107,7 @@ private:
   /// Emits both directions of Bidirectional layer `index` on `input` and
   /// merges them.
   Value emitBidirectional(func::FuncOp func, size_t index, Value input,
-                          Location loc);
+                          Value rng, Location loc);
   /// Emits a merge layer (Add, Subtract, Multiply, Average, Concatenate)
   /// of `inputs`.
   Value emitMerge(const fb::LayerT &layer, const LayerInfo &info,
@@ -412,7 +412,8 @@ Value KilnModuleBuilder::emitMerge(const fb::LayerT &layer,
 }
 
 Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
-                                           Value input, Location loc) {
+                                           Value input, Value rng,
+                                           Location loc) {
   const fb::LayerT &layer = *model.layers[index];
   const LayerInfo &info = analysis.layers[index];
   BidirectionalHalves halves = getBidirectionalHalves(layer, info);
@@ -421,14 +422,18 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
   auto activation = [&](ActivationKind kind, Value x) {
     return emitActivation(kind, x, loc);
   };
+  // Each direction is its own Keras layer with its own masks: the backward
+  // half's streams are offset past the forward half's.
   Value forward = emitRecurrentLayer(builder, loc, halves.forward, halves.info,
-                                     args.take_front(half), input, activation);
+                                     args.take_front(half), input, activation,
+                                     {rng, static_cast<int64_t>(index)});
   // Keras flips the backward half's sequence so that both halves' step t
   // describe input step t.
-  Value backward =
-      emitRecurrentLayer(builder, loc, halves.backward, halves.info,
-                         args.drop_front(half), input, activation,
-                         /*flipSequence=*/true);
+  Value backward = emitRecurrentLayer(
+      builder, loc, halves.backward, halves.info, args.drop_front(half), input,
+      activation,
+      {rng, static_cast<int64_t>(index) + (static_cast<int64_t>(16) << 32)},
+      /*flipSequence=*/true);
   RankedTensorType type = batchType(info.outputShape);
   if (layer.merge_mode == "concat")
     return kd::ConcatOp::create(
@@ -564,12 +569,14 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     case LayerKind::GRU: {
       unsigned first = firstParam[index];
       unsigned count = numParams[index];
-      value = emitRecurrentLayer(
-          builder, loc, layer, info,
-          func.getArguments().slice(first, count), value,
-          [&](ActivationKind kind, Value x) {
-            return emitActivation(kind, x, loc);
-          });
+      // Masks in training only; the stream is the layer's index, as for
+      // Dropout (a second call of a shared layer draws its own masks).
+      value = emitRecurrentLayer(builder, loc, layer, info,
+                                 func.getArguments().slice(first, count), value,
+                                 [&](ActivationKind kind, Value x) {
+                                   return emitActivation(kind, x, loc);
+                                 },
+                                 {rng, static_cast<int64_t>(index)});
       break;
     }
     case LayerKind::Add:
@@ -580,7 +587,7 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       value = emitMerge(layer, info, inputs, loc);
       break;
     case LayerKind::Bidirectional:
-      value = emitBidirectional(func, index, value, loc);
+      value = emitBidirectional(func, index, value, rng, loc);
       break;
     case LayerKind::ReLU:
     case LayerKind::LeakyReLU:

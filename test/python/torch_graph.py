@@ -9,8 +9,9 @@ the first metric and every gradient of the compiled @train_step must match
 to the tolerance (norm-wise relative).
 
 Handles the layers that graph tests use: InputLayer, Flatten, Rescaling,
-Dense, Activation and the merges Add, Subtract, Multiply, Average and
-Concatenate; the convolutions Conv2D, Conv2DTranspose (PyTorch's
+Dense (on the last axis of samples of any rank), Activation, Reshape,
+Softmax (any axes, jointly) and the merges Add, Subtract, Multiply, Average
+and Concatenate; the convolutions Conv2D, Conv2DTranspose (PyTorch's
 `conv_transpose2d` without padding, cropped to Keras's output as
 TensorFlow's SAME rule places it), DepthwiseConv2D (a grouped `conv2d`)
 and SeparableConv2D; Resizing and UpSampling2D through PyTorch's own
@@ -228,6 +229,13 @@ def run_layers(description, weights, inputs):
             v = depthwise_conv2d(v, weights[name + "/depthwise_kernel"], layer)
             v = conv2d(v, weights[name + "/pointwise_kernel"], layer,
                        strides=[1, 1], dilation=[1, 1])
+        elif kind == "Reshape":
+            v = v.reshape((v.shape[0],) + tuple(layer["target_shape"]))
+        elif kind == "Softmax":
+            # The description's axes count the batch as 0; several are
+            # normalized together.
+            dims = layer.get("axes") or [layer.get("axis", -1)]
+            v = torch.exp(v - torch.logsumexp(v, dim=dims, keepdim=True))
         elif kind == "Add":
             v = sum(sources[1:], sources[0])
         elif kind == "Subtract":

@@ -147,6 +147,9 @@ struct LayerInfo {
   llvm::SmallVector<int64_t> outputShape;
   /// Number of trainable scalars the layer owns.
   int64_t paramCount = 0;
+  /// A recurrent layer (or Bidirectional) with `dropout` or
+  /// `recurrent_dropout`: it draws masks in training.
+  bool recurrentDropout = false;
 };
 
 /// `LayerInfo::inputs` entry naming model input `k` (negative, so that it
@@ -158,8 +161,8 @@ constexpr int64_t modelInput = modelInputRef(0);
 constexpr size_t modelInputIndex(int64_t ref) { return size_t(-1 - ref); }
 
 /// Whether the model has a layer that draws random numbers in training
-/// (Dropout, SpatialDropout1D/2D): its training function then takes the
-/// random state.
+/// (Dropout, SpatialDropout1D/2D, recurrent layers with dropout): its
+/// training function then takes the random state.
 bool hasRandomLayers(const std::vector<LayerInfo> &layers);
 
 /// The result of analyzing a model description.
