@@ -196,5 +196,12 @@ mlir::DictionaryAttr kiln::buildParamInitializerArgsAttr(
   std::string option = weight == "recurrent_kernel"
                            ? std::string("recurrent_initializer")
                            : (weight + "_initializer").str();
+  // DepthwiseConv2D's `kernel` and SeparableConv2D's kernels take the
+  // depthwise and pointwise initializers.
+  if (weight == "depthwise_kernel" ||
+      (weight == "kernel" && layer.class_name == "DepthwiseConv2D"))
+    option = "depthwise_initializer";
+  else if (weight == "pointwise_kernel")
+    option = "pointwise_initializer";
   return buildInitializerArgsAttr(builder, layer, option);
 }

@@ -155,6 +155,14 @@ private:
   /// averages' initializers.
   Error importNormalization(const JsonNode &config, fb::LayerT &layer,
                             StringRef className);
+  Error importConv2DTranspose(const JsonNode &config, fb::LayerT &layer);
+  /// DepthwiseConv2D and SeparableConv2D: the depthwise step's options and,
+  /// for SeparableConv2D, the filters and the pointwise kernel's options.
+  Error importDepthwiseConv(const JsonNode &config, fb::LayerT &layer);
+  /// The window options the transposed, depthwise and separable
+  /// convolutions read: kernel_size, strides, dilation_rate, padding,
+  /// data_format, groups (1).
+  Error importConvWindow(const JsonNode &config, fb::LayerT &layer);
   /// Reads `channels_last` (the only layout Kiln implements) or nothing.
   Error checkChannelsLast(const JsonNode &node) const;
   /// Reads an int or a list of two ints (Keras's height/width options);
@@ -714,6 +722,157 @@ Error KerasImporter::importConv2D(const JsonNode &config, fb::LayerT &layer) {
   return importConvolutionOptions(config, layer);
 }
 
+Error KerasImporter::importConvWindow(const JsonNode &config,
+                                      fb::LayerT &layer) {
+  if (Error err = checkChannelsLast(config["data_format"]))
+    return err;
+  if (config["kernel_size"].isAbsentOrNull())
+    return reader.expected(config["kernel_size"],
+                           "a kernel size (an integer or two)");
+  if (Error err = readPair(config["kernel_size"], layer.kernel_size))
+    return err;
+  if (Error err = readPair(config["strides"], layer.strides))
+    return err;
+  if (Error err = readPair(config["dilation_rate"], layer.dilation_rate))
+    return err;
+  // Keras 2's Conv2DTranspose and DepthwiseConv2D inherit Conv2D's
+  // `groups` (always 1 there).
+  if (!config["groups"].isAbsentOrNull()) {
+    Expected<int64_t> groups =
+        reader.getPositiveInt(config["groups"], maxExtent);
+    if (!groups)
+      return groups.takeError();
+    if (*groups != 1)
+      return reader.error(config["groups"],
+                          "grouped convolutions (groups > 1) are not "
+                          "supported yet");
+  }
+  return readPadding(config["padding"], layer.padding);
+}
+
+Error KerasImporter::importConv2DTranspose(const JsonNode &config,
+                                           fb::LayerT &layer) {
+  Expected<int64_t> filters =
+      reader.getPositiveInt(config["filters"], maxExtent);
+  if (!filters)
+    return filters.takeError();
+  layer.filters = *filters;
+  if (Error err = importConvWindow(config, layer))
+    return err;
+  // output_padding: null (Keras's default), an integer or two, each >= 0.
+  JsonNode outputPadding = config["output_padding"];
+  if (!outputPadding.isAbsentOrNull()) {
+    auto readOne = [&](const JsonNode &value) -> Expected<int64_t> {
+      Expected<double> number = reader.getNumber(value);
+      if (!number)
+        return number.takeError();
+      if (*number == 0)
+        return 0;
+      if (*number < 0)
+        return reader.error(value, "expected a non-negative integer, got " +
+                                       formatShortest(*number));
+      return reader.getPositiveInt(value, maxExtent);
+    };
+    if (const json::Array *array = outputPadding.get()->getAsArray()) {
+      if (array->size() != 2)
+        return reader.expected(outputPadding, "two integers (height, width)");
+      for (size_t i = 0; i < 2; ++i) {
+        Expected<int64_t> value = readOne(outputPadding.at(i));
+        if (!value)
+          return value.takeError();
+        layer.output_padding.push_back(*value);
+      }
+    } else {
+      Expected<int64_t> value = readOne(outputPadding);
+      if (!value)
+        return value.takeError();
+      layer.output_padding = {*value, *value};
+    }
+  }
+  if (Error err = importKernelLayerOptions(config, layer))
+    return err;
+  // Constraints must be absent or null.
+  return checkOptions(config,
+                      {"filters", "kernel_size", "strides", "padding",
+                       "output_padding", "data_format", "dilation_rate",
+                       "groups", "activation", "use_bias", "kernel_initializer",
+                       "bias_initializer", "kernel_regularizer",
+                       "bias_regularizer"},
+                      "Conv2DTranspose");
+}
+
+Error KerasImporter::importDepthwiseConv(const JsonNode &config,
+                                         fb::LayerT &layer) {
+  bool separable = layer.class_name == "SeparableConv2D";
+  if (separable) {
+    Expected<int64_t> filters =
+        reader.getPositiveInt(config["filters"], maxExtent);
+    if (!filters)
+      return filters.takeError();
+    layer.filters = *filters;
+  }
+  if (Error err = importConvWindow(config, layer))
+    return err;
+  if (!config["depth_multiplier"].isAbsentOrNull()) {
+    Expected<int64_t> multiplier =
+        reader.getPositiveInt(config["depth_multiplier"], maxExtent);
+    if (!multiplier)
+      return multiplier.takeError();
+    layer.depth_multiplier = *multiplier;
+  }
+  Expected<std::string> activation = readActivation(config["activation"]);
+  if (!activation)
+    return activation.takeError();
+  layer.activation = std::move(*activation);
+  Expected<bool> useBias = reader.getBoolOr(config["use_bias"], true);
+  if (!useBias)
+    return useBias.takeError();
+  layer.use_bias = *useBias;
+  SmallVector<StringRef> kernels = {"depthwise"};
+  if (separable)
+    kernels.push_back("pointwise");
+  for (StringRef kernel : kernels) {
+    bool depthwise = kernel == "depthwise";
+    std::string option = (kernel + "_initializer").str();
+    Expected<std::string> init = readInitializer(config[option], option, layer);
+    if (!init)
+      return init.takeError();
+    (depthwise ? layer.depthwise_initializer : layer.pointwise_initializer) =
+        std::move(*init);
+    if (Error err = readRegularizer(
+            config[(kernel + "_regularizer").str()],
+            depthwise ? layer.depthwise_l1 : layer.pointwise_l1,
+            depthwise ? layer.depthwise_l2 : layer.pointwise_l2))
+      return err;
+  }
+  Expected<std::string> biasInit =
+      readInitializer(config["bias_initializer"], "bias_initializer", layer);
+  if (!biasInit)
+    return biasInit.takeError();
+  layer.bias_initializer = std::move(*biasInit);
+  if (Error err = readRegularizer(config["bias_regularizer"], layer.bias_l1,
+                                  layer.bias_l2))
+    return err;
+  // Constraints must be absent or null.
+  SmallVector<StringRef> handled = {"kernel_size",
+                                    "strides",
+                                    "padding",
+                                    "data_format",
+                                    "dilation_rate",
+                                    "depth_multiplier",
+                                    "groups",
+                                    "activation",
+                                    "use_bias",
+                                    "bias_initializer",
+                                    "bias_regularizer",
+                                    "depthwise_initializer",
+                                    "depthwise_regularizer"};
+  if (separable)
+    handled.append(
+        {"filters", "pointwise_initializer", "pointwise_regularizer"});
+  return checkOptions(config, handled, layer.class_name);
+}
+
 Error KerasImporter::importPooling(const JsonNode &config, fb::LayerT &layer) {
   if (Error err = checkChannelsLast(config["data_format"]))
     return err;
@@ -901,15 +1060,36 @@ Error KerasImporter::importRecurrent(const JsonNode &config,
     *out = *value;
     handled.push_back(key);
   }
-  // `unroll` and `implementation` (Keras 2's kernel layout choice) and
-  // `use_cudnn` change how Keras schedules the same arithmetic; Kiln always
-  // unrolls the static time loop. The options that change the results
-  // (dropout, recurrent_dropout, stateful, return_state, time_major,
-  // regularizers, constraints) must be off, which checkOptions enforces.
-  if (!config["implementation"].isAbsentOrNull())
-    if (Expected<double> value = reader.getNumber(config["implementation"]);
-        !value)
+  // The dropout rates: Keras clips them to [0, 1] and then ignores 1;
+  // Kiln takes [0, 1) and refuses anything else rather than guess.
+  for (auto [key, out] :
+       {std::pair<StringRef, float *>{"dropout", &layer.dropout},
+        {"recurrent_dropout", &layer.recurrent_dropout}}) {
+    handled.push_back(key);
+    if (config[key].isAbsentOrNull())
+      continue;
+    Expected<double> rate = reader.getNumber(config[key]);
+    if (!rate)
+      return rate.takeError();
+    if (!(*rate >= 0.0 && *rate < 1.0))
+      return reader.expected(config[key], "a rate in [0, 1)");
+    *out = static_cast<float>(*rate);
+  }
+  // `unroll` and `use_cudnn` change how Keras schedules the same
+  // arithmetic; Kiln always unrolls the static time loop. `implementation`
+  // 1 only matters with dropout (one mask per gate). The options that
+  // change the results and are not implemented (stateful, return_state,
+  // time_major, regularizers, constraints) must be off, which
+  // checkOptions enforces.
+  if (!config["implementation"].isAbsentOrNull()) {
+    Expected<double> value = reader.getNumber(config["implementation"]);
+    if (!value)
       return value.takeError();
+    // Keras 2.0's implementation 0 is its 1 (separate gate products).
+    if (*value != 0.0 && *value != 1.0 && *value != 2.0)
+      return reader.expected(config["implementation"], "1 or 2");
+    layer.implementation = *value == 2.0 ? 2 : 1;
+  }
   return checkOptions(config, handled, kind);
 }
 
@@ -981,14 +1161,31 @@ Error KerasImporter::importActivationLayerOptions(const JsonNode &config,
       return err;
     return checkOptions(config, {"alpha"}, kind);
   }
-  // Softmax: an integer axis (a list of axes is refused as a type error).
-  if (!config["axis"].isAbsentOrNull()) {
-    Expected<double> axis = reader.getNumber(config["axis"]);
+  // Softmax: an integer axis or a list of axes normalized together.
+  JsonNode axisNode = config["axis"];
+  auto readAxis = [&](const JsonNode &node) -> Expected<int64_t> {
+    Expected<double> axis = reader.getNumber(node);
     if (!axis)
       return axis.takeError();
     if (*axis != std::floor(*axis) || std::abs(*axis) > maxExtent)
-      return reader.expected(config["axis"], "an integer axis");
-    layer.axis = static_cast<int64_t>(*axis);
+      return reader.expected(node, "an integer axis");
+    return static_cast<int64_t>(*axis);
+  };
+  if (!axisNode.isAbsentOrNull() && axisNode.get()->getAsArray()) {
+    size_t count = axisNode.get()->getAsArray()->size();
+    if (count == 0)
+      return reader.expected(axisNode, "an integer axis or a list of axes");
+    for (size_t i = 0; i < count; ++i) {
+      Expected<int64_t> axis = readAxis(axisNode.at(i));
+      if (!axis)
+        return axis.takeError();
+      layer.axes.push_back(*axis);
+    }
+  } else if (!axisNode.isAbsentOrNull()) {
+    Expected<int64_t> axis = readAxis(axisNode);
+    if (!axis)
+      return axis.takeError();
+    layer.axis = *axis;
   }
   return checkOptions(config, {"axis"}, kind);
 }
@@ -1357,6 +1554,10 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
   if (className == "RandomFlip" || className == "RandomRotation" ||
       className == "RandomZoom" || className == "RandomTranslation")
     return importRandomImageLayer(config, layer);
+  if (className == "Conv2DTranspose")
+    return importConv2DTranspose(config, layer);
+  if (className == "DepthwiseConv2D" || className == "SeparableConv2D")
+    return importDepthwiseConv(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -1372,8 +1573,9 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "Bidirectional, TimeDistributed, "
                                "LayerNormalization, BatchNormalization, "
                                "Embedding, Resizing, RandomFlip, "
-                               "RandomRotation, RandomZoom or "
-                               "RandomTranslation");
+                               "RandomRotation, RandomZoom, "
+                               "RandomTranslation, Conv2DTranspose, "
+                               "DepthwiseConv2D or SeparableConv2D");
 }
 
 Error KerasImporter::importNormalization(const JsonNode &config,
@@ -1628,6 +1830,15 @@ Error KerasImporter::importTimeDistributed(size_t index, const JsonNode &config,
   if (Error err = importLayerOptions(index, inner["config"], layer))
     return err;
   layer.trainable = layer.trainable && trainable;
+  // A wrapped Softmax counts the axes of one frame (batch 0); on the whole
+  // sequence they come one later. Negative axes count from the end alike.
+  if (layer.class_name == "Softmax") {
+    if (layer.axis > 0)
+      ++layer.axis;
+    for (int64_t &axis : layer.axes)
+      if (axis > 0)
+        ++axis;
+  }
   if (folded) {
     // Keras 3 calls the wrapped layer's `call`, skipping its activity
     // regularizer, where Keras 2 applies it per frame; neither is the

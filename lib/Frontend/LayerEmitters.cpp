@@ -38,9 +38,54 @@ static kd::PaddingAttr paddingAttr(OpBuilder &b, llvm::StringRef padding) {
                                                   : kd::Padding::valid);
 }
 
+/// Softmax over the sample axes `axes` (sorted, batch-counted) jointly:
+/// those axes are transposed behind the others and merged into one last
+/// axis, the last-axis softmax normalizes it, and the inverse views restore
+/// the layout. Transpose and reshape have exact gradient rules, so the
+/// gradient is the last-axis softmax's, viewed back.
+static Value emitSoftmaxOnAxes(OpBuilder &b, Location loc,
+                               const LayerInfo &info, ArrayRef<int64_t> axes,
+                               Value input) {
+  ArrayRef<int64_t> shape = info.inputShape;
+  SmallVector<int64_t> permutation = {0}, moved, merged;
+  int64_t size = 1;
+  for (int64_t axis = 1, rank = shape.size(); axis <= rank; ++axis)
+    if (!llvm::is_contained(axes, axis)) {
+      permutation.push_back(axis);
+      moved.push_back(shape[axis - 1]);
+    }
+  merged = moved;
+  for (int64_t axis : axes) {
+    permutation.push_back(axis);
+    moved.push_back(shape[axis - 1]);
+    size *= shape[axis - 1];
+  }
+  merged.push_back(size);
+  bool identity =
+      llvm::equal(permutation, llvm::seq<int64_t>(0, permutation.size()));
+  Value value = input;
+  if (!identity)
+    value = kd::TransposeOp::create(b, loc, batchType(b, moved), value,
+                                    b.getDenseI64ArrayAttr(permutation));
+  if (axes.size() > 1)
+    value = kd::ReshapeOp::create(b, loc, batchType(b, merged), value);
+  value = kd::SoftmaxOp::create(b, loc, value);
+  if (axes.size() > 1)
+    value = kd::ReshapeOp::create(b, loc, batchType(b, moved), value);
+  if (identity)
+    return value;
+  SmallVector<int64_t> inverse(permutation.size());
+  for (auto [i, axis] : llvm::enumerate(permutation))
+    inverse[axis] = i;
+  return kd::TransposeOp::create(b, loc, batchType(b, shape), value,
+                                 b.getDenseI64ArrayAttr(inverse));
+}
+
 Value kiln::emitActivationLayer(OpBuilder &b, Location loc,
                                 const fb::LayerT &layer, const LayerInfo &info,
                                 Value input, ActivationEmitter activation) {
+  if (info.kind == LayerKind::Softmax && !layer.axes.empty())
+    return emitSoftmaxOnAxes(b, loc, info, layer.axes, input);
   if (info.kind == LayerKind::ReLU && layer.max_value &&
       *layer.max_value != 6.0f)
     return kd::ClippedReluOp::create(b, loc, input,
@@ -154,4 +199,43 @@ Value kiln::emitSpatialDropout(OpBuilder &b, Location loc,
   return kd::DropoutOp::create(
       b, loc, input, rng, b.getF32FloatAttr(layer.rate),
       b.getI64IntegerAttr(stream), b.getDenseI64ArrayAttr(spatial));
+}
+
+Value kiln::emitConvLayer(OpBuilder &b, Location loc, const fb::LayerT &layer,
+                          const LayerInfo &info, mlir::ValueRange params,
+                          Value input) {
+  auto strides = b.getDenseI64ArrayAttr(layer.strides);
+  auto dilations = b.getDenseI64ArrayAttr(layer.dilation_rate);
+  kd::PaddingAttr padding = paddingAttr(b, layer.padding);
+  RankedTensorType resultType = batchType(b, info.outputShape);
+  Value value;
+  unsigned bias = 1;
+  if (info.kind == LayerKind::Conv2DTranspose) {
+    SmallVector<int64_t> outputPadding(layer.output_padding.begin(),
+                                       layer.output_padding.end());
+    if (outputPadding.empty())
+      for (int i = 0; i < 2; ++i)
+        outputPadding.push_back(kd::defaultTransposeOutputPadding(
+            layer.kernel_size[i], layer.strides[i], layer.dilation_rate[i],
+            padding.getValue()));
+    value = kd::Conv2DTransposeOp::create(
+        b, loc, resultType, input, params[0], strides, dilations, padding,
+        b.getDenseI64ArrayAttr(outputPadding));
+  } else {
+    SmallVector<int64_t> depthwiseShape(info.outputShape);
+    depthwiseShape.back() = info.inputShape[2] * layer.depth_multiplier;
+    value = kd::DepthwiseConv2DOp::create(b, loc, batchType(b, depthwiseShape),
+                                          input, params[0], strides, dilations,
+                                          padding);
+    if (info.kind == LayerKind::SeparableConv2D) {
+      // The pointwise step: a 1×1 convolution, stride 1, no padding.
+      value = kd::Conv2DOp::create(
+          b, loc, resultType, value, params[1], b.getDenseI64ArrayAttr({1, 1}),
+          b.getDenseI64ArrayAttr({1, 1}), paddingAttr(b, "valid"));
+      bias = 2;
+    }
+  }
+  if (layer.use_bias)
+    value = kd::AddOp::create(b, loc, resultType, value, params[bias]);
+  return value;
 }

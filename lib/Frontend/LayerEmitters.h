@@ -22,7 +22,8 @@ using ActivationEmitter =
     llvm::function_ref<mlir::Value(ActivationKind, mlir::Value)>;
 
 /// ReLU, LeakyReLU, ELU and Softmax: the activation the analysis chose,
-/// with the layer's slope or alpha.
+/// with the layer's slope or alpha; Softmax over other axes than the last
+/// alone (`axes`) through transposes and reshapes around the last-axis op.
 mlir::Value emitActivationLayer(mlir::OpBuilder &b, mlir::Location loc,
                                 const fb::LayerT &layer, const LayerInfo &info,
                                 mlir::Value input,
@@ -65,6 +66,15 @@ mlir::Value emitSpatialDropout(mlir::OpBuilder &b, mlir::Location loc,
                                const fb::LayerT &layer, const LayerInfo &info,
                                mlir::Value input, mlir::Value rng,
                                int64_t stream);
+
+/// Conv2DTranspose (`kiln.conv2d_transpose`, Keras's unset output_padding
+/// resolved), DepthwiseConv2D (`kiln.depthwise_conv2d`) and SeparableConv2D
+/// (the depthwise step, then a 1×1 `kiln.conv2d` with the pointwise
+/// kernel), each plus its bias; `params` are the layer's parameters in
+/// order. The activation is the caller's.
+mlir::Value emitConvLayer(mlir::OpBuilder &b, mlir::Location loc,
+                          const fb::LayerT &layer, const LayerInfo &info,
+                          mlir::ValueRange params, mlir::Value input);
 
 } // namespace kiln
 

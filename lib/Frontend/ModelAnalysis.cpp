@@ -125,6 +125,9 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("RandomRotation", LayerKind::RandomRotation)
       .Case("RandomZoom", LayerKind::RandomZoom)
       .Case("RandomTranslation", LayerKind::RandomTranslation)
+      .Case("Conv2DTranspose", LayerKind::Conv2DTranspose)
+      .Case("DepthwiseConv2D", LayerKind::DepthwiseConv2D)
+      .Case("SeparableConv2D", LayerKind::SeparableConv2D)
       .Default(std::nullopt);
 }
 
@@ -273,7 +276,8 @@ static constexpr StringLiteral supportedLayersText =
     "AveragePooling1D, UpSampling2D, SpatialDropout1D, SpatialDropout2D, "
     "Add, Subtract, Multiply, Average, Concatenate, Bidirectional, "
     "LayerNormalization, BatchNormalization, Embedding, Resizing, "
-    "RandomFlip, RandomRotation, RandomZoom or RandomTranslation";
+    "RandomFlip, RandomRotation, RandomZoom, RandomTranslation, "
+    "Conv2DTranspose, DepthwiseConv2D or SeparableConv2D";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu, exponential or "
@@ -362,6 +366,14 @@ private:
                                 LayerInfo &info);
   /// Checks (and defaults) the interpolation of an image layer.
   Error checkInterpolation(size_t index, fb::LayerT &layer, StringRef fallback);
+  /// The window options Conv2D, Conv2DTranspose, DepthwiseConv2D and
+  /// SeparableConv2D share: image input, kernel_size, strides,
+  /// dilation_rate, padding.
+  Error checkConvWindow(size_t index, fb::LayerT &layer, const LayerInfo &info);
+  Error analyzeConv2DTranspose(size_t index, fb::LayerT &layer,
+                               LayerInfo &info);
+  /// DepthwiseConv2D and SeparableConv2D.
+  Error analyzeDepthwiseConv(size_t index, fb::LayerT &layer, LayerInfo &info);
   /// Checks (and defaults) a one-element window option of a 1-D layer.
   Error checkSingle(size_t index, StringRef option,
                     std::vector<int64_t> &values, ArrayRef<int64_t> fallback);
@@ -495,8 +507,12 @@ Error ModelAnalyzer::checkInitializer(size_t index, StringRef option,
   // Keras builds these from a matrix: refuse what it would refuse, for
   // vectors (biases, gamma, beta) and, for identity, convolution kernels.
   bool kernel =
-      option == "kernel_initializer" || option == "recurrent_initializer";
-  bool matrix = kernel && layer.class_name != "Conv2D";
+      option == "kernel_initializer" || option == "recurrent_initializer" ||
+      option == "depthwise_initializer" || option == "pointwise_initializer";
+  bool matrix = kernel && option != "depthwise_initializer" &&
+                option != "pointwise_initializer" &&
+                layer.class_name != "Conv2D" &&
+                layer.class_name != "Conv2DTranspose";
   if ((kind == InitializerKind::Identity && !matrix) ||
       (kind == InitializerKind::Orthogonal && !kernel))
     return layerError(index, option + " " + getInitializerName(kind) +
@@ -611,7 +627,7 @@ bool kiln::hasRandomLayers(const std::vector<LayerInfo> &layers) {
            info.kind == LayerKind::RandomFlip ||
            info.kind == LayerKind::RandomRotation ||
            info.kind == LayerKind::RandomZoom ||
-           info.kind == LayerKind::RandomTranslation;
+           info.kind == LayerKind::RandomTranslation || info.recurrentDropout;
   });
 }
 
@@ -774,7 +790,11 @@ Error ModelAnalyzer::checkRegularizers(size_t index,
        {std::pair<StringRef, float>{"kernel_l1", layer.kernel_l1},
         {"kernel_l2", layer.kernel_l2},
         {"bias_l1", layer.bias_l1},
-        {"bias_l2", layer.bias_l2}})
+        {"bias_l2", layer.bias_l2},
+        {"depthwise_l1", layer.depthwise_l1},
+        {"depthwise_l2", layer.depthwise_l2},
+        {"pointwise_l1", layer.pointwise_l1},
+        {"pointwise_l2", layer.pointwise_l2}})
     if (!std::isfinite(factor) || factor < 0)
       return layerError(index, "expected " + name +
                                    " to be a non-negative factor, got " +
@@ -911,6 +931,17 @@ Error ModelAnalyzer::analyzeRecurrent(size_t index, fb::LayerT &layer,
     biases *= 2;
   if (units > (int64_t(1) << 20) || weights + biases > maxElements)
     return layerError(index, "too many parameters");
+  for (auto [name, rate] :
+       {std::pair<StringRef, float>{"dropout", layer.dropout},
+        {"recurrent_dropout", layer.recurrent_dropout}})
+    if (!(rate >= 0.0f && rate < 1.0f))
+      return layerError(index, "expected " + name + " in [0, 1), got " +
+                                   formatShortest(rate));
+  if (layer.implementation != 1 && layer.implementation != 2)
+    return layerError(index, "expected implementation 1 or 2, got " +
+                                 Twine(layer.implementation));
+  info.recurrentDropout =
+      layer.dropout > 0.0f || layer.recurrent_dropout > 0.0f;
   info.paramCount = weights + biases;
   if (layer.return_sequences)
     info.outputShape = {info.inputShape[0], units};
@@ -973,15 +1004,34 @@ Error ModelAnalyzer::analyzeActivationLayer(size_t index, fb::LayerT &layer,
     info.activation = ActivationKind::Elu;
     return nonNegative("alpha", *layer.alpha);
   case LayerKind::Softmax: {
-    // Keras counts the batch as axis 0: the last axis of a sample of rank
-    // r is r, or -1.
+    // Keras counts the batch as axis 0: the sample axes of rank r are
+    // 1..r, or -r..-1. The normalized axes end up sorted and positive in
+    // `axes` (the last alone as `axis` -1, the plain softmax).
     int64_t rank = info.inputShape.size();
-    if (layer.axis != -1 && layer.axis != rank)
-      return layerError(index, "Softmax over axis " + Twine(layer.axis) +
-                                   " is not supported; expected the last "
-                                   "axis (-1 or " +
-                                   Twine(rank) + ")");
+    SmallVector<int64_t> axes(layer.axes.begin(), layer.axes.end());
+    if (axes.empty())
+      axes.push_back(layer.axis);
+    for (int64_t &axis : axes) {
+      int64_t given = axis;
+      if (axis < 0)
+        axis += rank + 1;
+      if (axis < 1 || axis > rank)
+        return layerError(index, "Softmax axis " + Twine(given) +
+                                     " is not a sample axis of inputs of "
+                                     "shape " +
+                                     formatShape(info.inputShape) +
+                                     "; expected 1.." + Twine(rank) + " or -" +
+                                     Twine(rank) +
+                                     "..-1 (axis "
+                                     "0 is the batch)");
+    }
+    llvm::sort(axes);
+    if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+      return layerError(index, "Softmax lists an axis twice");
     layer.axis = -1;
+    layer.axes.clear();
+    if (axes.size() > 1 || axes.front() != rank)
+      layer.axes.assign(axes.begin(), axes.end());
     info.activation = ActivationKind::Softmax;
     return Error::success();
   }
@@ -1280,6 +1330,162 @@ Error ModelAnalyzer::analyzeEmbedding(size_t index, fb::LayerT &layer,
   return Error::success();
 }
 
+//===----------------------------------------------------------------------===//
+// Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
+//===----------------------------------------------------------------------===//
+
+Error ModelAnalyzer::checkConvWindow(size_t index, fb::LayerT &layer,
+                                     const LayerInfo &info) {
+  if (!isImageShape(info.inputShape))
+    return layerError(index, layer.class_name +
+                                 " expects inputs of shape [height, width, "
+                                 "channels] per sample, got " +
+                                 formatShape(info.inputShape) +
+                                 "; give the input a channel dimension "
+                                 "(e.g. [28, 28, 1]) or add a Reshape layer");
+  if (Error err = checkPair(index, "kernel_size", layer.kernel_size, {}))
+    return err;
+  if (Error err = checkPair(index, "strides", layer.strides, {1, 1}))
+    return err;
+  if (Error err =
+          checkPair(index, "dilation_rate", layer.dilation_rate, {1, 1}))
+    return err;
+  if (layer.padding.empty())
+    layer.padding = "valid";
+  if (layer.padding != "valid" && layer.padding != "same")
+    return layerError(index, "unsupported padding '" + layer.padding +
+                                 "'; expected valid or same");
+  if ((layer.strides[0] > 1 || layer.strides[1] > 1) &&
+      (layer.dilation_rate[0] > 1 || layer.dilation_rate[1] > 1))
+    return layerError(index, "strides > 1 together with dilation_rate > 1 "
+                             "are not supported (Keras refuses them too)");
+  return Error::success();
+}
+
+/// Keras 3's output extent of a transposed convolution (its
+/// compute_conv_transpose_output_shape): `outputPadding` < 0 stands for
+/// None.
+static int64_t transposeExtent(int64_t input, int64_t window, int64_t stride,
+                               int64_t dilation, bool same,
+                               int64_t outputPadding) {
+  int64_t span = (window - 1) * dilation + 1;
+  if (!same)
+    return (input - 1) * stride + span +
+           (outputPadding < 0 ? std::max(span, stride) - span : outputPadding);
+  if (outputPadding < 0)
+    return input * stride;
+  return (input - 1) * stride + span % 2 + outputPadding;
+}
+
+Error ModelAnalyzer::analyzeConv2DTranspose(size_t index, fb::LayerT &layer,
+                                            LayerInfo &info) {
+  if (Error err = checkConvWindow(index, layer, info))
+    return err;
+  if (layer.filters < 1 || layer.filters > maxElements)
+    return layerError(index, "expected filters to be a positive integer, "
+                             "got " +
+                                 Twine(layer.filters));
+  if (!layer.output_padding.empty()) {
+    if (layer.output_padding.size() != 2)
+      return layerError(index, "expected output_padding to be two integers "
+                               "(height, width), got " +
+                                   formatShape(layer.output_padding));
+    for (int i = 0; i < 2; ++i)
+      if (layer.output_padding[i] < 0 ||
+          layer.output_padding[i] >= layer.strides[i])
+        return layerError(index, "expected output_padding " +
+                                     formatShape(layer.output_padding) +
+                                     " to be >= 0 and < strides " +
+                                     formatShape(layer.strides) +
+                                     " (Keras refuses it otherwise)");
+  }
+  if (Error err = resolveActivation(index, layer.activation, info.activation))
+    return err;
+  if (Error err =
+          resolveInitializer(index, "kernel_initializer",
+                             layer.kernel_initializer, "glorot_uniform"))
+    return err;
+  if (Error err = resolveInitializer(index, "bias_initializer",
+                                     layer.bias_initializer, "zeros"))
+    return err;
+  int64_t weights = 1;
+  for (int64_t factor : {layer.kernel_size[0], layer.kernel_size[1],
+                         layer.filters, info.inputShape[2]}) {
+    std::optional<int64_t> product = checkedMul(weights, factor);
+    if (!product || *product > maxElements)
+      return layerError(index, "too many parameters");
+    weights = *product;
+  }
+  info.paramCount = weights + (layer.use_bias ? layer.filters : 0);
+  SmallVector<int64_t> shape;
+  int64_t elements = layer.filters;
+  for (int i = 0; i < 2; ++i) {
+    int64_t extent = transposeExtent(
+        info.inputShape[i], layer.kernel_size[i], layer.strides[i],
+        layer.dilation_rate[i], layer.padding == "same",
+        layer.output_padding.empty() ? -1 : layer.output_padding[i]);
+    shape.push_back(extent);
+    elements = checkedMul(elements, extent).value_or(maxElements + 1);
+  }
+  if (elements > maxElements)
+    return layerError(index, "the output has too many elements per sample");
+  shape.push_back(layer.filters);
+  info.outputShape = shape;
+  return Error::success();
+}
+
+Error ModelAnalyzer::analyzeDepthwiseConv(size_t index, fb::LayerT &layer,
+                                          LayerInfo &info) {
+  bool separable = info.kind == LayerKind::SeparableConv2D;
+  if (Error err = checkConvWindow(index, layer, info))
+    return err;
+  if (layer.depth_multiplier < 1 || layer.depth_multiplier > maxElements)
+    return layerError(index, "expected depth_multiplier to be a positive "
+                             "integer, got " +
+                                 Twine(layer.depth_multiplier));
+  if (separable && (layer.filters < 1 || layer.filters > maxElements))
+    return layerError(index, "expected filters to be a positive integer, "
+                             "got " +
+                                 Twine(layer.filters));
+  if (!separable && layer.filters != 0)
+    return layerError(index, "DepthwiseConv2D has no filters option (its "
+                             "output has channels x depth_multiplier "
+                             "channels)");
+  if (Error err = resolveActivation(index, layer.activation, info.activation))
+    return err;
+  if (Error err =
+          resolveInitializer(index, "depthwise_initializer",
+                             layer.depthwise_initializer, "glorot_uniform"))
+    return err;
+  if (separable)
+    if (Error err =
+            resolveInitializer(index, "pointwise_initializer",
+                               layer.pointwise_initializer, "glorot_uniform"))
+      return err;
+  if (Error err = resolveInitializer(index, "bias_initializer",
+                                     layer.bias_initializer, "zeros"))
+    return err;
+  std::optional<int64_t> depthwiseChannels =
+      checkedMul(info.inputShape[2], layer.depth_multiplier);
+  std::optional<int64_t> depthwiseWeights =
+      depthwiseChannels
+          ? checkedMul(*depthwiseChannels,
+                       layer.kernel_size[0] * layer.kernel_size[1])
+          : std::nullopt;
+  std::optional<int64_t> pointwiseWeights =
+      depthwiseChannels ? checkedMul(*depthwiseChannels,
+                                     separable ? layer.filters : int64_t(0))
+                        : std::nullopt;
+  if (!depthwiseWeights || !pointwiseWeights ||
+      *depthwiseWeights > maxElements || *pointwiseWeights > maxElements)
+    return layerError(index, "too many parameters");
+  int64_t channels = separable ? layer.filters : *depthwiseChannels;
+  info.paramCount =
+      *depthwiseWeights + *pointwiseWeights + (layer.use_bias ? channels : 0);
+  return windowOutput(index, layer, layer.kernel_size, layer.dilation_rate,
+                      channels, info);
+}
+
 Error ModelAnalyzer::analyzeLayer(size_t index,
                                   ArrayRef<SmallVector<int64_t>> inputShapes,
                                   LayerInfo &info) {
@@ -1289,12 +1495,28 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
   ArrayRef<int64_t> inputShape = inputShapes.front();
   info.inputShape.assign(inputShape.begin(), inputShape.end());
   info.outputShape.assign(inputShape.begin(), inputShape.end());
-  if (info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
-      info.kind != LayerKind::Conv1D &&
-      (layer.kernel_l1 != 0.0f || layer.kernel_l2 != 0.0f ||
-       layer.bias_l1 != 0.0f || layer.bias_l2 != 0.0f))
+  bool depthwise = info.kind == LayerKind::DepthwiseConv2D ||
+                   info.kind == LayerKind::SeparableConv2D;
+  bool kernelLayer =
+      info.kind == LayerKind::Dense || info.kind == LayerKind::Conv2D ||
+      info.kind == LayerKind::Conv1D || info.kind == LayerKind::Conv2DTranspose;
+  if (((!kernelLayer && !depthwise) &&
+       (layer.bias_l1 != 0.0f || layer.bias_l2 != 0.0f)) ||
+      (!kernelLayer && (layer.kernel_l1 != 0.0f || layer.kernel_l2 != 0.0f)) ||
+      (!depthwise &&
+       (layer.depthwise_l1 != 0.0f || layer.depthwise_l2 != 0.0f)) ||
+      (info.kind != LayerKind::SeparableConv2D &&
+       (layer.pointwise_l1 != 0.0f || layer.pointwise_l2 != 0.0f)))
     return layerError(index, "weight regularizers are supported on Dense, "
-                             "Conv1D and Conv2D layers only");
+                             "Conv1D, Conv2D, Conv2DTranspose, "
+                             "DepthwiseConv2D and SeparableConv2D layers "
+                             "only, each on its own weights");
+  bool recurrent =
+      info.kind == LayerKind::SimpleRNN || info.kind == LayerKind::LSTM ||
+      info.kind == LayerKind::GRU || info.kind == LayerKind::Bidirectional;
+  if (!recurrent && (layer.dropout != 0.0f || layer.recurrent_dropout != 0.0f))
+    return layerError(index, "dropout and recurrent_dropout apply to "
+                             "SimpleRNN, LSTM, GRU and Bidirectional only");
   for (auto [name, factor] :
        {std::pair<StringRef, float>{"activity_l1", layer.activity_l1},
         {"activity_l2", layer.activity_l2}})
@@ -1400,6 +1622,15 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
   case LayerKind::RandomZoom:
   case LayerKind::RandomTranslation:
     return analyzeRandomImageLayer(index, layer, info);
+  case LayerKind::Conv2DTranspose:
+    if (Error err = checkRegularizers(index, layer))
+      return err;
+    return analyzeConv2DTranspose(index, layer, info);
+  case LayerKind::DepthwiseConv2D:
+  case LayerKind::SeparableConv2D:
+    if (Error err = checkRegularizers(index, layer))
+      return err;
+    return analyzeDepthwiseConv(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
 }
@@ -1481,6 +1712,7 @@ Error ModelAnalyzer::analyzeBidirectional(size_t index, fb::LayerT &layer,
   if (layer.merge_mode == "concat")
     info.outputShape.back() *= 2;
   info.paramCount = 2 * inner.paramCount;
+  info.recurrentDropout = inner.recurrentDropout;
   return Error::success();
 }
 

@@ -149,6 +149,13 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       writeFloat("activity_l1", layer.activity_l1);
     if (layer.activity_l2 != 0.0f)
       writeFloat("activity_l2", layer.activity_l2);
+    if (layer.dropout != 0.0f)
+      writeFloat("dropout", layer.dropout);
+    if (layer.recurrent_dropout != 0.0f)
+      writeFloat("recurrent_dropout", layer.recurrent_dropout);
+    writeLongs("axes", layer.axes);
+    if (layer.implementation != 2)
+      json.attribute("implementation", int64_t(layer.implementation));
     writeOptionalFloat("max_value", layer.max_value);
     writeOptionalFloat("negative_slope", layer.negative_slope);
     if (layer.threshold != 0.0f)
@@ -194,6 +201,20 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
     if (!layer.moving_variance_initializer.empty())
       json.attribute("moving_variance_initializer",
                      layer.moving_variance_initializer);
+    writeLongs("output_padding", layer.output_padding);
+    if (kind == "DepthwiseConv2D" || kind == "SeparableConv2D")
+      json.attribute("depth_multiplier", layer.depth_multiplier);
+    if (!layer.depthwise_initializer.empty())
+      json.attribute("depthwise_initializer", layer.depthwise_initializer);
+    if (!layer.pointwise_initializer.empty())
+      json.attribute("pointwise_initializer", layer.pointwise_initializer);
+    for (auto [name, factor] :
+         {std::pair<StringRef, float>{"depthwise_l1", layer.depthwise_l1},
+          {"depthwise_l2", layer.depthwise_l2},
+          {"pointwise_l1", layer.pointwise_l1},
+          {"pointwise_l2", layer.pointwise_l2}})
+      if (factor != 0.0f)
+        writeFloat(name, factor);
     if (!layer.initializer_args.empty())
       writeInitializerArgs(layer.initializer_args);
     if (!layer.trainable)

@@ -107,7 +107,7 @@ private:
   /// Emits both directions of Bidirectional layer `index` on `input` and
   /// merges them.
   Value emitBidirectional(func::FuncOp func, size_t index, Value input,
-                          Location loc);
+                          Value rng, Location loc);
   /// Emits a merge layer (Add, Subtract, Multiply, Average, Concatenate)
   /// of `inputs`.
   Value emitMerge(const fb::LayerT &layer, const LayerInfo &info,
@@ -217,6 +217,24 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
         {layer.input_dim, layer.output_dim});
     return;
   }
+  if (info.kind == LayerKind::DepthwiseConv2D ||
+      info.kind == LayerKind::SeparableConv2D) {
+    // Keras 3 names DepthwiseConv2D's kernel `kernel`, SeparableConv2D's
+    // `depthwise_kernel` and `pointwise_kernel`.
+    bool separable = info.kind == LayerKind::SeparableConv2D;
+    int64_t channels = info.inputShape[2];
+    add(layer.name + (separable ? "/depthwise_kernel" : "/kernel"),
+        layer.depthwise_initializer,
+        {layer.kernel_size[0], layer.kernel_size[1], channels,
+         layer.depth_multiplier});
+    if (separable)
+      add(layer.name + "/pointwise_kernel", layer.pointwise_initializer,
+          {1, 1, channels * layer.depth_multiplier, layer.filters});
+    if (layer.use_bias)
+      add(layer.name + "/bias", layer.bias_initializer,
+          {info.outputShape.back()});
+    return;
+  }
   SmallVector<int64_t> kernel;
   if (info.kind == LayerKind::Dense)
     kernel = {info.inputShape.back(), info.outputShape.back()};
@@ -225,6 +243,10 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
   else if (info.kind == LayerKind::Conv2D)
     kernel = {layer.kernel_size[0], layer.kernel_size[1], info.inputShape[2],
               layer.filters};
+  else if (info.kind ==
+           LayerKind::Conv2DTranspose) // Keras's [kh, kw, out, in].
+    kernel = {layer.kernel_size[0], layer.kernel_size[1], layer.filters,
+              info.inputShape[2]};
   else
     return;
   add(layer.name + "/kernel", layer.kernel_initializer, kernel);
@@ -391,7 +413,8 @@ Value KilnModuleBuilder::emitMerge(const fb::LayerT &layer,
 }
 
 Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
-                                           Value input, Location loc) {
+                                           Value input, Value rng,
+                                           Location loc) {
   const fb::LayerT &layer = *model.layers[index];
   const LayerInfo &info = analysis.layers[index];
   BidirectionalHalves halves = getBidirectionalHalves(layer, info);
@@ -400,14 +423,18 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
   auto activation = [&](ActivationKind kind, Value x) {
     return emitActivation(kind, x, loc);
   };
+  // Each direction is its own Keras layer with its own masks: the backward
+  // half's streams are offset past the forward half's.
   Value forward = emitRecurrentLayer(builder, loc, halves.forward, halves.info,
-                                     args.take_front(half), input, activation);
+                                     args.take_front(half), input, activation,
+                                     {rng, static_cast<int64_t>(index)});
   // Keras flips the backward half's sequence so that both halves' step t
   // describe input step t.
-  Value backward =
-      emitRecurrentLayer(builder, loc, halves.backward, halves.info,
-                         args.drop_front(half), input, activation,
-                         /*flipSequence=*/true);
+  Value backward = emitRecurrentLayer(
+      builder, loc, halves.backward, halves.info, args.drop_front(half), input,
+      activation,
+      {rng, static_cast<int64_t>(index) + (static_cast<int64_t>(16) << 32)},
+      /*flipSequence=*/true);
   RankedTensorType type = batchType(info.outputShape);
   if (layer.merge_mode == "concat")
     return kd::ConcatOp::create(
@@ -497,6 +524,16 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       value = emitActivation(info.activation, value, loc);
       break;
     }
+    case LayerKind::Conv2DTranspose:
+    case LayerKind::DepthwiseConv2D:
+    case LayerKind::SeparableConv2D: {
+      unsigned first = firstParam[index];
+      value = emitConvLayer(builder, loc, layer, info,
+                            func.getArguments().slice(first, numParams[index]),
+                            value);
+      value = emitActivation(info.activation, value, loc);
+      break;
+    }
     case LayerKind::MaxPooling2D:
     case LayerKind::AveragePooling2D: {
       auto padding = kd::PaddingAttr::get(&context, layer.padding == "same"
@@ -539,12 +576,14 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     case LayerKind::GRU: {
       unsigned first = firstParam[index];
       unsigned count = numParams[index];
-      value = emitRecurrentLayer(
-          builder, loc, layer, info,
-          func.getArguments().slice(first, count), value,
-          [&](ActivationKind kind, Value x) {
-            return emitActivation(kind, x, loc);
-          });
+      // Masks in training only; the stream is the layer's index, as for
+      // Dropout (a second call of a shared layer draws its own masks).
+      value = emitRecurrentLayer(builder, loc, layer, info,
+                                 func.getArguments().slice(first, count), value,
+                                 [&](ActivationKind kind, Value x) {
+                                   return emitActivation(kind, x, loc);
+                                 },
+                                 {rng, static_cast<int64_t>(index)});
       break;
     }
     case LayerKind::Add:
@@ -555,7 +594,7 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       value = emitMerge(layer, info, inputs, loc);
       break;
     case LayerKind::Bidirectional:
-      value = emitBidirectional(func, index, value, loc);
+      value = emitBidirectional(func, index, value, rng, loc);
       break;
     case LayerKind::ReLU:
     case LayerKind::LeakyReLU:
@@ -790,14 +829,29 @@ Value KilnModuleBuilder::addRegularization(func::FuncOp func, Value loss) {
   }
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
     // A shared layer's parameters are penalized once, with its owner.
-    if ((info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
-         info.kind != LayerKind::Conv1D) ||
-        info.owner)
+    if (info.owner)
       continue;
     const fb::LayerT &layer = *model.layers[index];
     Location loc = NameLoc::get(
         builder.getStringAttr(layer.name + "/regularizer"), fileLoc);
     unsigned first = firstParam[index];
+    if (info.kind == LayerKind::DepthwiseConv2D ||
+        info.kind == LayerKind::SeparableConv2D) {
+      bool separable = info.kind == LayerKind::SeparableConv2D;
+      addPenalty(loc, func.getArgument(first), layer.depthwise_l1,
+                 layer.depthwise_l2);
+      if (separable)
+        addPenalty(loc, func.getArgument(first + 1), layer.pointwise_l1,
+                   layer.pointwise_l2);
+      if (layer.use_bias)
+        addPenalty(loc, func.getArgument(first + (separable ? 2 : 1)),
+                   layer.bias_l1, layer.bias_l2);
+      continue;
+    }
+    if (info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
+        info.kind != LayerKind::Conv1D &&
+        info.kind != LayerKind::Conv2DTranspose)
+      continue;
     addPenalty(loc, func.getArgument(first), layer.kernel_l1, layer.kernel_l2);
     if (layer.use_bias)
       addPenalty(loc, func.getArgument(first + 1), layer.bias_l1,

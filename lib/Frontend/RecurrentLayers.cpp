@@ -19,6 +19,7 @@
 #include <algorithm>
 
 using namespace ::kiln;
+using llvm::ArrayRef;
 using llvm::SmallVector;
 using mlir::Location;
 using mlir::OpBuilder;
@@ -62,9 +63,10 @@ class RecurrentEmitter {
 public:
   RecurrentEmitter(OpBuilder &b, Location loc, const fb::LayerT &layer,
                    const LayerInfo &info,
-                   llvm::function_ref<Value(ActivationKind, Value)> act)
-      : b(b), loc(loc), layer(layer), info(info), act(act), units(layer.units) {
-  }
+                   llvm::function_ref<Value(ActivationKind, Value)> act,
+                   RecurrentDropout dropout)
+      : b(b), loc(loc), layer(layer), info(info), act(act), units(layer.units),
+        dropout(dropout) {}
 
   Value emit(ValueRange params, Value input, bool flipSequence);
 
@@ -103,6 +105,35 @@ private:
     return act(info.recurrentActivation, x);
   }
 
+  /// The masks of a step: none without `rng` or for a zero rate; one per
+  /// gate when Keras 3 runs the cell as its implementation 1 (LSTM, GRU
+  /// with `recurrent_dropout`, or `implementation` 1), else one shared.
+  void chooseMasks();
+  /// `value` times mask `gate` of `group` (0: input, 1: recurrent). The
+  /// mask is one kiln.dropout stream per layer, group and gate: the same
+  /// op on the [batch, width] rows of every step draws the same mask, so
+  /// the mask is drawn once per sequence, as Keras draws it.
+  Value drop(Value value, unsigned group, unsigned gate) {
+    float rate = group == 0 ? layer.dropout : layer.recurrent_dropout;
+    int64_t stream =
+        dropout.stream + (static_cast<int64_t>(1 + 8 * group + gate) << 32);
+    return kd::DropoutOp::create(b, loc, value, dropout.rng,
+                                 b.getF32FloatAttr(rate),
+                                 b.getI64IntegerAttr(stream));
+  }
+  /// The step's input row by the kernel, each gate's columns reading the
+  /// row through that gate's mask.
+  Value inputProduct(Value xt, Value kernel);
+  /// The state by gates [first, first + count) of the recurrent kernel
+  /// (`fused`: those gates' columns), each through its recurrent mask.
+  Value recurrentProduct(Value h, Value fused, unsigned first, unsigned count);
+  Value concatGates(ArrayRef<Value> parts) {
+    if (parts.size() == 1)
+      return parts.front();
+    return kd::ConcatOp::create(b, loc, rowsType(parts.size() * units), parts,
+                                b.getI64IntegerAttr(1));
+  }
+
   void stepSimple(Value xw);
   void stepLstm(Value xw);
   void stepGru(Value xw);
@@ -117,19 +148,61 @@ private:
   Value recurrentKernel, bias, recurrentBias, gateKernel, candidateKernel;
   /// The state after the last emitted step (h; c for an LSTM).
   Value state, cell;
+  RecurrentDropout dropout;
+  /// Number of input and recurrent masks (0, 1 or one per gate), and the
+  /// kernels' gate columns when the masks are per gate.
+  unsigned inputMasks = 0, recurrentMasks = 0;
+  SmallVector<Value> kernelGates, recurrentGates;
 };
 } // namespace
 
+void RecurrentEmitter::chooseMasks() {
+  if (!dropout.rng)
+    return;
+  unsigned gates = gateCount(info.kind);
+  bool perGate = gates > 1 &&
+                 (layer.recurrent_dropout > 0.0f || layer.implementation == 1);
+  if (layer.dropout > 0.0f)
+    inputMasks = perGate ? gates : 1;
+  if (layer.recurrent_dropout > 0.0f)
+    recurrentMasks = gates;
+}
+
+Value RecurrentEmitter::inputProduct(Value xt, Value kernel) {
+  if (inputMasks == 0)
+    return matmul(xt, kernel);
+  if (inputMasks == 1)
+    return matmul(drop(xt, 0, 0), kernel);
+  SmallVector<Value> parts;
+  for (unsigned g = 0; g < inputMasks; ++g)
+    parts.push_back(matmul(drop(xt, 0, g), kernelGates[g]));
+  return concatGates(parts);
+}
+
+Value RecurrentEmitter::recurrentProduct(Value h, Value fused, unsigned first,
+                                         unsigned count) {
+  if (recurrentMasks == 0)
+    return matmul(h, fused);
+  if (recurrentMasks == 1)
+    return matmul(drop(h, 1, 0), fused);
+  SmallVector<Value> parts;
+  for (unsigned g = first; g < first + count; ++g)
+    parts.push_back(matmul(drop(h, 1, g), recurrentGates[g]));
+  return concatGates(parts);
+}
+
 /// h = act(x·W + b + h·U).
 void RecurrentEmitter::stepSimple(Value xw) {
-  Value z = state ? add(xw, matmul(state, recurrentKernel)) : xw;
+  Value z =
+      state ? add(xw, recurrentProduct(state, recurrentKernel, 0, 1)) : xw;
   state = activation(z);
 }
 
 /// z = x·W + b + h·U; i, f, o = ra(z_i), ra(z_f), ra(z_o);
 /// c = f·c + i·act(z_c); h = o·act(c).
 void RecurrentEmitter::stepLstm(Value xw) {
-  Value z = state ? add(xw, matmul(state, recurrentKernel)) : xw;
+  Value z =
+      state ? add(xw, recurrentProduct(state, recurrentKernel, 0, 4)) : xw;
   Value i = recurrentActivation(gate(z, 0));
   Value g = activation(gate(z, 2));
   Value o = recurrentActivation(gate(z, 3));
@@ -152,7 +225,7 @@ void RecurrentEmitter::stepGru(Value xw) {
   Value z, candidate;
   if (layer.reset_after) {
     // The recurrent product, or only its bias while the state is zero.
-    Value hu = state ? matmul(state, recurrentKernel) : Value();
+    Value hu = state ? recurrentProduct(state, recurrentKernel, 0, 3) : Value();
     if (hu && recurrentBias)
       hu = add(hu, recurrentBias);
     else if (!hu)
@@ -165,10 +238,13 @@ void RecurrentEmitter::stepGru(Value xw) {
     }
     candidate = activation(pre);
   } else if (state) {
-    Value hu = matmul(state, gateKernel);
+    Value hu = recurrentProduct(state, gateKernel, 0, 2);
     z = recurrentActivation(add(xz, gate(hu, 0)));
     Value r = recurrentActivation(add(xr, gate(hu, 1)));
-    candidate = activation(add(xh, matmul(mul(r, state), candidateKernel)));
+    // Keras masks the state read by the candidate with its own mask; the
+    // update below mixes the unmasked state.
+    Value read = recurrentMasks ? drop(state, 1, 2) : state;
+    candidate = activation(add(xh, matmul(mul(r, read), candidateKernel)));
   } else {
     // A zero state: r·h vanishes, so r is never needed.
     z = recurrentActivation(xz);
@@ -207,6 +283,12 @@ Value RecurrentEmitter::emit(ValueRange params, Value input,
         b.getI64IntegerAttr(1), b.getI64IntegerAttr(2 * units));
   }
 
+  chooseMasks();
+  for (unsigned g = 0; inputMasks > 1 && g < gates; ++g)
+    kernelGates.push_back(gate(kernel, g));
+  for (unsigned g = 0; recurrentMasks > 1 && g < gates; ++g)
+    recurrentGates.push_back(gate(recurrentKernel, g));
+
   int64_t steps = info.inputShape[0], features = info.inputShape[1];
   SmallVector<Value> outputs;
   auto stepType = RankedTensorType::get({ShapedType::kDynamic, 1, units}, f32);
@@ -215,7 +297,7 @@ Value RecurrentEmitter::emit(ValueRange params, Value input,
     Value xt =
         kd::SliceOp::create(b, loc, rowsType(features), input,
                             b.getI64IntegerAttr(1), b.getI64IntegerAttr(t));
-    Value xw = matmul(xt, kernel);
+    Value xw = inputProduct(xt, kernel);
     if (bias)
       xw = add(xw, bias);
     switch (info.kind) {
@@ -246,8 +328,8 @@ Value kiln::emitRecurrentLayer(
     OpBuilder &builder, Location loc, const fb::LayerT &layer,
     const LayerInfo &info, ValueRange params, Value input,
     llvm::function_ref<Value(ActivationKind, Value)> activation,
-    bool flipSequence) {
-  return RecurrentEmitter(builder, loc, layer, info, activation)
+    RecurrentDropout dropout, bool flipSequence) {
+  return RecurrentEmitter(builder, loc, layer, info, activation, dropout)
       .emit(params, input, flipSequence);
 }
 

@@ -32,18 +32,28 @@ struct RecurrentParam {
 llvm::SmallVector<RecurrentParam> getRecurrentParams(const fb::LayerT &layer,
                                                      const LayerInfo &info);
 
+/// The random state and stream of a recurrent layer's dropout masks in
+/// training; a null `rng` (inference) draws none.
+struct RecurrentDropout {
+  mlir::Value rng;
+  /// The layer's stream; its masks use `stream + (k << 32)`, k ≥ 1 per
+  /// input/recurrent mask and gate, apart from every Dropout layer's.
+  int64_t stream = 0;
+};
+
 /// Emits the layer on `input` (batch × timesteps × features) with
 /// `params` (the arguments for getRecurrentParams's list): one input
 /// projection and one recurrent product per timestep, the gates as
 /// slices of them. The initial state is zero, so the first step skips the
-/// recurrent product. `activation` emits an activation op. With
+/// recurrent product. `activation` emits an activation op; `dropout`
+/// gives the masks' random state in training. With
 /// `flipSequence`, a returned sequence is reversed in time (the backward
 /// half of a Bidirectional, aligned with the forward half as Keras does).
 mlir::Value emitRecurrentLayer(
     mlir::OpBuilder &builder, mlir::Location loc, const fb::LayerT &layer,
     const LayerInfo &info, mlir::ValueRange params, mlir::Value input,
     llvm::function_ref<mlir::Value(ActivationKind, mlir::Value)> activation,
-    bool flipSequence = false);
+    RecurrentDropout dropout = {}, bool flipSequence = false);
 
 /// The two directions of a Bidirectional layer: copies of `layer` named
 /// `<name>/forward` and `<name>/backward` (which reads the other way), and

@@ -9,15 +9,21 @@ the first metric and every gradient of the compiled @train_step must match
 to the tolerance (norm-wise relative).
 
 Handles the layers that graph tests use: InputLayer, Flatten, Rescaling,
-Dense, Activation and the merges Add, Subtract, Multiply, Average and
-Concatenate; Conv2D and MaxPooling2D (`valid` padding), Reshape, any of
-them `time_distributed` (run on the batch of frames), and Resizing and UpSampling2D
-through PyTorch's own `F.interpolate` (bilinear with align_corners=False,
-nearest as `nearest-exact`: the half-pixel conventions of TensorFlow's
-resize, for upsampling and downsampling, no antialiasing); the loss is sparse categorical cross-entropy on a softmax
-output (computed from the logits, as Keras does), plus the activity
+Dense (on the last axis of samples of any rank), Activation, Reshape,
+MaxPooling2D (`valid` padding),
+Softmax (any axes, jointly) and the merges Add, Subtract, Multiply, Average
+and Concatenate; the convolutions Conv2D, Conv2DTranspose (PyTorch's
+`conv_transpose2d` without padding, cropped to Keras's output as
+TensorFlow's SAME rule places it), DepthwiseConv2D (a grouped `conv2d`)
+and SeparableConv2D; any of them `time_distributed` (run on the batch
+reshaped to frames); Resizing and UpSampling2D through PyTorch's own
+`F.interpolate` (bilinear with align_corners=False, nearest as
+`nearest-exact`: the half-pixel conventions of TensorFlow's resize, for
+upsampling and downsampling, no antialiasing); the loss is sparse
+categorical cross-entropy on a softmax output (computed from the logits,
+as Keras does), plus the activity
 regularizers' (l1 Σ|y| + l2 Σy²) / batch of the outputs of the layers that
-have them.
+have them and the weight regularizers' l1 Σ|w| + l2 Σw².
 
 usage: torch_graph.py LIBMODEL.so MODEL.kiln.json [--batch N]
 """
@@ -41,18 +47,113 @@ ACTIVATIONS = {
 }
 
 
-def conv2d(layer, weights, v):
-    """NHWC input, HWIO kernel (Keras's layouts) in PyTorch's NCHW/OIHW."""
-    if layer.get("padding", "valid") != "valid":
-        raise SystemExit("torch_graph.py: Conv2D with padding 'valid' only")
-    kernel = weights[layer["name"] + "/kernel"].permute(3, 2, 0, 1)
-    bias = (weights[layer["name"] + "/bias"]
-            if layer.get("use_bias", True) else None)
-    out = torch.nn.functional.conv2d(
-        v.permute(0, 3, 1, 2), kernel, bias,
-        stride=tuple(layer.get("strides") or [1, 1]),
-        dilation=tuple(layer.get("dilation_rate") or [1, 1]))
-    return out.permute(0, 2, 3, 1)
+def same_padding(size, window, stride, dilation):
+    """TensorFlow's SAME padding (before, after) of one dimension."""
+    span = (window - 1) * dilation + 1
+    out = -(-size // stride)
+    total = max((out - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2
+
+
+def pad_same(v, layer, kernel_size):
+    """Pads an NCHW batch as TensorFlow's SAME convolution does."""
+    if layer["padding"] != "same":
+        return v
+    top, bottom = same_padding(v.shape[2], kernel_size[0],
+                               layer["strides"][0], layer["dilation_rate"][0])
+    left, right = same_padding(v.shape[3], kernel_size[1],
+                               layer["strides"][1], layer["dilation_rate"][1])
+    return torch.nn.functional.pad(v, (left, right, top, bottom))
+
+
+def conv2d(v, kernel, layer, groups=1, strides=None, dilation=None):
+    """Keras's convolution of an NHWC batch by an HWIO kernel (for groups,
+    the kernel is [KH, KW, 1, out])."""
+    strides = strides or layer["strides"]
+    dilation = dilation or layer["dilation_rate"]
+    v = pad_same(v.permute(0, 3, 1, 2), dict(layer, strides=strides,
+                                             dilation_rate=dilation),
+                 kernel.shape[:2])
+    v = torch.nn.functional.conv2d(v, kernel.permute(3, 2, 0, 1),
+                                   stride=strides, dilation=dilation,
+                                   groups=groups)
+    return v.permute(0, 2, 3, 1)
+
+
+def transpose_extent(size, window, stride, dilation, padding, output_padding):
+    """Keras's output extent of a transposed convolution (its
+    deconv_output_length; output_padding None is Keras's default)."""
+    span = (window - 1) * dilation + 1
+    if padding == "valid":
+        if output_padding is None:
+            output_padding = max(span, stride) - span
+        return (size - 1) * stride + span + output_padding
+    if output_padding is None:
+        return size * stride
+    return (size - 1) * stride + span % 2 + output_padding
+
+
+def conv2d_transpose(v, kernel, layer):
+    """Conv2DTranspose: the full transposed convolution (every tap's
+    contribution kept), then the rows and columns of Keras's output. Its
+    offset is where TensorFlow's SAME convolution of the output would read
+    the input's first position: half the padding it adds."""
+    full = torch.nn.functional.conv_transpose2d(
+        v.permute(0, 3, 1, 2), kernel.permute(3, 2, 0, 1),
+        stride=layer["strides"], dilation=layer["dilation_rate"])
+    output_padding = layer.get("output_padding") or [None, None]
+    for axis in (2, 3):
+        i = axis - 2
+        size, window = v.shape[1 + i], kernel.shape[i]
+        stride, dilation = layer["strides"][i], layer["dilation_rate"][i]
+        extent = transpose_extent(size, window, stride, dilation,
+                                  layer["padding"], output_padding[i])
+        span = (window - 1) * dilation + 1
+        offset = 0
+        if layer["padding"] == "same":
+            offset = max((size - 1) * stride + span - extent, 0) // 2
+        short = offset + extent - full.shape[axis]
+        if short > 0:
+            pad = [0, 0, 0, 0]
+            pad[2 * (3 - axis) + 1] = short
+            full = torch.nn.functional.pad(full, pad)
+        full = full.narrow(axis, offset, extent)
+    return full.permute(0, 2, 3, 1)
+
+
+def depthwise_conv2d(v, kernel, layer):
+    """DepthwiseConv2D: kernel [KH, KW, C, M] as a grouped convolution whose
+    output channel c·M + m applies kernel[:, :, c, m]."""
+    kh, kw, channels, multiplier = kernel.shape
+    grouped = kernel.reshape(kh, kw, 1, channels * multiplier)
+    return conv2d(v, grouped, layer, groups=channels)
+
+
+WEIGHT_PENALTIES = {
+    # class: [(weight, regularizer prefix)]
+    "Dense": [("kernel", "kernel"), ("bias", "bias")],
+    "Conv2D": [("kernel", "kernel"), ("bias", "bias")],
+    "Conv2DTranspose": [("kernel", "kernel"), ("bias", "bias")],
+    "DepthwiseConv2D": [("kernel", "depthwise"), ("bias", "bias")],
+    "SeparableConv2D": [("depthwise_kernel", "depthwise"),
+                        ("pointwise_kernel", "pointwise"), ("bias", "bias")],
+}
+
+
+def weight_penalty(layer, weights):
+    """l1 Σ|w| + l2 Σw² of the layer's own weights (a shared layer's are
+    its owner's, penalized once)."""
+    penalty = 0.0
+    if layer.get("shares"):
+        return penalty
+    for weight, prefix in WEIGHT_PENALTIES.get(layer["class_name"], []):
+        key = layer["name"] + "/" + weight
+        if key not in weights:
+            continue
+        w = weights[key]
+        penalty = penalty + layer.get(prefix + "_l1", 0.0) * w.abs().sum() \
+            + layer.get(prefix + "_l2", 0.0) * (w * w).sum()
+    return penalty
 
 
 def interpolate(v, size, interpolation):
@@ -124,6 +225,23 @@ def run_layers(description, weights, inputs):
                 v = v + weights[owner + "/bias"]
         elif kind == "Activation":
             pass
+        elif kind == "Conv2D":
+            v = conv2d(v, weights[name + "/kernel"], layer)
+        elif kind == "Conv2DTranspose":
+            v = conv2d_transpose(v, weights[name + "/kernel"], layer)
+        elif kind == "DepthwiseConv2D":
+            v = depthwise_conv2d(v, weights[name + "/kernel"], layer)
+        elif kind == "SeparableConv2D":
+            v = depthwise_conv2d(v, weights[name + "/depthwise_kernel"], layer)
+            v = conv2d(v, weights[name + "/pointwise_kernel"], layer,
+                       strides=[1, 1], dilation=[1, 1])
+        elif kind == "Reshape":
+            v = v.reshape((v.shape[0],) + tuple(layer["target_shape"]))
+        elif kind == "Softmax":
+            # The description's axes count the batch as 0; several are
+            # normalized together.
+            dims = layer.get("axes") or [layer.get("axis", -1)]
+            v = torch.exp(v - torch.logsumexp(v, dim=dims, keepdim=True))
         elif kind == "Add":
             v = sum(sources[1:], sources[0])
         elif kind == "Subtract":
@@ -135,16 +253,12 @@ def run_layers(description, weights, inputs):
             v = sum(sources[1:], sources[0]) / len(sources)
         elif kind == "Concatenate":
             v = torch.cat(sources, dim=layer["axis"])
-        elif kind == "Conv2D":
-            v = conv2d(layer, weights, v)
         elif kind == "Resizing":
             v = resize(layer, v)
         elif kind == "UpSampling2D":
             sh, sw = layer["size"]
             v = interpolate(v, (v.shape[1] * sh, v.shape[2] * sw),
                             layer["interpolation"])
-        elif kind == "Reshape":
-            v = v.reshape((v.shape[0],) + tuple(layer["target_shape"]))
         elif kind == "MaxPooling2D":
             if layer.get("padding", "valid") != "valid":
                 raise SystemExit("torch_graph.py: MaxPooling2D with padding "
@@ -155,6 +269,10 @@ def run_layers(description, weights, inputs):
         else:
             raise SystemExit("torch_graph.py: layer class %s not handled" %
                              kind)
+        if kind.startswith(("Conv", "Depthwise", "Separable")) and \
+                layer.get("use_bias", True):
+            v = v + weights[name + "/bias"]
+        penalty = penalty + weight_penalty(layer, weights)
         if timesteps is not None:
             v = v.reshape((-1, timesteps) + tuple(v.shape[1:]))
         if activation == "softmax":

@@ -178,8 +178,8 @@ TEST(CliTest, Errors) {
   // summary takes train's flags (the run whose memory to report), not
   // the other commands'.
   EXPECT_EQ(parseError({"summary", "--data", "d"}), "<no error>");
-  EXPECT_EQ(parseError({"summary", "--input", "x"}),
-            "--input is not a flag of summary");
+  EXPECT_EQ(parseError({"summary", "--output", "x"}),
+            "--output is not a flag of summary");
   EXPECT_EQ(parseError({"train", "--data", "d", "--stream", "--no-stream"}),
             "--stream and --no-stream cannot be combined");
   EXPECT_EQ(parseError({"predict", "--input", "x", "--no-stream", "--stream"}),

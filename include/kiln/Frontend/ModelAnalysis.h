@@ -71,7 +71,10 @@ enum class LayerKind {
   RandomFlip,
   RandomRotation,
   RandomZoom,
-  RandomTranslation
+  RandomTranslation,
+  Conv2DTranspose,
+  DepthwiseConv2D,
+  SeparableConv2D
 };
 
 /// Whether `kind` merges several inputs into one output.
@@ -144,6 +147,9 @@ struct LayerInfo {
   llvm::SmallVector<int64_t> outputShape;
   /// Number of trainable scalars the layer owns.
   int64_t paramCount = 0;
+  /// A recurrent layer (or Bidirectional) with `dropout` or
+  /// `recurrent_dropout`: it draws masks in training.
+  bool recurrentDropout = false;
   /// A `time_distributed` layer: the extent of the time axis, the first of
   /// `inputShape` and `outputShape`, that the layer runs across (each
   /// frame on its own); 0 otherwise.
@@ -164,8 +170,8 @@ constexpr int64_t modelInput = modelInputRef(0);
 constexpr size_t modelInputIndex(int64_t ref) { return size_t(-1 - ref); }
 
 /// Whether the model has a layer that draws random numbers in training
-/// (Dropout, SpatialDropout1D/2D): its training function then takes the
-/// random state.
+/// (Dropout, SpatialDropout1D/2D, recurrent layers with dropout): its
+/// training function then takes the random state.
 bool hasRandomLayers(const std::vector<LayerInfo> &layers);
 
 /// The result of analyzing a model description.

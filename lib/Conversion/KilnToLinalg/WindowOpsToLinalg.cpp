@@ -7,6 +7,10 @@
 //   conv2d_kernel_grad colsᵀ · dy[N·OH·OW, F]
 //   conv2d_input_grad  dcols = dy · kernelᵀ, then col2im
 //
+// A transposed convolution is the input gradient of a convolution (and its
+// gradients are that convolution and its kernel gradient), so it takes the
+// same three forms with the roles of input and output swapped.
+//
 // im2col is a copy with strided, dilated reads; col2im sums, for each input
 // position, the columns that read it. It is written as a gather (each input
 // position reads the taps that touched it) on a zero-padded, stride-spread
@@ -673,6 +677,281 @@ struct DropoutLowering : public OpConversionPattern<DropoutOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Transposed convolution
+//===----------------------------------------------------------------------===//
+
+/// The window of the convolution that a transposed convolution transposes:
+/// its input is the transposed convolution's result (`resultType`, extents
+/// OH × OW) and its output the transposed convolution's input (`inputType`).
+template <typename OpTy>
+Window getTransposeWindow(OpTy op, RankedTensorType inputType,
+                          RankedTensorType resultType,
+                          RankedTensorType kernelType) {
+  Window w;
+  w.kh = kernelType.getDimSize(0);
+  w.kw = kernelType.getDimSize(1);
+  w.sh = op.getStrides()[0];
+  w.sw = op.getStrides()[1];
+  w.dh = op.getDilations()[0];
+  w.dw = op.getDilations()[1];
+  w.outH = inputType.getDimSize(1);
+  w.outW = inputType.getDimSize(2);
+  w.inH = resultType.getDimSize(1);
+  w.inW = resultType.getDimSize(2);
+  // The verifier has checked the options.
+  WindowDim h = *computeTransposeWindowDim(
+      w.outH, w.kh, w.sh, w.dh, op.getPadding(), op.getOutputPadding()[0]);
+  WindowDim v = *computeTransposeWindowDim(
+      w.outW, w.kw, w.sw, w.dw, op.getPadding(), op.getOutputPadding()[1]);
+  w.padTop = h.padBefore;
+  w.padBottom = h.padAfter;
+  w.padLeft = v.padBefore;
+  w.padRight = v.padAfter;
+  return w;
+}
+
+/// y = col2im(x · kernelᵀ): the input gradient of the transposed
+/// convolution's convolution, [N·H·W, C] · [C, KH·KW·F] on the matmul
+/// schedule, then the columns summed into the result positions.
+struct Conv2DTransposeLowering : public OpConversionPattern<Conv2DTransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(Conv2DTransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), kernel = adaptor.getKernel();
+    auto inputType = tensorTypeOf(input), kernelType = tensorTypeOf(kernel);
+    Window w = getTransposeWindow(op, inputType, op.getType(), kernelType);
+    Value product =
+        matmul(rewriter, loc, collapseToMatrix(rewriter, loc, input),
+               collapseToMatrix(rewriter, loc, kernel), false,
+               /*transposeRhs=*/true);
+    auto colsType =
+        RankedTensorType::get({inputType.getDimSize(0), w.outH, w.outW, w.kh,
+                               w.kw, kernelType.getDimSize(2)},
+                              rewriter.getF32Type());
+    Value cols = expandMatrix(rewriter, loc, product, colsType, input);
+    Value result = col2im(rewriter, loc, cols, w);
+    if (result.getType() != op.getType())
+      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// dx = im2col(dy) · kernel: a convolution of the result gradient.
+struct Conv2DTransposeInputGradLowering
+    : public OpConversionPattern<Conv2DTransposeInputGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(Conv2DTransposeInputGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value grad = adaptor.getGrad(), kernel = adaptor.getKernel();
+    Window w = getTransposeWindow(op, op.getType(), tensorTypeOf(grad),
+                                  tensorTypeOf(kernel));
+    Value cols = im2col(rewriter, loc, grad, w);
+    Value product =
+        matmul(rewriter, loc, cols, collapseToMatrix(rewriter, loc, kernel),
+               false, false);
+    rewriter.replaceOp(
+        op, expandMatrix(rewriter, loc, product, op.getType(), grad));
+    return success();
+  }
+};
+
+/// dkernel = im2col(dy)ᵀ · x: [KH·KW·F, N·H·W] · [N·H·W, C].
+struct Conv2DTransposeKernelGradLowering
+    : public OpConversionPattern<Conv2DTransposeKernelGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(Conv2DTransposeKernelGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), grad = adaptor.getGrad();
+    auto kernelType = cast<RankedTensorType>(op.getType());
+    Window w = getTransposeWindow(op, tensorTypeOf(input), tensorTypeOf(grad),
+                                  kernelType);
+    Value cols = im2col(rewriter, loc, grad, w);
+    Value product =
+        matmul(rewriter, loc, cols, collapseToMatrix(rewriter, loc, input),
+               /*transposeLhs=*/true, false);
+    rewriter.replaceOp(op, tensor::ExpandShapeOp::create(
+                               rewriter, loc, kernelType, product,
+                               ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}}));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Depthwise convolution
+//===----------------------------------------------------------------------===//
+//
+// Each channel is its own tiny convolution (a [KH·KW] · [KH·KW, M] product
+// per position), so there is no large matrix product to hand to the matmul
+// schedule: the forward op and the kernel gradient reduce over the taps
+// (or the positions) directly from the padded input, and the input
+// gradient builds the column gradient and reuses col2im.
+
+template <typename OpTy>
+Window getDepthwiseWindow(OpTy op, RankedTensorType inputType,
+                          RankedTensorType kernelType) {
+  return getWindow(inputType, kernelType.getShape().take_front(2),
+                   op.getStrides(), op.getDilations(), op.getPadding());
+}
+
+/// [N, OH, OW, C·M] viewed as [N, OH, OW, C, M].
+Value splitChannels(OpBuilder &b, Location loc, Value value, int64_t channels,
+                    int64_t multiplier) {
+  auto type = tensorTypeOf(value);
+  SmallVector<OpFoldResult> shape = sizesOf(b, loc, value);
+  shape.back() = b.getIndexAttr(channels);
+  shape.push_back(b.getIndexAttr(multiplier));
+  SmallVector<int64_t> extents(type.getShape().drop_back());
+  extents.append({channels, multiplier});
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(extents, type.getElementType()), value,
+      ArrayRef<ReassociationIndices>{{0}, {1}, {2}, {3, 4}}, shape);
+}
+
+struct DepthwiseConv2DLowering : public OpConversionPattern<DepthwiseConv2DOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(DepthwiseConv2DOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput(), kernel = adaptor.getKernel();
+    auto inputType = tensorTypeOf(input), kernelType = tensorTypeOf(kernel);
+    Window w = getDepthwiseWindow(op, inputType, kernelType);
+    int64_t channels = kernelType.getDimSize(2);
+    int64_t multiplier = kernelType.getDimSize(3);
+    Value padded = padInput(rewriter, loc, input, w, 0.0f);
+    // Iteration (n, i, j, c, m, a, b), the taps reduced.
+    AffineExpr n, i, j, c, m, a, bb;
+    bindDims(ctx, n, i, j, c, m, a, bb);
+    AffineMap read = AffineMap::get(
+        7, 0, {n, i * w.sh + a * w.dh, j * w.sw + bb * w.dw, c}, ctx);
+    AffineMap tap = AffineMap::get(7, 0, {a, bb, c, m}, ctx);
+    AffineMap write = AffineMap::get(7, 0, {n, i, j, c, m}, ctx);
+    Value init = emptyTensor(
+        rewriter, loc,
+        {inputType.getDimSize(0), w.outH, w.outW, channels, multiplier},
+        rewriter.getF32Type(), input);
+    init = fillTensor(rewriter, loc, init, f32Const(rewriter, loc, 0.0f));
+    using utils::IteratorType;
+    SmallVector<IteratorType> iterators(5, IteratorType::parallel);
+    iterators.append(2, IteratorType::reduction);
+    Value product = genericOp(
+        rewriter, loc, ValueRange{padded, kernel}, init, {read, tap, write},
+        iterators, [](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+          Value term = arith::MulFOp::create(b, nloc, args[0], args[1]);
+          return arith::AddFOp::create(b, nloc, args[2], term);
+        });
+    Value result = tensor::CollapseShapeOp::create(
+        rewriter, loc, product,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
+    if (result.getType() != op.getType())
+      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// dcols[n, i, j, a, b, c] = Σ_m dy[n, i, j, c, m] · kernel[a, b, c, m],
+/// then col2im.
+struct DepthwiseConv2DInputGradLowering
+    : public OpConversionPattern<DepthwiseConv2DInputGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(DepthwiseConv2DInputGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value kernel = adaptor.getKernel();
+    auto kernelType = tensorTypeOf(kernel);
+    Window w = getDepthwiseWindow(op, op.getType(), kernelType);
+    int64_t channels = kernelType.getDimSize(2);
+    int64_t multiplier = kernelType.getDimSize(3);
+    Value grad =
+        splitChannels(rewriter, loc, adaptor.getGrad(), channels, multiplier);
+    // Iteration (n, i, j, a, b, c, m), the multiplier reduced.
+    AffineExpr n, i, j, a, bb, c, m;
+    bindDims(ctx, n, i, j, a, bb, c, m);
+    AffineMap readGrad = AffineMap::get(7, 0, {n, i, j, c, m}, ctx);
+    AffineMap tap = AffineMap::get(7, 0, {a, bb, c, m}, ctx);
+    AffineMap write = AffineMap::get(7, 0, {n, i, j, a, bb, c}, ctx);
+    Value init = emptyTensor(rewriter, loc,
+                             {tensorTypeOf(grad).getDimSize(0), w.outH, w.outW,
+                              w.kh, w.kw, channels},
+                             rewriter.getF32Type(), grad);
+    init = fillTensor(rewriter, loc, init, f32Const(rewriter, loc, 0.0f));
+    using utils::IteratorType;
+    SmallVector<IteratorType> iterators(6, IteratorType::parallel);
+    iterators.push_back(IteratorType::reduction);
+    Value cols = genericOp(
+        rewriter, loc, ValueRange{grad, kernel}, init, {readGrad, tap, write},
+        iterators, [](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+          Value term = arith::MulFOp::create(b, nloc, args[0], args[1]);
+          return arith::AddFOp::create(b, nloc, args[2], term);
+        });
+    Value result = col2im(rewriter, loc, cols, w);
+    if (result.getType() != op.getType())
+      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// dkernel[a, b, c, m] = Σ_{n, i, j} xp[n, i·sh + a·dh, j·sw + b·dw, c] ·
+/// dy[n, i, j, c, m], read from the padded input without columns.
+struct DepthwiseConv2DKernelGradLowering
+    : public OpConversionPattern<DepthwiseConv2DKernelGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(DepthwiseConv2DKernelGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput();
+    auto kernelType = cast<RankedTensorType>(op.getType());
+    Window w = getDepthwiseWindow(op, tensorTypeOf(input), kernelType);
+    int64_t channels = kernelType.getDimSize(2);
+    int64_t multiplier = kernelType.getDimSize(3);
+    Value padded = padInput(rewriter, loc, input, w, 0.0f);
+    Value grad =
+        splitChannels(rewriter, loc, adaptor.getGrad(), channels, multiplier);
+    // Iteration (a, b, c, m, n, i, j), the batch and positions reduced.
+    AffineExpr a, bb, c, m, n, i, j;
+    bindDims(ctx, a, bb, c, m, n, i, j);
+    AffineMap read = AffineMap::get(
+        7, 0, {n, i * w.sh + a * w.dh, j * w.sw + bb * w.dw, c}, ctx);
+    AffineMap readGrad = AffineMap::get(7, 0, {n, i, j, c, m}, ctx);
+    AffineMap write = AffineMap::get(7, 0, {a, bb, c, m}, ctx);
+    Value init = tensor::EmptyOp::create(rewriter, loc, kernelType.getShape(),
+                                         rewriter.getF32Type());
+    init = fillTensor(rewriter, loc, init, f32Const(rewriter, loc, 0.0f));
+    using utils::IteratorType;
+    SmallVector<IteratorType> iterators(4, IteratorType::parallel);
+    iterators.append(3, IteratorType::reduction);
+    Value result = genericOp(
+        rewriter, loc, ValueRange{padded, grad}, init, {read, readGrad, write},
+        iterators, [](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+          Value term = arith::MulFOp::create(b, nloc, args[0], args[1]);
+          return arith::AddFOp::create(b, nloc, args[2], term);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateKilnWindowOpsToLinalgPatterns(
@@ -680,5 +959,8 @@ void mlir::kiln::populateKilnWindowOpsToLinalgPatterns(
   patterns
       .add<Conv2DLowering, Conv2DKernelGradLowering, Conv2DInputGradLowering,
            MaxPool2DLowering, MaxPool2DGradLowering, AvgPool2DLowering,
-           AvgPool2DGradLowering, DropoutLowering>(patterns.getContext());
+           AvgPool2DGradLowering, DropoutLowering, Conv2DTransposeLowering,
+           Conv2DTransposeInputGradLowering, Conv2DTransposeKernelGradLowering,
+           DepthwiseConv2DLowering, DepthwiseConv2DInputGradLowering,
+           DepthwiseConv2DKernelGradLowering>(patterns.getContext());
 }

@@ -41,6 +41,22 @@ std::optional<WindowDim> computeWindowDim(int64_t input, int64_t window,
                                           int64_t stride, int64_t dilation,
                                           Padding padding);
 
+/// One spatial dimension of a transposed convolution whose input has
+/// `input` positions: `output` is the result extent and `padBefore` the
+/// offset `pt` (input position i, tap a writes result position
+/// i·stride + a·dilation - pt); `padAfter` is how far the writes reach past
+/// the result's end (the padding the transposed convolution's input
+/// gradient reads there). Keras 3's rule (JAX's and TensorFlow's), with the
+/// `outputPadding` already resolved. Fails when an option is out of range.
+std::optional<WindowDim>
+computeTransposeWindowDim(int64_t input, int64_t window, int64_t stride,
+                          int64_t dilation, Padding padding,
+                          int64_t outputPadding);
+
+/// Keras's `output_padding` when the layer leaves it unset (None).
+int64_t defaultTransposeOutputPadding(int64_t window, int64_t stride,
+                                      int64_t dilation, Padding padding);
+
 } // namespace mlir::kiln
 
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_H

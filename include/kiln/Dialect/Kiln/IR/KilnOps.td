@@ -877,5 +877,6 @@ include "kiln/Dialect/Kiln/IR/KilnTensorOps.td"
 include "kiln/Dialect/Kiln/IR/KilnLayerOps.td"
 include "kiln/Dialect/Kiln/IR/KilnNormOps.td"
 include "kiln/Dialect/Kiln/IR/KilnImageOps.td"
+include "kiln/Dialect/Kiln/IR/KilnConvOps.td"
 
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_TD

@@ -1,0 +1,61 @@
+// RUN: kiln-opt %s -convert-kiln-to-linalg -split-input-file | FileCheck %s
+
+// A transposed convolution is the input gradient of a convolution: one
+// matmul x · kernelᵀ on the matmul schedule ([N·7·7, 8] · [8, 3·3·4]), the
+// columns spread by the stride and summed into the 14×14 result (col2im).
+// `same`, stride 2, output_padding 1: pt = 0, so result row y reads spread
+// row y + 2 - a.
+// CHECK-DAG: #[[READ:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 - d3 + 2, d2 - d4 + 2, d3, d4, d5)>
+// CHECK-LABEL: func.func @conv2d_transpose(
+// CHECK: %[[MM:.*]] = linalg.matmul{{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<36x8xf32>) outs(%{{.*}} : tensor<?x36xf32>)
+// CHECK: %[[COLS:.*]] = tensor.expand_shape %[[MM]] {{\[}}[0, 1, 2], [3, 4, 5]] {{.*}} into tensor<?x7x7x3x3x4xf32>
+// CHECK: tensor.insert_slice %[[COLS]] into %{{.*}}[0, 0, 0, 0, 0, 0] [%{{.*}}, 7, 7, 3, 3, 4] [1, 2, 2, 1, 1, 1]
+// CHECK: linalg.generic {indexing_maps = [#[[READ]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]} ins(%{{.*}} : tensor<?x16x16x3x3x4xf32>) outs(%{{.*}} : tensor<?x14x14x4xf32>)
+func.func @conv2d_transpose(%x: tensor<?x7x7x8xf32>, %k: tensor<3x3x4x8xf32>) -> tensor<?x14x14x4xf32> {
+  %0 = kiln.conv2d_transpose %x, %k {padding = #kiln.padding<same>, strides = array<i64: 2, 2>, output_padding = array<i64: 1, 1>} : (tensor<?x7x7x8xf32>, tensor<3x3x4x8xf32>) -> tensor<?x14x14x4xf32>
+  return %0 : tensor<?x14x14x4xf32>
+}
+
+// -----
+
+// Its gradients: im2col of dy (padded by one row and column the writes
+// reach past the result), times the kernel, and its transpose times x.
+// CHECK-LABEL: func.func @conv2d_transpose_grads(
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [%{{.*}}, 14, 14, 4] [1, 1, 1, 1] : tensor<?x14x14x4xf32> into tensor<?x15x15x4xf32>
+// CHECK: %[[COLS:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<?x7x7x3x3x4xf32> into tensor<?x36xf32>
+// CHECK: linalg.matmul{{.*}} ins(%[[COLS]], %{{.*}} : tensor<?x36xf32>, tensor<36x8xf32>) outs(%{{.*}} : tensor<?x8xf32>)
+// CHECK: linalg.matmul{{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x36xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<36x8xf32>)
+func.func @conv2d_transpose_grads(%x: tensor<?x7x7x8xf32>, %dy: tensor<?x14x14x4xf32>, %k: tensor<3x3x4x8xf32>) -> (tensor<?x7x7x8xf32>, tensor<3x3x4x8xf32>) {
+  %0 = kiln.conv2d_transpose_input_grad %dy, %k {padding = #kiln.padding<same>, strides = array<i64: 2, 2>, output_padding = array<i64: 1, 1>} : (tensor<?x14x14x4xf32>, tensor<3x3x4x8xf32>) -> tensor<?x7x7x8xf32>
+  %1 = kiln.conv2d_transpose_kernel_grad %x, %dy {padding = #kiln.padding<same>, strides = array<i64: 2, 2>, output_padding = array<i64: 1, 1>} : (tensor<?x7x7x8xf32>, tensor<?x14x14x4xf32>) -> tensor<3x3x4x8xf32>
+  return %0, %1 : tensor<?x7x7x8xf32>, tensor<3x3x4x8xf32>
+}
+
+// -----
+
+// A depthwise convolution reduces over the taps straight from the padded
+// input into [N, OH, OW, C, M], collapsed to C·M channels.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 * 2 + d5, d2 * 2 + d6, d3)>
+// CHECK-DAG: #[[TAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d5, d6, d3, d4)>
+// CHECK-LABEL: func.func @depthwise_conv2d(
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[TAP]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x29x29x4xf32>, tensor<3x3x4x2xf32>) outs(%{{.*}} : tensor<?x14x14x4x2xf32>)
+// CHECK: tensor.collapse_shape %[[Y]] {{\[}}[0], [1], [2], [3, 4]] : tensor<?x14x14x4x2xf32> into tensor<?x14x14x8xf32>
+func.func @depthwise_conv2d(%x: tensor<?x28x28x4xf32>, %k: tensor<3x3x4x2xf32>) -> tensor<?x14x14x8xf32> {
+  %0 = kiln.depthwise_conv2d %x, %k {padding = #kiln.padding<same>, strides = array<i64: 2, 2>} : (tensor<?x28x28x4xf32>, tensor<3x3x4x2xf32>) -> tensor<?x14x14x8xf32>
+  return %0 : tensor<?x14x14x8xf32>
+}
+
+// -----
+
+// The input gradient builds the column gradient (reducing the multiplier)
+// and sums it back with col2im; the kernel gradient reduces the batch and
+// the positions.
+// CHECK-LABEL: func.func @depthwise_conv2d_grads(
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x14x14x4x2xf32>, tensor<3x3x4x2xf32>) outs(%{{.*}} : tensor<?x14x14x3x3x4xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]} {{.*}} outs(%{{.*}} : tensor<?x28x28x4xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x29x29x4xf32>, tensor<?x14x14x4x2xf32>) outs(%{{.*}} : tensor<3x3x4x2xf32>)
+func.func @depthwise_conv2d_grads(%x: tensor<?x28x28x4xf32>, %k: tensor<3x3x4x2xf32>, %dy: tensor<?x14x14x8xf32>) -> (tensor<?x28x28x4xf32>, tensor<3x3x4x2xf32>) {
+  %0 = kiln.depthwise_conv2d_input_grad %dy, %k {padding = #kiln.padding<same>, strides = array<i64: 2, 2>} : (tensor<?x14x14x8xf32>, tensor<3x3x4x2xf32>) -> tensor<?x28x28x4xf32>
+  %1 = kiln.depthwise_conv2d_kernel_grad %x, %dy {padding = #kiln.padding<same>, strides = array<i64: 2, 2>} : (tensor<?x28x28x4xf32>, tensor<?x14x14x8xf32>) -> tensor<3x3x4x2xf32>
+  return %0, %1 : tensor<?x28x28x4xf32>, tensor<3x3x4x2xf32>
+}
