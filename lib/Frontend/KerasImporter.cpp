@@ -1791,25 +1791,41 @@ Error KerasImporter::importTimeDistributed(size_t index, const JsonNode &config,
     return innerClass.takeError();
   // These layers treat every position of the leading axes alike, so the
   // wrapped layer on the whole [timesteps, ...] sample is the same
-  // function. Layers that need their own sample rank (Conv2D on frames)
-  // would need the timesteps folded into the batch, which Kiln does not
-  // do yet.
+  // function. Any other layer runs on each frame [batch, t, ...] with shared
+  // weights: the description marks it `time_distributed`, and the timesteps
+  // are folded into the batch around it.
   static constexpr StringLiteral positionwise[] = {
       "Dense",    "Activation", "ReLU",    "LeakyReLU",
       "ELU",      "Softmax",    "Dropout", "LayerNormalization",
       "Rescaling"};
-  if (!llvm::is_contained(positionwise, *innerClass))
-    return reader.error(inner["class_name"],
-                        "TimeDistributed around '" + *innerClass +
-                            "' is not supported yet; expected a layer that "
-                            "acts on the last axis alone (Dense, "
-                            "Activation, ReLU, LeakyReLU, ELU, Softmax, "
-                            "Dropout, LayerNormalization or Rescaling)");
+  bool folded = !llvm::is_contained(positionwise, *innerClass);
+  // Keras 3 calls a wrapped BatchNormalization once per timestep (each
+  // timestep's own batch statistics and moving-average update) while Keras 2
+  // normalizes the folded batch; the wrappers and merges have no per-frame
+  // meaning here.
+  static constexpr StringLiteral refused[] = {"BatchNormalization",
+                                              "TimeDistributed",
+                                              "Bidirectional",
+                                              "InputLayer",
+                                              "Add",
+                                              "Subtract",
+                                              "Multiply",
+                                              "Average",
+                                              "Concatenate"};
+  if (llvm::is_contained(refused, *innerClass))
+    return reader.error(
+        inner["class_name"],
+        "TimeDistributed around '" + *innerClass + "' is not supported" +
+            (*innerClass == "BatchNormalization"
+                 ? "; Keras 3 normalizes each timestep's batch on its own, "
+                   "Keras 2 the batch of all frames"
+                 : ""));
   if (Error err = checkOptions(config, {"layer"}, "TimeDistributed"))
     return err;
   // The description holds the wrapped layer under the wrapper's name;
   // freezing either freezes it.
   bool trainable = layer.trainable;
+  float activityL1 = layer.activity_l1, activityL2 = layer.activity_l2;
   layer.class_name = innerClass->str();
   if (Error err = importLayerOptions(index, inner["config"], layer))
     return err;
@@ -1822,6 +1838,19 @@ Error KerasImporter::importTimeDistributed(size_t index, const JsonNode &config,
     for (int64_t &axis : layer.axes)
       if (axis > 0)
         ++axis;
+  }
+  if (folded) {
+    // Keras 3 calls the wrapped layer's `call`, skipping its activity
+    // regularizer, where Keras 2 applies it per frame; neither is the
+    // wrapper's (kept below).
+    if (layer.activity_l1 != 0.0f || layer.activity_l2 != 0.0f)
+      return reader.error(inner["config"]["activity_regularizer"],
+                          "an activity regularizer on the layer inside "
+                          "TimeDistributed is not supported; put it on the "
+                          "TimeDistributed layer");
+    layer.activity_l1 = activityL1;
+    layer.activity_l2 = activityL2;
+    layer.time_distributed = true;
   }
   return Error::success();
 }

@@ -320,6 +320,12 @@ private:
   Error checkLayerNames();
   Error analyzeLayer(size_t index, ArrayRef<SmallVector<int64_t>> inputShapes,
                      LayerInfo &info);
+  /// Analyzes a `time_distributed` layer on one frame of its input (the
+  /// input without its leading time axis) and prefixes the timesteps to
+  /// its output.
+  Error analyzeTimeDistributed(size_t index,
+                               ArrayRef<SmallVector<int64_t>> inputShapes,
+                               LayerInfo &info);
   /// Finds the producers of layer `index` (its `inbound`, or the layer
   /// before it) in `producers` and checks their number.
   Error resolveInputs(size_t index, const StringMap<int64_t> &producers,
@@ -1484,6 +1490,8 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
                                   ArrayRef<SmallVector<int64_t>> inputShapes,
                                   LayerInfo &info) {
   fb::LayerT &layer = *model.layers[index];
+  if (layer.time_distributed && info.timesteps == 0)
+    return analyzeTimeDistributed(index, inputShapes, info);
   ArrayRef<int64_t> inputShape = inputShapes.front();
   info.inputShape.assign(inputShape.begin(), inputShape.end());
   info.outputShape.assign(inputShape.begin(), inputShape.end());
@@ -1625,6 +1633,57 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
     return analyzeDepthwiseConv(index, layer, info);
   }
   llvm_unreachable("unknown layer kind");
+}
+
+Error ModelAnalyzer::analyzeTimeDistributed(
+    size_t index, ArrayRef<SmallVector<int64_t>> inputShapes, LayerInfo &info) {
+  switch (info.kind) {
+  case LayerKind::InputLayer:
+  case LayerKind::Add:
+  case LayerKind::Subtract:
+  case LayerKind::Multiply:
+  case LayerKind::Average:
+  case LayerKind::Concatenate:
+  case LayerKind::Bidirectional:
+  // Keras 3 normalizes each timestep's batch on its own (and updates the
+  // moving averages once per timestep), Keras 2 the folded batch.
+  case LayerKind::BatchNormalization:
+    return layerError(index, "TimeDistributed around " +
+                                 model.layers[index]->class_name +
+                                 " is not supported");
+  default:
+    break;
+  }
+  ArrayRef<int64_t> inputShape = inputShapes.front();
+  if (inputShape.size() < 2)
+    return layerError(index, "TimeDistributed needs an input of [timesteps, "
+                             "...] with at least one axis per frame; got "
+                             "input shape " +
+                                 formatShape(inputShape));
+  // The layer's options and shapes are those of one frame; the timesteps
+  // are only a prefix of its input and output.
+  info.timesteps = inputShape.front();
+  SmallVector<int64_t> frame(inputShape.drop_front());
+  if (Error err = analyzeLayer(index, {frame}, info))
+    return err;
+  info.inputShape.assign(inputShape.begin(), inputShape.end());
+  info.outputShape.insert(info.outputShape.begin(), info.timesteps);
+  int64_t elements = 1;
+  for (int64_t extent : info.outputShape)
+    elements = checkedMul(elements, extent).value_or(maxElements + 1);
+  if (elements > maxElements)
+    return layerError(index, "output shape " + formatShape(info.outputShape) +
+                                 " has too many elements");
+  return Error::success();
+}
+
+LayerInfo kiln::getFrameInfo(const LayerInfo &info) {
+  LayerInfo frame = info;
+  if (info.timesteps != 0) {
+    frame.inputShape.erase(frame.inputShape.begin());
+    frame.outputShape.erase(frame.outputShape.begin());
+  }
+  return frame;
 }
 
 Error ModelAnalyzer::analyzeBidirectional(size_t index, fb::LayerT &layer,

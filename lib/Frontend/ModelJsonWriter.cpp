@@ -235,6 +235,8 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       json.attribute("fill_mode", layer.fill_mode);
     if (layer.fill_value != 0.0f)
       writeFloat("fill_value", layer.fill_value);
+    if (layer.time_distributed)
+      json.attribute("time_distributed", true);
   });
 }
 

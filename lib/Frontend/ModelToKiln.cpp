@@ -171,7 +171,8 @@ void KilnModuleBuilder::collectParams() {
     }
     const fb::LayerT &layer = *model.layers[index];
     unsigned begin = params.size();
-    collectLayerParams(layer, info);
+    // A time-distributed layer's parameters are those of one frame.
+    collectLayerParams(layer, getFrameInfo(info));
     firstParam.push_back(begin);
     numParams.push_back(params.size() - begin);
     // A frozen layer's parameters are all frozen; state is never trained.
@@ -454,9 +455,12 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
   // The output of every layer emitted so far, by index.
   SmallVector<Value> outputs;
   outputs.reserve(analysis.layers.size());
-  for (auto [index, info] : llvm::enumerate(analysis.layers)) {
+  for (auto [index, layerInfo] : llvm::enumerate(analysis.layers)) {
     const fb::LayerT &layer = *model.layers[index];
     Location loc = layerLoc(index);
+    // A time-distributed layer is emitted on its frames: the batch of
+    // [timesteps, s...] samples folded into a batch of s... samples.
+    LayerInfo info = getFrameInfo(layerInfo);
     RankedTensorType resultType = batchType(info.outputShape);
     SmallVector<Value, 2> inputs;
     for (int64_t input : info.inputs)
@@ -465,6 +469,9 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
                     : outputs[input]);
     // Most layers read one input: they transform `value` in place.
     Value value = inputs.front();
+    if (info.timesteps != 0)
+      value = kd::BatchReshapeOp::create(builder, loc,
+                                         batchType(info.inputShape), value);
     switch (info.kind) {
     case LayerKind::InputLayer:
       break;
@@ -665,6 +672,9 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
             emitRandomImageLayer(builder, loc, layer, info, value, rng, index);
       break;
     }
+    if (info.timesteps != 0)
+      value = kd::BatchReshapeOp::create(
+          builder, loc, batchType(layerInfo.outputShape), value);
     outputs.push_back(value);
     if (layer.activity_l1 > 0.0f || layer.activity_l2 > 0.0f)
       activityTerms.push_back({value, index});

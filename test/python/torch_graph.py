@@ -10,11 +10,13 @@ to the tolerance (norm-wise relative).
 
 Handles the layers that graph tests use: InputLayer, Flatten, Rescaling,
 Dense (on the last axis of samples of any rank), Activation, Reshape,
+MaxPooling2D (`valid` padding),
 Softmax (any axes, jointly) and the merges Add, Subtract, Multiply, Average
 and Concatenate; the convolutions Conv2D, Conv2DTranspose (PyTorch's
 `conv_transpose2d` without padding, cropped to Keras's output as
 TensorFlow's SAME rule places it), DepthwiseConv2D (a grouped `conv2d`)
-and SeparableConv2D; Resizing and UpSampling2D through PyTorch's own
+and SeparableConv2D; any of them `time_distributed` (run on the batch
+reshaped to frames); Resizing and UpSampling2D through PyTorch's own
 `F.interpolate` (bilinear with align_corners=False, nearest as
 `nearest-exact`: the half-pixel conventions of TensorFlow's resize, for
 upsampling and downsampling, no antialiasing); the loss is sparse
@@ -208,6 +210,10 @@ def run_layers(description, weights, inputs):
             continue
         v = sources[0]
         activation = layer.get("activation", "linear")
+        # TimeDistributed: the layer runs on every frame [batch, t, ...].
+        timesteps = v.shape[1] if layer.get("time_distributed") else None
+        if timesteps is not None:
+            v = v.reshape((-1,) + tuple(v.shape[2:]))
         if kind == "Flatten":
             v = v.reshape(v.shape[0], -1)
         elif kind == "Rescaling":
@@ -253,6 +259,13 @@ def run_layers(description, weights, inputs):
             sh, sw = layer["size"]
             v = interpolate(v, (v.shape[1] * sh, v.shape[2] * sw),
                             layer["interpolation"])
+        elif kind == "MaxPooling2D":
+            if layer.get("padding", "valid") != "valid":
+                raise SystemExit("torch_graph.py: MaxPooling2D with padding "
+                                 "'valid' only")
+            v = torch.nn.functional.max_pool2d(
+                v.permute(0, 3, 1, 2), tuple(layer["pool_size"]),
+                stride=tuple(layer["strides"])).permute(0, 2, 3, 1)
         else:
             raise SystemExit("torch_graph.py: layer class %s not handled" %
                              kind)
@@ -260,6 +273,8 @@ def run_layers(description, weights, inputs):
                 layer.get("use_bias", True):
             v = v + weights[name + "/bias"]
         penalty = penalty + weight_penalty(layer, weights)
+        if timesteps is not None:
+            v = v.reshape((-1, timesteps) + tuple(v.shape[1:]))
         if activation == "softmax":
             logits[name] = v
             v = torch.softmax(v, dim=-1)

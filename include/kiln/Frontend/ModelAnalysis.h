@@ -150,7 +150,16 @@ struct LayerInfo {
   /// A recurrent layer (or Bidirectional) with `dropout` or
   /// `recurrent_dropout`: it draws masks in training.
   bool recurrentDropout = false;
+  /// A `time_distributed` layer: the extent of the time axis, the first of
+  /// `inputShape` and `outputShape`, that the layer runs across (each
+  /// frame on its own); 0 otherwise.
+  int64_t timesteps = 0;
 };
+
+/// The layer's shapes for one frame: `info` with the time axis of a
+/// time-distributed layer dropped from its input and output shapes (`info`
+/// itself for other layers). Parameters and emission work on these.
+LayerInfo getFrameInfo(const LayerInfo &info);
 
 /// `LayerInfo::inputs` entry naming model input `k` (negative, so that it
 /// never collides with a layer index).
