@@ -112,6 +112,8 @@ private:
   Error importConv2D(const JsonNode &config, fb::LayerT &layer);
   /// The options Conv1D and Conv2D share after their window options:
   /// groups, activation, bias, initializers, regularizers.
+  /// Refuses a Keras `groups` other than 1.
+  Error checkSingleGroup(const JsonNode &node);
   Error importConvolutionOptions(const JsonNode &config, fb::LayerT &layer);
   Error importPooling(const JsonNode &config, fb::LayerT &layer);
   Error importGlobalPooling(const JsonNode &config, fb::LayerT &layer);
@@ -679,16 +681,8 @@ Error KerasImporter::readPadding(const JsonNode &node, std::string &out) const {
 
 Error KerasImporter::importConvolutionOptions(const JsonNode &config,
                                               fb::LayerT &layer) {
-  if (!config["groups"].isAbsentOrNull()) {
-    Expected<int64_t> groups =
-        reader.getPositiveInt(config["groups"], maxExtent);
-    if (!groups)
-      return groups.takeError();
-    if (*groups != 1)
-      return reader.error(config["groups"],
-                          "grouped convolutions (groups > 1) are not "
-                          "supported yet");
-  }
+  if (Error err = checkSingleGroup(config["groups"]))
+    return err;
   if (Error err = importKernelLayerOptions(config, layer))
     return err;
   // Regularizers and constraints must be absent or null.
@@ -700,24 +694,25 @@ Error KerasImporter::importConvolutionOptions(const JsonNode &config,
                       layer.class_name);
 }
 
+Error KerasImporter::checkSingleGroup(const JsonNode &node) {
+  if (node.isAbsentOrNull())
+    return Error::success();
+  Expected<int64_t> groups = reader.getPositiveInt(node, maxExtent);
+  if (!groups)
+    return groups.takeError();
+  if (*groups != 1)
+    return reader.error(node, "grouped convolutions (groups > 1) are not "
+                              "supported yet");
+  return Error::success();
+}
+
 Error KerasImporter::importConv2D(const JsonNode &config, fb::LayerT &layer) {
-  if (Error err = checkChannelsLast(config["data_format"]))
-    return err;
   Expected<int64_t> filters =
       reader.getPositiveInt(config["filters"], maxExtent);
   if (!filters)
     return filters.takeError();
   layer.filters = *filters;
-  if (config["kernel_size"].isAbsentOrNull())
-    return reader.expected(config["kernel_size"],
-                           "a kernel size (an integer or two)");
-  if (Error err = readPair(config["kernel_size"], layer.kernel_size))
-    return err;
-  if (Error err = readPair(config["strides"], layer.strides))
-    return err;
-  if (Error err = readPair(config["dilation_rate"], layer.dilation_rate))
-    return err;
-  if (Error err = readPadding(config["padding"], layer.padding))
+  if (Error err = importConvWindow(config, layer))
     return err;
   return importConvolutionOptions(config, layer);
 }
@@ -737,16 +732,8 @@ Error KerasImporter::importConvWindow(const JsonNode &config,
     return err;
   // Keras 2's Conv2DTranspose and DepthwiseConv2D inherit Conv2D's
   // `groups` (always 1 there).
-  if (!config["groups"].isAbsentOrNull()) {
-    Expected<int64_t> groups =
-        reader.getPositiveInt(config["groups"], maxExtent);
-    if (!groups)
-      return groups.takeError();
-    if (*groups != 1)
-      return reader.error(config["groups"],
-                          "grouped convolutions (groups > 1) are not "
-                          "supported yet");
-  }
+  if (Error err = checkSingleGroup(config["groups"]))
+    return err;
   return readPadding(config["padding"], layer.padding);
 }
 

@@ -681,32 +681,12 @@ static bool isImageShape(ArrayRef<int64_t> shape) { return shape.size() == 3; }
 
 Error ModelAnalyzer::analyzeConv2D(size_t index, fb::LayerT &layer,
                                    LayerInfo &info) {
-  if (!isImageShape(info.inputShape))
-    return layerError(index, "Conv2D expects inputs of shape [height, width, "
-                             "channels] per sample, got " +
-                                 formatShape(info.inputShape) +
-                                 "; give the input a channel dimension "
-                                 "(e.g. [28, 28, 1]) or add a Reshape layer");
+  if (Error err = checkConvWindow(index, layer, info))
+    return err;
   if (layer.filters < 1 || layer.filters > maxElements)
     return layerError(index, "expected filters to be a positive integer, "
                              "got " +
                                  Twine(layer.filters));
-  if (Error err = checkPair(index, "kernel_size", layer.kernel_size, {}))
-    return err;
-  if (Error err = checkPair(index, "strides", layer.strides, {1, 1}))
-    return err;
-  if (Error err =
-          checkPair(index, "dilation_rate", layer.dilation_rate, {1, 1}))
-    return err;
-  if (layer.padding.empty())
-    layer.padding = "valid";
-  if (layer.padding != "valid" && layer.padding != "same")
-    return layerError(index, "unsupported padding '" + layer.padding +
-                                 "'; expected valid or same");
-  if ((layer.strides[0] > 1 || layer.strides[1] > 1) &&
-      (layer.dilation_rate[0] > 1 || layer.dilation_rate[1] > 1))
-    return layerError(index, "strides > 1 together with dilation_rate > 1 "
-                             "are not supported (Keras refuses them too)");
   if (Error err = resolveActivation(index, layer.activation, info.activation))
     return err;
   if (Error err =
