@@ -2139,6 +2139,19 @@ KerasImporter::importGraph(const JsonNode &config, ArrayRef<std::string> inputs,
     }
   }
 
+  // Every layer's calls, read up front: a call may read a layer listed
+  // after it (a shared layer is listed once, at its first call, and its
+  // later calls may read layers listed after it), so calls are imported in
+  // dependency order, each layer's calls in their own order, as Keras's
+  // deserializer does.
+  struct PendingLayer {
+    JsonNode node;
+    std::string className;
+    std::string name;
+    std::vector<std::vector<std::pair<std::string, int64_t>>> calls;
+    size_t nextCall = 0;
+  };
+  std::vector<PendingLayer> pending;
   for (size_t i = 0, e = (*array)->size(); i < e; ++i) {
     JsonNode node = layers.at(i);
     Expected<StringRef> className = reader.getString(node["class_name"]);
@@ -2170,36 +2183,56 @@ KerasImporter::importGraph(const JsonNode &config, ArrayRef<std::string> inputs,
       return reader.error(node["inbound_nodes"],
                           "the layer is never called; expected at least one "
                           "inbound node");
-    std::vector<std::string> &outputs = scope[layerName];
-    for (auto [call, refs] : llvm::enumerate(*calls)) {
-      std::vector<std::string> inbound;
-      for (auto &[producer, nodeIndex] : refs) {
-        auto it = scope.find(producer);
-        if (it == scope.end() || nodeIndex >= int64_t(it->second.size()))
-          return reader.error(node["inbound_nodes"].at(call),
-                              "reads call " + Twine(nodeIndex) + " of '" +
-                                  producer +
-                                  "', which no earlier layer defines");
-        inbound.push_back(it->second[nodeIndex]);
+    pending.push_back({node, className->str(), layerName, std::move(*calls)});
+  }
+
+  auto isDefined = [&](const std::pair<std::string, int64_t> &ref) {
+    auto it = scope.find(ref.first);
+    return it != scope.end() && ref.second < int64_t(it->second.size());
+  };
+  // Each sweep imports every call whose inputs exist; a sweep that imports
+  // nothing leaves only calls that read undefined (or cyclic) tensors.
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (PendingLayer &layer : pending) {
+      while (layer.nextCall < layer.calls.size() &&
+             llvm::all_of(layer.calls[layer.nextCall], isDefined)) {
+        size_t call = layer.nextCall++;
+        progress = true;
+        std::vector<std::string> inbound;
+        for (auto &[producer, nodeIndex] : layer.calls[call])
+          inbound.push_back(scope[producer][nodeIndex]);
+        // Calls after the first reuse the first call's parameters.
+        std::string callSuffix =
+            (suffix + (call == 0 ? "" : "@" + Twine(call))).str();
+        std::string output;
+        if (isModelClass(layer.className)) {
+          Expected<std::string> nested =
+              importNestedModel(layer.node, inbound, callSuffix, model);
+          if (!nested)
+            return nested.takeError();
+          output = std::move(*nested);
+        } else {
+          output = layer.name + callSuffix;
+          std::string owner = callSuffix.empty() ? "" : layer.name;
+          if (Error err = importLayerCall(layer.node, output,
+                                          std::move(inbound), owner, model))
+            return std::move(err);
+        }
+        scope[layer.name].push_back(std::move(output));
       }
-      // Calls after the first reuse the first call's parameters.
-      std::string callSuffix =
-          (suffix + (call == 0 ? "" : "@" + Twine(call))).str();
-      std::string unique = layerName + callSuffix;
-      if (isModelClass(*className)) {
-        Expected<std::string> output =
-            importNestedModel(node, inbound, callSuffix, model);
-        if (!output)
-          return output.takeError();
-        outputs.push_back(std::move(*output));
-        continue;
-      }
-      std::string owner = callSuffix.empty() ? "" : layerName;
-      if (Error err =
-              importLayerCall(node, unique, std::move(inbound), owner, model))
-        return std::move(err);
-      outputs.push_back(std::move(unique));
     }
+  }
+  for (PendingLayer &layer : pending) {
+    if (layer.nextCall == layer.calls.size())
+      continue;
+    for (auto &ref : layer.calls[layer.nextCall])
+      if (!isDefined(ref))
+        return reader.error(layer.node["inbound_nodes"].at(layer.nextCall),
+                            "reads call " + Twine(ref.second) + " of '" +
+                                ref.first +
+                                "', which no layer of the model defines "
+                                "(or which depends on this call)");
   }
 
   // Keras 3 writes a single output unnested: ["dense", 0, 0].

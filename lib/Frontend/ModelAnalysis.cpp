@@ -1815,13 +1815,6 @@ Error ModelAnalyzer::resolveOwner(size_t index,
   if (infos[owner].owner)
     owner = *infos[owner].owner;
   const fb::LayerT &ownerLayer = *model.layers[owner];
-  // Each call would update the moving averages: Keras keeps the last
-  // call's, which a training step cannot express as one update.
-  if (layer.class_name == "BatchNormalization")
-    return layerError(index, "shares the parameters of '" + ownerLayer.name +
-                                 "': a shared BatchNormalization is not "
-                                 "supported (its moving averages would be "
-                                 "updated once per call)");
   if (ownerLayer.class_name != layer.class_name)
     return layerError(index, "shares the parameters of '" + ownerLayer.name +
                                  "', a " + ownerLayer.class_name +

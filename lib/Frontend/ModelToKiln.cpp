@@ -628,12 +628,19 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     case LayerKind::BatchNormalization: {
       unsigned first = firstParam[index];
       SmallVector<NormParam> norm = getNormParams(layer, info);
+      SmallVector<Value> args(func.getArguments().slice(first, norm.size()));
+      // A shared layer's calls update the moving averages one after the
+      // other, as Keras's assignments do: a later call in training starts
+      // from the earlier call's new values (it normalizes with the batch's
+      // statistics, so only its update reads them).
+      if (training)
+        for (unsigned i = 0; i < norm.size(); ++i)
+          if (Value earlier =
+                  norm[i].state ? stateUpdates.lookup(first + i) : Value())
+            args[i] = earlier;
       SmallVector<Value> updates;
-      value = emitBatchNormalization(
-          builder, loc, layer, func.getArguments().slice(first, norm.size()),
-          value, training ? &updates : nullptr);
-      // The analysis rejects shared BatchNormalization layers: each state
-      // parameter has one update.
+      value = emitBatchNormalization(builder, loc, layer, args, value,
+                                     training ? &updates : nullptr);
       for (unsigned i = 0, next = 0; i < norm.size(); ++i)
         if (norm[i].state && training)
           stateUpdates[first + i] = updates[next++];

@@ -10,7 +10,9 @@ to the tolerance (norm-wise relative).
 
 Handles the layers that graph tests use: InputLayer, Flatten, Rescaling,
 Dense (on the last axis of samples of any rank), Activation, Reshape,
-MaxPooling2D (`valid` padding),
+MaxPooling2D (`valid` padding), BatchNormalization (training mode: each
+call normalizes with its batch's statistics; the step's new moving
+averages are checked against Keras's update, one per call in call order),
 Softmax (any axes, jointly) and the merges Add, Subtract, Multiply, Average
 and Concatenate; the convolutions Conv2D, Conv2DTranspose (PyTorch's
 `conv_transpose2d` without padding, cropped to Keras's output as
@@ -177,24 +179,27 @@ def resize(layer, v):
     return interpolate(v, (th, tw), layer.get("interpolation", "bilinear"))
 
 
-def run_graph(description, weights, x):
+def run_graph(description, weights, x, stats=None):
     """Returns the logits of the output layer (its activation must be
     softmax) for the input batch `x`, and the activity regularizers'
-    penalty."""
+    penalty. `stats` as for run_layers."""
     output_name = (description.get("outputs") or
                    [description["layers"][-1]["name"]])[0]
     values, logits, penalty = run_layers(
-        description, weights, {description["inputs"][0]["name"]: x})
+        description, weights, {description["inputs"][0]["name"]: x}, stats)
     if output_name not in logits:
         raise SystemExit("torch_graph.py: the output layer must end in "
                          "softmax")
     return logits[output_name], penalty
 
 
-def run_layers(description, weights, inputs):
+def run_layers(description, weights, inputs, stats=None):
     """Runs every layer on `inputs` (model input name -> batch). Returns
     each layer's output by name, the pre-softmax values of the layers that
-    end in softmax, and the activity regularizers' penalty."""
+    end in softmax, and the activity regularizers' penalty.
+    BatchNormalization runs in training mode (the batch's statistics); each
+    call appends (owner, batch mean, biased batch variance, momentum) to
+    `stats`, in call order."""
     layers = description["layers"]
     outputs = dict(inputs)
     previous = description["inputs"][0]["name"]
@@ -225,6 +230,19 @@ def run_layers(description, weights, inputs):
                 v = v + weights[owner + "/bias"]
         elif kind == "Activation":
             pass
+        elif kind == "BatchNormalization":
+            owner = layer.get("shares") or name
+            dims = tuple(range(v.dim() - 1))
+            mean = v.mean(dim=dims)
+            var = v.var(dim=dims, unbiased=False)
+            if stats is not None:
+                stats.append((owner, mean.detach().numpy(),
+                              var.detach().numpy(), layer["momentum"]))
+            v = (v - mean) / torch.sqrt(var + layer["epsilon"])
+            if layer["use_gamma"]:
+                v = v * weights[owner + "/gamma"]
+            if layer["use_beta"]:
+                v = v + weights[owner + "/beta"]
         elif kind == "Conv2D":
             v = conv2d(v, weights[name + "/kernel"], layer)
         elif kind == "Conv2DTranspose":
@@ -287,14 +305,31 @@ def run_layers(description, weights, inputs):
     return outputs, logits, penalty
 
 
-def reference(model, description, params, x, y):
+def reference(model, description, params, x, y, stats=None):
     tensors = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
                for p in params]
     weights = {name: t for (name, _, _), t in zip(model.params, tensors)}
     logits, penalty = run_graph(description, weights,
-                                torch.tensor(x, dtype=torch.float64))
+                                torch.tensor(x, dtype=torch.float64), stats)
     loss, accuracy = backward_cross_entropy(logits, y, penalty)
-    return loss, accuracy, [t.grad.numpy() for t in tensors]
+    # Parameters the step does not read (moving averages in training) get
+    # zeros, as the compiled step writes for them.
+    return loss, accuracy, [np.zeros(t.shape) if t.grad is None
+                            else t.grad.numpy() for t in tensors]
+
+
+def expected_states(model, params, stats):
+    """Keras's moving-average updates `moving * momentum + batch * (1 -
+    momentum)`, one per BatchNormalization call in call order (a shared
+    layer's later call starts from the earlier call's result), in the order
+    of model.state_params."""
+    values = {model.params[i][0]: params[i].astype(np.float64)
+              for i in model.state_params}
+    for owner, mean, var, momentum in stats:
+        for key, batch in (("/moving_mean", mean), ("/moving_variance", var)):
+            old = values[owner + key]
+            values[owner + key] = old * momentum + batch * (1.0 - momentum)
+    return [values[model.params[i][0]] for i in model.state_params]
 
 
 def reference_several(model, description, params, xs, ys):
@@ -383,10 +418,17 @@ def main():
     perturb_biases(params, seed=6, scale=0.2)
     x, y = load_fashion_slice(args.batch, offset=2000)
     x = x.reshape((args.batch,) + model.input_shape)
-    loss, metrics, grads = model.train_step(params, x, y)
+    loss, metrics, grads, states = model.train_step_states(params, x, y)
+    stats = []
     failures = compare_step(model, (loss, metrics[0], grads),
-                            reference(model, description, params, x, y),
+                            reference(model, description, params, x, y,
+                                      stats),
                             args.tolerance)
+    if model.state_params:
+        failures += compare_values(
+            [(model.params[i][0] + " (new)", got, want) for i, got, want in
+             zip(model.state_params, states,
+                 expected_states(model, params, stats))], args.tolerance)
     return 1 if failures else 0
 
 
