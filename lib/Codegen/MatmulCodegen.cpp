@@ -204,6 +204,9 @@ private:
   LogicalResult tilePackedMatmul(RewriterBase &rewriter,
                                  linalg::MatmulOp matmul);
   LogicalResult tileElementwise(RewriterBase &rewriter, linalg::LinalgOp op);
+  FailureOr<linalg::LinalgOp> tileOnce(RewriterBase &rewriter,
+                                       linalg::LinalgOp op,
+                                       ArrayRef<int64_t> tileSizes);
   LogicalResult tileReductions(RewriterBase &rewriter);
   LogicalResult vectorizeTiles(RewriterBase &rewriter);
 
@@ -358,25 +361,60 @@ LogicalResult KilnMatmulCodegenPass::tileElementwise(RewriterBase &rewriter,
     if (width >= 8)
       tileSizes.back() = width;
   }
-  // The accumulator's initialization can only be fused when no reduction
-  // dimension is tiled; a tiled reduction (a sum over the batch) is a plain
-  // loop carrying the accumulator.
+  // The dynamic dimensions (the batch) are tiled first, on their own, and
+  // the static tile they leave is tiled again: the inner loops then carry
+  // statically shaped tensors. Carrying the dynamically shaped whole through
+  // every loop of a deep nest (a convolution's seven dimensions) makes the
+  // value-bounds queries of the later slice hoisting and bufferization
+  // analysis recurse through each loop's iteration arguments, which costs
+  // time exponential in the depth.
+  SmallVector<int64_t> dynamicTileSizes(rank, 0);
+  SmallVector<int64_t> staticTileSizes(tileSizes);
+  bool splits = false;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!ShapedType::isDynamic(ranges[i]))
+      continue;
+    std::swap(dynamicTileSizes[i], staticTileSizes[i]);
+    splits = true;
+  }
+  splits &= llvm::any_of(staticTileSizes, [](int64_t size) { return size; });
+  if (!splits)
+    return success(succeeded(tileOnce(rewriter, op, tileSizes)));
+  FailureOr<linalg::LinalgOp> rows = tileOnce(rewriter, op, dynamicTileSizes);
+  if (failed(rows))
+    return failure();
+  return success(succeeded(tileOnce(rewriter, *rows, staticTileSizes)));
+}
+
+/// Tiles `op` by `tileSizes` and returns the tiled op. The accumulator's
+/// initialization can only be fused when no reduction dimension is tiled;
+/// a tiled reduction (a sum over the batch) is a plain loop carrying the
+/// accumulator.
+FailureOr<linalg::LinalgOp>
+KilnMatmulCodegenPass::tileOnce(RewriterBase &rewriter, linalg::LinalgOp op,
+                                ArrayRef<int64_t> tileSizes) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   bool tilesReduction = false;
   for (auto [size, iterator] : llvm::zip(tileSizes, iterators))
     tilesReduction |= size != 0 && iterator == utils::IteratorType::reduction;
-  if (!tilesReduction)
-    return success(succeeded(tileAndFuseChain(
+  if (!tilesReduction) {
+    FailureOr<scf::SCFTileAndFuseResult> fused = tileAndFuseChain(
         rewriter, cast<TilingInterface>(op.getOperation()), tileSizes,
-        /*fusePacks=*/false)));
+        /*fusePacks=*/false);
+    if (failed(fused) || fused->tiledAndFusedOps.empty())
+      return failure();
+    // The first is the tiled `op`.
+    return cast<linalg::LinalgOp>(fused->tiledAndFusedOps.front());
+  }
   scf::SCFTilingOptions options;
   options.setTileSizes(indexAttrs(rewriter, tileSizes));
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
       rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
+  if (failed(tiled) || tiled->tiledOps.size() != 1)
     return failure();
   rewriter.replaceOp(op, tiled->replacements);
-  return success();
+  return cast<linalg::LinalgOp>(tiled->tiledOps.front());
 }
 
 /// Tiles the reduction dimension of every contraction inside a tile loop by
@@ -505,8 +543,22 @@ void KilnMatmulCodegenPass::runOnOperation() {
   }
   DominanceInfo domInfo;
   eliminateCommonSubExpressions(rewriter, domInfo, func);
+  // Only innermost loops (the reduction loops of the tiles, which carry
+  // the accumulators): proving a subset loop-invariant queries value bounds
+  // through every enclosing loop's iteration arguments, which grows
+  // exponentially with the depth of the nests that the convolutions' tiles
+  // form (minutes for a few depthwise layers), and outer loops have
+  // nothing left to hoist once the accumulators are registers.
   SmallVector<scf::ForOp> loops;
-  func.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  func.walk([&](scf::ForOp loop) {
+    bool innermost = true;
+    loop.getBody()->walk([&](scf::ForOp) {
+      innermost = false;
+      return WalkResult::interrupt();
+    });
+    if (innermost)
+      loops.push_back(loop);
+  });
   for (scf::ForOp loop : loops)
     hoistLoopInvariantSubsets(rewriter, loop);
   if (failed(canonicalize()))

@@ -138,3 +138,30 @@ func.func @bias_grad(%dy: tensor<?x10xf32>) -> tensor<10xf32> {
   } -> tensor<10xf32>
   return %r : tensor<10xf32>
 }
+
+// -----
+
+// The batch (the dynamic dimension) is tiled on its own first: the loops
+// over the rest of the image carry a static tile (tensor<1x26x26x8xf32>),
+// not the dynamically shaped whole, which keeps the value-bounds queries of
+// slice hoisting and bufferization cheap in deep nests.
+// CHECK-LABEL: func.func @relu_image(
+// CHECK: scf.for %[[N:.*]] = {{.*}} iter_args(%[[ALL:.*]] = %{{.*}}) -> (tensor<?x26x26x8xf32>)
+// CHECK: %[[TILE:.*]] = tensor.extract_slice %[[ALL]][%[[N]], 0, 0, 0] [1, 26, 26, 8]
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[TILE]]) -> (tensor<1x26x26x8xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<1x26x26x8xf32>)
+// CHECK: arith.maximumf %{{.*}} : vector<1x1x1x8xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %[[ALL]][%[[N]], 0, 0, 0] [1, 26, 26, 8]
+func.func @relu_image(%x: tensor<?x26x26x8xf32>) -> tensor<?x26x26x8xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x26x26x8xf32>
+  %e = tensor.empty(%n) : tensor<?x26x26x8xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<?x26x26x8xf32>) outs(%e : tensor<?x26x26x8xf32>) {
+  ^bb0(%v: f32, %out: f32):
+    %zero = arith.constant 0.0 : f32
+    %m = arith.maximumf %v, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<?x26x26x8xf32>
+  return %r : tensor<?x26x26x8xf32>
+}

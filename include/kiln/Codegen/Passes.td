@@ -30,7 +30,12 @@ def KilnMatmulCodegenPass
        and the accumulators are hoisted out of the reduction loop.
 
     Elementwise and reduction `linalg.generic`s that remain are tiled to
-    one row and vectorized along the row.
+    one row and vectorized along the row. Their dynamic dimension (the
+    batch) is tiled first, on its own, so that the loops inside carry
+    statically shaped tiles: value-bounds queries through the iteration
+    arguments of deep nests of dynamically shaped tensors (a convolution's
+    gradients) otherwise take time exponential in the depth. For the same
+    reason only innermost loops get their loop-invariant slices hoisted.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", "6", "Register tile rows">,

@@ -411,25 +411,51 @@ bool tilesWithoutOverlap(const Window &w) {
   return w.sh == w.kh && w.sw == w.kw && !w.hasPadding();
 }
 
-/// For non-overlapping windows: dx[n, i·KH + a, j·KW + b, c] = dy[n, i, j, c]
-/// where tap (a, b) holds the window's maximum, else 0, written in one pass
-/// as an [N, OH, KH, OW, KW, C] tensor that collapses to the covered rows and
-/// columns; rows and columns no window covers get zeros.
-Value routeToTiles(OpBuilder &b, Location loc, Value grad, Value argmax,
-                   const Window &w, RankedTensorType resultType) {
+/// For non-overlapping windows: dx[n, i·KH + a, j·KW + b, c] =
+/// `tap`(n, i, a, j, b, c), computed in one pass as an [N, OH, KH, OW, KW, C]
+/// tensor that collapses to the covered rows and columns; rows and columns no
+/// window covers get zeros. `ins` are read through `inMaps` over those six
+/// dimensions; `ins[0]` has the batch dimension.
+Value spreadOverTiles(
+    OpBuilder &b, Location loc, ValueRange ins, ArrayRef<AffineMap> inMaps,
+    const Window &w, RankedTensorType resultType,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> tap) {
   MLIRContext *ctx = b.getContext();
   int64_t batch = resultType.getDimSize(0);
   int64_t channels = resultType.getDimSize(3);
-  AffineExpr n, i, a, j, bb, c;
-  bindDims(ctx, n, i, a, j, bb, c);
-  AffineMap window = AffineMap::get(6, 0, {n, i, j, c}, ctx);
   Value init =
       emptyTensor(b, loc, {batch, w.outH, w.kh, w.outW, w.kw, channels},
-                  b.getF32Type(), grad);
+                  b.getF32Type(), ins[0]);
+  SmallVector<AffineMap> maps(inMaps);
+  maps.push_back(AffineMap::getMultiDimIdentityMap(6, ctx));
   SmallVector<utils::IteratorType> parallel(6, utils::IteratorType::parallel);
-  Value tiles = genericOp(
-      b, loc, ValueRange{grad, argmax}, init,
-      {window, window, AffineMap::getMultiDimIdentityMap(6, ctx)}, parallel,
+  Value tiles = genericOp(b, loc, ins, init, maps, parallel, tap);
+  Value covered = tensor::CollapseShapeOp::create(
+      b, loc, tiles, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3, 4}, {5}});
+  Value result = covered;
+  if (w.outH * w.kh != w.inH || w.outW * w.kw != w.inW)
+    result = embed(b, loc, covered, resultType.getShape(), {0, 0, 0, 0},
+                   {1, 1, 1, 1}, f32Const(b, loc, 0.0f));
+  if (result.getType() != resultType)
+    result = tensor::CastOp::create(b, loc, resultType, result);
+  return result;
+}
+
+/// The window of output position (i, j) over spreadOverTiles' dimensions
+/// (n, i, a, j, b, c).
+AffineMap tileWindowMap(MLIRContext *ctx) {
+  AffineExpr n, i, a, j, bb, c;
+  bindDims(ctx, n, i, a, j, bb, c);
+  return AffineMap::get(6, 0, {n, i, j, c}, ctx);
+}
+
+/// Max pooling's gradient for non-overlapping windows: dy goes to the tap
+/// (a, b) that holds the window's maximum, 0 to the others.
+Value routeToTiles(OpBuilder &b, Location loc, Value grad, Value argmax,
+                   const Window &w, RankedTensorType resultType) {
+  AffineMap window = tileWindowMap(b.getContext());
+  return spreadOverTiles(
+      b, loc, ValueRange{grad, argmax}, {window, window}, w, resultType,
       [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
         Value row = linalg::IndexOp::create(nb, nloc, 2);
         Value col = linalg::IndexOp::create(nb, nloc, 4);
@@ -444,15 +470,6 @@ Value routeToTiles(OpBuilder &b, Location loc, Value grad, Value argmax,
         return arith::SelectOp::create(nb, nloc, hit, args[0],
                                        f32Const(nb, nloc, 0.0f));
       });
-  Value covered = tensor::CollapseShapeOp::create(
-      b, loc, tiles, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3, 4}, {5}});
-  Value result = covered;
-  if (w.outH * w.kh != w.inH || w.outW * w.kw != w.inW)
-    result = embed(b, loc, covered, resultType.getShape(), {0, 0, 0, 0},
-                   {1, 1, 1, 1}, f32Const(b, loc, 0.0f));
-  if (result.getType() != resultType)
-    result = tensor::CastOp::create(b, loc, resultType, result);
-  return result;
 }
 
 /// Finds each window's first maximum (the smallest tap index a·KW + b whose
@@ -584,6 +601,23 @@ struct AvgPool2DGradLowering : public OpConversionPattern<AvgPool2DGradOp> {
     auto inputType = cast<RankedTensorType>(op.getType());
     Window w = getPoolWindow(op, inputType);
     Value grad = adaptor.getGrad();
+    // Non-overlapping windows (global pooling among them) spread dy / count
+    // over their taps directly: col2im would build a column tensor of
+    // (2·OH + KH)·(2·OW + KW)·KH·KW elements per channel.
+    if (tilesWithoutOverlap(w)) {
+      AffineExpr n, i, a, j, bb, c;
+      bindDims(ctx, n, i, a, j, bb, c);
+      rewriter.replaceOp(
+          op, spreadOverTiles(
+                  rewriter, loc,
+                  ValueRange{grad, inverseWindowCounts(rewriter, loc, w)},
+                  {tileWindowMap(ctx), AffineMap::get(6, 0, {i, j}, ctx)}, w,
+                  inputType, [](OpBuilder &b, Location nloc, ValueRange args) {
+                    return arith::MulFOp::create(b, nloc, args[0], args[1])
+                        .getResult();
+                  }));
+      return success();
+    }
     Value colsInit = emptyTensor(rewriter, loc,
                                  {inputType.getDimSize(0), w.outH, w.outW, w.kh,
                                   w.kw, inputType.getDimSize(3)},

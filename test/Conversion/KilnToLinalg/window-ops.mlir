@@ -78,6 +78,23 @@ func.func @max_pool_grad(%dy: tensor<?x5x5x64xf32>, %x: tensor<?x11x11x64xf32>, 
 
 // -----
 
+// Average pooling's gradient for windows that tile the input (global pooling
+// is one window over the whole image) spreads dy / count over the taps in one
+// pass over [N, OH, KH, OW, KW, C], without col2im's padded column tensor.
+// CHECK-LABEL: func.func @global_avg_pool_grad(
+// CHECK-SAME: %[[DY:.*]]: tensor<?x1x1x16xf32>
+// CHECK: %[[TILES:.*]] = linalg.generic {{.*}} ins(%[[DY]], %{{.*}} : tensor<?x1x1x16xf32>, tensor<1x1xf32>) outs(%{{.*}} : tensor<?x1x22x1x22x16xf32>)
+// CHECK: arith.mulf
+// CHECK: tensor.collapse_shape %[[TILES]] {{\[}}[0], [1, 2], [3, 4], [5]] : tensor<?x1x22x1x22x16xf32> into tensor<?x22x22x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @global_avg_pool_grad(%dy: tensor<?x1x1x16xf32>) -> tensor<?x22x22x16xf32> {
+  %dx = kiln.avg_pool2d_grad %dy {pool_size = array<i64: 22, 22>, strides = array<i64: 22, 22>} : (tensor<?x1x1x16xf32>) -> tensor<?x22x22x16xf32>
+  return %dx : tensor<?x22x22x16xf32>
+}
+
+// -----
+
 // Dropout hashes the element index with a key mixed from {seed, step} and
 // the op's stream; kept elements are scaled by 1 / (1 - rate).
 // CHECK-LABEL: func.func @dropout(
