@@ -19,6 +19,11 @@ class Trainer;
 struct Dataset;
 struct Options;
 
+/// Checks that the model's output can be drawn (one output, an image
+/// shape); called before loading anything, so that the mistake is reported
+/// first.
+void checkPredictionImage(const ModelInfo &model, const Options &options);
+
 /// Runs predict over `samples` and writes the grid to options.output
 /// (atomically), per options.gridColumns, withInputs and pixelRange.
 void writePredictionImage(const ModelInfo &model, const Options &options,
