@@ -665,6 +665,8 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
 }
 
 void runPredict(const ModelInfo &model, const Options &options) {
+  if (endsWith(options.output, ".png"))
+    checkPredictionImage(model, options);
   Dataset samples = loadPredictInputs(model, options);
 
   Trainer trainer(model, model.desc().optimizer,

@@ -34,16 +34,29 @@ std::vector<float> normalizedInputs(const Dataset &samples,
 
 } // namespace
 
-void writePredictionImage(const ModelInfo &model, const Options &options,
-                          const Dataset &samples, Trainer &trainer) {
+namespace {
+
+TileShape outputTile(const ModelInfo &model, const Options &options) {
   if (model.numOutputs() != 1)
     fail("--output %s draws one output as images, but the model has %d "
          "outputs: write them as one .npz",
          options.output.c_str(), model.numOutputs());
   const OutputSpec &output = model.output(0);
-  const TileShape tile = tileShapeOf(
+  return tileShapeOf(
       std::vector<int64_t>(output.shape, output.shape + output.rank),
       "the model output " + output.name);
+}
+
+} // namespace
+
+void checkPredictionImage(const ModelInfo &model, const Options &options) {
+  outputTile(model, options);
+}
+
+void writePredictionImage(const ModelInfo &model, const Options &options,
+                          const Dataset &samples, Trainer &trainer) {
+  const TileShape tile = outputTile(model, options);
+  const OutputSpec &output = model.output(0);
   const PixelRange range = parsePixelRange("--pixel-range", options.pixelRange);
   const int64_t count = samples.count;
   const int64_t tileElements = tile.elements();
