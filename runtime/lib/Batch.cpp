@@ -112,6 +112,15 @@ void BatchBuffers::convertSample(const DataView &data, int64_t index,
 
 void BatchBuffers::copyLabel(const DataView &data, int64_t index,
                              int64_t slot) {
+  if (targetFromInput_ && floatTargets_ && !intInputs_ &&
+      targetElements_ == sampleElements_) {
+    // convertSample filled the slot first; its values are the targets.
+    // (checkTargetFromInput refuses models whose counts differ.)
+    const float *input = floatData_.data() + slot * sampleElements_;
+    std::copy(input, input + sampleElements_,
+              targets_.begin() + slot * targetElements_);
+    return;
+  }
   if (data.targets && floatTargets_)
     std::copy(data.targets + index * targetElements_,
               data.targets + (index + 1) * targetElements_,

@@ -3,6 +3,7 @@
 #include "kiln/runtime/Cli.h"
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/Optimizer.h"
+#include "kiln/runtime/Png.h"
 
 #include <cctype>
 #include <cerrno>
@@ -455,11 +456,15 @@ const FlagSpec kFlags[] = {
          fail("%s: expected NAME=FILE, got '%s'", f.c_str(), v.c_str());
      },
      /*repeatable=*/true},
-    {"--target", "NAME=FILE", kData,
+    {"--target", "NAME=FILE|input", kData,
      "the .npy labels or targets of the model output NAME (repeat for "
-     "each output)",
+     "each output); 'input': the model's input (after --normalize) is its "
+     "target, an autoencoder, and the data need no labels",
      [](Options &o, const std::string &f, const std::string &v) {
-       o.namedTargets.push_back(requireNamedFile(f, v));
+       if (v == "input")
+         o.targetFromInput = true;
+       else
+         o.namedTargets.push_back(requireNamedFile(f, v));
      },
      /*repeatable=*/true},
     {"--test-input", "NAME=FILE", kTrain,
@@ -619,7 +624,8 @@ const FlagSpec kFlags[] = {
      }},
     {"--output", "FILE", kPredict | kExport,
      "predict: write predictions to FILE instead of standard output: CSV, "
-     "or a float32 NumPy array of the outputs when FILE ends in .npy; "
+     "a float32 NumPy array of the outputs when FILE ends in .npy, or a "
+     "PNG grid of the outputs as images when FILE ends in .png; "
      "export: the file to write",
      [](Options &o, const std::string &, const std::string &v) {
        o.output = v;
@@ -649,6 +655,29 @@ const FlagSpec kFlags[] = {
      [](Options &o, const std::string &f, const std::string &v) {
        o.maxTestSamples = parseInteger(f, v, 1);
      }},
+    {"--grid-columns", "N", kPredict,
+     "--output FILE.png: tiles per row (default: about a square grid)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.gridColumns = parseInteger(f, v, 1);
+     }},
+    {"--with-inputs", nullptr, kPredict,
+     "--output FILE.png: draw each row of inputs above the row of their "
+     "outputs (an autoencoder's originals and reconstructions)",
+     [](Options &o, const std::string &, const std::string &) {
+       o.withInputs = true;
+     }},
+    {"--pixel-range", "auto|unit|tanh|minmax", kPredict,
+     "--output FILE.png: values to pixels: clip [0,1], clip [-1,1], the "
+     "min-max of the values, or auto (unit if all in [0,1], else tanh if "
+     "all in [-1,1], else minmax; inputs and outputs decided apart)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       parsePixelRange(f, v);
+       o.pixelRange = v;
+     }},
+    {"--max-samples", "N", kPredict, "predict only the first N input samples",
+     [](Options &o, const std::string &f, const std::string &v) {
+       o.maxPredictSamples = parseInteger(f, v, 1);
+     }},
 };
 
 const FlagSpec *findFlag(const std::string &name) {
@@ -672,12 +701,38 @@ void checkOptions(const Options &o) {
                              !o.testImages.empty() || !o.testLabels.empty()))
     fail("--data cannot be combined with --train-images, --train-labels, "
          "--test-images or --test-labels");
-  checkPair(o.trainImages, "--train-images", o.trainLabels, "--train-labels");
-  checkPair(o.testImages, "--test-images", o.testLabels, "--test-labels");
-  checkPair(o.valImages, "--val-images", o.valLabels, "--val-labels");
-  checkPair(o.trainX, "--train-x", o.trainY, "--train-y");
-  checkPair(o.testX, "--test-x", o.testY, "--test-y");
-  checkPair(o.valX, "--val-x", o.valY, "--val-y");
+  if (o.targetFromInput) {
+    // The inputs are the targets: label files are optional (and unread).
+    if (!o.namedTargets.empty() || !o.testTargets.empty())
+      fail("--target input cannot be combined with --target NAME=FILE or "
+           "--test-target");
+    for (auto [labels, flag] : {std::pair{&o.trainY, "--train-y"},
+                                {&o.testY, "--test-y"},
+                                {&o.valY, "--val-y"}})
+      if (!labels->empty())
+        fail("--target input takes the targets from the inputs; %s is not "
+             "read",
+             flag);
+  } else {
+    checkPair(o.trainImages, "--train-images", o.trainLabels, "--train-labels");
+    checkPair(o.testImages, "--test-images", o.testLabels, "--test-labels");
+    checkPair(o.valImages, "--val-images", o.valLabels, "--val-labels");
+    checkPair(o.trainX, "--train-x", o.trainY, "--train-y");
+    checkPair(o.testX, "--test-x", o.testY, "--test-y");
+    checkPair(o.valX, "--val-x", o.valY, "--val-y");
+  }
+  if (!o.trainLabels.empty() && o.trainImages.empty())
+    fail("--train-labels needs --train-images");
+  if (!o.testLabels.empty() && o.testImages.empty())
+    fail("--test-labels needs --test-images");
+  if (!o.valLabels.empty() && o.valImages.empty())
+    fail("--val-labels needs --val-images");
+  const bool pngOutput = o.output.size() >= 4 &&
+                         o.output.compare(o.output.size() - 4, 4, ".png") == 0;
+  if (!pngOutput &&
+      (o.withInputs || o.gridColumns > 0 || o.pixelRange != "auto"))
+    fail("--with-inputs, --grid-columns and --pixel-range need --output "
+         "FILE.png");
   auto sources = [](std::initializer_list<bool> given) {
     int count = 0;
     for (bool g : given)
@@ -843,7 +898,8 @@ std::string helpText(Command command, const std::string &program) {
       "evaluate --checkpoint FILE --data DIR | --test-images F "
       "--test-labels F | --test F.csv | --test-x X.npy --test-y Y.npy "
       "[flags]",
-      "predict --checkpoint FILE --input FILE [--output FILE.csv] [flags]",
+      "predict --checkpoint FILE --input FILE [--output "
+      "FILE.csv|FILE.npy|FILE.png] [flags]",
       "summary [train's flags: the data and settings of the run whose "
       "memory to report]",
       "export --checkpoint FILE --format npz|kmodel --output FILE",

@@ -16,10 +16,12 @@
 #include "kiln/runtime/Npz.h"
 #include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Plot.h"
+#include "kiln/runtime/PredictImage.h"
 #include "kiln/runtime/Progress.h"
 #include "kiln/runtime/Schedule.h"
 #include "kiln/runtime/StreamPolicy.h"
 #include "kiln/runtime/Summary.h"
+#include "kiln/runtime/TargetFromInput.h"
 #include "kiln/runtime/Trainer.h"
 
 #include <algorithm>
@@ -106,9 +108,69 @@ std::string describeNames(const ModelInfo &model, bool inputs) {
   return names;
 }
 
+/// `--target input`: loads the inputs of a data set alone (labels, where
+/// the format has them, are not needed and not kept) and checks them
+/// against the model, which takes them as its targets too.
+Dataset loadInputsAsTargets(const DataSource &source, int64_t maxSamples,
+                            const Options &options, const ModelInfo &model) {
+  checkTargetFromInput(model);
+  const bool stream = options.stream.value_or(false);
+  Dataset data;
+  std::string name;
+  if (source.namedInputs) {
+    data = loadNamedData(model,
+                         {*source.namedInputs, *source.namedTargets,
+                          source.inputFlag, source.targetFlag},
+                         /*labeled=*/false, maxSamples, stream);
+    name = source.namedInputs->front().path;
+  } else if (!source.csv.empty()) {
+    // A label column is dropped when the file has one more column than the
+    // model has inputs, as predict does.
+    CsvOptions csv;
+    csv.delimiter = options.delimiter;
+    csv.header = options.csvHeader;
+    csv.labelColumn = std::nullopt;
+    csv.maxSamples = maxSamples;
+    csv.stream = stream;
+    data = loadCsv(source.csv, csv);
+    if (data.sampleElements == model.inputElements() + 1) {
+      csv.labelColumn = options.labelColumn;
+      data = loadCsv(source.csv, csv);
+    }
+    name = source.csv;
+  } else if (!source.npyX.empty()) {
+    data = loadNpyInputs(source.npyX, stream, maxSamples);
+    name = source.npyX;
+  } else {
+    IdxData images =
+        readIdxFile(source.idx.images, /*expectedRank=*/0, maxSamples, stream);
+    if (images.itemsRead == 0)
+      fail("%s: contains no samples", source.idx.images.c_str());
+    data.count = images.itemsRead;
+    data.sampleElements = images.itemElements();
+    data.inputs = std::move(images.bytes);
+    data.mappedInputs = images.mapped;
+    data.mapping = std::move(images.mapping);
+    name = source.idx.images;
+  }
+  data.labels.clear();
+  if (data.sampleElements != model.inputElements()) {
+    const InputSpec &input = model.input(0);
+    fail("%s: samples have %lld elements but the model input %s has %lld",
+         name.c_str(), static_cast<long long>(data.sampleElements),
+         formatShape(input.rank, input.shape).c_str(),
+         static_cast<long long>(input.elements));
+  }
+  checkInputTargets(model, data, options.normalizeScale,
+                    options.normalizeOffset, name);
+  return data;
+}
+
 /// Loads and checks a data set from whichever format names it.
 Dataset loadSource(const DataSource &source, int64_t maxSamples,
                    const Options &options, const ModelInfo &model) {
+  if (options.targetFromInput)
+    return loadInputsAsTargets(source, maxSamples, options, model);
   if (source.namedInputs)
     return loadNamedData(model,
                          {*source.namedInputs, *source.namedTargets,
@@ -403,6 +465,7 @@ void runTrain(const ModelInfo &model, const Options &options) {
   trainer.setThreads(threadCount(options));
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
+  trainer.batchBuffers().setTargetFromInput(options.targetFromInput);
 
   std::vector<TrainingObserver *> observers;
   std::unique_ptr<ConsoleReporter> console;
@@ -510,6 +573,7 @@ void runEvaluate(const ModelInfo &model, const Options &options) {
   trainer.setThreads(threadCount(options));
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
+  trainer.batchBuffers().setTargetFromInput(options.targetFromInput);
   loadParameters(model, options, trainer, "evaluate");
 
   std::unique_ptr<ConsoleReporter> console;
@@ -555,7 +619,8 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
     return loadNamedData(
         model,
         {options.namedInputs, options.namedTargets, "--input", "--target"},
-        /*labeled=*/false, /*maxSamples=*/-1, options.stream.value_or(false));
+        /*labeled=*/false, options.maxPredictSamples,
+        options.stream.value_or(false));
   if (model.numInputs() > 1)
     fail("the model has %d inputs: give the data of each as --input "
          "NAME=FILE.npy (%s)",
@@ -564,7 +629,7 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
   Dataset samples;
   const bool stream = options.stream.value_or(false);
   if (endsWith(path, ".npy") || endsWith(path, ".npy.gz")) {
-    samples = loadNpyInputs(path, stream);
+    samples = loadNpyInputs(path, stream, options.maxPredictSamples);
   } else if (endsWith(path, ".csv") || endsWith(path, ".csv.gz")) {
     // A label column is dropped when the file has one more column than the
     // model has inputs.
@@ -573,6 +638,7 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
     csv.header = options.csvHeader;
     csv.labelColumn = std::nullopt;
     csv.stream = stream;
+    csv.maxSamples = options.maxPredictSamples;
     samples = loadCsv(path, csv);
     if (samples.sampleElements == model.inputElements() + 1) {
       csv.labelColumn = options.labelColumn;
@@ -580,8 +646,8 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
       samples.labels.clear();
     }
   } else {
-    IdxData input =
-        readIdxFile(path, /*expectedRank=*/0, /*maxItems=*/-1, stream);
+    IdxData input = readIdxFile(path, /*expectedRank=*/0,
+                                options.maxPredictSamples, stream);
     samples.count = input.itemsRead;
     samples.sampleElements = input.itemElements();
     samples.inputs = std::move(input.bytes);
@@ -599,6 +665,8 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
 }
 
 void runPredict(const ModelInfo &model, const Options &options) {
+  if (endsWith(options.output, ".png"))
+    checkPredictionImage(model, options);
   Dataset samples = loadPredictInputs(model, options);
 
   Trainer trainer(model, model.desc().optimizer,
@@ -607,6 +675,11 @@ void runPredict(const ModelInfo &model, const Options &options) {
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
   loadParameters(model, options, trainer, "predict");
+
+  if (endsWith(options.output, ".png")) {
+    writePredictionImage(model, options, samples, trainer);
+    return;
+  }
 
   // Several outputs: one array per output, named after it, in an .npz.
   if (model.numOutputs() > 1) {

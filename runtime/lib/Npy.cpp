@@ -353,8 +353,9 @@ Dataset loadNpyDataset(const std::string &xPath, const std::string &yPath,
   return data;
 }
 
-Dataset loadNpyInputs(const std::string &path, bool stream) {
-  return inputsFrom(readNpy(path, stream), path, -1);
+Dataset loadNpyInputs(const std::string &path, bool stream,
+                      int64_t maxSamples) {
+  return inputsFrom(readNpy(path, stream), path, maxSamples);
 }
 
 std::string encodeNpy(const std::vector<int64_t> &shape, const float *data) {

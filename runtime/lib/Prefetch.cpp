@@ -25,6 +25,7 @@ void BatchPrefetcher::start(const DataView &data, const int64_t *order,
                             int64_t steps) {
   stop();
   twin_.setNormalization(primary_.scale(), primary_.offset());
+  twin_.setTargetFromInput(primary_.targetFromInput());
   {
     std::lock_guard<std::mutex> lock(mutex_);
     data_ = data;

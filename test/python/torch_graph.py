@@ -27,7 +27,11 @@ as Keras does), plus the activity
 regularizers' (l1 Σ|y| + l2 Σy²) / batch of the outputs of the layers that
 have them and the weight regularizers' l1 Σ|w| + l2 Σw².
 
-usage: torch_graph.py LIBMODEL.so MODEL.kiln.json [--batch N]
+With --target-input, the model is an autoencoder (`train --target
+input`): its loss (binary cross-entropy or mean squared error) compares the
+output with the input itself.
+
+usage: torch_graph.py LIBMODEL.so MODEL.kiln.json [--batch N] [--target-input]
 """
 
 import argparse
@@ -396,17 +400,55 @@ def check_several(model, description, batch, tolerance):
          zip(model.params, grads, ref_grads)], tolerance)
 
 
+def check_autoencoder(model, description, batch, tolerance):
+    """One train step of an autoencoder trained with `--target input`: the
+    batch of images scaled to [0, 1] (what --normalize scale=1/255 feeds)
+    is both the input and the target; the loss is the description's
+    (binary cross-entropy with Keras's clipping, or mean squared error,
+    as torch_losses.py computes them) plus the regularizers."""
+    from torch_losses import keras_loss
+    params = glorot_params(model, seed=5)
+    perturb_biases(params, seed=6, scale=0.2)
+    images, _ = load_fashion_slice(batch, offset=2000)
+    x = (images / np.float32(255.0)).astype(np.float32)
+    x = x.reshape((batch,) + model.input_shape)
+    loss, _, grads = model.train_step(params, x, x)
+    tensors = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
+               for p in params]
+    weights = {name: t for (name, _, _), t in zip(model.params, tensors)}
+    inputs = torch.tensor(x, dtype=torch.float64)
+    values, _, penalty = run_layers(
+        description, weights, {description["inputs"][0]["name"]: inputs})
+    output_name = (description.get("outputs") or
+                   [description["layers"][-1]["name"]])[0]
+    out = values[output_name]
+    training = description["training"]
+    ref = keras_loss(training["loss"], out, inputs.reshape(out.shape),
+                     training.get("from_logits", False),
+                     training.get("huber_delta", 1.0)) + penalty
+    ref.backward()
+    return compare_values(
+        [("loss", loss, ref.item())] +
+        [(name, g, t.grad.numpy()) for (name, _, _), g, t in
+         zip(model.params, grads, tensors)], tolerance)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("library")
     ap.add_argument("description")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--tolerance", type=float, default=1e-5)
+    ap.add_argument("--target-input", action="store_true",
+                    help="an autoencoder: the input is the target")
     args = ap.parse_args()
 
     model = CompiledModel(args.library)
     with open(args.description) as f:
         description = json.load(f)
+    if args.target_input:
+        return 1 if check_autoencoder(model, description, args.batch,
+                                      args.tolerance) else 0
     if len(model.inputs) > 1 or len(model.outputs) > 1:
         return 1 if check_several(model, description, args.batch,
                                   args.tolerance) else 0

@@ -72,6 +72,13 @@ public:
   float scale() const { return scale_; }
   float offset() const { return offset_; }
 
+  /// `--target input`: the float targets of output 0 become a copy of each
+  /// sample's converted (normalized) input instead of the data's labels.
+  /// The model must take float targets of the input's element count
+  /// (checkTargetFromInput).
+  void setTargetFromInput(bool enabled) { targetFromInput_ = enabled; }
+  bool targetFromInput() const { return targetFromInput_; }
+
 private:
   void convertSample(const DataView &data, int64_t index, int64_t slot);
   void copyLabel(const DataView &data, int64_t index, int64_t slot);
@@ -92,6 +99,7 @@ private:
   std::vector<float> targets_;
   float scale_ = 1.0f;
   float offset_ = 0.0f;
+  bool targetFromInput_ = false;
   /// Inputs 1, 2, ... and the labels of outputs 1, 2, ..., as 4-byte words
   /// (float32 or int32 per the model), with their elements per sample.
   std::vector<std::vector<uint32_t>> moreInputs_;

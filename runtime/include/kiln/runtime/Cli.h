@@ -130,6 +130,19 @@ struct Options {
   /// size (StreamPolicy).
   std::optional<bool> stream;
 
+  /// --target input (train, evaluate, summary): the targets of the model's
+  /// output are its input (an autoencoder; see TargetFromInput.h), so the
+  /// data sets need no labels.
+  bool targetFromInput = false;
+  /// predict --output FILE.png: the image grid's columns (0: automatic),
+  /// whether each row of inputs is drawn above its row of outputs, the
+  /// float-to-pixel mapping ("auto", "unit", "tanh", "minmax"; Png.h).
+  int64_t gridColumns = 0;
+  bool withInputs = false;
+  std::string pixelRange = "auto";
+  /// predict --max-samples: only the first N input samples; -1 for all.
+  int64_t maxPredictSamples = -1;
+
   /// Whether training data was named (--data, --train-images/labels,
   /// --train or --train-x/y).
   bool hasTrainData() const {

@@ -65,7 +65,9 @@ Dataset loadNpyDataset(const std::string &xPath, const std::string &yPath,
                        bool stream = false);
 
 /// Loads unlabeled inputs (predict), streamed as loadNpyDataset does.
-Dataset loadNpyInputs(const std::string &path, bool stream = false);
+/// Keeps the first `maxSamples` samples when it is >= 0.
+Dataset loadNpyInputs(const std::string &path, bool stream = false,
+                      int64_t maxSamples = -1);
 
 /// The bytes of a .npy file (format 1.0) of a float32 array of `shape`.
 std::string encodeNpy(const std::vector<int64_t> &shape, const float *data);
