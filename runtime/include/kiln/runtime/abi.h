@@ -39,6 +39,11 @@
 |* model's .kmodel FlatBuffer, without weights, so that `export --format     *|
 |* kmodel` can write the model with a checkpoint's weights.                  *|
 |*                                                                            *|
+|* Version 5: KILN_MAX_RANK is 6 (was 4), so that the layer table holds the   *|
+|* rank-5 outputs of layers applied per frame of a video (TimeDistributed    *|
+|* around Conv2D: batch, frames, height, width, channels), and inputs,        *|
+|* targets and parameters of rank 5 and 6 fit.                                *|
+|*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
 #ifndef KILN_RUNTIME_ABI_H
@@ -50,8 +55,8 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 4
-#define KILN_MAX_RANK 4
+#define KILN_ABI_VERSION 5
+#define KILN_MAX_RANK 6
 
 /* Initializers the runtime knows how to apply to a parameter. */
 enum KilnInitializer {
