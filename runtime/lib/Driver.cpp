@@ -61,12 +61,12 @@ Communicator &group() { return *processGroup; }
 /// ranks (progress, metrics, checkpoints, plots, predictions).
 bool isLead() { return group().rank() == 0; }
 
-/// loadCheckpoint, with the file read by rank 0 only and sent to the other
-/// ranks, so that it need not be on every node.
+/// loadCheckpoint; for a trainer of several ranks the file is read by rank
+/// 0 only and sent to the others, so that it need not be on every node.
 void loadSharedCheckpoint(const std::string &path, Trainer &trainer,
                           bool withOptimizer,
                           const CallbackStates &callbacks = {}) {
-  if (group().size() == 1) {
+  if (trainer.ranks() == 1) {
     loadCheckpoint(path, trainer, withOptimizer, callbacks);
     return;
   }

@@ -62,8 +62,9 @@ public:
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
     terminatedLength = static_cast<size_t>(std::snprintf(
         terminatedMessage, sizeof(terminatedMessage),
-        "error: rank %d of %d: stopped by SIGTERM (mpirun stops every rank "
-        "when one fails); checkpoints written before are intact\n",
+        "error: rank %d of %d: stopped by SIGTERM (mpirun ends every rank "
+        "when one fails or the job is stopped); checkpoints written before "
+        "are intact\n",
         rank_, size_));
     struct sigaction action = {};
     action.sa_handler = onTerminate;
