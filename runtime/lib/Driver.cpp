@@ -311,27 +311,27 @@ extern "C" void onInterrupt(int signal) { interruptSignal = signal; }
 
 /// Routes SIGINT and SIGTERM to `interruptSignal` while training runs.
 /// With several ranks SIGTERM keeps its MPI handler: mpirun sends it to end
-/// the job when a rank failed, when the others may be blocked waiting for
-/// the failed one (MpiCommunicator.cpp).
+/// the job when a rank failed (the others may be blocked waiting for the
+/// failed one; MpiCommunicator.cpp) and when it gets Ctrl-C itself. SIGUSR1,
+/// which mpirun forwards to every rank, interrupts instead: the ranks agree
+/// on the step and rank 0 writes the checkpoint.
 class InterruptHandler {
 public:
-  InterruptHandler() : routeTerm_(group().size() == 1) {
+  InterruptHandler() : distributed_(group().size() > 1) {
     struct sigaction action = {};
     action.sa_handler = onInterrupt;
     sigemptyset(&action.sa_mask);
     ::sigaction(SIGINT, &action, &oldInt_);
-    if (routeTerm_)
-      ::sigaction(SIGTERM, &action, &oldTerm_);
+    ::sigaction(distributed_ ? SIGUSR1 : SIGTERM, &action, &oldOther_);
   }
   ~InterruptHandler() {
     ::sigaction(SIGINT, &oldInt_, nullptr);
-    if (routeTerm_)
-      ::sigaction(SIGTERM, &oldTerm_, nullptr);
+    ::sigaction(distributed_ ? SIGUSR1 : SIGTERM, &oldOther_, nullptr);
   }
 
 private:
-  bool routeTerm_;
-  struct sigaction oldInt_, oldTerm_;
+  bool distributed_;
+  struct sigaction oldInt_, oldOther_;
 };
 
 /// Checks that a callback's monitored quantity will exist.
@@ -503,7 +503,9 @@ void runTrain(const ModelInfo &model, const Options &options) {
                   options.epochs.value_or(desc.epochs), observers);
     } catch (const Interrupted &interrupted) {
       std::fflush(stdout);
-      const char *name = interruptSignal == SIGTERM ? "SIGTERM" : "SIGINT";
+      const char *name = interruptSignal == SIGTERM   ? "SIGTERM"
+                         : interruptSignal == SIGUSR1 ? "SIGUSR1"
+                                                      : "SIGINT";
       if (options.checkpoint.empty())
         fail("%s: %s; no --checkpoint was given, so nothing was saved", name,
              interrupted.what());
