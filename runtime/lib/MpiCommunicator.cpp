@@ -127,9 +127,9 @@ public:
     for (uint64_t offset = 0; offset < size;) {
       const int piece =
           static_cast<int>(std::min<uint64_t>(size - offset, 1u << 30));
-      check(MPI_Bcast(bytes.data() + offset, piece, MPI_BYTE, 0,
-                      MPI_COMM_WORLD),
-            "MPI_Bcast");
+      check(
+          MPI_Bcast(bytes.data() + offset, piece, MPI_BYTE, 0, MPI_COMM_WORLD),
+          "MPI_Bcast");
       offset += static_cast<uint64_t>(piece);
     }
   }

@@ -52,8 +52,7 @@ public:
   /// 0 .. contributors-1 of their `data`, added in rank order (ranks from
   /// `contributors` on take part but add nothing). Every rank gets the same
   /// bits.
-  virtual void sumInRankOrder(float *data, int64_t count,
-                              int contributors) = 0;
+  virtual void sumInRankOrder(float *data, int64_t count, int contributors) = 0;
 
   /// Sends rank 0's `bytes` to every rank.
   virtual void broadcast(std::vector<uint8_t> &bytes) = 0;
