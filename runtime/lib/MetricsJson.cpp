@@ -74,6 +74,9 @@ std::string formatEpochRecord(const ModelInfo &model,
     line += ",\"allreduce_calls\":" + std::to_string(result.reductions);
     line += ",\"allreduce_bytes\":" + std::to_string(result.reducedBytes);
     line += ",\"allreduce_seconds\":" + formatJsonNumber(result.reduceSeconds);
+    if (result.reduceWaitSeconds >= 0)
+      line += ",\"allreduce_wait_seconds\":" +
+              formatJsonNumber(result.reduceWaitSeconds);
   }
   return line + "}";
 }

@@ -28,6 +28,8 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <unistd.h>
 
 namespace kiln {
@@ -70,6 +72,10 @@ public:
     action.sa_handler = onTerminate;
     sigemptyset(&action.sa_mask);
     ::sigaction(SIGTERM, &action, nullptr);
+    const char *profile = std::getenv("KILN_MPI_PROFILE");
+    profile_ = profile && *profile && std::strcmp(profile, "0") != 0;
+    if (profile_)
+      stats_.waitSeconds = 0.0;
     counts_.resize(static_cast<size_t>(size_));
     displacements_.resize(static_cast<size_t>(size_));
     receiveCounts_.resize(static_cast<size_t>(size_));
@@ -84,6 +90,11 @@ public:
   void sumInRankOrder(float *data, int64_t count, int contributors) override {
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
+    if (profile_) {
+      check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+      stats_.waitSeconds +=
+          std::chrono::duration<double>(Clock::now() - start).count();
+    }
     if (count > INT32_MAX)
       fail("rank %d: cannot reduce %lld values in one MPI call", rank_,
            static_cast<long long>(count));
@@ -153,6 +164,8 @@ private:
 
   int rank_ = 0;
   int size_ = 1;
+  /// KILN_MPI_PROFILE: time the wait for the slowest rank separately.
+  bool profile_ = false;
   std::vector<int> counts_, displacements_;
   std::vector<int> receiveCounts_, receiveDisplacements_;
   std::vector<float> slices_, sum_;

@@ -305,6 +305,8 @@ void Trainer::fit(const DataView &train, const DataView *validation,
       result.reductions = stats.reductions - statsBefore.reductions;
       result.reducedBytes = stats.bytes - statsBefore.bytes;
       result.reduceSeconds = stats.seconds - statsBefore.seconds;
+      if (stats.waitSeconds >= 0)
+        result.reduceWaitSeconds = stats.waitSeconds - statsBefore.waitSeconds;
     }
     if (validation) {
       result.hasValidation = true;

@@ -38,6 +38,11 @@ struct CommunicationStats {
   int64_t reductions = 0;
   int64_t bytes = 0;
   double seconds = 0.0;
+  /// With KILN_MPI_PROFILE=1 in the environment, each reduction first waits
+  /// at a barrier for the slowest rank: the part of `seconds` spent there
+  /// (load imbalance, a descheduled rank), leaving the rest to the data's
+  /// transfer and addition. -1 when not measured.
+  double waitSeconds = -1.0;
 };
 
 /// The group of processes training together.

@@ -87,6 +87,9 @@ struct EpochResult {
   int64_t reductions = 0;
   int64_t reducedBytes = 0;
   double reduceSeconds = 0.0;
+  /// The part of reduceSeconds spent waiting for the slowest rank, when
+  /// measured (KILN_MPI_PROFILE); -1 otherwise.
+  double reduceWaitSeconds = -1.0;
 };
 
 /// Receives progress from the loops. Every method does nothing by default.
