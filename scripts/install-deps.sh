@@ -9,6 +9,9 @@ packages=(
   flatbuffers-compiler libflatbuffers-dev zlib1g-dev libgtest-dev
   dataset-fashion-mnist
   python3-numpy python3-torch
+  # Data-parallel training (docs/distributed.md) and its tests: Open MPI,
+  # and iproute2 for the test that puts ranks in network namespaces.
+  openmpi-bin libopenmpi-dev iproute2
 )
 
 missing=()

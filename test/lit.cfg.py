@@ -31,6 +31,28 @@ if os.path.exists(os.path.join(fashion, "train-images-idx3-ubyte.gz")):
 if shutil.which(python) and os.system(python + ' -c "import torch" 2>/dev/null') == 0:
     config.available_features.add("torch")
 
+# Data-parallel training (docs/distributed.md): the runtime built with MPI
+# and Open MPI's mpirun; as root it needs --allow-run-as-root, and the tests
+# run more ranks than this machine has cores.
+if config.kiln_enable_mpi.upper() in ("ON", "1", "TRUE", "YES") and shutil.which(
+    "mpirun"
+):
+    config.available_features.add("mpi")
+    # mpi-netns.test puts ranks in network namespaces: root, iproute2 and
+    # the right to create namespaces (probed).
+    probe = "kiln-lit-probe-%d" % os.getpid()
+    if (
+        os.geteuid() == 0
+        and shutil.which("ip")
+        and shutil.which("unshare")
+        and os.system("ip netns add %s 2>/dev/null" % probe) == 0
+    ):
+        os.system("ip netns del %s" % probe)
+        config.available_features.add("netns")
+config.substitutions.append(
+    ("%mpirun", "mpirun --allow-run-as-root --oversubscribe")
+)
+
 tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
 tools = ["kiln-opt", "kiln-import", "kilnc", "llvm-nm", "FileCheck", "not", "count"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -19,6 +19,12 @@ LinkOptions kiln::getDefaultLinkOptions() {
   const char *runtime = std::getenv("KILN_RUNTIME_LIBRARY");
   options.runtimeLibrary =
       runtime && *runtime ? runtime : KILN_RUNTIME_LIBRARY_PATH;
+  // The runtime's MPI data parallelism needs MPI's libraries.
+  llvm::SmallVector<llvm::StringRef> mpiArgs;
+  llvm::StringRef(KILN_MPI_LINK_ARGS)
+      .split(mpiArgs, ';', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (llvm::StringRef arg : mpiArgs)
+    options.runtimeDependencies.push_back(arg.str());
   return options;
 }
 
@@ -39,11 +45,14 @@ llvm::LogicalResult kiln::linkExecutable(llvm::StringRef object,
 
   std::string temporary = (output + ".tmp-link").str();
   llvm::SmallVector<std::string> args = {*driver};
-  if (options.shared)
+  if (options.shared) {
     args.append({"-shared", object.str(), "-o", temporary, "-lm"});
-  else
+  } else {
     args.append({object.str(), options.runtimeLibrary, "-o", temporary, "-lz",
                  "-lm", "-lpthread"});
+    args.append(options.runtimeDependencies.begin(),
+                options.runtimeDependencies.end());
+  }
   llvm::SmallVector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*driver, argRefs, std::nullopt, {},

@@ -290,8 +290,7 @@ void saveCheckpoint(const std::string &path, const Trainer &trainer,
   file.commit();
 }
 
-void loadCheckpoint(const std::string &path, Trainer &trainer,
-                    bool withOptimizer, const CallbackStates &callbacks) {
+std::vector<uint8_t> readCheckpointFile(const std::string &path) {
   std::FILE *file = std::fopen(path.c_str(), "rb");
   if (!file)
     fail("%s: cannot open: %s", path.c_str(), std::strerror(errno));
@@ -305,7 +304,13 @@ void loadCheckpoint(const std::string &path, Trainer &trainer,
   std::fclose(file);
   if (readError)
     fail("%s: read error: %s", path.c_str(), std::strerror(savedErrno));
-  decodeCheckpoint(bytes, path, trainer, withOptimizer, callbacks);
+  return bytes;
+}
+
+void loadCheckpoint(const std::string &path, Trainer &trainer,
+                    bool withOptimizer, const CallbackStates &callbacks) {
+  decodeCheckpoint(readCheckpointFile(path), path, trainer, withOptimizer,
+                   callbacks);
 }
 
 } // namespace runtime

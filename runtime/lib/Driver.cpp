@@ -7,6 +7,7 @@
 #include "kiln/runtime/Cli.h"
 #include "kiln/runtime/Csv.h"
 #include "kiln/runtime/Data.h"
+#include "kiln/runtime/Distributed.h"
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/KModel.h"
 #include "kiln/runtime/MetricsJson.h"
@@ -51,6 +52,32 @@ std::string findIdxFile(const std::string &directory,
 }
 
 namespace {
+
+/// The processes of this run (Distributed.h), set by runMain: one, or the
+/// ranks of an mpirun job.
+Communicator *processGroup = nullptr;
+
+Communicator &group() { return *processGroup; }
+
+/// Whether this process writes the run's output: alone, or rank 0 of the
+/// ranks (progress, metrics, checkpoints, plots, predictions).
+bool isLead() { return group().rank() == 0; }
+
+/// loadCheckpoint; for a trainer of several ranks the file is read by rank
+/// 0 only and sent to the others, so that it need not be on every node.
+void loadSharedCheckpoint(const std::string &path, Trainer &trainer,
+                          bool withOptimizer,
+                          const CallbackStates &callbacks = {}) {
+  if (trainer.ranks() == 1) {
+    loadCheckpoint(path, trainer, withOptimizer, callbacks);
+    return;
+  }
+  std::vector<uint8_t> bytes;
+  if (isLead())
+    bytes = readCheckpointFile(path);
+  group().broadcast(bytes);
+  decodeCheckpoint(bytes, path, trainer, withOptimizer, callbacks);
+}
 
 /// --threads. The default is one: on the 2-core machine this was measured
 /// on, splitting a batch of 32 lost more to synchronization than it gained
@@ -329,7 +356,7 @@ KilnOptimizerDesc optimizerConfig(const KilnModelDesc &desc,
 void loadParameters(const ModelInfo &model, const Options &options,
                     Trainer &trainer, const char *command) {
   if (!options.checkpoint.empty()) {
-    loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
+    loadSharedCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);
     return;
   }
   if (!model.hasInitialValues())
@@ -345,22 +372,28 @@ volatile int interruptSignal = 0;
 extern "C" void onInterrupt(int signal) { interruptSignal = signal; }
 
 /// Routes SIGINT and SIGTERM to `interruptSignal` while training runs.
+/// With several ranks SIGTERM keeps its MPI handler: mpirun sends it to end
+/// the job when a rank failed (the others may be blocked waiting for the
+/// failed one; MpiCommunicator.cpp) and when it gets Ctrl-C itself. SIGUSR1,
+/// which mpirun forwards to every rank, interrupts instead: the ranks agree
+/// on the step and rank 0 writes the checkpoint.
 class InterruptHandler {
 public:
-  InterruptHandler() {
+  InterruptHandler() : distributed_(group().size() > 1) {
     struct sigaction action = {};
     action.sa_handler = onInterrupt;
     sigemptyset(&action.sa_mask);
     ::sigaction(SIGINT, &action, &oldInt_);
-    ::sigaction(SIGTERM, &action, &oldTerm_);
+    ::sigaction(distributed_ ? SIGUSR1 : SIGTERM, &action, &oldOther_);
   }
   ~InterruptHandler() {
     ::sigaction(SIGINT, &oldInt_, nullptr);
-    ::sigaction(SIGTERM, &oldTerm_, nullptr);
+    ::sigaction(distributed_ ? SIGUSR1 : SIGTERM, &oldOther_, nullptr);
   }
 
 private:
-  struct sigaction oldInt_, oldTerm_;
+  bool distributed_;
+  struct sigaction oldInt_, oldOther_;
 };
 
 /// Checks that a callback's monitored quantity will exist.
@@ -466,21 +499,25 @@ void runTrain(const ModelInfo &model, const Options &options) {
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
   trainer.batchBuffers().setTargetFromInput(options.targetFromInput);
+  if (group().size() > 1)
+    trainer.setCommunicator(&group());
+  // Only the lead writes: the other ranks observe nothing but callbacks.
+  const bool lead = isLead();
 
   std::vector<TrainingObserver *> observers;
   std::unique_ptr<ConsoleReporter> console;
-  if (!options.quiet) {
+  if (!options.quiet && lead) {
     console =
         std::make_unique<ConsoleReporter>(model, stdout, stdoutIsTerminal());
     observers.push_back(console.get());
   }
   std::unique_ptr<MetricsJsonWriter> metrics;
-  if (!options.metricsJson.empty()) {
+  if (!options.metricsJson.empty() && lead) {
     metrics = std::make_unique<MetricsJsonWriter>(model, options.metricsJson);
     observers.push_back(metrics.get());
   }
   std::unique_ptr<PlotWriter> plot;
-  if (!options.plot.empty()) {
+  if (!options.plot.empty() && lead) {
     // Fail now, not after the first epoch, when the file cannot be written.
     AtomicFile probe(options.plot);
     plot = std::make_unique<PlotWriter>(model, options.plot);
@@ -505,13 +542,13 @@ void runTrain(const ModelInfo &model, const Options &options) {
   if (plateau)
     callbackStates.plateau = &plateau->state();
   if (!options.resume.empty())
-    loadCheckpoint(options.resume, trainer, /*withOptimizer=*/true,
-                   callbackStates);
+    loadSharedCheckpoint(options.resume, trainer, /*withOptimizer=*/true,
+                         callbackStates);
   else
     trainer.initialize(options.seed);
 
   std::unique_ptr<CheckpointWriter> checkpoints;
-  if (!options.checkpoint.empty()) {
+  if (!options.checkpoint.empty() && lead) {
     // The first checkpoint is written only after an epoch: find out now,
     // not an epoch later, whether it can be.
     AtomicFile probe(options.checkpoint);
@@ -529,11 +566,18 @@ void runTrain(const ModelInfo &model, const Options &options) {
                   options.epochs.value_or(desc.epochs), observers);
     } catch (const Interrupted &interrupted) {
       std::fflush(stdout);
-      const char *name = interruptSignal == SIGTERM ? "SIGTERM" : "SIGINT";
+      const char *name = interruptSignal == SIGTERM   ? "SIGTERM"
+                         : interruptSignal == SIGUSR1 ? "SIGUSR1"
+                                                      : "SIGINT";
       if (options.checkpoint.empty())
         fail("%s: %s; no --checkpoint was given, so nothing was saved", name,
              interrupted.what());
-      saveCheckpoint(options.checkpoint, trainer, callbackStates);
+      if (lead)
+        saveCheckpoint(options.checkpoint, trainer, callbackStates);
+      // The other ranks wait until the lead has saved: their error ends
+      // the job.
+      std::vector<uint8_t> done;
+      group().broadcast(done);
       fail("%s: %s; checkpoint written to %s (continue with --resume %s)", name,
            interrupted.what(), options.checkpoint.c_str(),
            options.checkpoint.c_str());
@@ -541,10 +585,10 @@ void runTrain(const ModelInfo &model, const Options &options) {
   }
   if (earlyStopping) {
     if (int64_t stopped = earlyStopping->stoppedEpoch();
-        stopped && !options.quiet)
+        stopped && !options.quiet && lead)
       std::printf("Epoch %lld: early stopping\n",
                   static_cast<long long>(stopped));
-    if (int64_t best = earlyStopping->finish(); best && !options.quiet)
+    if (int64_t best = earlyStopping->finish(); best && !options.quiet && lead)
       std::printf("Restoring model weights from the end of the best epoch: "
                   "%lld.\n",
                   static_cast<long long>(best));
@@ -554,7 +598,8 @@ void runTrain(const ModelInfo &model, const Options &options) {
 
   if (test.count > 0) {
     MetricValues result = trainer.evaluate(DataView(test), console.get());
-    printTestResult(model, result);
+    if (lead)
+      printTestResult(model, result);
     if (metrics)
       metrics->writeTestRecord(result);
   }
@@ -566,7 +611,7 @@ void runEvaluate(const ModelInfo &model, const Options &options) {
   Dataset test =
       loadSource(testSource(options), options.maxTestSamples, options, model);
   std::unique_ptr<MetricsJsonWriter> metrics;
-  if (!options.metricsJson.empty())
+  if (!options.metricsJson.empty() && isLead())
     metrics = std::make_unique<MetricsJsonWriter>(model, options.metricsJson);
   Trainer trainer(model, model.desc().optimizer,
                   effectiveBatchSize(options, model, test.count));
@@ -574,13 +619,18 @@ void runEvaluate(const ModelInfo &model, const Options &options) {
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
   trainer.batchBuffers().setTargetFromInput(options.targetFromInput);
+  // Evaluation is sharded over the ranks like training.
+  if (group().size() > 1)
+    trainer.setCommunicator(&group());
   loadParameters(model, options, trainer, "evaluate");
 
   std::unique_ptr<ConsoleReporter> console;
-  if (!options.quiet)
+  if (!options.quiet && isLead())
     console =
         std::make_unique<ConsoleReporter>(model, stdout, stdoutIsTerminal());
   MetricValues result = trainer.evaluate(DataView(test), console.get());
+  if (!isLead())
+    return;
   printTestResult(model, result);
   if (metrics) {
     metrics->writeTestRecord(result);
@@ -881,9 +931,25 @@ void runSummary(const ModelInfo &model, const Options &options) {
 
 } // namespace
 
+/// "rank R of N: " when several ranks run, so that errors say whose they are.
+static std::string rankPrefix(const Communicator *processes) {
+  if (!processes || processes->size() == 1)
+    return "";
+  return formatString("rank %d of %d: ", processes->rank(), processes->size());
+}
+
 int runMain(const KilnModelDesc &desc, int argc, char **argv) {
   std::string program = argc > 0 && argv[0] ? argv[0] : "model";
+  std::unique_ptr<Communicator> processes;
+  // A failure on one rank must end them all: the others may wait for it.
+  auto failed = [&]() {
+    if (processes && processes->size() > 1)
+      processes->abort(1);
+    return 1;
+  };
   try {
+    processes = connectProcesses(&argc, &argv);
+    processGroup = processes.get();
     ModelInfo model(desc);
     Options options = parseCommandLine(argc, argv);
     if (options.help) {
@@ -891,9 +957,12 @@ int runMain(const KilnModelDesc &desc, int argc, char **argv) {
       return 0;
     }
     resolveStreaming(options);
+    // Training and evaluation run on every rank; the other commands are
+    // not distributed and run on the lead only.
     switch (options.command) {
     case Command::Summary:
-      runSummary(model, options);
+      if (isLead())
+        runSummary(model, options);
       break;
     case Command::Train:
       runTrain(model, options);
@@ -902,10 +971,12 @@ int runMain(const KilnModelDesc &desc, int argc, char **argv) {
       runEvaluate(model, options);
       break;
     case Command::Predict:
-      runPredict(model, options);
+      if (isLead())
+        runPredict(model, options);
       break;
     case Command::Export:
-      runExport(model, options);
+      if (isLead())
+        runExport(model, options);
       break;
     case Command::None:
       break;
@@ -913,15 +984,18 @@ int runMain(const KilnModelDesc &desc, int argc, char **argv) {
     return 0;
   } catch (const Error &error) {
     std::fflush(stdout);
-    std::fprintf(stderr, "error: %s\n", error.what());
+    std::fprintf(stderr, "error: %s%s\n", rankPrefix(processes.get()).c_str(),
+                 error.what());
   } catch (const std::bad_alloc &) {
     std::fflush(stdout);
-    std::fprintf(stderr, "error: out of memory\n");
+    std::fprintf(stderr, "error: %sout of memory\n",
+                 rankPrefix(processes.get()).c_str());
   } catch (const std::exception &error) {
     std::fflush(stdout);
-    std::fprintf(stderr, "error: %s\n", error.what());
+    std::fprintf(stderr, "error: %s%s\n", rankPrefix(processes.get()).c_str(),
+                 error.what());
   }
-  return 1;
+  return failed();
 }
 
 } // namespace runtime

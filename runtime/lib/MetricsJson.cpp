@@ -67,6 +67,17 @@ std::string formatEpochRecord(const ModelInfo &model,
   line += ",\"seconds\":" + formatJsonNumber(result.seconds);
   line +=
       ",\"samples_per_second\":" + formatJsonNumber(result.samplesPerSecond);
+  // Data-parallel runs add what the gradient reductions of the epoch's
+  // steps cost (docs/distributed.md).
+  if (result.ranks > 1) {
+    line += ",\"ranks\":" + std::to_string(result.ranks);
+    line += ",\"allreduce_calls\":" + std::to_string(result.reductions);
+    line += ",\"allreduce_bytes\":" + std::to_string(result.reducedBytes);
+    line += ",\"allreduce_seconds\":" + formatJsonNumber(result.reduceSeconds);
+    if (result.reduceWaitSeconds >= 0)
+      line += ",\"allreduce_wait_seconds\":" +
+              formatJsonNumber(result.reduceWaitSeconds);
+  }
   return line + "}";
 }
 

@@ -149,7 +149,7 @@ void ShardedStep::run(KilnEntryPoint entry, int64_t n) {
       const auto *rng =
           static_cast<const uint64_t *>(layout_.buffers[layout_.rngInput]);
       // A distinct, fixed seed per shard (golden-ratio increments).
-      shardRng_[t] = {rng[0] + 0x9e3779b97f4a7c15ULL * uint64_t(t), rng[1]};
+      shardRng_[t] = {rng[0] + kShardSeedStride * uint64_t(t), rng[1]};
       buffers[layout_.rngInput] = shardRng_[t].data();
     }
     for (const auto &[index, rowBytes] : layout_.rowInputs)

@@ -2,6 +2,7 @@
 
 #include "kiln/runtime/Trainer.h"
 #include "kiln/runtime/Data.h"
+#include "kiln/runtime/Distributed.h"
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/Init.h"
 
@@ -138,6 +139,36 @@ StepLayout Trainer::stepLayout(bool withGradients) {
   return layout;
 }
 
+int Trainer::ranks() const { return comm_ ? comm_->size() : 1; }
+
+std::unique_ptr<RankReducer> Trainer::rankReducer(const StepLayout &layout) {
+  if (ranks() <= 1)
+    return nullptr;
+  std::vector<std::pair<float *, int64_t>> outputs;
+  for (const auto &[index, elements] : layout.meanOutputs)
+    outputs.push_back({static_cast<float *>(layout.buffers[index]), elements});
+  return std::make_unique<RankReducer>(*comm_, std::move(outputs));
+}
+
+const int64_t *Trainer::rankSamples(const int64_t *order, int64_t count,
+                                    int64_t &rankCount) {
+  rankCount = count;
+  if (ranks() <= 1)
+    return order;
+  if (!order) {
+    if (static_cast<int64_t>(consecutive_.size()) != count) {
+      consecutive_.resize(static_cast<size_t>(count));
+      for (int64_t i = 0; i < count; ++i)
+        consecutive_[i] = i;
+    }
+    order = consecutive_.data();
+  }
+  rankOrder(order, count, batchSize_ * ranks(), ranks(), comm_->rank(),
+            rankOrder_);
+  rankCount = static_cast<int64_t>(rankOrder_.size());
+  return rankOrder_.data();
+}
+
 std::vector<void *> Trainer::lossBuffers(bool withGradients) {
   std::vector<void *> buffers;
   for (std::vector<float> &param : params_)
@@ -165,9 +196,18 @@ void Trainer::fit(const DataView &train, const DataView *validation,
                   const std::vector<TrainingObserver *> &observers) {
   using Clock = std::chrono::steady_clock;
   WorkerPool serial(1);
-  ShardedStep trainStep(pool_ ? *pool_ : serial,
-                        stepLayout(/*withGradients=*/true));
-  const int64_t steps = numBatches(train.count, batchSize_);
+  StepLayout layout = stepLayout(/*withGradients=*/true);
+  std::unique_ptr<RankReducer> reducer = rankReducer(layout);
+  ShardedStep trainStep(pool_ ? *pool_ : serial, std::move(layout));
+  // With several ranks a step trains on a global batch of batchSize_ rows
+  // per rank; the step count, and so checkpoints, depend on it only.
+  const int64_t globalBatch = batchSize_ * ranks();
+  const int64_t steps = numBatches(train.count, globalBatch);
+  // Each rank's random layers draw their own numbers, continuing the
+  // seeds its threads' shards take (ShardedStep).
+  const uint64_t rankSeed = ShardedStep::kShardSeedStride *
+                            static_cast<uint64_t>(comm_ ? comm_->rank() : 0) *
+                            static_cast<uint64_t>(threads());
 
   stopRequested_ = false;
   for (int64_t epoch = completedEpochs_ + 1;
@@ -175,9 +215,21 @@ void Trainer::fit(const DataView &train, const DataView *validation,
     for (TrainingObserver *observer : observers)
       observer->epochBegin(epoch, totalEpochs, steps);
     Clock::time_point start = Clock::now();
+    const CommunicationStats statsBefore =
+        comm_ ? comm_->stats() : CommunicationStats();
     // Resuming inside an epoch redraws its shuffle from the generator state
     // the epoch began with, which also leaves the generator where it was.
     const int64_t firstStep = position_.step;
+    if (firstStep > 0 &&
+        position_.samples != std::min(firstStep * globalBatch, train.count))
+      fail("the checkpoint was written inside epoch %lld after %lld samples, "
+           "which is not a boundary of the global batch of %lld (%d rank(s) "
+           "x --batch-size %lld): resume with the batch size and rank count "
+           "it was written with",
+           static_cast<long long>(epoch),
+           static_cast<long long>(position_.samples),
+           static_cast<long long>(globalBatch), ranks(),
+           static_cast<long long>(batchSize_));
     if (firstStep > 0)
       shuffleRng_.setState(position_.epochStartRng);
     const Rng::State epochStartRng = shuffleRng_.state();
@@ -185,22 +237,36 @@ void Trainer::fit(const DataView &train, const DataView *validation,
     // The random layers' seed for this epoch comes from the checkpointed
     // generator, so that a resumed run draws the same masks.
     if (model_.desc().uses_rng)
-      rngState_[0] = shuffleRng_.next();
+      rngState_[0] = shuffleRng_.next() + rankSeed;
     MeanTracker tracker(model_.numMetrics());
     if (firstStep > 0)
       tracker.restore(position_.lossSum, position_.metricSums,
                       position_.samples);
     position_ = EpochPosition();
-    PrefetchJob batches(*prefetcher_, train, order_.data(), batchSize_,
-                        firstStep, steps);
+    DataView local = train;
+    const int64_t *order = rankSamples(order_.data(), train.count, local.count);
+    const int64_t localSteps = numBatches(local.count, batchSize_);
+    PrefetchJob batches(*prefetcher_, local, order, batchSize_,
+                        std::min(firstStep, localSteps), localSteps);
+    bool stopVoted = false;
     for (int64_t step = firstStep; step < steps; ++step) {
-      const int64_t n = batchLength(train.count, batchSize_, step);
-      bindBatch(trainStep, model_, prefetcher_->acquire(step));
+      const int64_t n = batchLength(train.count, globalBatch, step);
+      // This rank's rows of the global batch: none when a last batch
+      // smaller than the rank count ends before them.
+      const int64_t rows =
+          step < localSteps ? batchLength(local.count, batchSize_, step) : 0;
       rngState_[1] = static_cast<uint64_t>((epoch - 1) * steps + step);
-      trainStep.run(model_.desc().train_step, n);
-      // The step has read the batch: its buffers may take the one after next
-      // while the optimizer and the next step run.
-      prefetcher_->release(step);
+      if (rows > 0) {
+        bindBatch(trainStep, model_, prefetcher_->acquire(step));
+        trainStep.run(model_.desc().train_step, rows);
+        // The step has read the batch: its buffers may take the one after
+        // next while the optimizer and the next step run.
+        prefetcher_->release(step);
+      }
+      // The ranks decide to stop together, at the same step.
+      stopVoted = interruptFlag_ && *interruptFlag_;
+      if (reducer)
+        stopVoted = reducer->reduce(rows, n, stopVoted ? 1.0f : 0.0f) > 0;
       if (!std::isfinite(loss_))
         fail("non-finite loss (%s) at epoch %lld, step %lld",
              nonFiniteName(loss_), static_cast<long long>(epoch),
@@ -214,7 +280,7 @@ void Trainer::fit(const DataView &train, const DataView *validation,
       tracker.add(loss_, metrics_.data(), n);
       for (TrainingObserver *observer : observers)
         observer->trainStepEnd(step + 1, steps, tracker);
-      if (interruptFlag_ && *interruptFlag_ && step + 1 < steps) {
+      if (stopVoted && step + 1 < steps) {
         position_ = {step + 1, epochStartRng, tracker.lossSum(),
                      tracker.metricSums(), tracker.samples()};
         throw Interrupted(epoch, step + 1);
@@ -233,6 +299,15 @@ void Trainer::fit(const DataView &train, const DataView *validation,
     result.train = tracker.mean();
     result.samplesPerSecond =
         result.seconds > 0 ? double(train.count) / result.seconds : 0.0;
+    if (comm_) {
+      const CommunicationStats &stats = comm_->stats();
+      result.ranks = comm_->size();
+      result.reductions = stats.reductions - statsBefore.reductions;
+      result.reducedBytes = stats.bytes - statsBefore.bytes;
+      result.reduceSeconds = stats.seconds - statsBefore.seconds;
+      if (stats.waitSeconds >= 0)
+        result.reduceWaitSeconds = stats.waitSeconds - statsBefore.waitSeconds;
+    }
     if (validation) {
       result.hasValidation = true;
       result.validation = evaluate(*validation);
@@ -240,8 +315,11 @@ void Trainer::fit(const DataView &train, const DataView *validation,
     completedEpochs_ = epoch;
     for (TrainingObserver *observer : observers)
       observer->epochEnd(result);
-    if (interruptFlag_ && *interruptFlag_ && epoch < totalEpochs &&
-        !stopRequested_)
+    // Alone, a signal that arrived during validation counts too; ranks go
+    // by their last vote, which every rank has.
+    const bool interrupted =
+        reducer ? stopVoted : interruptFlag_ && *interruptFlag_;
+    if (interrupted && epoch < totalEpochs && !stopRequested_)
       throw Interrupted(epoch, steps);
   }
 }
@@ -249,19 +327,30 @@ void Trainer::fit(const DataView &train, const DataView *validation,
 MetricValues Trainer::evaluate(const DataView &data,
                                TrainingObserver *observer) {
   WorkerPool serial(1);
-  ShardedStep evaluateStep(pool_ ? *pool_ : serial,
-                           stepLayout(/*withGradients=*/false));
-  const int64_t steps = numBatches(data.count, batchSize_);
+  StepLayout layout = stepLayout(/*withGradients=*/false);
+  std::unique_ptr<RankReducer> reducer = rankReducer(layout);
+  ShardedStep evaluateStep(pool_ ? *pool_ : serial, std::move(layout));
+  // Sharded like training: each global batch split over the ranks.
+  const int64_t globalBatch = batchSize_ * ranks();
+  const int64_t steps = numBatches(data.count, globalBatch);
   if (observer)
     observer->evaluateBegin(steps);
   MeanTracker tracker(model_.numMetrics());
-  PrefetchJob batches(*prefetcher_, data, /*order=*/nullptr, batchSize_, 0,
-                      steps);
+  DataView local = data;
+  const int64_t *order = rankSamples(nullptr, data.count, local.count);
+  const int64_t localSteps = numBatches(local.count, batchSize_);
+  PrefetchJob batches(*prefetcher_, local, order, batchSize_, 0, localSteps);
   for (int64_t step = 0; step < steps; ++step) {
-    const int64_t n = batchLength(data.count, batchSize_, step);
-    bindBatch(evaluateStep, model_, prefetcher_->acquire(step));
-    evaluateStep.run(model_.desc().evaluate, n);
-    prefetcher_->release(step);
+    const int64_t n = batchLength(data.count, globalBatch, step);
+    const int64_t rows =
+        step < localSteps ? batchLength(local.count, batchSize_, step) : 0;
+    if (rows > 0) {
+      bindBatch(evaluateStep, model_, prefetcher_->acquire(step));
+      evaluateStep.run(model_.desc().evaluate, rows);
+      prefetcher_->release(step);
+    }
+    if (reducer)
+      reducer->reduce(rows, n);
     tracker.add(loss_, metrics_.data(), n);
     if (observer)
       observer->evaluateStepEnd(step + 1, steps, tracker);

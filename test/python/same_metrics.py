@@ -8,7 +8,9 @@ import argparse
 import json
 import sys
 
-TIMING = {"seconds", "samples_per_second"}
+# Timing, and what a data-parallel run adds about its communication.
+TIMING = {"seconds", "samples_per_second", "ranks", "allreduce_calls",
+          "allreduce_bytes", "allreduce_seconds", "allreduce_wait_seconds"}
 
 
 def load(path):

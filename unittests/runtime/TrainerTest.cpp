@@ -5,9 +5,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "TestUtil.h"
+#include "ThreadGroup.h"
 
 #include "kiln/runtime/Checkpoint.h"
 #include "kiln/runtime/Data.h"
+#include "kiln/runtime/Distributed.h"
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/Trainer.h"
 
@@ -15,6 +17,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <tuple>
 
 using namespace kiln::runtime;
 using namespace kiln::test;
@@ -184,6 +187,100 @@ TEST_F(TrainerTest, PredictGivesProbabilities) {
   });
   EXPECT_EQ(seen, 300);
   EXPECT_GT(correct, 280);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Data parallelism: ranks as threads (ThreadGroup) instead of MPI processes.
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Trains `ranks` trainers of `batchSize` rows each in a ThreadGroup for
+/// `epochs` epochs; returns rank 0's parameters, and every rank's last
+/// epoch and test results through the out-parameters.
+TensorList trainOnRanks(const ModelInfo &model, const Dataset &data, int ranks,
+                        int64_t batchSize, int64_t epochs,
+                        std::vector<EpochResult> &lastEpochs,
+                        std::vector<MetricValues> &tests,
+                        std::vector<TensorList> &params) {
+  ThreadGroup group(ranks);
+  lastEpochs.assign(static_cast<size_t>(ranks), {});
+  tests.assign(static_cast<size_t>(ranks), {});
+  params.assign(static_cast<size_t>(ranks), {});
+  group.run([&](int r) {
+    Trainer trainer(model, kiln_model.optimizer, batchSize);
+    trainer.setCommunicator(&group.member(r));
+    trainer.initialize(5);
+    Recorder recorder;
+    trainer.fit(DataView(data), nullptr, epochs, {&recorder});
+    lastEpochs[r] = recorder.results.back();
+    tests[r] = trainer.evaluate(DataView(data));
+    params[r] = trainer.params();
+  });
+  return params[0];
+}
+
+TEST_F(TrainerTest, RanksEqualThreadsOverTheGlobalBatch) {
+  // 300 samples: with 3 ranks of 16 the last global batch holds 12 rows;
+  // with 4 ranks of 8 the 290 samples end in a batch of 2 rows, leaving
+  // ranks 2 and 3 without any.
+  for (auto [ranks, batch, count] :
+       {std::tuple<int, int64_t, int64_t>{2, 16, 300},
+        {3, 16, 300},
+        {4, 8, 290}}) {
+    Dataset subset = makeDataset(count, 11);
+    Trainer threads(model, kiln_model.optimizer, batch * ranks);
+    threads.setThreads(ranks);
+    threads.initialize(5);
+    Recorder recorder;
+    threads.fit(DataView(subset), nullptr, 3, {&recorder});
+    MetricValues test = threads.evaluate(DataView(subset));
+
+    std::vector<EpochResult> epochs;
+    std::vector<MetricValues> tests;
+    std::vector<TensorList> params;
+    trainOnRanks(model, subset, ranks, batch, 3, epochs, tests, params);
+    for (int r = 0; r < ranks; ++r) {
+      SCOPED_TRACE(testing::Message() << ranks << " ranks, rank " << r);
+      EXPECT_TRUE(bitwiseEqual(params[r], threads.params()));
+      EXPECT_EQ(epochs[r].steps, recorder.results.back().steps);
+      EXPECT_EQ(epochs[r].train.loss, recorder.results.back().train.loss);
+      EXPECT_EQ(epochs[r].ranks, ranks);
+      EXPECT_EQ(tests[r].loss, test.loss);
+      EXPECT_EQ(tests[r].metrics, test.metrics);
+    }
+  }
+}
+
+TEST_F(TrainerTest, RanksAgreeWithOneThreadUpToSummationOrder) {
+  Trainer one(model, kiln_model.optimizer, 48);
+  one.initialize(5);
+  one.fit(DataView(data), nullptr, 3, {});
+  std::vector<EpochResult> epochs;
+  std::vector<MetricValues> tests;
+  std::vector<TensorList> params;
+  trainOnRanks(model, data, 3, 16, 3, epochs, tests, params);
+  for (size_t i = 0; i < params[0].size(); ++i)
+    for (size_t k = 0; k < params[0][i].size(); ++k)
+      EXPECT_NEAR(params[0][i][k], one.params()[i][k], 1e-5);
+  // The per-rank batch alone is another run entirely.
+  Trainer small(model, kiln_model.optimizer, 16);
+  small.initialize(5);
+  small.fit(DataView(data), nullptr, 3, {});
+  EXPECT_FALSE(bitwiseEqual(small.params(), params[0]));
+}
+
+TEST_F(TrainerTest, ReductionsAreCounted) {
+  std::vector<EpochResult> epochs;
+  std::vector<MetricValues> tests;
+  std::vector<TensorList> params;
+  trainOnRanks(model, data, 2, 16, 1, epochs, tests, params);
+  // 300 / 32 = 10 steps, each reducing the loss, the metric, the 15
+  // gradients and the vote.
+  EXPECT_EQ(epochs[0].reductions, 10);
+  EXPECT_EQ(epochs[0].reducedBytes, 10 * (1 + 1 + 15 + 1) * 4);
 }
 
 } // namespace

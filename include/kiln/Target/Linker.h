@@ -7,6 +7,7 @@
 #include "llvm/Support/LogicalResult.h"
 
 #include <string>
+#include <vector>
 
 namespace kiln {
 
@@ -17,6 +18,9 @@ struct LinkOptions {
   std::string runtimeLibrary;
   /// A shared library exposing the C ABI instead of an executable.
   bool shared = false;
+  /// Further arguments of an executable's link after the runtime's own
+  /// libraries: MPI's when the runtime was built with it.
+  std::vector<std::string> runtimeDependencies;
 };
 
 /// The defaults recorded when Kiln was configured, overridable through the

@@ -70,6 +70,9 @@ void loadCheckpoint(const std::string &path, Trainer &trainer,
                     bool withOptimizer = true,
                     const CallbackStates &callbacks = {});
 
+/// The bytes of the checkpoint file `path` (decodeCheckpoint checks them).
+std::vector<uint8_t> readCheckpointFile(const std::string &path);
+
 /// FNV-1a, 64 bits.
 uint64_t fnv1a64(const uint8_t *data, size_t size);
 

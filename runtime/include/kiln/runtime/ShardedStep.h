@@ -92,6 +92,10 @@ public:
   static void shardRows(int64_t n, int shards, int t, int64_t &begin,
                         int64_t &end);
 
+  /// Shard t draws its random numbers from seed + t * kShardSeedStride
+  /// (golden-ratio increments); ranks continue the sequence (Trainer).
+  static constexpr uint64_t kShardSeedStride = 0x9e3779b97f4a7c15ULL;
+
 private:
   WorkerPool &pool_;
   StepLayout layout_;

@@ -28,6 +28,8 @@
 namespace kiln {
 namespace runtime {
 
+class Communicator;
+class RankReducer;
 struct DataView;
 
 /// Loss and metrics, in the descriptor's metric order.
@@ -78,6 +80,16 @@ struct EpochResult {
   /// that samplesPerSecond measures training throughput.
   double seconds = 0.0;
   double samplesPerSecond = 0.0;
+  /// Data-parallel training (Distributed.h): the number of ranks, and the
+  /// reductions of the epoch's training steps (calls, bytes summed, wall
+  /// time spent in them). 1 and zeros for one process.
+  int ranks = 1;
+  int64_t reductions = 0;
+  int64_t reducedBytes = 0;
+  double reduceSeconds = 0.0;
+  /// The part of reduceSeconds spent waiting for the slowest rank, when
+  /// measured (KILN_MPI_PROFILE); -1 otherwise.
+  double reduceWaitSeconds = -1.0;
 };
 
 /// Receives progress from the loops. Every method does nothing by default.
@@ -168,6 +180,14 @@ public:
   void setThreads(int threads);
   int threads() const { return pool_ ? pool_->threads() : 1; }
 
+  /// Trains and evaluates data-parallel with the other ranks of `comm`
+  /// (Distributed.h): each global batch holds batchSize() rows per rank,
+  /// each rank steps on its rows and the ranks' outputs are combined before
+  /// the update. Null (the default) trains alone. `comm` must outlive the
+  /// trainer's calls.
+  void setCommunicator(Communicator *comm) { comm_ = comm; }
+  int ranks() const;
+
   /// Asks fit() to return after the current epoch (EarlyStopping).
   void requestStop() { stopRequested_ = true; }
   /// A flag, set asynchronously (by a signal handler), that fit() checks
@@ -182,8 +202,19 @@ private:
   std::vector<void *> lossBuffers(bool withGradients);
   /// The same buffers, with what a shard of the batch must change in them.
   StepLayout stepLayout(bool withGradients);
+  /// Combines `layout`'s mean outputs across the ranks; null when alone.
+  std::unique_ptr<RankReducer> rankReducer(const StepLayout &layout);
+  /// The samples this rank steps on, in its batch order, of the `count`
+  /// samples of `order` (null: consecutive samples) batched globally.
+  const int64_t *rankSamples(const int64_t *order, int64_t count,
+                             int64_t &rankCount);
 
   std::unique_ptr<WorkerPool> pool_;
+  Communicator *comm_ = nullptr;
+  /// This rank's samples of an epoch or evaluation (rankSamples), and the
+  /// consecutive order evaluation batches from.
+  std::vector<int64_t> rankOrder_;
+  std::vector<int64_t> consecutive_;
 
   const ModelInfo &model_;
   int64_t batchSize_;
