@@ -104,10 +104,10 @@ private:
   /// then records its new moving averages in `stateUpdates`.
   SmallVector<Value, 1> emitLayers(func::FuncOp func, Value rng, bool training);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
-  /// Emits both directions of Bidirectional layer `index` on `input` and
-  /// merges them.
+  /// Emits both directions of Bidirectional layer `index` on `input` (with
+  /// its Keras `mask`, or null) and merges them.
   Value emitBidirectional(func::FuncOp func, size_t index, Value input,
-                          Value rng, Location loc);
+                          Value mask, Value rng, Location loc);
   /// Emits a merge layer (Add, Subtract, Multiply, Average, Concatenate)
   /// of `inputs`.
   Value emitMerge(const fb::LayerT &layer, const LayerInfo &info,
@@ -413,7 +413,7 @@ Value KilnModuleBuilder::emitMerge(const fb::LayerT &layer,
 }
 
 Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
-                                           Value input, Value rng,
+                                           Value input, Value mask, Value rng,
                                            Location loc) {
   const fb::LayerT &layer = *model.layers[index];
   const LayerInfo &info = analysis.layers[index];
@@ -427,14 +427,15 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
   // half's streams are offset past the forward half's.
   Value forward = emitRecurrentLayer(builder, loc, halves.forward, halves.info,
                                      args.take_front(half), input, activation,
-                                     {rng, static_cast<int64_t>(index)});
+                                     {rng, static_cast<int64_t>(index)},
+                                     /*flipSequence=*/false, mask);
   // Keras flips the backward half's sequence so that both halves' step t
   // describe input step t.
   Value backward = emitRecurrentLayer(
       builder, loc, halves.backward, halves.info, args.drop_front(half), input,
       activation,
       {rng, static_cast<int64_t>(index) + (static_cast<int64_t>(16) << 32)},
-      /*flipSequence=*/true);
+      /*flipSequence=*/true, mask);
   RankedTensorType type = batchType(info.outputShape);
   if (layer.merge_mode == "concat")
     return kd::ConcatOp::create(
@@ -452,9 +453,11 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
 SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
                                                     Value rng, bool training) {
   activityTerms.clear();
-  // The output of every layer emitted so far, by index.
-  SmallVector<Value> outputs;
+  // The output of every layer emitted so far, by index, and the Keras mask
+  // it carries ([batch, timesteps, 1] of 1.0/0.0; null for none).
+  SmallVector<Value> outputs, masks;
   outputs.reserve(analysis.layers.size());
+  masks.reserve(analysis.layers.size());
   for (auto [index, layerInfo] : llvm::enumerate(analysis.layers)) {
     const fb::LayerT &layer = *model.layers[index];
     Location loc = layerLoc(index);
@@ -467,6 +470,16 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       inputs.push_back(
           input < 0 ? func.getArgument(params.size() + modelInputIndex(input))
                     : outputs[input]);
+    // The mask arriving with the inputs: the merges combine theirs with a
+    // logical and (a product of 0/1 values).
+    Value mask;
+    for (int64_t input : info.inputs) {
+      Value inputMask = input < 0 ? Value() : masks[input];
+      if (inputMask && mask)
+        mask = kd::MulOp::create(builder, loc, mask.getType(), mask, inputMask);
+      else if (inputMask)
+        mask = inputMask;
+    }
     // Most layers read one input: they transform `value` in place.
     Value value = inputs.front();
     if (info.timesteps != 0)
@@ -578,12 +591,14 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       unsigned count = numParams[index];
       // Masks in training only; the stream is the layer's index, as for
       // Dropout (a second call of a shared layer draws its own masks).
-      value = emitRecurrentLayer(builder, loc, layer, info,
-                                 func.getArguments().slice(first, count), value,
-                                 [&](ActivationKind kind, Value x) {
-                                   return emitActivation(kind, x, loc);
-                                 },
-                                 {rng, static_cast<int64_t>(index)});
+      value = emitRecurrentLayer(
+          builder, loc, layer, info, func.getArguments().slice(first, count),
+          value,
+          [&](ActivationKind kind, Value x) {
+            return emitActivation(kind, x, loc);
+          },
+          {rng, static_cast<int64_t>(index)},
+          /*flipSequence=*/false, mask);
       break;
     }
     case LayerKind::Add:
@@ -594,7 +609,7 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       value = emitMerge(layer, info, inputs, loc);
       break;
     case LayerKind::Bidirectional:
-      value = emitBidirectional(func, index, value, rng, loc);
+      value = emitBidirectional(func, index, value, mask, rng, loc);
       break;
     case LayerKind::ReLU:
     case LayerKind::LeakyReLU:
@@ -647,6 +662,15 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       value = emitUpSampling2D(builder, loc, layer, info, value);
       break;
     case LayerKind::Embedding:
+      // mask_zero: a timestep is kept where its index is not 0 (the index
+      // viewed with a last axis of one element).
+      if (layer.mask_zero) {
+        auto steps = batchType({info.inputShape[0], 1});
+        mask = kd::AnyNotEqualOp::create(
+            builder, loc, steps,
+            kd::ReshapeOp::create(builder, loc, steps, value),
+            builder.getF32FloatAttr(0.0f));
+      }
       value = kd::EmbeddingOp::create(builder, loc, resultType, value,
                                       func.getArgument(firstParam[index]));
       break;
@@ -671,11 +695,25 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
         value =
             emitRandomImageLayer(builder, loc, layer, info, value, rng, index);
       break;
+    case LayerKind::Masking: {
+      // Keras multiplies the input by the mask: masked timesteps become 0.
+      auto steps = batchType({info.inputShape[0], 1});
+      auto attr = builder.getF32FloatAttr(layer.mask_value);
+      mask = kd::AnyNotEqualOp::create(builder, loc, steps, value, attr);
+      value = kd::MulOp::create(
+          builder, loc, resultType, value,
+          kd::AnyNotEqualOp::create(builder, loc, resultType, value, attr));
+      break;
+    }
     }
     if (info.timesteps != 0)
       value = kd::BatchReshapeOp::create(
           builder, loc, batchType(layerInfo.outputShape), value);
     outputs.push_back(value);
+    // The analysis decided which outputs carry a mask (and refused masks
+    // that would reach a layer not consuming or passing them).
+    masks.push_back(layerInfo.masked ? mask : Value());
+    assert((!layerInfo.masked || mask) && "a masked output without a mask");
     if (layer.activity_l1 > 0.0f || layer.activity_l2 > 0.0f)
       activityTerms.push_back({value, index});
   }

@@ -246,10 +246,61 @@ struct EmbeddingGradLowering : public OpConversionPattern<EmbeddingGradOp> {
   }
 };
 
+/// One generic over the result's axes and the input's last: `max` of the
+/// comparisons (0 or 1) reduced over the input's last axis, written to
+/// every element of the result's.
+struct AnyNotEqualLowering : public OpConversionPattern<AnyNotEqualOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AnyNotEqualOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    // Loop dims: the result's axes, then the input's last axis (reduced).
+    SmallVector<AffineExpr> inputExprs, resultExprs;
+    for (int64_t d = 0; d + 1 < rank; ++d) {
+      inputExprs.push_back(getAffineDimExpr(d, ctx));
+      resultExprs.push_back(getAffineDimExpr(d, ctx));
+    }
+    inputExprs.push_back(getAffineDimExpr(rank, ctx));
+    resultExprs.push_back(getAffineDimExpr(rank - 1, ctx));
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank + 1, 0, inputExprs, ctx),
+        AffineMap::get(rank + 1, 0, resultExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    Value init = fillTensor(rewriter, loc,
+                            emptyTensor(rewriter, loc, type.getShape(),
+                                        type.getElementType(), input),
+                            f32Const(rewriter, loc, 0));
+    float value = op.getValue().convertToFloat();
+    rewriter.replaceOp(
+        op, genericOp(rewriter, loc, input, init, maps, iterators,
+                      [&](OpBuilder &b, Location nloc, ValueRange args) {
+                        // Unordered: a NaN differs from every value.
+                        Value differs = arith::CmpFOp::create(
+                            b, nloc, arith::CmpFPredicate::UNE, args[0],
+                            f32Const(b, nloc, value));
+                        Value one = arith::SelectOp::create(
+                            b, nloc, differs, f32Const(b, nloc, 1),
+                            f32Const(b, nloc, 0));
+                        return arith::MaximumFOp::create(b, nloc, args[1], one)
+                            .getResult();
+                      }));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateKilnLayerOpsToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<TransposeLowering, BatchReshapeLowering, UpSample2DLowering,
-               EmbeddingLowering, EmbeddingGradLowering>(patterns.getContext());
+               EmbeddingLowering, EmbeddingGradLowering, AnyNotEqualLowering>(
+      patterns.getContext());
 }

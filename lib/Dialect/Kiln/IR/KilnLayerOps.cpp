@@ -241,3 +241,32 @@ LogicalResult EmbeddingGradOp::verify() {
   return verifyEmbedding(*this, tensorType(getIndices()),
                          tensorType(getResult()), tensorType(getGrad()));
 }
+
+//===----------------------------------------------------------------------===//
+// AnyNotEqualOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AnyNotEqualOp::verify() {
+  auto inputType = tensorType(getInput());
+  auto resultType = tensorType(getResult());
+  int64_t rank = inputType.getRank();
+  if (rank < 1 || resultType.getRank() != rank)
+    return emitOpError("expects input and result of the same rank >= 1, got ")
+           << inputType << " and " << resultType;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    if (!extentsAgree(inputType.getDimSize(d), resultType.getDimSize(d)))
+      return emitOpError("expects the extents before the last to agree, got ")
+             << inputType << " and " << resultType;
+  if (resultType.isDynamicDim(rank - 1))
+    return emitOpError("expects a static last extent of the result, got ")
+           << resultType;
+  return success();
+}
+
+/// A comparison is flat almost everywhere: no gradient reaches the input.
+LogicalResult
+AnyNotEqualOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                            SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(nullptr);
+  return success();
+}

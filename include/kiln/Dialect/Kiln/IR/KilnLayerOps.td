@@ -242,4 +242,39 @@ def Kiln_EmbeddingGradOp : Kiln_Op<"embedding_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// Keras masks
+//===----------------------------------------------------------------------===//
+
+def Kiln_AnyNotEqualOp : Kiln_Op<"any_not_equal", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "1.0 where any element of the last axis differs from a value";
+  let description = [{
+    `y[..., j] = 1.0` if some `x[..., k] != value` (a NaN differs from
+    every value), else `0.0`, for every `j` of the result's last axis: the
+    reduction over the input's last axis is broadcast along the result's.
+    It computes Keras's masks as 1.0/0.0 values: `Masking`'s kept timesteps
+    (`any(x[b, t, :] != mask_value)`), `Embedding(mask_zero=True)`'s
+    non-zero tokens (the indices viewed with a last axis of 1), and widens a
+    `[N, T, 1]` mask to the `[N, T, units]` a recurrent layer's state
+    needs (with `value = 0`). The result is piecewise constant: the input
+    receives no gradient.
+
+    Constraints: input and result have the same rank (at least 1) and the
+    same extents except the last; the result's last extent is static.
+
+    Example:
+    ```mlir
+    %m = kiln.any_not_equal %x {value = 0.0 : f32} : (tensor<?x7x3xf32>) -> tensor<?x7x1xf32>
+    %w = kiln.any_not_equal %m {value = 0.0 : f32} : (tensor<?x7x1xf32>) -> tensor<?x7x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, F32Attr:$value);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // KILN_DIALECT_KILN_IR_KILNLAYEROPS_TD
