@@ -1686,6 +1686,18 @@ Error ModelAnalyzer::propagateMask(size_t index,
     if (info.timesteps == 0 && info.outputShape.size() < 2)
       break;
     return produce(origin);
+  // Keras 3 joins the inputs' masks (an unmasked input's all kept) along
+  // the axis and keeps a timestep where any joined entry is kept: along
+  // the features the logical or, along the time axis the masks in turn.
+  case LayerKind::Concatenate:
+    if (info.timesteps != 0 || info.inputShape.size() != 2)
+      break;
+    return produce(origin);
+  // GlobalAveragePooling1D averages the kept timesteps (the mask ends).
+  case LayerKind::GlobalAveragePooling1D:
+    if (info.timesteps != 0)
+      break;
+    return produce(-1);
   // The recurrent layers skip the masked timesteps; a returned sequence
   // carries the mask on, a last state ends it.
   case LayerKind::SimpleRNN:
@@ -1708,8 +1720,9 @@ Error ModelAnalyzer::propagateMask(size_t index,
                                "'; masks pass through Dense, Activation, "
                                "Dropout, ReLU, LeakyReLU, ELU, "
                                "LayerNormalization, TimeDistributed and the "
-                               "element-wise merges into SimpleRNN, LSTM, "
-                               "GRU or Bidirectional");
+                               "merges into SimpleRNN, LSTM, "
+                               "GRU, Bidirectional or "
+                               "GlobalAveragePooling1D");
 }
 
 Error ModelAnalyzer::analyzeTimeDistributed(

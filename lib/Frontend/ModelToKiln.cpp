@@ -34,6 +34,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <cmath>
+
 // `mlir::kiln` (the dialect) and `::kiln` (the frontend) share a name:
 // import the MLIR names one by one instead of the whole namespace.
 using namespace ::kiln;
@@ -116,6 +118,10 @@ private:
   /// sample (1-D samples are viewed as images of height 1), reshaped to the
   /// layer's output.
   Value emitGlobalPooling(const LayerInfo &info, Value input, Location loc);
+  /// The mask of a Concatenate of `[timesteps, features]` sequences, some
+  /// with a mask (`inputMasks`, null for none), as Keras 3 computes it.
+  Value emitConcatenateMask(const fb::LayerT &layer, ValueRange inputs,
+                            ArrayRef<Value> inputMasks, Location loc);
   /// Emits ZeroPadding2D (`kiln.slice_grad`, placing the image into zeros)
   /// or Cropping2D (`kiln.slice`), one op per padded or cropped axis.
   Value emitMargins(const fb::LayerT &layer, const LayerInfo &info, Value input,
@@ -412,6 +418,35 @@ Value KilnModuleBuilder::emitMerge(const fb::LayerT &layer,
   }
 }
 
+Value KilnModuleBuilder::emitConcatenateMask(const fb::LayerT &layer,
+                                             ValueRange inputs,
+                                             ArrayRef<Value> inputMasks,
+                                             Location loc) {
+  // An unmasked input counts as all kept: `x != NaN` holds everywhere.
+  SmallVector<Value> parts;
+  int64_t steps = 0;
+  for (auto [input, inputMask] : llvm::zip(inputs, inputMasks)) {
+    int64_t extent = cast<RankedTensorType>(input.getType()).getDimSize(1);
+    steps += extent;
+    parts.push_back(inputMask ? inputMask
+                              : kd::AnyNotEqualOp::create(
+                                    builder, loc, batchType({extent, 1}), input,
+                                    builder.getF32FloatAttr(std::nanf(""))));
+  }
+  // Along the time axis (1) the masks follow each other; along the
+  // features (2) a timestep is kept if any input keeps it.
+  if (layer.axis == 1)
+    return kd::ConcatOp::create(builder, loc, batchType({steps, 1}), parts,
+                                builder.getI64IntegerAttr(1));
+  int64_t count = static_cast<int64_t>(parts.size());
+  auto stepsType = cast<RankedTensorType>(parts.front().getType());
+  Value joined = kd::ConcatOp::create(
+      builder, loc, batchType({stepsType.getDimSize(1), count}), parts,
+      builder.getI64IntegerAttr(2));
+  return kd::AnyNotEqualOp::create(builder, loc, stepsType, joined,
+                                   builder.getF32FloatAttr(0.0f));
+}
+
 Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
                                            Value input, Value mask, Value rng,
                                            Location loc) {
@@ -470,14 +505,17 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       inputs.push_back(
           input < 0 ? func.getArgument(params.size() + modelInputIndex(input))
                     : outputs[input]);
-    // The mask arriving with the inputs: the merges combine theirs with a
-    // logical and (a product of 0/1 values).
+    // The mask arriving with the inputs: the element-wise merges combine
+    // theirs with a logical and (a product of 0/1 values); Concatenate
+    // joins them below.
     Value mask;
+    SmallVector<Value, 2> inputMasks;
     for (int64_t input : info.inputs) {
       Value inputMask = input < 0 ? Value() : masks[input];
-      if (inputMask && mask)
+      inputMasks.push_back(inputMask);
+      if (inputMask && mask && info.kind != LayerKind::Concatenate)
         mask = kd::MulOp::create(builder, loc, mask.getType(), mask, inputMask);
-      else if (inputMask)
+      else if (inputMask && !mask)
         mask = inputMask;
     }
     // Most layers read one input: they transform `value` in place.
@@ -566,6 +604,14 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     case LayerKind::GlobalAveragePooling2D:
     case LayerKind::GlobalMaxPooling1D:
     case LayerKind::GlobalMaxPooling2D:
+      // Keras averages a masked sequence over its kept timesteps.
+      if (mask && info.kind == LayerKind::GlobalAveragePooling1D) {
+        value = kd::MaskedMeanOp::create(
+            builder, loc, batchType({info.outputShape.back()}), value, mask);
+        if (info.outputShape.size() > 1)
+          value = kd::ReshapeOp::create(builder, loc, resultType, value);
+        break;
+      }
       value = emitGlobalPooling(info, value, loc);
       break;
     case LayerKind::ZeroPadding2D:
@@ -607,6 +653,8 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     case LayerKind::Average:
     case LayerKind::Concatenate:
       value = emitMerge(layer, info, inputs, loc);
+      if (mask && info.kind == LayerKind::Concatenate)
+        mask = emitConcatenateMask(layer, inputs, inputMasks, loc);
       break;
     case LayerKind::Bidirectional:
       value = emitBidirectional(func, index, value, mask, rng, loc);

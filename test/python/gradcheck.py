@@ -51,7 +51,7 @@ def main():
     params = glorot_params(model, seed=1)
     if args.padded is not None:
         x, y, _ = padded_batch(model, args.batch, seed=3,
-                               vocab=args.padded or None)
+                               vocab=args.padded or None, empty=False)
     else:
         x, labels = load_fashion_slice(args.batch)
         x = x.reshape((args.batch,) + model.input_shape)

@@ -6,7 +6,11 @@ of the compiler's formulation:
 - Masking: mask[b, t] = any(x[b, t, :] != mask_value); the output is the
   input times the mask. Embedding with mask_zero: mask[b, t] = token != 0
   (token 0 still reads row 0).
-- Dense and Activation pass the mask on; a recurrent layer consumes it and
+- GlobalAveragePooling1D averages the kept timesteps (sum / count).
+- Dense and Activation pass the mask on, Add the logical and of its
+  inputs' masks, Concatenate Keras's joined masks (the logical or along
+  the features, the masks in turn along the time axis; an unmasked input
+  counts as all kept); a recurrent layer consumes it and
   passes it on only when it returns sequences (the input's mask, in input
   order, even after go_backwards, as Keras's compute_mask does).
 - A recurrent layer on a masked step (Keras's backend `rnn`): the states
@@ -115,23 +119,48 @@ def run_recurrent(layer, kind, weights, prefix, x, mask, backwards,
     return outputs[-1]
 
 
+def merge_masks(layer, values, masks):
+    """Keras 3's output mask of a merge layer (None: no mask)."""
+    if all(m is None for m in masks):
+        return None
+    if layer["class_name"] != "Concatenate":
+        # Add, Subtract, Multiply, Average: the logical and.
+        present = [m for m in masks if m is not None]
+        result = present[0]
+        for m in present[1:]:
+            result = result & m
+        return result
+    # Concatenate: each input's mask widened to its shape (all kept when
+    # absent), joined along the axis, then any over the last axis.
+    wide = [torch.ones(v.shape, dtype=torch.bool) if m is None else
+            m.unsqueeze(-1).expand(v.shape) for v, m in zip(values, masks)]
+    return torch.cat(wide, dim=layer["axis"]).any(dim=-1)
+
+
 def run_model(description, weights, x, use_mask=True, flip_zero=False):
-    """The logits of the final Dense (softmax) layer. `use_mask` False
+    """The logits of the output Dense (softmax) layer. Each layer reads the
+    layers its `inbound` names (or the one before it). `use_mask` False
     ignores every mask; `flip_zero` inverts zero_output_for_mask."""
-    value, mask = x, None
     layers = description["layers"]
+    previous = description["inputs"][0]["name"]
+    results = {previous: (x, None)}
     for index, layer in enumerate(layers):
         kind = layer["class_name"]
         name = layer["name"]
+        sources = [results[n] for n in layer.get("inbound") or [previous]]
+        previous = name
+        value, mask = sources[0]
         if kind == "InputLayer":
+            results[name] = (x, None)
             continue
         if kind == "Masking":
             keep = (value != layer.get("mask_value", 0.0)).any(dim=-1)
             value = value * keep.unsqueeze(-1).to(value.dtype)
             mask = keep
         elif kind == "Embedding":
-            value = weights[name + "/embeddings"][x.long()]
-            mask = x != 0 if layer.get("mask_zero", False) else None
+            ids = value
+            value = weights[name + "/embeddings"][ids.long()]
+            mask = ids != 0 if layer.get("mask_zero", False) else None
         elif kind in GATES or kind == "Bidirectional":
             layer_mask = mask if use_mask else None
             if kind == "Bidirectional":
@@ -168,14 +197,34 @@ def run_model(description, weights, x, use_mask=True, flip_zero=False):
                 value = value + weights[name + "/bias"]
             if layer.get("activation") != "softmax":
                 value = ACTIVATIONS[layer.get("activation", "linear")](value)
-            elif index != len(layers) - 1:
-                raise SystemExit("softmax only on the output layer")
         elif kind == "Activation":
             value = ACTIVATIONS[layer["activation"]](value)
+        elif kind == "GlobalAveragePooling1D":
+            # Keras 3: the kept timesteps' sum over their count.
+            if mask is not None and use_mask:
+                kept = mask.unsqueeze(-1)
+                value = torch.where(kept, value, 0).sum(1) / \
+                    kept.to(value.dtype).sum(1)
+            else:
+                value = value.mean(1)
+            mask = None
+        elif kind in ("Add", "Concatenate"):
+            values = [v for v, _ in sources]
+            if kind == "Add":
+                value = sum(values[1:], values[0])
+            else:
+                value = torch.cat(values, dim=layer["axis"])
+            mask = merge_masks(layer, values, [m for _, m in sources])
         else:
             raise SystemExit("torch_rnn_mask.py: unexpected layer " + kind)
+        results[name] = (value, mask)
+    output = (description.get("outputs") or [layers[-1]["name"]])[0]
+    value, mask = results[output]
     if mask is not None:
         raise SystemExit("torch_rnn_mask.py: a mask reaches the output")
+    if layers[-1]["name"] != output or \
+            layers[-1].get("activation") != "softmax":
+        raise SystemExit("torch_rnn_mask.py: expects a softmax Dense last")
     return value
 
 
@@ -207,8 +256,13 @@ def main():
     mask_value = first.get("mask_value", 0.0)
     params = glorot_params(model, seed=5)
     perturb_biases(params, seed=6, scale=0.2)
+    # A masked mean over no timestep is 0/0 in Keras: no empty samples
+    # for models that average.
+    averages = any(layer["class_name"] == "GlobalAveragePooling1D"
+                   for layer in layers)
     x, y, keep = padded_batch(model, args.batch, seed=11,
-                              mask_value=mask_value, vocab=vocab)
+                              mask_value=mask_value, vocab=vocab,
+                              empty=not averages)
     print("%d of %d timesteps masked" % (int((keep == 0).sum()), keep.size))
 
     loss, metrics, grads = model.train_step(params, x, y)
@@ -219,8 +273,11 @@ def main():
                             args.tolerance)
 
     variants = [("mask ignored", dict(use_mask=False))]
-    if any(layer["class_name"] == "Bidirectional" or
-           layer.get("zero_output_for_mask", False) for layer in layers):
+    # (A masked mean never reads the masked steps' outputs, so there the
+    # flip must not matter, and is not required to.)
+    if not averages and any(layer["class_name"] == "Bidirectional" or
+                            layer.get("zero_output_for_mask", False)
+                            for layer in layers):
         variants.append(("zero_output_for_mask flipped",
                          dict(flip_zero=True)))
     flat = np.concatenate([g.ravel() for g in grads])

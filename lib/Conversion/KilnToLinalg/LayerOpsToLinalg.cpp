@@ -296,11 +296,118 @@ struct AnyNotEqualLowering : public OpConversionPattern<AnyNotEqualOp> {
   }
 };
 
+/// Whether a mask element keeps its timestep (nonzero), and 1.0 or 0.0.
+Value isKept(OpBuilder &b, Location loc, Value m) {
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, m,
+                               f32Const(b, loc, 0));
+}
+
+/// One generic over (n, f, t) sums the kept values and counts the kept
+/// timesteps (both reduced over t), then an elementwise division.
+struct MaskedMeanLowering : public OpConversionPattern<MaskedMeanOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MaskedMeanOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), mask = adaptor.getMask();
+    auto type = cast<RankedTensorType>(op.getType());
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr n = getAffineDimExpr(0, ctx), f = getAffineDimExpr(1, ctx),
+               t = getAffineDimExpr(2, ctx);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(3, 0, {n, t, f}, ctx),
+        AffineMap::get(3, 0, {n, t, getAffineConstantExpr(0, ctx)}, ctx),
+        AffineMap::get(3, 0, {n, f}, ctx), AffineMap::get(3, 0, {n, f}, ctx)};
+    Value zeros = fillTensor(rewriter, loc,
+                             emptyTensor(rewriter, loc, type.getShape(),
+                                         type.getElementType(), input),
+                             f32Const(rewriter, loc, 0));
+    auto reduce = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type, type}, ValueRange{input, mask},
+        ValueRange{zeros, zeros}, maps,
+        {utils::IteratorType::parallel, utils::IteratorType::parallel,
+         utils::IteratorType::reduction},
+        [&](OpBuilder &b, Location nloc, ValueRange args) {
+          Value kept = isKept(b, nloc, args[1]);
+          Value zero = f32Const(b, nloc, 0);
+          Value value = arith::SelectOp::create(b, nloc, kept, args[0], zero);
+          Value one = arith::SelectOp::create(b, nloc, kept,
+                                              f32Const(b, nloc, 1), zero);
+          linalg::YieldOp::create(
+              b, nloc,
+              ValueRange{arith::AddFOp::create(b, nloc, args[2], value),
+                         arith::AddFOp::create(b, nloc, args[3], one)});
+        });
+    rewriter.replaceOp(
+        op, elementwiseOp(rewriter, loc, reduce.getResults(),
+                          [](OpBuilder &b, Location nloc, ValueRange args) {
+                            return arith::DivFOp::create(b, nloc, args[0],
+                                                         args[1])
+                                .getResult();
+                          }));
+    return success();
+  }
+};
+
+/// The count of kept timesteps per sample (a reduction over t), then one
+/// generic over (n, t, f) giving each kept timestep g / count.
+struct MaskedMeanGradLowering : public OpConversionPattern<MaskedMeanGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MaskedMeanGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value grad = adaptor.getGrad(), mask = adaptor.getMask();
+    auto type = cast<RankedTensorType>(op.getType());
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr n = getAffineDimExpr(0, ctx), t = getAffineDimExpr(1, ctx),
+               f = getAffineDimExpr(2, ctx);
+    AffineExpr zeroExpr = getAffineConstantExpr(0, ctx);
+    Value counts = fillTensor(rewriter, loc,
+                              emptyTensor(rewriter, loc, {type.getDimSize(0)},
+                                          type.getElementType(), grad),
+                              f32Const(rewriter, loc, 0));
+    counts = genericOp(
+        rewriter, loc, mask, counts,
+        {AffineMap::get(2, 0, {n, t, zeroExpr}, ctx),
+         AffineMap::get(2, 0, {n}, ctx)},
+        {utils::IteratorType::parallel, utils::IteratorType::reduction},
+        [&](OpBuilder &b, Location nloc, ValueRange args) {
+          Value one = arith::SelectOp::create(b, nloc, isKept(b, nloc, args[0]),
+                                              f32Const(b, nloc, 1),
+                                              f32Const(b, nloc, 0));
+          return arith::AddFOp::create(b, nloc, args[1], one).getResult();
+        });
+    Value init = emptyTensor(rewriter, loc, type.getShape(),
+                             type.getElementType(), grad);
+    rewriter.replaceOp(
+        op,
+        genericOp(
+            rewriter, loc, ValueRange{grad, mask, counts}, init,
+            {AffineMap::get(3, 0, {n, f}, ctx),
+             AffineMap::get(3, 0, {n, t, zeroExpr}, ctx),
+             AffineMap::get(3, 0, {n}, ctx),
+             AffineMap::get(3, 0, {n, t, f}, ctx)},
+            SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location nloc, ValueRange args) {
+              Value share = arith::DivFOp::create(b, nloc, args[0], args[2]);
+              return arith::SelectOp::create(b, nloc, isKept(b, nloc, args[1]),
+                                             share, f32Const(b, nloc, 0))
+                  .getResult();
+            }));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateKilnLayerOpsToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<TransposeLowering, BatchReshapeLowering, UpSample2DLowering,
-               EmbeddingLowering, EmbeddingGradLowering, AnyNotEqualLowering>(
+               EmbeddingLowering, EmbeddingGradLowering, AnyNotEqualLowering,
+               MaskedMeanLowering, MaskedMeanGradLowering>(
       patterns.getContext());
 }

@@ -83,3 +83,13 @@ func.func @any_not_equal(%x: tensor<?x7x3xf32>) -> (tensor<?x7x1xf32>, tensor<?x
   %1 = kiln.any_not_equal %0 {value = 0.0 : f32} : (tensor<?x7x1xf32>) -> tensor<?x7x16xf32>
   return %0, %1 : tensor<?x7x1xf32>, tensor<?x7x16xf32>
 }
+
+// GlobalAveragePooling1D over a masked sequence, and its gradient.
+// CHECK-LABEL: func.func @masked_mean
+func.func @masked_mean(%x: tensor<?x7x4xf32>, %m: tensor<?x7x1xf32>) -> (tensor<?x4xf32>, tensor<?x7x4xf32>) {
+  // CHECK: %[[Y:.*]] = kiln.masked_mean %{{.*}}, %[[M:.*]] : (tensor<?x7x4xf32>, tensor<?x7x1xf32>) -> tensor<?x4xf32>
+  %0 = kiln.masked_mean %x, %m : (tensor<?x7x4xf32>, tensor<?x7x1xf32>) -> tensor<?x4xf32>
+  // CHECK-NEXT: kiln.masked_mean_grad %[[Y]], %[[M]] : (tensor<?x4xf32>, tensor<?x7x1xf32>) -> tensor<?x7x4xf32>
+  %1 = kiln.masked_mean_grad %0, %m : (tensor<?x4xf32>, tensor<?x7x1xf32>) -> tensor<?x7x4xf32>
+  return %0, %1 : tensor<?x4xf32>, tensor<?x7x4xf32>
+}

@@ -277,4 +277,49 @@ def Kiln_AnyNotEqualOp : Kiln_Op<"any_not_equal", [Pure,
   let hasVerifier = 1;
 }
 
+def Kiln_MaskedMeanOp : Kiln_Op<"masked_mean", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Mean over the timesteps a Keras mask keeps";
+  let description = [{
+    `y[n, f] = Σ_t (m[n, t] ? x[n, t, f] : 0) / Σ_t m[n, t]` with the
+    0/1 mask `m` (`[N, T, 1]`, nonzero meaning kept): Keras's
+    `GlobalAveragePooling1D` on a masked sequence. A sample whose every
+    timestep is masked divides 0 by 0 (NaN), as Keras does. The mask
+    receives no gradient; the input's is `kiln.masked_mean_grad`.
+
+    Constraints: `input` is `[N, T, F]`, `mask` `[N, T, 1]`, the result
+    `[N, F]`; `T` and `F` static.
+
+    Example:
+    ```mlir
+    %y = kiln.masked_mean %x, %m : (tensor<?x7x4xf32>, tensor<?x7x1xf32>) -> tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, Kiln_F32Tensor:$mask);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$input `,` $mask attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_MaskedMeanGradOp : Kiln_Op<"masked_mean_grad", [Pure]> {
+  let summary = "Gradient of kiln.masked_mean with respect to its input";
+  let description = [{
+    `dx[n, t, f] = (m[n, t] ? g[n, f] : 0) / Σ_t m[n, t]`: each kept
+    timestep receives its share of the mean's gradient. `grad` and `mask`
+    relate as the result and the mask of `kiln.masked_mean`; the result
+    has the input's type.
+
+    Example:
+    ```mlir
+    %dx = kiln.masked_mean_grad %dy, %m : (tensor<?x4xf32>, tensor<?x7x1xf32>) -> tensor<?x7x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$mask);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$grad `,` $mask attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // KILN_DIALECT_KILN_IR_KILNLAYEROPS_TD
