@@ -144,6 +144,8 @@ private:
   /// SpatialDropout1D and SpatialDropout2D.
   Error importSpatialDropout(const JsonNode &config, fb::LayerT &layer);
   Error importEmbedding(const JsonNode &config, fb::LayerT &layer);
+  /// Masking: the mask_value.
+  Error importMasking(const JsonNode &config, fb::LayerT &layer);
   Error importResizing(const JsonNode &config, fb::LayerT &layer);
   /// RandomFlip, RandomRotation, RandomZoom and RandomTranslation.
   Error importRandomImageLayer(const JsonNode &config, fb::LayerT &layer);
@@ -1036,6 +1038,7 @@ Error KerasImporter::importRecurrent(const JsonNode &config,
        {std::tuple<StringRef, bool *, bool>{"return_sequences",
                                             &layer.return_sequences, false},
         {"go_backwards", &layer.go_backwards, false},
+        {"zero_output_for_mask", &layer.zero_output_for_mask, false},
         {"unit_forget_bias", &layer.unit_forget_bias, true},
         {"reset_after", &layer.reset_after, true}}) {
     if ((key == "unit_forget_bias" && kind != "LSTM") ||
@@ -1449,17 +1452,33 @@ Error KerasImporter::importEmbedding(const JsonNode &config,
   if (!init)
     return init.takeError();
   layer.embeddings_initializer = std::move(*init);
-  // `input_length` (Keras 2) restates the input shape; `mask_zero`,
-  // `sparse`, regularizers, constraints and LoRA must be off.
+  // `mask_zero` makes index 0 padding: the analysis checks that the mask
+  // reaches layers that consume it.
+  Expected<bool> maskZero = reader.getBoolOr(config["mask_zero"], false);
+  if (!maskZero)
+    return maskZero.takeError();
+  layer.mask_zero = *maskZero;
+  // `input_length` (Keras 2) restates the input shape; `sparse`,
+  // regularizers, constraints and LoRA must be off.
   if (!config["input_length"].isAbsentOrNull())
     if (Expected<int64_t> length =
             reader.getPositiveInt(config["input_length"], maxExtent);
         !length)
       return length.takeError();
-  return checkOptions(
-      config,
-      {"input_dim", "output_dim", "embeddings_initializer", "input_length"},
-      "Embedding");
+  return checkOptions(config,
+                      {"input_dim", "output_dim", "embeddings_initializer",
+                       "input_length", "mask_zero"},
+                      "Embedding");
+}
+
+Error KerasImporter::importMasking(const JsonNode &config, fb::LayerT &layer) {
+  if (!config["mask_value"].isAbsentOrNull()) {
+    Expected<double> value = reader.getNumber(config["mask_value"]);
+    if (!value)
+      return value.takeError();
+    layer.mask_value = static_cast<float>(*value);
+  }
+  return checkOptions(config, {"mask_value"}, "Masking");
 }
 
 Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
@@ -1545,6 +1564,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
     return importConv2DTranspose(config, layer);
   if (className == "DepthwiseConv2D" || className == "SeparableConv2D")
     return importDepthwiseConv(config, layer);
+  if (className == "Masking")
+    return importMasking(config, layer);
   return makeFrontendError(reader.getFile(), place,
                            "unsupported layer class '" + className +
                                "'; expected InputLayer, Flatten, Dense, "
@@ -1562,7 +1583,8 @@ Error KerasImporter::importLayerOptions(size_t index, const JsonNode &config,
                                "Embedding, Resizing, RandomFlip, "
                                "RandomRotation, RandomZoom, "
                                "RandomTranslation, Conv2DTranspose, "
-                               "DepthwiseConv2D or SeparableConv2D");
+                               "DepthwiseConv2D, SeparableConv2D or "
+                               "Masking");
 }
 
 Error KerasImporter::importNormalization(const JsonNode &config,
@@ -1868,6 +1890,9 @@ Error KerasImporter::importBidirectional(const JsonNode &config,
   if (err)
     return err;
   layer.wrapped_class = innerClass->str();
+  // Keras's Bidirectional overrides the option in both directions: masked
+  // timesteps output zeros exactly when the layer returns sequences.
+  layer.zero_output_for_mask = layer.return_sequences;
 
   // Keras serializes the backward layer too: it must be the forward layer
   // reading the other way (a different backward layer is not supported).

@@ -128,6 +128,7 @@ static std::optional<LayerKind> parseLayerKind(StringRef name) {
       .Case("Conv2DTranspose", LayerKind::Conv2DTranspose)
       .Case("DepthwiseConv2D", LayerKind::DepthwiseConv2D)
       .Case("SeparableConv2D", LayerKind::SeparableConv2D)
+      .Case("Masking", LayerKind::Masking)
       .Default(std::nullopt);
 }
 
@@ -277,7 +278,7 @@ static constexpr StringLiteral supportedLayersText =
     "Add, Subtract, Multiply, Average, Concatenate, Bidirectional, "
     "LayerNormalization, BatchNormalization, Embedding, Resizing, "
     "RandomFlip, RandomRotation, RandomZoom, RandomTranslation, "
-    "Conv2DTranspose, DepthwiseConv2D or SeparableConv2D";
+    "Conv2DTranspose, DepthwiseConv2D, SeparableConv2D or Masking";
 static constexpr StringLiteral supportedActivationsText =
     "linear, relu, sigmoid, tanh, softmax, relu6, elu, selu, gelu, swish, "
     "silu, softplus, softsign, hard_sigmoid, leaky_relu, exponential or "
@@ -394,6 +395,10 @@ private:
   Error checkInitializer(size_t index, StringRef option, InitializerKind kind);
   /// Rejects initializer arguments for options the layer did not resolve.
   Error checkInitializerArgsUsed(size_t index);
+  /// Decides whether the layer's output carries a Keras mask, and refuses a
+  /// mask reaching a layer that cannot consume or pass it.
+  Error propagateMask(size_t index, const std::vector<LayerInfo> &infos,
+                      LayerInfo &info);
   Error analyzeTraining(const ModelAnalysis &result);
   /// Checks `training.outputs` against the model outputs: folds an entry of
   /// a single-output model into the training fields; for several outputs,
@@ -406,6 +411,9 @@ private:
   StringRef file;
   /// The initializer options the current layer resolved.
   std::vector<std::string> initializerOptions;
+  /// For each layer analyzed, the Masking or Embedding layer whose mask
+  /// its output carries (-1: none).
+  std::vector<int64_t> maskOrigins;
 };
 } // namespace
 
@@ -1306,6 +1314,10 @@ Error ModelAnalyzer::analyzeEmbedding(size_t index, fb::LayerT &layer,
     elements = checkedMul(elements, extent).value_or(maxElements + 1);
   if (elements > maxElements)
     return layerError(index, "the output has too many elements per sample");
+  if (layer.mask_zero && info.inputShape.size() != 1)
+    return layerError(index, "mask_zero needs samples of [timesteps] "
+                             "indices; got input shape " +
+                                 formatShape(info.inputShape));
   info.outputShape.push_back(layer.output_dim);
   return Error::success();
 }
@@ -1497,6 +1509,13 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
   if (!recurrent && (layer.dropout != 0.0f || layer.recurrent_dropout != 0.0f))
     return layerError(index, "dropout and recurrent_dropout apply to "
                              "SimpleRNN, LSTM, GRU and Bidirectional only");
+  if (!recurrent && layer.zero_output_for_mask)
+    return layerError(index, "zero_output_for_mask applies to SimpleRNN, "
+                             "LSTM, GRU and Bidirectional only");
+  if (info.kind != LayerKind::Embedding && layer.mask_zero)
+    return layerError(index, "mask_zero applies to Embedding only");
+  if (info.kind != LayerKind::Masking && layer.mask_value != 0.0f)
+    return layerError(index, "mask_value applies to Masking only");
   for (auto [name, factor] :
        {std::pair<StringRef, float>{"activity_l1", layer.activity_l1},
         {"activity_l2", layer.activity_l2}})
@@ -1611,8 +1630,99 @@ Error ModelAnalyzer::analyzeLayer(size_t index,
     if (Error err = checkRegularizers(index, layer))
       return err;
     return analyzeDepthwiseConv(index, layer, info);
+  case LayerKind::Masking:
+    if (inputShape.size() != 2)
+      return layerError(index, "Masking needs samples of [timesteps, "
+                               "features]; got input shape " +
+                                   formatShape(inputShape));
+    return Error::success();
   }
   llvm_unreachable("unknown layer kind");
+}
+
+Error ModelAnalyzer::propagateMask(size_t index,
+                                   const std::vector<LayerInfo> &infos,
+                                   LayerInfo &info) {
+  const fb::LayerT &layer = *model.layers[index];
+  int64_t origin = -1;
+  for (int64_t input : info.inputs)
+    if (input >= 0 && infos[input].masked && origin < 0)
+      origin = maskOrigins[input];
+  auto produce = [&](int64_t from) {
+    info.masked = from >= 0;
+    maskOrigins.push_back(from);
+    return Error::success();
+  };
+  // Layers that compute a mask of their own (Keras's compute_mask ignores
+  // a mask arriving at them).
+  if (info.kind == LayerKind::Masking || info.kind == LayerKind::Embedding) {
+    if (info.timesteps != 0 &&
+        (info.kind == LayerKind::Masking || layer.mask_zero))
+      return layerError(index, "a mask computed inside TimeDistributed is "
+                               "not supported");
+    if (info.kind == LayerKind::Masking || layer.mask_zero)
+      return produce(static_cast<int64_t>(index));
+    if (origin >= 0)
+      return layerError(index, "Embedding cannot consume the mask of '" +
+                                   model.layers[origin]->name + "'");
+    return produce(-1);
+  }
+  if (origin < 0)
+    return produce(-1);
+  switch (info.kind) {
+  // Keras 3 layers with supports_masking that pass the mask on unchanged
+  // (the merges combine their inputs' masks with a logical and).
+  case LayerKind::Dense:
+  case LayerKind::Activation:
+  case LayerKind::Dropout:
+  case LayerKind::ReLU:
+  case LayerKind::LeakyReLU:
+  case LayerKind::ELU:
+  case LayerKind::LayerNormalization:
+  case LayerKind::Add:
+  case LayerKind::Subtract:
+  case LayerKind::Multiply:
+  case LayerKind::Average:
+    if (info.timesteps == 0 && info.outputShape.size() < 2)
+      break;
+    return produce(origin);
+  // Keras 3 joins the inputs' masks (an unmasked input's all kept) along
+  // the axis and keeps a timestep where any joined entry is kept: along
+  // the features the logical or, along the time axis the masks in turn.
+  case LayerKind::Concatenate:
+    if (info.timesteps != 0 || info.inputShape.size() != 2)
+      break;
+    return produce(origin);
+  // GlobalAveragePooling1D averages the kept timesteps (the mask ends).
+  case LayerKind::GlobalAveragePooling1D:
+    if (info.timesteps != 0)
+      break;
+    return produce(-1);
+  // The recurrent layers skip the masked timesteps; a returned sequence
+  // carries the mask on, a last state ends it.
+  case LayerKind::SimpleRNN:
+  case LayerKind::LSTM:
+  case LayerKind::GRU:
+  case LayerKind::Bidirectional:
+    if (info.timesteps != 0)
+      break;
+    return produce(layer.return_sequences ? origin : -1);
+  default:
+    // TimeDistributed passes the mask of the timesteps on, around frame
+    // layers that take no mask of their own.
+    if (info.timesteps != 0 && info.kind != LayerKind::Softmax &&
+        info.kind != LayerKind::GlobalAveragePooling1D)
+      return produce(origin);
+    break;
+  }
+  return layerError(index, layer.class_name + " cannot consume the mask of '" +
+                               model.layers[origin]->name +
+                               "'; masks pass through Dense, Activation, "
+                               "Dropout, ReLU, LeakyReLU, ELU, "
+                               "LayerNormalization, TimeDistributed and the "
+                               "merges into SimpleRNN, LSTM, "
+                               "GRU, Bidirectional or "
+                               "GlobalAveragePooling1D");
 }
 
 Error ModelAnalyzer::analyzeTimeDistributed(
@@ -2175,6 +2285,8 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
       return std::move(err);
     if (Error err = checkInitializerArgsUsed(index))
       return std::move(err);
+    if (Error err = propagateMask(index, result.layers, info))
+      return std::move(err);
     if (info.owner) {
       // The parameters were built for the owner's input; only the last
       // extent (features, channels) shapes them.
@@ -2213,6 +2325,15 @@ Expected<ModelAnalysis> ModelAnalyzer::run() {
                                    "'; expected a computing layer");
     if (llvm::is_contained(result.outputLayers, layer))
       return fieldError(field, "'" + name + "' is already an output");
+    // Keras would weight the loss by the mask; Kiln does not.
+    if (result.layers[layer].masked)
+      return layerError(layer, "the mask of '" +
+                                   model.layers[maskOrigins[layer]]->name +
+                                   "' reaches the model output, where Keras "
+                                   "weights the loss by it; Kiln cannot "
+                                   "consume the mask there (end the mask at "
+                                   "a recurrent layer without "
+                                   "return_sequences)");
     result.outputLayers.push_back(layer);
     result.outputShapes.push_back(result.layers[layer].outputShape);
   }

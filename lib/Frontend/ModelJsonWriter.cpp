@@ -237,6 +237,12 @@ void ModelJsonWriter::writeLayer(const fb::LayerT &layer) {
       writeFloat("fill_value", layer.fill_value);
     if (layer.time_distributed)
       json.attribute("time_distributed", true);
+    if (kind == "Masking" || layer.mask_value != 0.0f)
+      writeFloat("mask_value", layer.mask_value);
+    if (layer.mask_zero)
+      json.attribute("mask_zero", true);
+    if (layer.zero_output_for_mask)
+      json.attribute("zero_output_for_mask", true);
   });
 }
 

@@ -34,6 +34,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <cmath>
+
 // `mlir::kiln` (the dialect) and `::kiln` (the frontend) share a name:
 // import the MLIR names one by one instead of the whole namespace.
 using namespace ::kiln;
@@ -104,10 +106,10 @@ private:
   /// then records its new moving averages in `stateUpdates`.
   SmallVector<Value, 1> emitLayers(func::FuncOp func, Value rng, bool training);
   Value emitActivation(ActivationKind kind, Value input, Location loc);
-  /// Emits both directions of Bidirectional layer `index` on `input` and
-  /// merges them.
+  /// Emits both directions of Bidirectional layer `index` on `input` (with
+  /// its Keras `mask`, or null) and merges them.
   Value emitBidirectional(func::FuncOp func, size_t index, Value input,
-                          Value rng, Location loc);
+                          Value mask, Value rng, Location loc);
   /// Emits a merge layer (Add, Subtract, Multiply, Average, Concatenate)
   /// of `inputs`.
   Value emitMerge(const fb::LayerT &layer, const LayerInfo &info,
@@ -116,6 +118,10 @@ private:
   /// sample (1-D samples are viewed as images of height 1), reshaped to the
   /// layer's output.
   Value emitGlobalPooling(const LayerInfo &info, Value input, Location loc);
+  /// The mask of a Concatenate of `[timesteps, features]` sequences, some
+  /// with a mask (`inputMasks`, null for none), as Keras 3 computes it.
+  Value emitConcatenateMask(const fb::LayerT &layer, ValueRange inputs,
+                            ArrayRef<Value> inputMasks, Location loc);
   /// Emits ZeroPadding2D (`kiln.slice_grad`, placing the image into zeros)
   /// or Cropping2D (`kiln.slice`), one op per padded or cropped axis.
   Value emitMargins(const fb::LayerT &layer, const LayerInfo &info, Value input,
@@ -412,8 +418,37 @@ Value KilnModuleBuilder::emitMerge(const fb::LayerT &layer,
   }
 }
 
+Value KilnModuleBuilder::emitConcatenateMask(const fb::LayerT &layer,
+                                             ValueRange inputs,
+                                             ArrayRef<Value> inputMasks,
+                                             Location loc) {
+  // An unmasked input counts as all kept: `x != NaN` holds everywhere.
+  SmallVector<Value> parts;
+  int64_t steps = 0;
+  for (auto [input, inputMask] : llvm::zip(inputs, inputMasks)) {
+    int64_t extent = cast<RankedTensorType>(input.getType()).getDimSize(1);
+    steps += extent;
+    parts.push_back(inputMask ? inputMask
+                              : kd::AnyNotEqualOp::create(
+                                    builder, loc, batchType({extent, 1}), input,
+                                    builder.getF32FloatAttr(std::nanf(""))));
+  }
+  // Along the time axis (1) the masks follow each other; along the
+  // features (2) a timestep is kept if any input keeps it.
+  if (layer.axis == 1)
+    return kd::ConcatOp::create(builder, loc, batchType({steps, 1}), parts,
+                                builder.getI64IntegerAttr(1));
+  int64_t count = static_cast<int64_t>(parts.size());
+  auto stepsType = cast<RankedTensorType>(parts.front().getType());
+  Value joined = kd::ConcatOp::create(
+      builder, loc, batchType({stepsType.getDimSize(1), count}), parts,
+      builder.getI64IntegerAttr(2));
+  return kd::AnyNotEqualOp::create(builder, loc, stepsType, joined,
+                                   builder.getF32FloatAttr(0.0f));
+}
+
 Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
-                                           Value input, Value rng,
+                                           Value input, Value mask, Value rng,
                                            Location loc) {
   const fb::LayerT &layer = *model.layers[index];
   const LayerInfo &info = analysis.layers[index];
@@ -427,14 +462,15 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
   // half's streams are offset past the forward half's.
   Value forward = emitRecurrentLayer(builder, loc, halves.forward, halves.info,
                                      args.take_front(half), input, activation,
-                                     {rng, static_cast<int64_t>(index)});
+                                     {rng, static_cast<int64_t>(index)},
+                                     /*flipSequence=*/false, mask);
   // Keras flips the backward half's sequence so that both halves' step t
   // describe input step t.
   Value backward = emitRecurrentLayer(
       builder, loc, halves.backward, halves.info, args.drop_front(half), input,
       activation,
       {rng, static_cast<int64_t>(index) + (static_cast<int64_t>(16) << 32)},
-      /*flipSequence=*/true);
+      /*flipSequence=*/true, mask);
   RankedTensorType type = batchType(info.outputShape);
   if (layer.merge_mode == "concat")
     return kd::ConcatOp::create(
@@ -452,9 +488,11 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
 SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
                                                     Value rng, bool training) {
   activityTerms.clear();
-  // The output of every layer emitted so far, by index.
-  SmallVector<Value> outputs;
+  // The output of every layer emitted so far, by index, and the Keras mask
+  // it carries ([batch, timesteps, 1] of 1.0/0.0; null for none).
+  SmallVector<Value> outputs, masks;
   outputs.reserve(analysis.layers.size());
+  masks.reserve(analysis.layers.size());
   for (auto [index, layerInfo] : llvm::enumerate(analysis.layers)) {
     const fb::LayerT &layer = *model.layers[index];
     Location loc = layerLoc(index);
@@ -467,6 +505,19 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       inputs.push_back(
           input < 0 ? func.getArgument(params.size() + modelInputIndex(input))
                     : outputs[input]);
+    // The mask arriving with the inputs: the element-wise merges combine
+    // theirs with a logical and (a product of 0/1 values); Concatenate
+    // joins them below.
+    Value mask;
+    SmallVector<Value, 2> inputMasks;
+    for (int64_t input : info.inputs) {
+      Value inputMask = input < 0 ? Value() : masks[input];
+      inputMasks.push_back(inputMask);
+      if (inputMask && mask && info.kind != LayerKind::Concatenate)
+        mask = kd::MulOp::create(builder, loc, mask.getType(), mask, inputMask);
+      else if (inputMask && !mask)
+        mask = inputMask;
+    }
     // Most layers read one input: they transform `value` in place.
     Value value = inputs.front();
     if (info.timesteps != 0)
@@ -553,6 +604,14 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     case LayerKind::GlobalAveragePooling2D:
     case LayerKind::GlobalMaxPooling1D:
     case LayerKind::GlobalMaxPooling2D:
+      // Keras averages a masked sequence over its kept timesteps.
+      if (mask && info.kind == LayerKind::GlobalAveragePooling1D) {
+        value = kd::MaskedMeanOp::create(
+            builder, loc, batchType({info.outputShape.back()}), value, mask);
+        if (info.outputShape.size() > 1)
+          value = kd::ReshapeOp::create(builder, loc, resultType, value);
+        break;
+      }
       value = emitGlobalPooling(info, value, loc);
       break;
     case LayerKind::ZeroPadding2D:
@@ -578,12 +637,14 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       unsigned count = numParams[index];
       // Masks in training only; the stream is the layer's index, as for
       // Dropout (a second call of a shared layer draws its own masks).
-      value = emitRecurrentLayer(builder, loc, layer, info,
-                                 func.getArguments().slice(first, count), value,
-                                 [&](ActivationKind kind, Value x) {
-                                   return emitActivation(kind, x, loc);
-                                 },
-                                 {rng, static_cast<int64_t>(index)});
+      value = emitRecurrentLayer(
+          builder, loc, layer, info, func.getArguments().slice(first, count),
+          value,
+          [&](ActivationKind kind, Value x) {
+            return emitActivation(kind, x, loc);
+          },
+          {rng, static_cast<int64_t>(index)},
+          /*flipSequence=*/false, mask);
       break;
     }
     case LayerKind::Add:
@@ -592,9 +653,11 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     case LayerKind::Average:
     case LayerKind::Concatenate:
       value = emitMerge(layer, info, inputs, loc);
+      if (mask && info.kind == LayerKind::Concatenate)
+        mask = emitConcatenateMask(layer, inputs, inputMasks, loc);
       break;
     case LayerKind::Bidirectional:
-      value = emitBidirectional(func, index, value, rng, loc);
+      value = emitBidirectional(func, index, value, mask, rng, loc);
       break;
     case LayerKind::ReLU:
     case LayerKind::LeakyReLU:
@@ -654,6 +717,15 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       value = emitUpSampling2D(builder, loc, layer, info, value);
       break;
     case LayerKind::Embedding:
+      // mask_zero: a timestep is kept where its index is not 0 (the index
+      // viewed with a last axis of one element).
+      if (layer.mask_zero) {
+        auto steps = batchType({info.inputShape[0], 1});
+        mask = kd::AnyNotEqualOp::create(
+            builder, loc, steps,
+            kd::ReshapeOp::create(builder, loc, steps, value),
+            builder.getF32FloatAttr(0.0f));
+      }
       value = kd::EmbeddingOp::create(builder, loc, resultType, value,
                                       func.getArgument(firstParam[index]));
       break;
@@ -678,11 +750,25 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
         value =
             emitRandomImageLayer(builder, loc, layer, info, value, rng, index);
       break;
+    case LayerKind::Masking: {
+      // Keras multiplies the input by the mask: masked timesteps become 0.
+      auto steps = batchType({info.inputShape[0], 1});
+      auto attr = builder.getF32FloatAttr(layer.mask_value);
+      mask = kd::AnyNotEqualOp::create(builder, loc, steps, value, attr);
+      value = kd::MulOp::create(
+          builder, loc, resultType, value,
+          kd::AnyNotEqualOp::create(builder, loc, resultType, value, attr));
+      break;
+    }
     }
     if (info.timesteps != 0)
       value = kd::BatchReshapeOp::create(
           builder, loc, batchType(layerInfo.outputShape), value);
     outputs.push_back(value);
+    // The analysis decided which outputs carry a mask (and refused masks
+    // that would reach a layer not consuming or passing them).
+    masks.push_back(layerInfo.masked ? mask : Value());
+    assert((!layerInfo.masked || mask) && "a masked output without a mask");
     if (layer.activity_l1 > 0.0f || layer.activity_l2 > 0.0f)
       activityTerms.push_back({value, index});
   }

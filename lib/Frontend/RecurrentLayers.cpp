@@ -68,7 +68,7 @@ public:
       : b(b), loc(loc), layer(layer), info(info), act(act), units(layer.units),
         dropout(dropout) {}
 
-  Value emit(ValueRange params, Value input, bool flipSequence);
+  Value emit(ValueRange params, Value input, bool flipSequence, Value mask);
 
 private:
   /// A batch of vectors of `width` elements.
@@ -132,6 +132,15 @@ private:
       return parts.front();
     return kd::ConcatOp::create(b, loc, rowsType(parts.size() * units), parts,
                                 b.getI64IntegerAttr(1));
+  }
+
+  /// `m · next + (1 - m) · previous` for a 0/1 mask `m` (and its
+  /// complement `keep`): exact for both values, and differentiable in
+  /// every operand by the ordinary rules. A null `previous` is the zero
+  /// initial state.
+  Value select(Value m, Value keep, Value next, Value previous) {
+    Value kept = mul(next, m);
+    return previous ? add(kept, mul(previous, keep)) : kept;
   }
 
   void stepSimple(Value xw);
@@ -256,8 +265,8 @@ void RecurrentEmitter::stepGru(Value xw) {
     state = mul(affine(z, -1.0f, 1.0f), candidate);
 }
 
-Value RecurrentEmitter::emit(ValueRange params, Value input,
-                             bool flipSequence) {
+Value RecurrentEmitter::emit(ValueRange params, Value input, bool flipSequence,
+                             Value mask) {
   Value kernel = params[0];
   recurrentKernel = params[1];
   int64_t gates = gateCount(info.kind);
@@ -290,8 +299,19 @@ Value RecurrentEmitter::emit(ValueRange params, Value input,
     recurrentGates.push_back(gate(recurrentKernel, g));
 
   int64_t steps = info.inputShape[0], features = info.inputShape[1];
+  // The mask widened once to the state's units, and its complement; each
+  // step slices its row of both.
+  Value wideMask, wideKeep;
+  if (mask) {
+    auto wideType =
+        RankedTensorType::get({ShapedType::kDynamic, steps, units}, f32);
+    wideMask = kd::AnyNotEqualOp::create(b, loc, wideType, mask,
+                                         b.getF32FloatAttr(0.0f));
+    wideKeep = affine(wideMask, -1.0f, 1.0f);
+  }
   SmallVector<Value> outputs;
   auto stepType = RankedTensorType::get({ShapedType::kDynamic, 1, units}, f32);
+  Value output;
   for (int64_t s = 0; s < steps; ++s) {
     int64_t t = layer.go_backwards ? steps - 1 - s : s;
     Value xt =
@@ -300,6 +320,7 @@ Value RecurrentEmitter::emit(ValueRange params, Value input,
     Value xw = inputProduct(xt, kernel);
     if (bias)
       xw = add(xw, bias);
+    Value previousState = state, previousCell = cell;
     switch (info.kind) {
     case LayerKind::LSTM:
       stepLstm(xw);
@@ -311,11 +332,27 @@ Value RecurrentEmitter::emit(ValueRange params, Value input,
       stepSimple(xw);
       break;
     }
+    output = state;
+    if (mask) {
+      // A masked step keeps the state (and cell); the output of these
+      // cells is their state, so the carried state is also Keras's
+      // "previous output".
+      Value m =
+          kd::SliceOp::create(b, loc, rowsType(units), wideMask,
+                              b.getI64IntegerAttr(1), b.getI64IntegerAttr(t));
+      Value keep =
+          kd::SliceOp::create(b, loc, rowsType(units), wideKeep,
+                              b.getI64IntegerAttr(1), b.getI64IntegerAttr(t));
+      state = select(m, keep, state, previousState);
+      if (cell)
+        cell = select(m, keep, cell, previousCell);
+      output = layer.zero_output_for_mask ? mul(state, m) : state;
+    }
     if (layer.return_sequences)
-      outputs.push_back(kd::ReshapeOp::create(b, loc, stepType, state));
+      outputs.push_back(kd::ReshapeOp::create(b, loc, stepType, output));
   }
   if (!layer.return_sequences)
-    return state;
+    return output;
   if (flipSequence)
     std::reverse(outputs.begin(), outputs.end());
   auto sequenceType =
@@ -328,9 +365,9 @@ Value kiln::emitRecurrentLayer(
     OpBuilder &builder, Location loc, const fb::LayerT &layer,
     const LayerInfo &info, ValueRange params, Value input,
     llvm::function_ref<Value(ActivationKind, Value)> activation,
-    RecurrentDropout dropout, bool flipSequence) {
+    RecurrentDropout dropout, bool flipSequence, Value mask) {
   return RecurrentEmitter(builder, loc, layer, info, activation, dropout)
-      .emit(params, input, flipSequence);
+      .emit(params, input, flipSequence, mask);
 }
 
 BidirectionalHalves kiln::getBidirectionalHalves(const fb::LayerT &layer,

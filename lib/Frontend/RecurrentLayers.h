@@ -49,11 +49,15 @@ struct RecurrentDropout {
 /// gives the masks' random state in training. With
 /// `flipSequence`, a returned sequence is reversed in time (the backward
 /// half of a Bidirectional, aligned with the forward half as Keras does).
+/// A `mask` ([batch, timesteps, 1], 1.0 kept and 0.0 masked, in input
+/// order) makes a masked timestep carry the state over unchanged and
+/// output the previous output, or zeros with `zero_output_for_mask`.
 mlir::Value emitRecurrentLayer(
     mlir::OpBuilder &builder, mlir::Location loc, const fb::LayerT &layer,
     const LayerInfo &info, mlir::ValueRange params, mlir::Value input,
     llvm::function_ref<mlir::Value(ActivationKind, mlir::Value)> activation,
-    RecurrentDropout dropout = {}, bool flipSequence = false);
+    RecurrentDropout dropout = {}, bool flipSequence = false,
+    mlir::Value mask = {});
 
 /// The two directions of a Bidirectional layer: copies of `layer` named
 /// `<name>/forward` and `<name>/backward` (which reads the other way), and

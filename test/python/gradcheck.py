@@ -26,6 +26,7 @@ import numpy as np
 
 from kiln_abi import CompiledModel, glorot_params, load_fashion_slice, \
     targets_for
+from padded import padded_batch
 
 
 def main():
@@ -37,6 +38,10 @@ def main():
     ap.add_argument("--tolerance", type=float, default=2e-3)
     ap.add_argument("--train-loss", action="store_true",
                     help="use train_step's loss as the objective")
+    ap.add_argument("--padded", type=int, metavar="VOCAB", default=None,
+                    help="padded sequences instead of images (padded.py): "
+                    "tokens in [1, VOCAB) padded with 0, or with VOCAB 0 "
+                    "features padded with 0.0")
     ap.add_argument("--fourth-order", action="store_true",
                     help="five-point differences (error O(eps^4)), for "
                     "losses curved too much for the central difference")
@@ -44,9 +49,13 @@ def main():
 
     model = CompiledModel(args.library)
     params = glorot_params(model, seed=1)
-    x, labels = load_fashion_slice(args.batch)
-    x = x.reshape((args.batch,) + model.input_shape)
-    y = targets_for(model, labels)
+    if args.padded is not None:
+        x, y, _ = padded_batch(model, args.batch, seed=3,
+                               vocab=args.padded or None, empty=False)
+    else:
+        x, labels = load_fashion_slice(args.batch)
+        x = x.reshape((args.batch,) + model.input_shape)
+        y = targets_for(model, labels)
 
     state = (1234, 5)
     loss, _, grads = model.train_step(params, x, y, state)

@@ -74,7 +74,8 @@ enum class LayerKind {
   RandomTranslation,
   Conv2DTranspose,
   DepthwiseConv2D,
-  SeparableConv2D
+  SeparableConv2D,
+  Masking
 };
 
 /// Whether `kind` merges several inputs into one output.
@@ -154,6 +155,10 @@ struct LayerInfo {
   /// `inputShape` and `outputShape`, that the layer runs across (each
   /// frame on its own); 0 otherwise.
   int64_t timesteps = 0;
+  /// The output carries a Keras mask (one 0/1 value per sample and
+  /// timestep): Masking, Embedding with mask_zero, or a layer passing the
+  /// mask of its input on.
+  bool masked = false;
 };
 
 /// The layer's shapes for one frame: `info` with the time axis of a

@@ -246,10 +246,168 @@ struct EmbeddingGradLowering : public OpConversionPattern<EmbeddingGradOp> {
   }
 };
 
+/// One generic over the result's axes and the input's last: `max` of the
+/// comparisons (0 or 1) reduced over the input's last axis, written to
+/// every element of the result's.
+struct AnyNotEqualLowering : public OpConversionPattern<AnyNotEqualOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AnyNotEqualOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    // Loop dims: the result's axes, then the input's last axis (reduced).
+    SmallVector<AffineExpr> inputExprs, resultExprs;
+    for (int64_t d = 0; d + 1 < rank; ++d) {
+      inputExprs.push_back(getAffineDimExpr(d, ctx));
+      resultExprs.push_back(getAffineDimExpr(d, ctx));
+    }
+    inputExprs.push_back(getAffineDimExpr(rank, ctx));
+    resultExprs.push_back(getAffineDimExpr(rank - 1, ctx));
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank + 1, 0, inputExprs, ctx),
+        AffineMap::get(rank + 1, 0, resultExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    Value init = fillTensor(rewriter, loc,
+                            emptyTensor(rewriter, loc, type.getShape(),
+                                        type.getElementType(), input),
+                            f32Const(rewriter, loc, 0));
+    float value = op.getValue().convertToFloat();
+    rewriter.replaceOp(
+        op, genericOp(rewriter, loc, input, init, maps, iterators,
+                      [&](OpBuilder &b, Location nloc, ValueRange args) {
+                        // Unordered: a NaN differs from every value.
+                        Value differs = arith::CmpFOp::create(
+                            b, nloc, arith::CmpFPredicate::UNE, args[0],
+                            f32Const(b, nloc, value));
+                        Value one = arith::SelectOp::create(
+                            b, nloc, differs, f32Const(b, nloc, 1),
+                            f32Const(b, nloc, 0));
+                        return arith::MaximumFOp::create(b, nloc, args[1], one)
+                            .getResult();
+                      }));
+    return success();
+  }
+};
+
+/// Whether a mask element keeps its timestep (nonzero), and 1.0 or 0.0.
+Value isKept(OpBuilder &b, Location loc, Value m) {
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, m,
+                               f32Const(b, loc, 0));
+}
+
+/// One generic over (n, f, t) sums the kept values and counts the kept
+/// timesteps (both reduced over t), then an elementwise division.
+struct MaskedMeanLowering : public OpConversionPattern<MaskedMeanOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MaskedMeanOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), mask = adaptor.getMask();
+    auto type = cast<RankedTensorType>(op.getType());
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr n = getAffineDimExpr(0, ctx), f = getAffineDimExpr(1, ctx),
+               t = getAffineDimExpr(2, ctx);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(3, 0, {n, t, f}, ctx),
+        AffineMap::get(3, 0, {n, t, getAffineConstantExpr(0, ctx)}, ctx),
+        AffineMap::get(3, 0, {n, f}, ctx), AffineMap::get(3, 0, {n, f}, ctx)};
+    Value zeros = fillTensor(rewriter, loc,
+                             emptyTensor(rewriter, loc, type.getShape(),
+                                         type.getElementType(), input),
+                             f32Const(rewriter, loc, 0));
+    auto reduce = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type, type}, ValueRange{input, mask},
+        ValueRange{zeros, zeros}, maps,
+        {utils::IteratorType::parallel, utils::IteratorType::parallel,
+         utils::IteratorType::reduction},
+        [&](OpBuilder &b, Location nloc, ValueRange args) {
+          Value kept = isKept(b, nloc, args[1]);
+          Value zero = f32Const(b, nloc, 0);
+          Value value = arith::SelectOp::create(b, nloc, kept, args[0], zero);
+          Value one = arith::SelectOp::create(b, nloc, kept,
+                                              f32Const(b, nloc, 1), zero);
+          linalg::YieldOp::create(
+              b, nloc,
+              ValueRange{arith::AddFOp::create(b, nloc, args[2], value),
+                         arith::AddFOp::create(b, nloc, args[3], one)});
+        });
+    rewriter.replaceOp(
+        op, elementwiseOp(rewriter, loc, reduce.getResults(),
+                          [](OpBuilder &b, Location nloc, ValueRange args) {
+                            return arith::DivFOp::create(b, nloc, args[0],
+                                                         args[1])
+                                .getResult();
+                          }));
+    return success();
+  }
+};
+
+/// The count of kept timesteps per sample (a reduction over t), then one
+/// generic over (n, t, f) giving each kept timestep g / count.
+struct MaskedMeanGradLowering : public OpConversionPattern<MaskedMeanGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MaskedMeanGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value grad = adaptor.getGrad(), mask = adaptor.getMask();
+    auto type = cast<RankedTensorType>(op.getType());
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr n = getAffineDimExpr(0, ctx), t = getAffineDimExpr(1, ctx),
+               f = getAffineDimExpr(2, ctx);
+    AffineExpr zeroExpr = getAffineConstantExpr(0, ctx);
+    Value counts = fillTensor(rewriter, loc,
+                              emptyTensor(rewriter, loc, {type.getDimSize(0)},
+                                          type.getElementType(), grad),
+                              f32Const(rewriter, loc, 0));
+    counts = genericOp(
+        rewriter, loc, mask, counts,
+        {AffineMap::get(2, 0, {n, t, zeroExpr}, ctx),
+         AffineMap::get(2, 0, {n}, ctx)},
+        {utils::IteratorType::parallel, utils::IteratorType::reduction},
+        [&](OpBuilder &b, Location nloc, ValueRange args) {
+          Value one = arith::SelectOp::create(b, nloc, isKept(b, nloc, args[0]),
+                                              f32Const(b, nloc, 1),
+                                              f32Const(b, nloc, 0));
+          return arith::AddFOp::create(b, nloc, args[1], one).getResult();
+        });
+    Value init = emptyTensor(rewriter, loc, type.getShape(),
+                             type.getElementType(), grad);
+    rewriter.replaceOp(
+        op,
+        genericOp(
+            rewriter, loc, ValueRange{grad, mask, counts}, init,
+            {AffineMap::get(3, 0, {n, f}, ctx),
+             AffineMap::get(3, 0, {n, t, zeroExpr}, ctx),
+             AffineMap::get(3, 0, {n}, ctx),
+             AffineMap::get(3, 0, {n, t, f}, ctx)},
+            SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location nloc, ValueRange args) {
+              Value share = arith::DivFOp::create(b, nloc, args[0], args[2]);
+              return arith::SelectOp::create(b, nloc, isKept(b, nloc, args[1]),
+                                             share, f32Const(b, nloc, 0))
+                  .getResult();
+            }));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::populateKilnLayerOpsToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<TransposeLowering, BatchReshapeLowering, UpSample2DLowering,
-               EmbeddingLowering, EmbeddingGradLowering>(patterns.getContext());
+               EmbeddingLowering, EmbeddingGradLowering, AnyNotEqualLowering,
+               MaskedMeanLowering, MaskedMeanGradLowering>(
+      patterns.getContext());
 }

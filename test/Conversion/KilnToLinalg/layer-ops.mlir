@@ -137,3 +137,39 @@ func.func @embedding(%ids: tensor<?x28xf32>, %table: tensor<256x8xf32>, %dy: ten
   %1 = kiln.embedding_grad %dy, %ids : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<256x8xf32>
   return %0, %1 : tensor<?x28x8xf32>, tensor<256x8xf32>
 }
+
+// -----
+
+// The comparison reduced over the input's last axis (loop dim 3) with max
+// and written to every element of the result's (loop dim 2).
+// CHECK-LABEL: func.func @any_not_equal(
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x7x16xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<?x7x3xf32>) outs(%[[INIT]] : tensor<?x7x16xf32>)
+// CHECK: %[[NE:.*]] = arith.cmpf une, %{{.*}}, %{{.*}} : f32
+// CHECK: %[[ONE:.*]] = arith.select %[[NE]], %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: arith.maximumf %{{.*}}, %[[ONE]] : f32
+func.func @any_not_equal(%x: tensor<?x7x3xf32>) -> tensor<?x7x16xf32> {
+  %0 = kiln.any_not_equal %x {value = 0.5 : f32} : (tensor<?x7x3xf32>) -> tensor<?x7x16xf32>
+  return %0 : tensor<?x7x16xf32>
+}
+
+// -----
+
+// masked_mean: one generic sums the kept values and counts the kept
+// steps (two outputs, reduced over t), then a division; its gradient
+// counts per sample and gives each kept step g / count.
+// CHECK-LABEL: func.func @masked_mean(
+// CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x7x4xf32>, tensor<?x7x1xf32>) outs(%{{.*}}, %{{.*}} : tensor<?x4xf32>, tensor<?x4xf32>)
+// CHECK: %[[KEPT:.*]] = arith.cmpf une
+// CHECK: arith.select %[[KEPT]]
+// CHECK: linalg.generic {{.*}} ins(%[[R]]#0, %[[R]]#1 : tensor<?x4xf32>, tensor<?x4xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.divf
+// CHECK: %[[COUNT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<?x7x1xf32>) outs(%{{.*}} : tensor<?xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %[[COUNT]] : tensor<?x4xf32>, tensor<?x7x1xf32>, tensor<?xf32>) outs(%{{.*}} : tensor<?x7x4xf32>)
+// CHECK: arith.divf
+func.func @masked_mean(%x: tensor<?x7x4xf32>, %m: tensor<?x7x1xf32>, %g: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<?x7x4xf32>) {
+  %0 = kiln.masked_mean %x, %m : (tensor<?x7x4xf32>, tensor<?x7x1xf32>) -> tensor<?x4xf32>
+  %1 = kiln.masked_mean_grad %g, %m : (tensor<?x4xf32>, tensor<?x7x1xf32>) -> tensor<?x7x4xf32>
+  return %0, %1 : tensor<?x4xf32>, tensor<?x7x4xf32>
+}

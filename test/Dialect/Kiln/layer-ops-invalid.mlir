@@ -117,3 +117,51 @@ func.func @embedding_grad_table(%dy: tensor<?x28x8xf32>, %ids: tensor<?x28xf32>)
   %0 = kiln.embedding_grad %dy, %ids : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// -----
+
+func.func @any_not_equal_rank(%x: tensor<?x7x3xf32>) -> tensor<?x7xf32> {
+  // expected-error @+1 {{'kiln.any_not_equal' op expects input and result of the same rank >= 1, got 'tensor<?x7x3xf32>' and 'tensor<?x7xf32>'}}
+  %0 = kiln.any_not_equal %x {value = 0.0 : f32} : (tensor<?x7x3xf32>) -> tensor<?x7xf32>
+  return %0 : tensor<?x7xf32>
+}
+
+// -----
+
+func.func @any_not_equal_steps(%x: tensor<?x7x3xf32>) -> tensor<?x6x1xf32> {
+  // expected-error @+1 {{'kiln.any_not_equal' op expects the extents before the last to agree, got 'tensor<?x7x3xf32>' and 'tensor<?x6x1xf32>'}}
+  %0 = kiln.any_not_equal %x {value = 0.0 : f32} : (tensor<?x7x3xf32>) -> tensor<?x6x1xf32>
+  return %0 : tensor<?x6x1xf32>
+}
+
+// -----
+
+func.func @any_not_equal_dynamic(%x: tensor<?x7x3xf32>) -> tensor<?x7x?xf32> {
+  // expected-error @+1 {{'kiln.any_not_equal' op expects a static last extent of the result, got 'tensor<?x7x?xf32>'}}
+  %0 = kiln.any_not_equal %x {value = 0.0 : f32} : (tensor<?x7x3xf32>) -> tensor<?x7x?xf32>
+  return %0 : tensor<?x7x?xf32>
+}
+
+// -----
+
+func.func @masked_mean_mask(%x: tensor<?x7x4xf32>, %m: tensor<?x7x4xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{'kiln.masked_mean' op expects [N, T, F] values, a [N, T, 1] mask and [N, F] means, got 'tensor<?x7x4xf32>', 'tensor<?x7x4xf32>' and 'tensor<?x4xf32>'}}
+  %0 = kiln.masked_mean %x, %m : (tensor<?x7x4xf32>, tensor<?x7x4xf32>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @masked_mean_dynamic(%x: tensor<?x?x4xf32>, %m: tensor<?x7x1xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{'kiln.masked_mean' op expects static timesteps and features, got 'tensor<?x?x4xf32>'}}
+  %0 = kiln.masked_mean %x, %m : (tensor<?x?x4xf32>, tensor<?x7x1xf32>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @masked_mean_grad_result(%g: tensor<?x4xf32>, %m: tensor<?x7x1xf32>) -> tensor<?x7x5xf32> {
+  // expected-error @+1 {{'kiln.masked_mean_grad' op expects [N, T, F] values, a [N, T, 1] mask and [N, F] means, got 'tensor<?x7x5xf32>', 'tensor<?x7x1xf32>' and 'tensor<?x4xf32>'}}
+  %0 = kiln.masked_mean_grad %g, %m : (tensor<?x4xf32>, tensor<?x7x1xf32>) -> tensor<?x7x5xf32>
+  return %0 : tensor<?x7x5xf32>
+}

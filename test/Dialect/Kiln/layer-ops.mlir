@@ -73,3 +73,23 @@ func.func @embedding(%ids: tensor<?x28xf32>, %table: tensor<256x8xf32>) -> (tens
   %1 = kiln.embedding_grad %0, %ids : (tensor<?x28x8xf32>, tensor<?x28xf32>) -> tensor<256x8xf32>
   return %0, %1 : tensor<?x28x8xf32>, tensor<256x8xf32>
 }
+
+// Keras masks: timesteps kept by Masking, widened to a state's units.
+// CHECK-LABEL: func.func @any_not_equal
+func.func @any_not_equal(%x: tensor<?x7x3xf32>) -> (tensor<?x7x1xf32>, tensor<?x7x16xf32>) {
+  // CHECK: %[[M:.*]] = kiln.any_not_equal %{{.*}} {value = -1.000000e+00 : f32} : (tensor<?x7x3xf32>) -> tensor<?x7x1xf32>
+  %0 = kiln.any_not_equal %x {value = -1.0 : f32} : (tensor<?x7x3xf32>) -> tensor<?x7x1xf32>
+  // CHECK-NEXT: kiln.any_not_equal %[[M]] {value = 0.000000e+00 : f32} : (tensor<?x7x1xf32>) -> tensor<?x7x16xf32>
+  %1 = kiln.any_not_equal %0 {value = 0.0 : f32} : (tensor<?x7x1xf32>) -> tensor<?x7x16xf32>
+  return %0, %1 : tensor<?x7x1xf32>, tensor<?x7x16xf32>
+}
+
+// GlobalAveragePooling1D over a masked sequence, and its gradient.
+// CHECK-LABEL: func.func @masked_mean
+func.func @masked_mean(%x: tensor<?x7x4xf32>, %m: tensor<?x7x1xf32>) -> (tensor<?x4xf32>, tensor<?x7x4xf32>) {
+  // CHECK: %[[Y:.*]] = kiln.masked_mean %{{.*}}, %[[M:.*]] : (tensor<?x7x4xf32>, tensor<?x7x1xf32>) -> tensor<?x4xf32>
+  %0 = kiln.masked_mean %x, %m : (tensor<?x7x4xf32>, tensor<?x7x1xf32>) -> tensor<?x4xf32>
+  // CHECK-NEXT: kiln.masked_mean_grad %[[Y]], %[[M]] : (tensor<?x4xf32>, tensor<?x7x1xf32>) -> tensor<?x7x4xf32>
+  %1 = kiln.masked_mean_grad %0, %m : (tensor<?x4xf32>, tensor<?x7x1xf32>) -> tensor<?x7x4xf32>
+  return %0, %1 : tensor<?x4xf32>, tensor<?x7x4xf32>
+}

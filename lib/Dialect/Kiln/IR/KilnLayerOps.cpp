@@ -241,3 +241,78 @@ LogicalResult EmbeddingGradOp::verify() {
   return verifyEmbedding(*this, tensorType(getIndices()),
                          tensorType(getResult()), tensorType(getGrad()));
 }
+
+//===----------------------------------------------------------------------===//
+// AnyNotEqualOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AnyNotEqualOp::verify() {
+  auto inputType = tensorType(getInput());
+  auto resultType = tensorType(getResult());
+  int64_t rank = inputType.getRank();
+  if (rank < 1 || resultType.getRank() != rank)
+    return emitOpError("expects input and result of the same rank >= 1, got ")
+           << inputType << " and " << resultType;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    if (!extentsAgree(inputType.getDimSize(d), resultType.getDimSize(d)))
+      return emitOpError("expects the extents before the last to agree, got ")
+             << inputType << " and " << resultType;
+  if (resultType.isDynamicDim(rank - 1))
+    return emitOpError("expects a static last extent of the result, got ")
+           << resultType;
+  return success();
+}
+
+/// A comparison is flat almost everywhere: no gradient reaches the input.
+LogicalResult
+AnyNotEqualOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                            SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(nullptr);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MaskedMeanOp and MaskedMeanGradOp
+//===----------------------------------------------------------------------===//
+
+/// Checks `[N, T, F]` values, a `[N, T, 1]` mask and `[N, F]` means.
+static LogicalResult verifyMaskedMean(Operation *op, RankedTensorType values,
+                                      RankedTensorType mask,
+                                      RankedTensorType means) {
+  if (values.getRank() != 3 || mask.getRank() != 3 || means.getRank() != 2)
+    return op->emitOpError("expects [N, T, F] values, a [N, T, 1] mask and "
+                           "[N, F] means, got ")
+           << values << ", " << mask << " and " << means;
+  if (values.isDynamicDim(1) || values.isDynamicDim(2))
+    return op->emitOpError("expects static timesteps and features, got ")
+           << values;
+  bool agree = extentsAgree(values.getDimSize(0), mask.getDimSize(0)) &&
+               extentsAgree(values.getDimSize(0), means.getDimSize(0)) &&
+               mask.getDimSize(1) == values.getDimSize(1) &&
+               mask.getDimSize(2) == 1 &&
+               means.getDimSize(1) == values.getDimSize(2);
+  if (!agree)
+    return op->emitOpError("expects [N, T, F] values, a [N, T, 1] mask and "
+                           "[N, F] means, got ")
+           << values << ", " << mask << " and " << means;
+  return success();
+}
+
+LogicalResult MaskedMeanOp::verify() {
+  return verifyMaskedMean(*this, tensorType(getInput()), tensorType(getMask()),
+                          tensorType(getResult()));
+}
+
+LogicalResult MaskedMeanOp::emitGradient(OpBuilder &b,
+                                         ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(MaskedMeanGradOp::create(
+      b, getLoc(), getInput().getType(), resultGrads[0], getMask()));
+  operandGrads.push_back(nullptr); // The mask is piecewise constant.
+  return success();
+}
+
+LogicalResult MaskedMeanGradOp::verify() {
+  return verifyMaskedMean(*this, tensorType(getResult()), tensorType(getMask()),
+                          tensorType(getGrad()));
+}

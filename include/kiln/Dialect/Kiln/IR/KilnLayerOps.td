@@ -242,4 +242,84 @@ def Kiln_EmbeddingGradOp : Kiln_Op<"embedding_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// Keras masks
+//===----------------------------------------------------------------------===//
+
+def Kiln_AnyNotEqualOp : Kiln_Op<"any_not_equal", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "1.0 where any element of the last axis differs from a value";
+  let description = [{
+    `y[..., j] = 1.0` if some `x[..., k] != value` (a NaN differs from
+    every value), else `0.0`, for every `j` of the result's last axis: the
+    reduction over the input's last axis is broadcast along the result's.
+    It computes Keras's masks as 1.0/0.0 values: `Masking`'s kept timesteps
+    (`any(x[b, t, :] != mask_value)`), `Embedding(mask_zero=True)`'s
+    non-zero tokens (the indices viewed with a last axis of 1), and widens a
+    `[N, T, 1]` mask to the `[N, T, units]` a recurrent layer's state
+    needs (with `value = 0`). The result is piecewise constant: the input
+    receives no gradient.
+
+    Constraints: input and result have the same rank (at least 1) and the
+    same extents except the last; the result's last extent is static.
+
+    Example:
+    ```mlir
+    %m = kiln.any_not_equal %x {value = 0.0 : f32} : (tensor<?x7x3xf32>) -> tensor<?x7x1xf32>
+    %w = kiln.any_not_equal %m {value = 0.0 : f32} : (tensor<?x7x1xf32>) -> tensor<?x7x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, F32Attr:$value);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_MaskedMeanOp : Kiln_Op<"masked_mean", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Mean over the timesteps a Keras mask keeps";
+  let description = [{
+    `y[n, f] = Σ_t (m[n, t] ? x[n, t, f] : 0) / Σ_t m[n, t]` with the
+    0/1 mask `m` (`[N, T, 1]`, nonzero meaning kept): Keras's
+    `GlobalAveragePooling1D` on a masked sequence. A sample whose every
+    timestep is masked divides 0 by 0 (NaN), as Keras does. The mask
+    receives no gradient; the input's is `kiln.masked_mean_grad`.
+
+    Constraints: `input` is `[N, T, F]`, `mask` `[N, T, 1]`, the result
+    `[N, F]`; `T` and `F` static.
+
+    Example:
+    ```mlir
+    %y = kiln.masked_mean %x, %m : (tensor<?x7x4xf32>, tensor<?x7x1xf32>) -> tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input, Kiln_F32Tensor:$mask);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$input `,` $mask attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Kiln_MaskedMeanGradOp : Kiln_Op<"masked_mean_grad", [Pure]> {
+  let summary = "Gradient of kiln.masked_mean with respect to its input";
+  let description = [{
+    `dx[n, t, f] = (m[n, t] ? g[n, f] : 0) / Σ_t m[n, t]`: each kept
+    timestep receives its share of the mean's gradient. `grad` and `mask`
+    relate as the result and the mask of `kiln.masked_mean`; the result
+    has the input's type.
+
+    Example:
+    ```mlir
+    %dx = kiln.masked_mean_grad %dy, %m : (tensor<?x4xf32>, tensor<?x7x1xf32>) -> tensor<?x7x4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$mask);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat =
+      "$grad `,` $mask attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // KILN_DIALECT_KILN_IR_KILNLAYEROPS_TD
