@@ -50,9 +50,11 @@ TEST(ModelTest, RejectsMalformedDescriptors) {
   EXPECT_EQ(validationError(desc), "model descriptor: missing entry point");
 
   desc = makeTestDesc(4, 3);
-  desc.input_rank = 5;
+  desc.input_rank = KILN_MAX_RANK + 1;
   EXPECT_EQ(validationError(desc),
-            "model descriptor: input has rank 5, expected 0..4");
+            "model descriptor: input has rank " +
+                std::to_string(KILN_MAX_RANK + 1) + ", expected 0.." +
+                std::to_string(KILN_MAX_RANK));
 
   desc = makeTestDesc(4, 3);
   desc.output_shape[0] = 0;
