@@ -10,14 +10,12 @@ JSON line per epoch, then the test set's binary cross-entropy and MSE.
 
 Run it through bench_autoencoder.py, which sets OPENBLAS_NUM_THREADS=1."""
 
-import argparse
 import json
-import time
 
 import torch
 import torch.nn.functional as F
 
-from torch_common import load
+from torch_common import load, parse_args, train
 
 
 class ConvAutoencoder(torch.nn.Module):
@@ -41,37 +39,12 @@ class ConvAutoencoder(torch.nn.Module):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=0)
-    args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = parse_args()
     x, _ = load(args.data, "train", (1, 28, 28))
     xt, _ = load(args.data, "t10k", (1, 28, 28))
     x, xt = x / 255.0, xt / 255.0
     model = ConvAutoencoder()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    n = x.shape[0]
-    for epoch in range(args.epochs):
-        model.train()
-        start = time.perf_counter()
-        perm = torch.randperm(n)
-        total = 0.0
-        for i in range(0, n, args.batch_size):
-            batch = x[perm[i:i + args.batch_size]]
-            opt.zero_grad(set_to_none=True)
-            loss = F.binary_cross_entropy(model(batch), batch)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(batch)
-        seconds = time.perf_counter() - start
-        print(json.dumps({"epoch": epoch + 1, "loss": total / n,
-                          "seconds": seconds,
-                          "samples_per_second": n / seconds}), flush=True)
+    train(model, x, lambda idx, batch: batch, F.binary_cross_entropy, args)
     model.eval()
     with torch.no_grad():
         out = torch.cat([model(xt[i:i + 1000])

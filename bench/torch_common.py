@@ -19,9 +19,8 @@ def load(root, prefix, shape):
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
 
 
-def run(make_model, shape):
-    """Trains make_model() on images of `shape` (without the batch) as the
-    command line says."""
+def parse_args():
+    """The command line every reference takes; seeds PyTorch."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--epochs", type=int, default=1)
@@ -31,12 +30,14 @@ def run(make_model, shape):
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    x, y = load(args.data, "train", shape)
-    xt, yt = load(args.data, "t10k", shape)
-    model = make_model()
-    # Keras's Adam: epsilon 1e-7.
+    return args
+
+
+def train(model, x, target, lossf, args):
+    """Adam with Keras's epsilon (1e-7) over shuffled batches of `x`, for
+    args.epochs epochs, printing one JSON line per epoch. `target(idx,
+    batch)` is the target of the batch x[idx]."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    lossf = torch.nn.CrossEntropyLoss()
     n = x.shape[0]
     for epoch in range(args.epochs):
         model.train()
@@ -45,8 +46,9 @@ def run(make_model, shape):
         total = 0.0
         for i in range(0, n, args.batch_size):
             idx = perm[i:i + args.batch_size]
+            batch = x[idx]
             opt.zero_grad(set_to_none=True)
-            loss = lossf(model(x[idx]), y[idx])
+            loss = lossf(model(batch), target(idx, batch))
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
@@ -54,6 +56,18 @@ def run(make_model, shape):
         print(json.dumps({"epoch": epoch + 1, "loss": total / n,
                           "seconds": seconds,
                           "samples_per_second": n / seconds}), flush=True)
+
+
+def run(make_model, shape):
+    """Trains make_model() on images of `shape` (without the batch) as the
+    command line says, with cross-entropy on the labels, then prints the
+    test accuracy."""
+    args = parse_args()
+    x, y = load(args.data, "train", shape)
+    xt, yt = load(args.data, "t10k", shape)
+    model = make_model()
+    train(model, x, lambda idx, batch: y[idx], torch.nn.CrossEntropyLoss(),
+          args)
     model.eval()
     with torch.no_grad():
         acc = (model(xt).argmax(1) == yt).float().mean().item()
