@@ -18,6 +18,32 @@ def backward_cross_entropy(logits, labels, penalty=0.0):
     return loss.item(), accuracy
 
 
+def reference_step(model, params, x, y, run):
+    """One classifier step on the reference side: `run(weights, x)` maps
+    float64 leaves named like model.params (a dict) and the float64 batch
+    to the logits of the softmax output. Returns (loss, accuracy,
+    gradients, logits) of sparse categorical cross-entropy on labels `y`."""
+    import torch
+    tensors = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
+               for p in params]
+    weights = {name: t for (name, _, _), t in zip(model.params, tensors)}
+    logits = run(weights, torch.tensor(x, dtype=torch.float64))
+    loss, accuracy = backward_cross_entropy(logits, y)
+    return loss, accuracy, [t.grad.numpy() for t in tensors], logits
+
+
+def check_predict(model, params, x, logits, tolerance):
+    """Compares the compiled predict on `x` with softmax(`logits`); prints
+    one line and returns the number of failures (0 or 1)."""
+    import torch
+    probs = torch.softmax(logits, dim=1).detach().numpy()
+    predicted = model.predict(params, x)
+    error = np.linalg.norm(predicted - probs) / np.linalg.norm(probs)
+    print("%-4s predict relative error %.2e" %
+          ("ok" if error <= tolerance else "FAIL", error))
+    return int(error > tolerance)
+
+
 def perturb_biases(params, seed, scale=0.1):
     """Replaces the 1-D parameters (biases) by uniform values in
     [-scale, scale), so that their gradients, and activations' kinks away

@@ -36,8 +36,8 @@ import sys
 import numpy as np
 import torch
 
-from crosscheck import backward_cross_entropy, compare_step, \
-    perturb_biases
+from crosscheck import check_predict, compare_step, perturb_biases, \
+    reference_step
 from kiln_abi import CompiledModel, glorot_params, load_fashion_slice
 
 M32 = (1 << 32) - 1
@@ -220,13 +220,9 @@ def run_model(description, weights, x, rng):
 
 
 def reference(model, description, params, x, y, rng):
-    tensors = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
-               for p in params]
-    weights = {name: t for (name, _, _), t in zip(model.params, tensors)}
-    logits = run_model(description, weights,
-                       torch.tensor(x, dtype=torch.float64), rng)
-    loss, accuracy = backward_cross_entropy(logits, y)
-    return loss, accuracy, [t.grad.numpy() for t in tensors], logits
+    return reference_step(
+        model, params, x, y,
+        lambda weights, v: run_model(description, weights, v, rng))
 
 
 def main():
@@ -280,12 +276,7 @@ def main():
     print("%-4s evaluate loss relative error %.2e" %
           ("ok" if error <= args.tolerance else "FAIL", error))
     failures += error > args.tolerance
-    probs = torch.softmax(plain_logits, dim=1).detach().numpy()
-    predicted = model.predict(params, x)
-    error = np.linalg.norm(predicted - probs) / np.linalg.norm(probs)
-    print("%-4s predict relative error %.2e" %
-          ("ok" if error <= args.tolerance else "FAIL", error))
-    failures += error > args.tolerance
+    failures += check_predict(model, params, x, plain_logits, args.tolerance)
     print("rnn dropout: %d failures" % failures)
     return 1 if failures else 0
 

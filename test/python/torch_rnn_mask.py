@@ -38,8 +38,8 @@ import sys
 import numpy as np
 import torch
 
-from crosscheck import backward_cross_entropy, compare_step, \
-    perturb_biases
+from crosscheck import check_predict, compare_step, perturb_biases, \
+    reference_step
 from kiln_abi import CompiledModel, glorot_params
 from padded import padded_batch
 
@@ -229,13 +229,9 @@ def run_model(description, weights, x, use_mask=True, flip_zero=False):
 
 
 def reference(model, description, params, x, y, **options):
-    tensors = [torch.tensor(p, dtype=torch.float64, requires_grad=True)
-               for p in params]
-    weights = {name: t for (name, _, _), t in zip(model.params, tensors)}
-    logits = run_model(description, weights,
-                       torch.tensor(x, dtype=torch.float64), **options)
-    loss, accuracy = backward_cross_entropy(logits, y)
-    return loss, accuracy, [t.grad.numpy() for t in tensors], logits
+    return reference_step(
+        model, params, x, y,
+        lambda weights, v: run_model(description, weights, v, **options))
 
 
 def main():
@@ -294,12 +290,7 @@ def main():
             print("FAIL: the rule does not change the step")
             failures += 1
 
-    probs = torch.softmax(logits, dim=1).detach().numpy()
-    predicted = model.predict(params, x)
-    error = np.linalg.norm(predicted - probs) / np.linalg.norm(probs)
-    print("%-4s predict relative error %.2e" %
-          ("ok" if error <= args.tolerance else "FAIL", error))
-    failures += error > args.tolerance
+    failures += check_predict(model, params, x, logits, args.tolerance)
     print("rnn masks: %d failures" % failures)
     return 1 if failures else 0
 
