@@ -27,7 +27,7 @@ KeyHint classifyKey(StringRef key) {
               "compile_config", "modelTopology", "model_config",
               "training_config", "registered_name", "build_config"},
              KeyHint::Keras)
-      .Cases({"inputs", "layers", "training"}, KeyHint::Schema)
+      .Cases({"inputs", "layers", "training", "gan"}, KeyHint::Schema)
       .Default(KeyHint::None);
 }
 

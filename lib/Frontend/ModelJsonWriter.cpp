@@ -419,6 +419,10 @@ void ModelJsonWriter::writeWeight(const fb::WeightT &weight) {
 }
 
 Error kiln::writeModelJson(const fb::ModelT &model, raw_ostream &os) {
+  if (model.gan)
+    return createStringError(inconvertibleErrorCode(),
+                             "a GAN is written as a binary .kmodel "
+                             "(--emit=kmodel), not as schema JSON");
   // JSON has no spelling for NaN and the infinities.
   for (size_t w = 0; w < model.weights.size(); ++w)
     if (const fb::WeightT *weight = model.weights[w].get())

@@ -45,6 +45,15 @@ Expected<LoadedModel> kiln::loadModel(StringRef contents, StringRef file,
   if (Error err =
           applyTrainingOverrides(overrides, *loaded.description, file))
     return std::move(err);
+  if (loaded.description->gan) {
+    if (!loaded.description->training)
+      loaded.description->training = std::make_unique<fb::TrainingT>();
+    Expected<GanAnalysis> gan = loadGan(*loaded.description, file);
+    if (!gan)
+      return gan.takeError();
+    loaded.gan = std::make_shared<GanAnalysis>(std::move(*gan));
+    return std::move(loaded);
+  }
   Expected<ModelAnalysis> analysis = analyzeModel(*loaded.description, file);
   if (!analysis)
     return analysis.takeError();

@@ -16,6 +16,7 @@
 
 #include "ImageLayers.h"
 #include "Initializers.h"
+#include "KilnModuleBuilder.h"
 #include "LayerEmitters.h"
 #include "NormLayers.h"
 #include "RecurrentLayers.h"
@@ -40,8 +41,10 @@
 // import the MLIR names one by one instead of the whole namespace.
 using namespace ::kiln;
 using llvm::ArrayRef;
+using llvm::cast;
 using llvm::SmallVector;
 using llvm::StringRef;
+using llvm::Twine;
 using mlir::Attribute;
 using mlir::Diagnostic;
 using mlir::DictionaryAttr;
@@ -63,99 +66,8 @@ using mlir::ValueRange;
 namespace func = mlir::func;
 namespace kd = mlir::kiln;
 
-namespace {
-/// One trainable parameter: an argument of both functions.
-struct ParamSpec {
-  std::string name;
-  std::string initializer;
-  RankedTensorType type;
-  /// False for the parameters of a frozen layer (`trainable: false`) and
-  /// for state.
-  bool trainable = true;
-  /// BatchNormalization's moving averages: not learned but replaced by
-  /// the training step (`kiln.param = {..., state = true}`).
-  bool state = false;
-  /// The layer whose options (initializer arguments) the parameter has.
-  const fb::LayerT *owner = nullptr;
-};
-
-class KilnModuleBuilder {
-public:
-  KilnModuleBuilder(const fb::ModelT &model, const ModelAnalysis &analysis,
-                    MLIRContext &context, StringRef file)
-      : model(model), analysis(analysis), context(context), file(file),
-        builder(&context), fileLoc(FileLineColLoc::get(&context, file, 0, 0)) {}
-
-  llvm::Expected<OwningOpRef<ModuleOp>> build();
-
-private:
-  void collectParams();
-  /// Appends the parameters `layer` owns to `params`.
-  void collectLayerParams(const fb::LayerT &layer, const LayerInfo &info);
-  /// The tensor type of a batch of samples of `sampleShape`.
-  RankedTensorType batchType(ArrayRef<int64_t> sampleShape);
-  Location layerLoc(size_t index);
-  /// Adds a function taking the parameters, the model inputs and
-  /// `extraInputs`, with the argument attributes of the contract.
-  func::FuncOp createFunction(ModuleOp module, StringRef name,
-                              ArrayRef<Type> extraInputs,
-                              ArrayRef<Type> results);
-  /// Emits every layer on the input arguments of `func`; returns the
-  /// model's outputs, in order. In training mode (`rng` set) random layers are
-  /// active. BatchNormalization uses the batch's statistics when `training` and
-  /// then records its new moving averages in `stateUpdates`.
-  SmallVector<Value, 1> emitLayers(func::FuncOp func, Value rng, bool training);
-  Value emitActivation(ActivationKind kind, Value input, Location loc);
-  /// Emits both directions of Bidirectional layer `index` on `input` (with
-  /// its Keras `mask`, or null) and merges them.
-  Value emitBidirectional(func::FuncOp func, size_t index, Value input,
-                          Value mask, Value rng, Location loc);
-  /// Emits a merge layer (Add, Subtract, Multiply, Average, Concatenate)
-  /// of `inputs`.
-  Value emitMerge(const fb::LayerT &layer, const LayerInfo &info,
-                  ArrayRef<Value> inputs, Location loc);
-  /// Emits a global pooling layer as one pooling window over the whole
-  /// sample (1-D samples are viewed as images of height 1), reshaped to the
-  /// layer's output.
-  Value emitGlobalPooling(const LayerInfo &info, Value input, Location loc);
-  /// The mask of a Concatenate of `[timesteps, features]` sequences, some
-  /// with a mask (`inputMasks`, null for none), as Keras 3 computes it.
-  Value emitConcatenateMask(const fb::LayerT &layer, ValueRange inputs,
-                            ArrayRef<Value> inputMasks, Location loc);
-  /// Emits ZeroPadding2D (`kiln.slice_grad`, placing the image into zeros)
-  /// or Cropping2D (`kiln.slice`), one op per padded or cropped axis.
-  Value emitMargins(const fb::LayerT &layer, const LayerInfo &info, Value input,
-                    Location loc);
-  void buildForward(ModuleOp module);
-  /// `@loss` (training mode) or `@evaluate` (inference mode).
-  void buildLoss(ModuleOp module, bool training);
-  /// Adds the weight regularizers' penalties `l1 · Σ|w| + l2 · Σw²` to
-  /// `loss`, as kiln ops so that `kiln-autodiff` differentiates them.
-  Value addRegularization(func::FuncOp func, Value loss);
-  DictionaryAttr buildModelAttr();
-  /// The `optimizer` entry of `kiln.model`.
-  DictionaryAttr buildOptimizerAttr(const fb::OptimizerT &optimizer);
-
-  const fb::ModelT &model;
-  const ModelAnalysis &analysis;
-  MLIRContext &context;
-  StringRef file;
-  OpBuilder builder;
-  Location fileLoc;
-  SmallVector<ParamSpec> params;
-  /// The outputs of the layers with an activity regularizer, with the
-  /// layer's index, from the last emitLayers.
-  SmallVector<std::pair<Value, size_t>> activityTerms;
-  /// Index in `params` of each layer's first parameter (of its owner's,
-  /// for a shared layer).
-  SmallVector<unsigned> firstParam;
-  /// Number of parameters of each layer (of its owner's).
-  SmallVector<unsigned> numParams;
-  /// The new values of the state parameters, by parameter index, that the
-  /// last training-mode emitLayers computed.
-  llvm::DenseMap<unsigned, Value> stateUpdates;
-};
-} // namespace
+using kiln::detail::KilnModuleBuilder;
+using kiln::detail::ParamSpec;
 
 RankedTensorType KilnModuleBuilder::batchType(ArrayRef<int64_t> sampleShape) {
   SmallVector<int64_t> shape = {ShapedType::kDynamic};
@@ -168,7 +80,7 @@ Location KilnModuleBuilder::layerLoc(size_t index) {
                       fileLoc);
 }
 
-void KilnModuleBuilder::collectParams() {
+void KilnModuleBuilder::collectParams(StringRef prefix) {
   for (auto [index, info] : llvm::enumerate(analysis.layers)) {
     if (info.owner) { // A shared layer uses its owner's parameters.
       firstParam.push_back(firstParam[*info.owner]);
@@ -183,6 +95,7 @@ void KilnModuleBuilder::collectParams() {
     numParams.push_back(params.size() - begin);
     // A frozen layer's parameters are all frozen; state is never trained.
     for (unsigned i = begin; i < params.size(); ++i) {
+      params[i].name = (prefix + params[i].name).str();
       params[i].trainable = layer.trainable && !params[i].state;
       params[i].owner = &layer;
     }
@@ -261,6 +174,23 @@ void KilnModuleBuilder::collectLayerParams(const fb::LayerT &layer,
         {info.outputShape.back()});
 }
 
+DictionaryAttr KilnModuleBuilder::buildParamAttr(size_t i, bool forceFrozen) {
+  const ParamSpec &param = params[i];
+  SmallVector<NamedAttribute> fields = {
+      builder.getNamedAttr("name", builder.getStringAttr(param.name)),
+      builder.getNamedAttr("initializer",
+                           builder.getStringAttr(param.initializer))};
+  if (DictionaryAttr args =
+          buildParamInitializerArgsAttr(builder, *param.owner, param.name))
+    fields.push_back(builder.getNamedAttr("initializer_args", args));
+  if (!param.trainable || forceFrozen)
+    fields.push_back(
+        builder.getNamedAttr("trainable", builder.getBoolAttr(false)));
+  if (param.state)
+    fields.push_back(builder.getNamedAttr("state", builder.getUnitAttr()));
+  return builder.getDictionaryAttr(fields);
+}
+
 func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
                                                ArrayRef<Type> extraInputs,
                                                ArrayRef<Type> results) {
@@ -274,21 +204,8 @@ func::FuncOp KilnModuleBuilder::createFunction(ModuleOp module, StringRef name,
   builder.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(builder, fileLoc, name,
                                    builder.getFunctionType(inputs, results));
-  for (auto [i, param] : llvm::enumerate(params)) {
-    SmallVector<NamedAttribute> fields = {
-        builder.getNamedAttr("name", builder.getStringAttr(param.name)),
-        builder.getNamedAttr("initializer",
-                             builder.getStringAttr(param.initializer))};
-    if (DictionaryAttr args =
-            buildParamInitializerArgsAttr(builder, *param.owner, param.name))
-      fields.push_back(builder.getNamedAttr("initializer_args", args));
-    if (!param.trainable)
-      fields.push_back(
-          builder.getNamedAttr("trainable", builder.getBoolAttr(false)));
-    if (param.state)
-      fields.push_back(builder.getNamedAttr("state", builder.getUnitAttr()));
-    func.setArgAttr(i, "kiln.param", builder.getDictionaryAttr(fields));
-  }
+  for (size_t i = 0; i < params.size(); ++i)
+    func.setArgAttr(i, "kiln.param", buildParamAttr(i));
   for (auto [k, input] : llvm::enumerate(model.inputs))
     func.setArgAttr(params.size() + k, "kiln.input",
                     builder.getStringAttr(input->name));
@@ -447,14 +364,14 @@ Value KilnModuleBuilder::emitConcatenateMask(const fb::LayerT &layer,
                                    builder.getF32FloatAttr(0.0f));
 }
 
-Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
-                                           Value input, Value mask, Value rng,
+Value KilnModuleBuilder::emitBidirectional(size_t index, Value input,
+                                           Value mask, Value rng,
                                            Location loc) {
   const fb::LayerT &layer = *model.layers[index];
   const LayerInfo &info = analysis.layers[index];
   BidirectionalHalves halves = getBidirectionalHalves(layer, info);
   unsigned half = numParams[index] / 2;
-  auto args = func.getArguments().slice(firstParam[index], 2 * half);
+  auto args = ValueRange(paramArgs).slice(firstParam[index], 2 * half);
   auto activation = [&](ActivationKind kind, Value x) {
     return emitActivation(kind, x, loc);
   };
@@ -485,8 +402,11 @@ Value KilnModuleBuilder::emitBidirectional(func::FuncOp func, size_t index,
   return sum;
 }
 
-SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
+SmallVector<Value, 1> KilnModuleBuilder::emitLayers(ValueRange params,
+                                                    ValueRange inputs,
                                                     Value rng, bool training) {
+  paramArgs.assign(params.begin(), params.end());
+  inputArgs.assign(inputs.begin(), inputs.end());
   activityTerms.clear();
   // The output of every layer emitted so far, by index, and the Keras mask
   // it carries ([batch, timesteps, 1] of 1.0/0.0; null for none).
@@ -502,9 +422,8 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     RankedTensorType resultType = batchType(info.outputShape);
     SmallVector<Value, 2> inputs;
     for (int64_t input : info.inputs)
-      inputs.push_back(
-          input < 0 ? func.getArgument(params.size() + modelInputIndex(input))
-                    : outputs[input]);
+      inputs.push_back(input < 0 ? inputArgs[modelInputIndex(input)]
+                                 : outputs[input]);
     // The mask arriving with the inputs: the element-wise merges combine
     // theirs with a logical and (a product of 0/1 values); Concatenate
     // joins them below.
@@ -541,19 +460,18 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     case LayerKind::Dense: {
       unsigned first = firstParam[index];
       if (info.inputShape.size() > 1) {
-        value = emitDenseOnRows(
-            builder, loc, layer, info, func.getArgument(first),
-            layer.use_bias ? func.getArgument(first + 1) : Value(), value,
-            [&](ActivationKind kind, Value x) {
-              return emitActivation(kind, x, loc);
-            });
+        value = emitDenseOnRows(builder, loc, layer, info, param(first),
+                                layer.use_bias ? param(first + 1) : Value(),
+                                value, [&](ActivationKind kind, Value x) {
+                                  return emitActivation(kind, x, loc);
+                                });
         break;
       }
-      value = kd::MatmulOp::create(builder, loc, resultType, value,
-                                   func.getArgument(first));
+      value =
+          kd::MatmulOp::create(builder, loc, resultType, value, param(first));
       if (layer.use_bias)
         value = kd::AddOp::create(builder, loc, resultType, value,
-                                  func.getArgument(first + 1));
+                                  param(first + 1));
       value = emitActivation(info.activation, value, loc);
       break;
     }
@@ -565,13 +483,13 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       auto padding =
           layer.padding == "same" ? kd::Padding::same : kd::Padding::valid;
       value = kd::Conv2DOp::create(
-          builder, loc, resultType, value, func.getArgument(first),
+          builder, loc, resultType, value, param(first),
           builder.getDenseI64ArrayAttr(layer.strides),
           builder.getDenseI64ArrayAttr(layer.dilation_rate),
           kd::PaddingAttr::get(&context, padding));
       if (layer.use_bias)
         value = kd::AddOp::create(builder, loc, resultType, value,
-                                  func.getArgument(first + 1));
+                                  param(first + 1));
       value = emitActivation(info.activation, value, loc);
       break;
     }
@@ -579,9 +497,9 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
     case LayerKind::DepthwiseConv2D:
     case LayerKind::SeparableConv2D: {
       unsigned first = firstParam[index];
-      value = emitConvLayer(builder, loc, layer, info,
-                            func.getArguments().slice(first, numParams[index]),
-                            value);
+      value = emitConvLayer(
+          builder, loc, layer, info,
+          ValueRange(paramArgs).slice(first, numParams[index]), value);
       value = emitActivation(info.activation, value, loc);
       break;
     }
@@ -638,7 +556,7 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       // Masks in training only; the stream is the layer's index, as for
       // Dropout (a second call of a shared layer draws its own masks).
       value = emitRecurrentLayer(
-          builder, loc, layer, info, func.getArguments().slice(first, count),
+          builder, loc, layer, info, ValueRange(paramArgs).slice(first, count),
           value,
           [&](ActivationKind kind, Value x) {
             return emitActivation(kind, x, loc);
@@ -657,7 +575,7 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
         mask = emitConcatenateMask(layer, inputs, inputMasks, loc);
       break;
     case LayerKind::Bidirectional:
-      value = emitBidirectional(func, index, value, mask, rng, loc);
+      value = emitBidirectional(index, value, mask, rng, loc);
       break;
     case LayerKind::ReLU:
     case LayerKind::LeakyReLU:
@@ -673,9 +591,9 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       break;
     case LayerKind::Conv1D: {
       unsigned first = firstParam[index];
-      value = emitConv1D(builder, loc, layer, info, func.getArgument(first),
-                         layer.use_bias ? func.getArgument(first + 1) : Value(),
-                         value, [&](ActivationKind kind, Value x) {
+      value = emitConv1D(builder, loc, layer, info, param(first),
+                         layer.use_bias ? param(first + 1) : Value(), value,
+                         [&](ActivationKind kind, Value x) {
                            return emitActivation(kind, x, loc);
                          });
       break;
@@ -684,14 +602,14 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
       unsigned first = firstParam[index];
       value = emitLayerNormalization(
           builder, loc, layer,
-          func.getArguments().slice(first, getNormParams(layer, info).size()),
+          ValueRange(paramArgs).slice(first, getNormParams(layer, info).size()),
           value);
       break;
     }
     case LayerKind::BatchNormalization: {
       unsigned first = firstParam[index];
       SmallVector<NormParam> norm = getNormParams(layer, info);
-      SmallVector<Value> args(func.getArguments().slice(first, norm.size()));
+      SmallVector<Value> args(ValueRange(paramArgs).slice(first, norm.size()));
       // A shared layer's calls update the moving averages one after the
       // other, as Keras's assignments do: a later call in training starts
       // from the earlier call's new values (it normalizes with the batch's
@@ -727,7 +645,7 @@ SmallVector<Value, 1> KilnModuleBuilder::emitLayers(func::FuncOp func,
             builder.getF32FloatAttr(0.0f));
       }
       value = kd::EmbeddingOp::create(builder, loc, resultType, value,
-                                      func.getArgument(firstParam[index]));
+                                      param(firstParam[index]));
       break;
     case LayerKind::SpatialDropout1D:
     case LayerKind::SpatialDropout2D:
@@ -783,8 +701,12 @@ void KilnModuleBuilder::buildForward(ModuleOp module) {
   for (ArrayRef<int64_t> shape : analysis.outputShapes)
     results.push_back(batchType(shape));
   func::FuncOp func = createFunction(module, "forward", {}, results);
-  func::ReturnOp::create(builder, fileLoc,
-                         emitLayers(func, Value(), /*training=*/false));
+  func::ReturnOp::create(
+      builder, fileLoc,
+      emitLayers(
+          func.getArguments().take_front(params.size()),
+          func.getArguments().slice(params.size(), analysis.inputShapes.size()),
+          Value(), /*training=*/false));
 }
 
 void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
@@ -828,7 +750,10 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
     rng = func.getArgument(firstLabel + numOutputs);
   }
 
-  SmallVector<Value, 1> outputs = emitLayers(func, rng, training);
+  SmallVector<Value, 1> outputs = emitLayers(
+      func.getArguments().take_front(params.size()),
+      func.getArguments().slice(params.size(), analysis.inputShapes.size()),
+      rng, training);
   // The total loss is Σ weight_k · loss_k (Keras's loss_weights); with
   // several outputs each output's loss is reported too.
   SmallVector<Value, 1> outputLosses;
@@ -845,7 +770,7 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
                                  builder.getF32FloatAttr(weight), FloatAttr());
     total = total ? kd::AddOp::create(builder, loc, scalar, total, loss) : loss;
   }
-  SmallVector<Value> values = {addRegularization(func, total)};
+  SmallVector<Value> values = {addRegularization(total)};
   if (numOutputs > 1)
     values.append(outputLosses.begin(), outputLosses.end());
   for (size_t k = 0; k < numOutputs; ++k)
@@ -864,7 +789,7 @@ void KilnModuleBuilder::buildLoss(ModuleOp module, bool training) {
   func::ReturnOp::create(builder, fileLoc, values);
 }
 
-Value KilnModuleBuilder::addRegularization(func::FuncOp func, Value loss) {
+Value KilnModuleBuilder::addRegularization(Value loss) {
   auto scalar = RankedTensorType::get({}, builder.getF32Type());
   // Σ|w| = N · mean|w - 0| and Σw² = N · mean (w - 0)², with the existing
   // loss ops and their gradient rules; the zeros are a constant, inactive.
@@ -931,24 +856,22 @@ Value KilnModuleBuilder::addRegularization(func::FuncOp func, Value loss) {
     if (info.kind == LayerKind::DepthwiseConv2D ||
         info.kind == LayerKind::SeparableConv2D) {
       bool separable = info.kind == LayerKind::SeparableConv2D;
-      addPenalty(loc, func.getArgument(first), layer.depthwise_l1,
-                 layer.depthwise_l2);
+      addPenalty(loc, param(first), layer.depthwise_l1, layer.depthwise_l2);
       if (separable)
-        addPenalty(loc, func.getArgument(first + 1), layer.pointwise_l1,
+        addPenalty(loc, param(first + 1), layer.pointwise_l1,
                    layer.pointwise_l2);
       if (layer.use_bias)
-        addPenalty(loc, func.getArgument(first + (separable ? 2 : 1)),
-                   layer.bias_l1, layer.bias_l2);
+        addPenalty(loc, param(first + (separable ? 2 : 1)), layer.bias_l1,
+                   layer.bias_l2);
       continue;
     }
     if (info.kind != LayerKind::Dense && info.kind != LayerKind::Conv2D &&
         info.kind != LayerKind::Conv1D &&
         info.kind != LayerKind::Conv2DTranspose)
       continue;
-    addPenalty(loc, func.getArgument(first), layer.kernel_l1, layer.kernel_l2);
+    addPenalty(loc, param(first), layer.kernel_l1, layer.kernel_l2);
     if (layer.use_bias)
-      addPenalty(loc, func.getArgument(first + 1), layer.bias_l1,
-                 layer.bias_l2);
+      addPenalty(loc, param(first + 1), layer.bias_l1, layer.bias_l2);
   }
   return loss;
 }
@@ -1018,6 +941,35 @@ KilnModuleBuilder::buildOptimizerAttr(const fb::OptimizerT &optimizer) {
   return builder.getDictionaryAttr(fields);
 }
 
+mlir::ArrayAttr KilnModuleBuilder::buildLayersAttr(StringRef prefix) {
+  auto named = [&](StringRef name, Attribute value) {
+    return builder.getNamedAttr(name, value);
+  };
+  SmallVector<Attribute> layers;
+  for (auto [index, info] : llvm::enumerate(analysis.layers)) {
+    if (info.kind == LayerKind::InputLayer)
+      continue;
+    const fb::LayerT &layer = *model.layers[index];
+    SmallVector<int64_t> shape = {-1};
+    shape.append(info.outputShape.begin(), info.outputShape.end());
+    std::string inbound;
+    for (int64_t input : info.inputs) {
+      if (!inbound.empty())
+        inbound += ", ";
+      inbound += prefix;
+      inbound += input < 0 ? model.inputs[modelInputIndex(input)]->name
+                           : model.layers[input]->name;
+    }
+    layers.push_back(builder.getDictionaryAttr(
+        {named("name", builder.getStringAttr(prefix + Twine(layer.name))),
+         named("class_name", builder.getStringAttr(layer.class_name)),
+         named("output_shape", builder.getDenseI64ArrayAttr(shape)),
+         named("param_count", builder.getI64IntegerAttr(info.paramCount)),
+         named("inbound", builder.getStringAttr(inbound))}));
+  }
+  return builder.getArrayAttr(layers);
+}
+
 DictionaryAttr KilnModuleBuilder::buildModelAttr() {
   const fb::TrainingT &training = *model.training;
   const fb::OptimizerT &optimizer = *training.optimizer;
@@ -1028,26 +980,6 @@ DictionaryAttr KilnModuleBuilder::buildModelAttr() {
   SmallVector<Attribute> metrics;
   for (const std::string &metric : getReportedMetricNames(model))
     metrics.push_back(builder.getStringAttr(metric));
-
-  SmallVector<Attribute> layers;
-  for (auto [index, info] : llvm::enumerate(analysis.layers)) {
-    if (info.kind == LayerKind::InputLayer)
-      continue;
-    const fb::LayerT &layer = *model.layers[index];
-    SmallVector<int64_t> shape = {-1};
-    shape.append(info.outputShape.begin(), info.outputShape.end());
-    std::string inbound;
-    for (int64_t input : info.inputs)
-      inbound += (inbound.empty() ? "" : ", ") +
-                 (input < 0 ? model.inputs[modelInputIndex(input)]->name
-                            : model.layers[input]->name);
-    layers.push_back(builder.getDictionaryAttr(
-        {named("name", builder.getStringAttr(layer.name)),
-         named("class_name", builder.getStringAttr(layer.class_name)),
-         named("output_shape", builder.getDenseI64ArrayAttr(shape)),
-         named("param_count", builder.getI64IntegerAttr(info.paramCount)),
-         named("inbound", builder.getStringAttr(inbound))}));
-  }
 
   SmallVector<NamedAttribute> fields = {
       named("name", builder.getStringAttr(model.name)),
@@ -1060,7 +992,7 @@ DictionaryAttr KilnModuleBuilder::buildModelAttr() {
             builder.getDenseI64ArrayAttr(analysis.inputShapes.front())),
       named("output_shape",
             builder.getDenseI64ArrayAttr(analysis.outputShapes.front())),
-      named("layers", builder.getArrayAttr(layers))};
+      named("layers", buildLayersAttr())};
   // The inputs' names, and each output's name, loss and weight (the shapes
   // are the functions' own).
   {

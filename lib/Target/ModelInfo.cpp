@@ -22,6 +22,8 @@ llvm::ArrayRef<EntryPoint> kiln::getEntryPoints() {
       {"train_step", "kiln_train_step"},
       {"evaluate", "kiln_evaluate"},
       {"forward", "kiln_predict"},
+      {"discriminator_step", "kiln_gan_discriminator_step"},
+      {"generator_step", "kiln_gan_generator_step"},
   };
   return entries;
 }
@@ -116,13 +118,147 @@ LogicalResult resolveInitializer(ModelParam &p, DictionaryAttr args) {
   return success();
 }
 
+/// Reads an optimizer entry of `kiln.model` into `info`.
+void readOptimizer(DictionaryAttr opt, OptimizerInfo &info) {
+  if (auto name = getField<StringAttr>(opt, "name"))
+    info.name = name.str();
+  auto readFloat = [&](StringRef key, float &out) {
+    if (auto f = getField<FloatAttr>(opt, key))
+      out = static_cast<float>(f.getValueAsDouble());
+  };
+  readFloat("learning_rate", info.learningRate);
+  readFloat("beta_1", info.beta1);
+  readFloat("beta_2", info.beta2);
+  readFloat("epsilon", info.epsilon);
+  readFloat("momentum", info.momentum);
+  readFloat("rho", info.rho);
+  readFloat("initial_accumulator_value", info.initialAccumulatorValue);
+  readFloat("weight_decay", info.weightDecay);
+  readFloat("clipnorm", info.clipnorm);
+  readFloat("clipvalue", info.clipvalue);
+  readFloat("global_clipnorm", info.globalClipnorm);
+  auto readBool = [](DictionaryAttr dict, StringRef key) {
+    auto flag = getField<BoolAttr>(dict, key);
+    return flag && flag.getValue();
+  };
+  info.nesterov = readBool(opt, "nesterov");
+  info.amsgrad = readBool(opt, "amsgrad");
+  info.centered = readBool(opt, "centered");
+  if (auto schedule = getField<DictionaryAttr>(opt, "learning_rate_schedule")) {
+    if (auto name = getField<StringAttr>(schedule, "class_name"))
+      info.schedule = name.str();
+    auto readInt = [&](StringRef key, int64_t &out) {
+      if (auto i = getField<IntegerAttr>(schedule, key))
+        out = i.getInt();
+    };
+    auto readScheduleFloat = [&](StringRef key, float &out) {
+      if (auto f = getField<FloatAttr>(schedule, key))
+        out = static_cast<float>(f.getValueAsDouble());
+    };
+    readInt("decay_steps", info.decaySteps);
+    readInt("warmup_steps", info.warmupSteps);
+    readScheduleFloat("decay_rate", info.decayRate);
+    readScheduleFloat("alpha", info.alpha);
+    readScheduleFloat("warmup_target", info.warmupTarget);
+    info.hasWarmup = static_cast<bool>(schedule.get("warmup_target"));
+    info.staircase = readBool(schedule, "staircase");
+    if (auto b = getField<DenseI64ArrayAttr>(schedule, "boundaries"))
+      info.boundaries.assign(b.asArrayRef().begin(), b.asArrayRef().end());
+    if (auto v = getField<DenseF32ArrayAttr>(schedule, "values"))
+      info.values.assign(v.asArrayRef().begin(), v.asArrayRef().end());
+  }
+}
+
+/// Checks that `fn`'s results from `first` on update `states`, in order.
+LogicalResult checkStateResults(func::FuncOp fn, unsigned first,
+                                ArrayRef<const ModelParam *> states) {
+  if (fn.getNumResults() != first + states.size())
+    return fn.emitError("expected @")
+           << fn.getSymName() << " to return " << first << " scalars and "
+           << states.size() << " state updates";
+  for (auto [i, p] : llvm::enumerate(states)) {
+    unsigned result = first + i;
+    auto target =
+        fn.getResultAttrOfType<IntegerAttr>(result, "kiln.state_update");
+    if (!target || target.getInt() != int64_t(p->argument))
+      return fn.emitError("expected @")
+             << fn.getSymName() << " result #" << result
+             << " to update state parameter '" << p->name << "'";
+  }
+  return success();
+}
+
+/// Reads the `gan` entry of `kiln.model` and checks the GAN's losses: the
+/// discriminator's returns its loss, the two accuracies and the
+/// discriminator's states; the generator's its loss and every state.
+FailureOr<GanInfo> extractGanInfo(ModuleOp module, DictionaryAttr model,
+                                  const ModelInfo &info) {
+  auto dict = getField<DictionaryAttr>(model, "gan");
+  if (!dict)
+    return module.emitError("expected a 'gan' entry in 'kiln.model'");
+  GanInfo gan;
+  auto readInt = [&](StringRef key, int64_t &out) {
+    if (auto i = getField<IntegerAttr>(dict, key))
+      out = i.getInt();
+  };
+  auto readFloat = [&](StringRef key, float &out) {
+    if (auto f = getField<FloatAttr>(dict, key))
+      out = static_cast<float>(f.getValueAsDouble());
+  };
+  if (auto s = getField<StringAttr>(dict, "loss"))
+    gan.loss = s.str();
+  if (auto s = getField<StringAttr>(dict, "latent_distribution"))
+    gan.latentDistribution = s.str();
+  readInt("latent_dim", gan.latentDim);
+  readInt("discriminator_steps", gan.discriminatorSteps);
+  readInt("num_classes", gan.numClasses);
+  readInt("num_generator_params", gan.numGeneratorParams);
+  readFloat("label_smoothing", gan.labelSmoothing);
+  readFloat("gradient_penalty_weight", gan.gradientPenaltyWeight);
+  readFloat("image_scale", gan.imageScale);
+  readFloat("image_offset", gan.imageOffset);
+  if (auto opt = getField<DictionaryAttr>(dict, "generator_optimizer"))
+    readOptimizer(opt, gan.generatorOptimizer);
+  if (auto opt = getField<DictionaryAttr>(dict, "discriminator_optimizer"))
+    readOptimizer(opt, gan.discriminatorOptimizer);
+  gan.imageShape = info.outputs.front().shape;
+  if (gan.numGeneratorParams < 0 ||
+      gan.numGeneratorParams > int64_t(info.params.size()))
+    return module.emitError("bad num_generator_params in 'kiln.model'");
+
+  SmallVector<const ModelParam *> discriminatorStates, allStates;
+  for (auto [i, p] : llvm::enumerate(info.params)) {
+    if (!p.state)
+      continue;
+    allStates.push_back(&p);
+    if (int64_t(i) >= gan.numGeneratorParams)
+      discriminatorStates.push_back(&p);
+  }
+  if (failed(checkStateResults(
+          module.lookupSymbol<func::FuncOp>("discriminator_loss"), 3,
+          discriminatorStates)) ||
+      failed(checkStateResults(
+          module.lookupSymbol<func::FuncOp>("generator_loss"), 1, allStates)))
+    return failure();
+  return gan;
+}
+
 } // namespace
 
 FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
   ModelInfo info;
-  auto loss = module.lookupSymbol<func::FuncOp>("loss");
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  if (!loss || !forward || !module.lookupSymbol<func::FuncOp>("evaluate"))
+  // A GAN's parameters and inputs are those of its generator's @forward,
+  // which leaves no parameter frozen that the networks do not freeze.
+  bool isGan = static_cast<bool>(
+      module.lookupSymbol<func::FuncOp>("discriminator_loss"));
+  auto loss = isGan ? forward : module.lookupSymbol<func::FuncOp>("loss");
+  if (isGan &&
+      (!forward || !module.lookupSymbol<func::FuncOp>("generator_loss")))
+    return module.emitError("expected functions @forward, "
+                            "@discriminator_loss and @generator_loss");
+  if (!isGan &&
+      (!loss || !forward || !module.lookupSymbol<func::FuncOp>("evaluate")))
     return module.emitError("expected functions @loss, @evaluate and "
                             "@forward");
 
@@ -169,6 +305,15 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
       info.usesRng = true;
     }
   }
+  if (isGan) {
+    // The generated images are the one output; nothing labels them.
+    ModelOutput output;
+    output.name = "generated";
+    output.floatTargets = true;
+    output.targetShape = sampleShape(forward.getResultTypes().front());
+    info.outputs.push_back(std::move(output));
+    info.usesRng = true;
+  }
   if (info.inputs.empty() || info.outputs.empty())
     return loss.emitError("expected at least one kiln.input and one "
                           "kiln.label argument");
@@ -213,78 +358,27 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
     for (Attribute m : metrics)
       if (auto s = dyn_cast<StringAttr>(m))
         info.metrics.push_back(s.str());
-  // After the loss and metrics, one new value per state parameter, in
-  // parameter order: the runtime matches them by position.
-  SmallVector<const ModelParam *> states;
-  for (const ModelParam &p : info.params)
-    if (p.state)
-      states.push_back(&p);
-  if (loss.getNumResults() != 1 + info.metrics.size() + states.size())
-    return loss.emitError("expected @loss to return the loss, ")
-           << info.metrics.size() << " metrics and " << states.size()
-           << " state updates";
-  for (auto [i, p] : llvm::enumerate(states)) {
-    unsigned result = 1 + info.metrics.size() + i;
-    auto target =
-        loss.getResultAttrOfType<IntegerAttr>(result, "kiln.state_update");
-    if (!target || target.getInt() != int64_t(p->argument))
-      return loss.emitError("expected @loss result #")
-             << result << " to update state parameter '" << p->name << "'";
+  if (isGan) {
+    FailureOr<GanInfo> gan = extractGanInfo(module, model, info);
+    if (failed(gan))
+      return failure();
+    info.gan = std::move(*gan);
+  } else {
+    // After the loss and metrics, one new value per state parameter, in
+    // parameter order: the runtime matches them by position.
+    SmallVector<const ModelParam *> states;
+    for (const ModelParam &p : info.params)
+      if (p.state)
+        states.push_back(&p);
+    if (failed(checkStateResults(loss, 1 + info.metrics.size(), states)))
+      return failure();
   }
   if (auto epochs = getField<IntegerAttr>(model, "epochs"))
     info.epochs = epochs.getInt();
   if (auto batch = getField<IntegerAttr>(model, "batch_size"))
     info.batchSize = batch.getInt();
-  if (auto opt = getField<DictionaryAttr>(model, "optimizer")) {
-    if (auto name = getField<StringAttr>(opt, "name"))
-      info.optimizer = name.str();
-    auto readFloat = [&](StringRef key, float &out) {
-      if (auto f = getField<FloatAttr>(opt, key))
-        out = static_cast<float>(f.getValueAsDouble());
-    };
-    readFloat("learning_rate", info.learningRate);
-    readFloat("beta_1", info.beta1);
-    readFloat("beta_2", info.beta2);
-    readFloat("epsilon", info.epsilon);
-    readFloat("momentum", info.momentum);
-    readFloat("rho", info.rho);
-    readFloat("initial_accumulator_value", info.initialAccumulatorValue);
-    readFloat("weight_decay", info.weightDecay);
-    readFloat("clipnorm", info.clipnorm);
-    readFloat("clipvalue", info.clipvalue);
-    readFloat("global_clipnorm", info.globalClipnorm);
-    auto readBool = [](DictionaryAttr dict, StringRef key) {
-      auto flag = getField<BoolAttr>(dict, key);
-      return flag && flag.getValue();
-    };
-    info.nesterov = readBool(opt, "nesterov");
-    info.amsgrad = readBool(opt, "amsgrad");
-    info.centered = readBool(opt, "centered");
-    if (auto schedule =
-            getField<DictionaryAttr>(opt, "learning_rate_schedule")) {
-      if (auto name = getField<StringAttr>(schedule, "class_name"))
-        info.schedule = name.str();
-      auto readInt = [&](StringRef key, int64_t &out) {
-        if (auto i = getField<IntegerAttr>(schedule, key))
-          out = i.getInt();
-      };
-      auto readScheduleFloat = [&](StringRef key, float &out) {
-        if (auto f = getField<FloatAttr>(schedule, key))
-          out = static_cast<float>(f.getValueAsDouble());
-      };
-      readInt("decay_steps", info.decaySteps);
-      readInt("warmup_steps", info.warmupSteps);
-      readScheduleFloat("decay_rate", info.decayRate);
-      readScheduleFloat("alpha", info.alpha);
-      readScheduleFloat("warmup_target", info.warmupTarget);
-      info.hasWarmup = static_cast<bool>(schedule.get("warmup_target"));
-      info.staircase = readBool(schedule, "staircase");
-      if (auto b = getField<DenseI64ArrayAttr>(schedule, "boundaries"))
-        info.boundaries.assign(b.asArrayRef().begin(), b.asArrayRef().end());
-      if (auto v = getField<DenseF32ArrayAttr>(schedule, "values"))
-        info.values.assign(v.asArrayRef().begin(), v.asArrayRef().end());
-    }
-  }
+  if (auto opt = getField<DictionaryAttr>(model, "optimizer"))
+    readOptimizer(opt, info.optimizer);
   if (auto layers = getField<ArrayAttr>(model, "layers")) {
     for (Attribute a : layers) {
       auto dict = dyn_cast<DictionaryAttr>(a);
@@ -511,61 +605,95 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
             b.f32, b.f32, b.f32, b.f32,                 // decay, clipping
             b.i32, b.i32, b.i64, b.f32, b.f32,          // schedule .. alpha
             b.i32, b.f32, b.i64, b.i32, b.ptr, b.ptr}); // warmup .. values
-  SmallVector<llvm::Constant *> boundaries, values;
-  for (int64_t boundary : info.boundaries)
-    boundaries.push_back(b.int64(boundary));
-  for (float value : info.values)
-    values.push_back(b.float32(value));
-  auto *optimizer = llvm::ConstantStruct::get(
-      optimizerTy, {b.int32(optimizerKind(info.optimizer)),
-                    b.float32(info.learningRate),
-                    b.float32(info.beta1),
-                    b.float32(info.beta2),
-                    b.float32(info.epsilon),
-                    b.float32(info.momentum),
-                    b.int32(info.nesterov),
-                    b.int32(info.amsgrad),
-                    b.float32(info.rho),
-                    b.int32(info.centered),
-                    b.float32(info.initialAccumulatorValue),
-                    b.float32(info.weightDecay),
-                    b.float32(info.clipnorm),
-                    b.float32(info.clipvalue),
-                    b.float32(info.globalClipnorm),
-                    b.int32(scheduleKind(info.schedule)),
-                    b.int32(info.staircase),
-                    b.int64(info.decaySteps),
-                    b.float32(info.decayRate),
-                    b.float32(info.alpha),
-                    b.int32(info.hasWarmup),
-                    b.float32(info.warmupTarget),
-                    b.int64(info.warmupSteps),
-                    b.int32(info.boundaries.size()),
-                    b.array(b.i64, boundaries, "kiln.lr_boundaries"),
-                    b.array(b.f32, values, "kiln.lr_values")});
+  auto optimizerDesc = [&](const OptimizerInfo &opt) -> llvm::Constant * {
+    SmallVector<llvm::Constant *> boundaries, values;
+    for (int64_t boundary : opt.boundaries)
+      boundaries.push_back(b.int64(boundary));
+    for (float value : opt.values)
+      values.push_back(b.float32(value));
+    return llvm::ConstantStruct::get(
+        optimizerTy, {b.int32(optimizerKind(opt.name)),
+                      b.float32(opt.learningRate),
+                      b.float32(opt.beta1),
+                      b.float32(opt.beta2),
+                      b.float32(opt.epsilon),
+                      b.float32(opt.momentum),
+                      b.int32(opt.nesterov),
+                      b.int32(opt.amsgrad),
+                      b.float32(opt.rho),
+                      b.int32(opt.centered),
+                      b.float32(opt.initialAccumulatorValue),
+                      b.float32(opt.weightDecay),
+                      b.float32(opt.clipnorm),
+                      b.float32(opt.clipvalue),
+                      b.float32(opt.globalClipnorm),
+                      b.int32(scheduleKind(opt.schedule)),
+                      b.int32(opt.staircase),
+                      b.int64(opt.decaySteps),
+                      b.float32(opt.decayRate),
+                      b.float32(opt.alpha),
+                      b.int32(opt.hasWarmup),
+                      b.float32(opt.warmupTarget),
+                      b.int64(opt.warmupSteps),
+                      b.int32(opt.boundaries.size()),
+                      b.array(b.i64, boundaries, "kiln.lr_boundaries"),
+                      b.array(b.f32, values, "kiln.lr_values")});
+  };
+  llvm::Constant *optimizer = optimizerDesc(info.optimizer);
 
+  // An ordinary model has the first three entry points, a GAN the last
+  // two and predict; the others are null.
   SmallVector<llvm::Constant *> entries;
-  for (const EntryPoint &entry : getEntryPoints()) {
+  for (auto [i, entry] : llvm::enumerate(getEntryPoints())) {
+    bool needed = i == 2 || (i < 2) != info.gan.has_value();
     llvm::Function *fn = module.getFunction(entry.symbol);
-    if (!fn)
+    if (!fn && needed)
       return failure();
-    entries.push_back(fn);
+    entries.push_back(fn ? static_cast<llvm::Constant *>(fn)
+                         : llvm::ConstantPointerNull::get(b.ptr));
+  }
+
+  llvm::Constant *gan = llvm::ConstantPointerNull::get(b.ptr);
+  if (info.gan) {
+    const GanInfo &g = *info.gan;
+    auto *ganTy = llvm::StructType::get(
+        ctx, {b.i32, b.i32, b.i32, b.i32, b.f32, b.f32, b.i32, b.f32, b.f32,
+              b.i32, b.i32, b.shapeTy, optimizerTy, optimizerTy, b.ptr, b.ptr});
+    int32_t loss = llvm::StringSwitch<int32_t>(g.loss)
+                       .Case("hinge", KILN_GAN_HINGE)
+                       .Case("wasserstein_gp", KILN_GAN_WASSERSTEIN_GP)
+                       .Default(KILN_GAN_NON_SATURATING);
+    auto *value = llvm::ConstantStruct::get(
+        ganTy,
+        {b.int32(loss), b.int32(g.latentDim),
+         b.int32(g.latentDistribution == "uniform" ? KILN_LATENT_UNIFORM
+                                                   : KILN_LATENT_NORMAL),
+         b.int32(g.discriminatorSteps), b.float32(g.labelSmoothing),
+         b.float32(g.gradientPenaltyWeight), b.int32(g.numClasses),
+         b.float32(g.imageScale), b.float32(g.imageOffset),
+         b.int32(g.numGeneratorParams), b.int32(g.imageShape.size()),
+         b.shape(g.imageShape), optimizerDesc(g.generatorOptimizer),
+         optimizerDesc(g.discriminatorOptimizer), entries[3], entries[4]});
+    gan = new llvm::GlobalVariable(module, ganTy, /*isConstant=*/true,
+                                   llvm::GlobalValue::PrivateLinkage, value,
+                                   "kiln.gan");
   }
 
   auto *descTy = llvm::StructType::get(
-      ctx, {b.i32, b.ptr,     b.i64,                // version, name, hash
-            b.i32, b.ptr,                           // params
-            b.i32, b.ptr,                           // layers
-            b.i32, b.shapeTy, b.i32,                // input
-            b.i32, b.shapeTy, b.i32,                // output, labels
-            b.ptr, b.i32,     b.ptr,                // loss, metrics
-            b.i32, b.i32,     optimizerTy,          // training defaults
-            b.i32,                                  // uses_rng
-            b.ptr, b.ptr,     b.ptr,                // entry points
-            b.i32, b.shapeTy,                       // target shape
-            b.i64, b.i64,                           // workspace plan
-            b.i32, b.ptr,     b.i32,       b.ptr,   // inputs, outputs
-            b.ptr, b.i64});                         // description
+      ctx, {b.i32, b.ptr,     b.i64,              // version, name, hash
+            b.i32, b.ptr,                         // params
+            b.i32, b.ptr,                         // layers
+            b.i32, b.shapeTy, b.i32,              // input
+            b.i32, b.shapeTy, b.i32,              // output, labels
+            b.ptr, b.i32,     b.ptr,              // loss, metrics
+            b.i32, b.i32,     optimizerTy,        // training defaults
+            b.i32,                                // uses_rng
+            b.ptr, b.ptr,     b.ptr,              // entry points
+            b.i32, b.shapeTy,                     // target shape
+            b.i64, b.i64,                         // workspace plan
+            b.i32, b.ptr,     b.i32,       b.ptr, // inputs, outputs
+            b.ptr, b.i64,                         // description
+            b.ptr});                              // gan
   const ModelInput &first = info.inputs.front();
   const ModelOutput &output = info.outputs.front();
   auto *desc = llvm::ConstantStruct::get(
@@ -601,7 +729,8 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
                b.int32(outputs.size()),
                b.array(outputTy, outputs, "kiln.outputs"),
                b.bytes(info.description, "kiln.description"),
-               b.int64(info.description.size())});
+               b.int64(info.description.size()),
+               gan});
   new llvm::GlobalVariable(module, descTy, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, desc,
                            "kiln_model");

@@ -9,6 +9,7 @@
 #include "kiln/runtime/Data.h"
 #include "kiln/runtime/Distributed.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/GanDriver.h"
 #include "kiln/runtime/KModel.h"
 #include "kiln/runtime/MetricsJson.h"
 #include "kiln/runtime/Model.h"
@@ -951,6 +952,12 @@ int runMain(const KilnModelDesc &desc, int argc, char **argv) {
     processes = connectProcesses(&argc, &argv);
     processGroup = processes.get();
     ModelInfo model(desc);
+    // A GAN trains and samples with its own loop; `summary` and `predict`
+    // (the generator) are the ordinary commands.
+    if (desc.gan && argc > 1 && isGanCommand(argv[1])) {
+      runGanCommand(model, argc, argv);
+      return 0;
+    }
     Options options = parseCommandLine(argc, argv);
     if (options.help) {
       std::fputs(helpText(options.command, program).c_str(), stdout);

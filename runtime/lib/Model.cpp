@@ -103,8 +103,19 @@ ModelInfo::ModelInfo(const KilnModelDesc &desc) : desc_(&desc) {
     fail("model was compiled for runtime ABI version %u, this runtime "
          "implements version %d",
          desc.abi_version, KILN_ABI_VERSION);
-  if (!desc.train_step || !desc.evaluate || !desc.predict)
+  // A GAN's steps are in its KilnGanDesc; it has no train_step or evaluate.
+  if (desc.gan ? !desc.predict || !desc.gan->discriminator_step ||
+                     !desc.gan->generator_step
+               : !desc.train_step || !desc.evaluate || !desc.predict)
     fail("model descriptor: missing entry point");
+  if (desc.gan) {
+    const KilnGanDesc &gan = *desc.gan;
+    if (gan.latent_dim < 1 || gan.discriminator_steps < 1 ||
+        gan.num_classes < 0 || gan.num_generator_params < 0 ||
+        gan.num_generator_params > desc.num_params || gan.image_rank < 1 ||
+        gan.image_rank > KILN_MAX_RANK)
+      fail("model descriptor: bad GAN description");
+  }
   if (desc.uses_rng != 0 && desc.uses_rng != 1)
     fail("model descriptor: uses_rng is %d, expected 0 or 1", desc.uses_rng);
   if (desc.num_params < 0 || (desc.num_params > 0 && !desc.params))

@@ -6,7 +6,7 @@ field by field; the tests that use them fail loudly if the two drift apart
 import ctypes
 import numpy as np
 
-KILN_ABI_VERSION = 5
+KILN_ABI_VERSION = 6
 KILN_DTYPE_F32 = 0
 MAX_RANK = 6
 Shape = ctypes.c_int64 * MAX_RANK

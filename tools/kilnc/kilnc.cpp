@@ -220,8 +220,11 @@ int compile() {
       kiln::loadModelFile(inputFile, trainingOverrides());
   if (!loaded)
     return fail(toString(loaded.takeError()));
-  Expected<mlir::OwningOpRef<mlir::ModuleOp>> built = kiln::buildKilnModule(
-      *loaded->description, loaded->analysis, context, inputFile);
+  Expected<mlir::OwningOpRef<mlir::ModuleOp>> built =
+      loaded->gan ? kiln::buildGanModule(*loaded->description, *loaded->gan,
+                                         context, inputFile)
+                  : kiln::buildKilnModule(*loaded->description,
+                                          loaded->analysis, context, inputFile);
   if (!built)
     return fail(toString(built.takeError()));
   mlir::OwningOpRef<mlir::ModuleOp> module = std::move(*built);
@@ -242,8 +245,23 @@ int compile() {
   if (Error err = attachWeights(*info, *loaded->description))
     return fail(toString(std::move(err)));
 
-  if (failed(runPasses(*module, [](mlir::PassManager &pm) {
-        pm.addPass(mlir::kiln::createKilnAutodiffPass());
+  // A GAN has two steps: each differentiates its loss with respect to its
+  // own network (the other one's parameters are frozen in that loss).
+  bool isGan = static_cast<bool>(loaded->gan);
+  if (failed(runPasses(*module, [&](mlir::PassManager &pm) {
+        if (!isGan) {
+          pm.addPass(mlir::kiln::createKilnAutodiffPass());
+          return;
+        }
+        for (auto [loss, step] :
+             {std::pair<StringRef, StringRef>{"discriminator_loss",
+                                              "discriminator_step"},
+              {"generator_loss", "generator_step"}}) {
+          mlir::kiln::KilnAutodiffPassOptions options;
+          options.lossFunction = loss.str();
+          options.trainFunction = step.str();
+          pm.addPass(mlir::kiln::createKilnAutodiffPass(options));
+        }
       })))
     return 1;
   if (emitKind == Emit::Train)
@@ -258,8 +276,9 @@ int compile() {
 
   // @loss served kiln-autodiff; the executable evaluates with @evaluate.
   // Not compiling it again saves a third of the lowering.
-  if (auto loss = module->lookupSymbol<mlir::func::FuncOp>("loss"))
-    loss.erase();
+  for (StringRef name : {"loss", "discriminator_loss", "generator_loss"})
+    if (auto loss = module->lookupSymbol<mlir::func::FuncOp>(name))
+      loss.erase();
 
   if (emitKind == Emit::Linalg) {
     if (failed(runPasses(*module, [](mlir::PassManager &pm) {

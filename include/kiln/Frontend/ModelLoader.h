@@ -10,6 +10,7 @@
 #define KILN_FRONTEND_MODELLOADER_H
 
 #include "kiln/Frontend/FormatDetection.h"
+#include "kiln/Frontend/GanAnalysis.h"
 #include "kiln/Frontend/ModelAnalysis.h"
 #include "kiln/Frontend/ModelDescription.h"
 #include "kiln/Frontend/TrainingOverrides.h"
@@ -28,6 +29,9 @@ struct LoadedModel {
   /// The description, with every default filled in.
   std::unique_ptr<fb::ModelT> description;
   ModelAnalysis analysis;
+  /// For a GAN (`description->gan` set): both networks' analyses; then
+  /// `analysis` is empty.
+  std::shared_ptr<GanAnalysis> gan;
 };
 
 /// Reads the model description in `contents` (any supported format) and

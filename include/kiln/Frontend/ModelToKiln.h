@@ -9,6 +9,7 @@
 #ifndef KILN_FRONTEND_MODELTOKILN_H
 #define KILN_FRONTEND_MODELTOKILN_H
 
+#include "kiln/Frontend/GanAnalysis.h"
 #include "kiln/Frontend/ModelAnalysis.h"
 #include "kiln/Frontend/ModelDescription.h"
 
@@ -31,6 +32,14 @@ namespace kiln {
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 buildKilnModule(const fb::ModelT &model, const ModelAnalysis &analysis,
                 mlir::MLIRContext &context, llvm::StringRef file);
+
+/// Builds the kiln module of a GAN (`model.gan`, which `loadGan` completed
+/// into `gan`): `@forward` (the generator), `@discriminator_loss`,
+/// `@generator_loss` and `kiln.model`. GanToKiln.cpp describes the
+/// functions.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+buildGanModule(const fb::ModelT &model, const GanAnalysis &gan,
+               mlir::MLIRContext &context, llvm::StringRef file);
 
 } // namespace kiln
 

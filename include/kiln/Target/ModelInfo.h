@@ -13,6 +13,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,25 +74,9 @@ struct ModelOutput {
   float lossWeight = 1.0f;
 };
 
-struct ModelInfo {
-  std::string name;
-  uint64_t fingerprint = 0;
-  llvm::SmallVector<ModelParam> params;
-  llvm::SmallVector<ModelLayer> layers;
-  llvm::SmallVector<ModelInput, 1> inputs;
-  llvm::SmallVector<ModelOutput, 1> outputs;
-  /// The loss of a single-output model (of output 0 otherwise).
-  std::string loss;
-  llvm::SmallVector<std::string> metrics;
-  /// The training function takes the random state (`kiln.rng` argument).
-  bool usesRng = false;
-  /// The train step's planned workspace (set after lowering by
-  /// readWorkspacePlan).
-  int64_t workspaceBytesPerSample = 0;
-  int64_t workspaceBytesFixed = 0;
-  int64_t epochs = 1;
-  int64_t batchSize = 32;
-  std::string optimizer = "adam";
+/// An optimizer and its hyperparameters (a KilnOptimizerDesc).
+struct OptimizerInfo {
+  std::string name = "adam";
   float learningRate = 0.001f;
   float beta1 = 0.9f;
   float beta2 = 0.999f;
@@ -118,6 +103,46 @@ struct ModelInfo {
   int64_t warmupSteps = 0;
   llvm::SmallVector<int64_t> boundaries;
   llvm::SmallVector<float> values;
+};
+
+/// The GAN part of the descriptor (a KilnGanDesc).
+struct GanInfo {
+  std::string loss;
+  int64_t latentDim = 0;
+  std::string latentDistribution;
+  int64_t discriminatorSteps = 1;
+  float labelSmoothing = 0.0f;
+  float gradientPenaltyWeight = 0.0f;
+  int64_t numClasses = 0;
+  float imageScale = 1.0f;
+  float imageOffset = 0.0f;
+  int64_t numGeneratorParams = 0;
+  llvm::SmallVector<int64_t> imageShape;
+  OptimizerInfo generatorOptimizer;
+  OptimizerInfo discriminatorOptimizer;
+};
+
+struct ModelInfo {
+  std::string name;
+  uint64_t fingerprint = 0;
+  llvm::SmallVector<ModelParam> params;
+  llvm::SmallVector<ModelLayer> layers;
+  llvm::SmallVector<ModelInput, 1> inputs;
+  llvm::SmallVector<ModelOutput, 1> outputs;
+  /// The loss of a single-output model (of output 0 otherwise).
+  std::string loss;
+  llvm::SmallVector<std::string> metrics;
+  /// The training function takes the random state (`kiln.rng` argument).
+  bool usesRng = false;
+  /// The train step's planned workspace (set after lowering by
+  /// readWorkspacePlan).
+  int64_t workspaceBytesPerSample = 0;
+  int64_t workspaceBytesFixed = 0;
+  int64_t epochs = 1;
+  int64_t batchSize = 32;
+  OptimizerInfo optimizer;
+  /// Set for a GAN (functions @discriminator_loss, @generator_loss).
+  std::optional<GanInfo> gan;
   /// The model description as a binary .kmodel without weights, embedded
   /// for `export --format kmodel`; empty when not embedded.
   std::string description;

@@ -43,6 +43,12 @@
 |* rank-5 outputs of layers applied per frame of a video (TimeDistributed    *|
 |* around Conv2D: batch, frames, height, width, channels), and inputs,        *|
 |* targets and parameters of rank 5 and 6 fit.                                *|
+|* Version 6: GANs. KilnModelDesc's `gan` (appended) points at a KilnGanDesc *|
+|* for a model compiled from a GAN description, NULL otherwise. A GAN's      *|
+|* parameters are the generator's, then the discriminator's; its one input   *|
+|* is the latent vector (and, conditional, the class index), its one output  *|
+|* the generated image, `predict` the generator in inference mode;           *|
+|* train_step and evaluate are NULL: the GAN's steps are in KilnGanDesc.     *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -55,7 +61,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 5
+#define KILN_ABI_VERSION 6
 #define KILN_MAX_RANK 6
 
 /* Initializers the runtime knows how to apply to a parameter. */
@@ -275,6 +281,57 @@ typedef struct KilnOptimizerDesc {
  * overwritten; inputs are not modified. Buffers must not overlap. */
 typedef void (*KilnEntryPoint)(int64_t n, void **buffers);
 
+/* The distribution of a GAN's latent vectors. */
+enum KilnLatentDistribution {
+  KILN_LATENT_NORMAL = 0,  /* standard normal */
+  KILN_LATENT_UNIFORM = 1, /* uniform in [-1, 1] */
+};
+
+/* A GAN's loss. */
+enum KilnGanLoss {
+  KILN_GAN_NON_SATURATING = 0,
+  KILN_GAN_HINGE = 1,
+  KILN_GAN_WASSERSTEIN_GP = 2,
+};
+
+/* A GAN (ABI version 6). Its entry points take, like the others, n and
+ * dense buffers in this order (x_classes only for a conditional GAN, one
+ * float class index per sample; each rng is uint64_t[2] = {seed, step}, a
+ * separate random state for each network call):
+ *
+ *   discriminator_step: params[num_params], images (n x image shape, raw
+ *       pixels: the step applies image_scale and image_offset), latent
+ *       (n x latent_dim), [classes (n), fake_classes (n)], rng_generator,
+ *       rng_real, rng_fake, loss, real_accuracy, fake_accuracy,
+ *       grads[num_params] (zeros for the generator's parameters),
+ *       states[the discriminator's state parameters]
+ *   generator_step: params[num_params], latent, [fake_classes],
+ *       rng_generator, rng_discriminator, loss, grads[num_params] (zeros for
+ *       the discriminator's), states[every state parameter]
+ *
+ * The discriminator's loss is the sum of its losses on the n real and the
+ * n generated images (each a mean over n); each accuracy is a mean over
+ * its n images. The generator's loss is a mean over n. */
+typedef struct KilnGanDesc {
+  int32_t loss; /* enum KilnGanLoss */
+  int32_t latent_dim;
+  int32_t latent_distribution; /* enum KilnLatentDistribution */
+  int32_t discriminator_steps; /* discriminator updates per generator one */
+  float label_smoothing;
+  float gradient_penalty_weight;
+  int32_t num_classes; /* 0: not conditional */
+  float image_scale;
+  float image_offset;
+  /* params[0, num_generator_params) are the generator's. */
+  int32_t num_generator_params;
+  int32_t image_rank;
+  int64_t image_shape[KILN_MAX_RANK];
+  KilnOptimizerDesc generator_optimizer;
+  KilnOptimizerDesc discriminator_optimizer;
+  KilnEntryPoint discriminator_step;
+  KilnEntryPoint generator_step;
+} KilnGanDesc;
+
 typedef struct KilnModelDesc {
   uint32_t abi_version; /* KILN_ABI_VERSION */
   const char *name;
@@ -338,6 +395,9 @@ typedef struct KilnModelDesc {
    * when the compiler did not embed it. */
   const uint8_t *description;
   uint64_t description_size;
+
+  /* Appended in ABI version 6: the GAN, or NULL for an ordinary model. */
+  const KilnGanDesc *gan;
 } KilnModelDesc;
 
 /* Every compiled model defines exactly one descriptor with this name. */
