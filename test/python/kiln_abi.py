@@ -78,6 +78,23 @@ EntryPoint = ctypes.CFUNCTYPE(None, ctypes.c_int64,
                               ctypes.POINTER(ctypes.c_void_p))
 
 
+class GanDesc(ctypes.Structure):
+    _fields_ = [("loss", ctypes.c_int32), ("latent_dim", ctypes.c_int32),
+                ("latent_distribution", ctypes.c_int32),
+                ("discriminator_steps", ctypes.c_int32),
+                ("label_smoothing", ctypes.c_float),
+                ("gradient_penalty_weight", ctypes.c_float),
+                ("num_classes", ctypes.c_int32),
+                ("image_scale", ctypes.c_float),
+                ("image_offset", ctypes.c_float),
+                ("num_generator_params", ctypes.c_int32),
+                ("image_rank", ctypes.c_int32), ("image_shape", Shape),
+                ("generator_optimizer", OptimizerDesc),
+                ("discriminator_optimizer", OptimizerDesc),
+                ("discriminator_step", EntryPoint),
+                ("generator_step", EntryPoint)]
+
+
 class ModelDesc(ctypes.Structure):
     _fields_ = [("abi_version", ctypes.c_uint32), ("name", ctypes.c_char_p),
                 ("fingerprint", ctypes.c_uint64),
@@ -106,7 +123,9 @@ class ModelDesc(ctypes.Structure):
                 ("num_outputs", ctypes.c_int32),
                 ("outputs", ctypes.POINTER(OutputDesc)),
                 ("description", ctypes.POINTER(ctypes.c_uint8)),
-                ("description_size", ctypes.c_uint64)]
+                ("description_size", ctypes.c_uint64),
+                # ABI version 6.
+                ("gan", ctypes.POINTER(GanDesc))]
 
 
 def _pointer(array):
