@@ -106,6 +106,11 @@ private:
   /// loss op; the zero scale makes it independent of `value`'s gradient).
   Value filled(Value value, float constant);
   Value scalarAdd(Value a, Value b);
+  /// The mean of `scores`, times `factor`.
+  Value mean(Value scores, float factor = 1.0f);
+  /// mean(relu(1 + sign · scores)): the hinge loss of scores on the side
+  /// `sign` (-1 for real images, +1 for generated ones).
+  Value hinge(Value scores, float sign);
   /// Returns `values`, appending the new value of every state parameter
   /// of the listed networks and tagging those results.
   void appendStates(func::FuncOp func, SmallVector<Value> &values,
@@ -189,6 +194,22 @@ Value GanModuleBuilder::filled(Value value, float constant) {
 
 Value GanModuleBuilder::scalarAdd(Value lhs, Value rhs) {
   return kd::AddOp::create(b, loc, lhs.getType(), lhs, rhs);
+}
+
+Value GanModuleBuilder::mean(Value scores, float factor) {
+  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  Value value = kd::MeanDifferenceOp::create(b, loc, scalar, scores,
+                                             filled(scores, 0.0f));
+  if (factor == 1.0f)
+    return value;
+  return kd::ScaleOp::create(b, loc, value, b.getF32FloatAttr(factor),
+                             b.getF32FloatAttr(0.0f));
+}
+
+Value GanModuleBuilder::hinge(Value scores, float sign) {
+  Value margin = kd::ScaleOp::create(b, loc, scores, b.getF32FloatAttr(sign),
+                                     b.getF32FloatAttr(1.0f));
+  return mean(kd::ReluOp::create(b, loc, margin));
 }
 
 void GanModuleBuilder::appendStates(func::FuncOp func,
@@ -291,8 +312,14 @@ void GanModuleBuilder::buildDiscriminatorLoss(ModuleOp module) {
     break;
   }
   case GanLoss::Hinge:
+    // max(0, 1 - D(x)) on real images, max(0, 1 + D(G(z))) on generated.
+    loss = scalarAdd(hinge(realScore, -1.0f), hinge(fakeScore, 1.0f));
+    break;
   case GanLoss::WassersteinGP:
-    llvm_unreachable("refused by build()");
+    // The critic's estimate of the Wasserstein distance, negated: it
+    // raises its scores of real images and lowers those of generated ones.
+    loss = scalarAdd(mean(fakeScore), mean(realScore, -1.0f));
+    break;
   }
   loss = discriminator.addRegularization(loss);
   // Accuracy on the logits: a real image is recognized when its logit is
@@ -342,7 +369,9 @@ void GanModuleBuilder::buildGeneratorLoss(ModuleOp module) {
     break;
   case GanLoss::Hinge:
   case GanLoss::WassersteinGP:
-    llvm_unreachable("refused by build()");
+    // Both raise the critic's mean score of the generated images.
+    loss = mean(score, -1.0f);
+    break;
   }
   // The generator's own regularizers; runGenerator was its last call.
   atEnd(func);
@@ -402,11 +431,10 @@ llvm::Expected<mlir::OwningOpRef<ModuleOp>> GanModuleBuilder::build() {
   context.getOrLoadDialect<kd::KilnDialect>();
   context.getOrLoadDialect<func::FuncDialect>();
   context.getOrLoadDialect<mlir::arith::ArithDialect>();
-  if (gan.loss != GanLoss::NonSaturating)
+  if (gan.loss == GanLoss::WassersteinGP)
     return makeFrontendError(file, "gan.loss",
-                             "the " + getGanLossName(gan.loss) +
-                                 " loss is not implemented yet; use "
-                                 "non_saturating");
+                             "the wasserstein_gp loss is not implemented "
+                             "yet; use non_saturating or hinge");
 
   generator.collectParams("generator/");
   discriminator.collectParams("discriminator/");

@@ -1,13 +1,14 @@
 """One discriminator step and one generator step of examples/mlp_gan.json
-(compiled with `kilnc --emit=shared`) against PyTorch in float64, on the
-same parameters, images and latent vectors.
+(compiled with `kilnc --emit=shared`, with any of its losses) against
+PyTorch in float64, on the same parameters, images and latent vectors.
 
-The discriminator's step must return the loss BCE(D(real), 1) + BCE(D(G(z)),
-0) on logits, both accuracies and the gradients of the discriminator's
-parameters, with exact zeros for the generator's (the generated images are
-constants to it). The generator's step must return BCE(D(G(z)), 1) and the
-generator's gradients through the discriminator, with zeros for the
-discriminator's. A reference that forgets the detach (the discriminator's
+The discriminator's step must return its loss (non-saturating:
+BCE(D(real), 1) + BCE(D(G(z)), 0) on logits; hinge: mean relu(1 - D(real))
++ mean relu(1 + D(G(z)))), both accuracies and the gradients of the
+discriminator's parameters, with exact zeros for the generator's (the
+generated images are constants to it). The generator's step must return
+its loss (BCE(D(G(z)), 1); hinge: -mean D(G(z))) and the generator's
+gradients through the discriminator, with zeros for the discriminator's. A reference that forgets the detach (the discriminator's
 step also differentiating through the generator) or that differentiates
 the wrong network fails, since the zero blocks are checked exactly.
 
@@ -73,13 +74,17 @@ def main():
         gan.image_offset
     fake = generator(torch.tensor(z_d, dtype=torch.float64)).detach()
     s_real, s_fake = discriminator(real), discriminator(fake)
-    ref_d = bce(s_real, torch.ones_like(s_real)) + \
-        bce(s_fake, torch.zeros_like(s_fake))
+    relu = torch.relu
+    if gan.loss == 0:
+        ref_d = bce(s_real, torch.ones_like(s_real)) + \
+            bce(s_fake, torch.zeros_like(s_fake))
+    else:
+        ref_d = relu(1 - s_real).mean() + relu(1 + s_fake).mean()
     ref_d_grads = torch.autograd.grad(ref_d, t[g_count:])
     ref_real_acc = float((s_real > 0).double().mean())
     ref_fake_acc = float((s_fake <= 0).double().mean())
     s = discriminator(generator(torch.tensor(z_g, dtype=torch.float64)))
-    ref_g = bce(s, torch.ones_like(s))
+    ref_g = bce(s, torch.ones_like(s)) if gan.loss == 0 else -s.mean()
     ref_g_grads = torch.autograd.grad(ref_g, t[:g_count])
 
     def rel(a, b):
@@ -107,7 +112,52 @@ def main():
                         ("g step, discriminator", g_grads[g_count:])]:
         if any(np.any(g != 0) for g in grads):
             sys.exit("FAIL %s gradients are not zero" % name)
-    print("gan steps match PyTorch: worst relative error %.2g" % worst)
+    # Finite differences of each step's own loss along directions of the
+    # parameters it trains, (L(θ + εv) - L(θ - εv)) / 2ε against g·v: v is
+    # the gradient plus as large a random part, so that g·v is well above
+    # float32 round-off while a wrong component of g still shows.
+    def d_loss_at(ps):
+        out = np.zeros(3, np.float32)
+        scratch = [np.zeros_like(p) for p in ps]
+        gan.discriminator_step(n, buffers(ps + [images, z_d] + rngs +
+                                          [out[i:i + 1] for i in range(3)] +
+                                          scratch))
+        return float(out[0])
+
+    def g_loss_at(ps):
+        out = np.zeros(1, np.float32)
+        scratch = [np.zeros_like(p) for p in ps]
+        gan.generator_step(n, buffers(ps + [z_g] + rngs[:2] + [out] +
+                                      scratch))
+        return float(out[0])
+
+    directions = np.random.default_rng(11)
+    worst_fd = 0.0
+    for name, loss_at, grads, trained in [
+            ("discriminator", d_loss_at, d_grads, range(g_count, len(params))),
+            ("generator", g_loss_at, g_grads, range(g_count))]:
+        for _ in range(3):
+            r = [directions.standard_normal(p.shape).astype(np.float32)
+                 if i in trained else np.zeros_like(p)
+                 for i, p in enumerate(params)]
+            g_norm = np.sqrt(sum(float((g * g).sum()) for g in grads))
+            r_norm = np.sqrt(sum(float((x * x).sum()) for x in r))
+            v = [g / g_norm + x / r_norm if i in trained else x
+                 for i, (g, x) in enumerate(zip(grads, r))]
+            norm = np.sqrt(sum(float((x * x).sum()) for x in v))
+            v = [x / norm for x in v]
+            eps = 1e-3
+            plus = [p + eps * x for p, x in zip(params, v)]
+            minus = [p - eps * x for p, x in zip(params, v)]
+            numeric = (loss_at(plus) - loss_at(minus)) / (2 * eps)
+            analytic = sum(float((g * x).sum()) for g, x in zip(grads, v))
+            error = abs(numeric - analytic) / max(abs(analytic), 1e-3)
+            worst_fd = max(worst_fd, error)
+            if error > 2e-3:
+                sys.exit("FAIL %s step: finite difference %.6g, gradient "
+                         "%.6g" % (name, numeric, analytic))
+    print("gan steps match PyTorch: worst relative error %.2g; finite "
+          "differences within %.2g" % (worst, worst_fd))
 
 
 if __name__ == "__main__":

@@ -250,6 +250,16 @@ Value lossDerivative(MeanSquaredErrorGradOp, OpBuilder &b, Location loc,
 }
 
 template <>
+Value lossTerm(MeanDifferenceOp, OpBuilder &b, Location loc, Value p, Value t) {
+  return sub(b, loc, p, t);
+}
+template <>
+Value lossDerivative(MeanDifferenceGradOp, OpBuilder &b, Location loc, Value p,
+                     Value t) {
+  return f32Const(b, loc, 1.0f);
+}
+
+template <>
 Value lossTerm(MeanAbsoluteErrorOp, OpBuilder &b, Location loc, Value p,
                Value t) {
   return math::AbsFOp::create(b, loc, sub(b, loc, p, t));
@@ -630,5 +640,8 @@ void mlir::kiln::populateKilnLossesToLinalgPatterns(
            CategoricalCrossentropyLowering, CategoricalCrossentropyGradLowering,
            SoftmaxCrossEntropyLowering, SoftmaxCrossEntropyGradLowering,
            BinaryAccuracyLowering, CategoricalAccuracyLowering,
-           SparseTopKCategoricalAccuracyLowering>(patterns.getContext());
+           SparseTopKCategoricalAccuracyLowering,
+           ElementLossLowering<MeanDifferenceOp>,
+           ElementLossGradLowering<MeanDifferenceGradOp>>(
+          patterns.getContext());
 }

@@ -65,3 +65,19 @@ func.func @all(%dl: tensor<f32>, %p: tensor<?x4xf32>, %t: tensor<?x4xf32>, %y: t
   %12 = kiln.softmax_cross_entropy_grad %dl, %p, %t : (tensor<f32>, tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
   return %0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>
 }
+
+// The mean difference reduces p - t, scaled by 1/N; its gradient is dl / N
+// everywhere (the per-element derivative is the constant 1).
+// CHECK-LABEL: func.func @mean_difference(
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "reduction"]}
+// CHECK: arith.subf
+// CHECK: arith.addf
+// CHECK: linalg.yield
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]}
+// CHECK-NOT: arith.subf
+// CHECK: linalg.yield
+func.func @mean_difference(%dl: tensor<f32>, %p: tensor<?x1xf32>, %t: tensor<?x1xf32>) -> (tensor<f32>, tensor<?x1xf32>) {
+  %l = kiln.mean_difference %p, %t : (tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<f32>
+  %g = kiln.mean_difference_grad %dl, %p, %t : (tensor<f32>, tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<?x1xf32>
+  return %l, %g : tensor<f32>, tensor<?x1xf32>
+}

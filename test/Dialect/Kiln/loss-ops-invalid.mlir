@@ -61,3 +61,11 @@ func.func @categorical_accuracy(%p: tensor<?x10xf32>, %t: tensor<?x9xf32>) -> te
   %0 = kiln.categorical_accuracy %p, %t : (tensor<?x10xf32>, tensor<?x9xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+func.func @mean_difference_shapes(%p: tensor<?x1xf32>, %t: tensor<?x2xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'kiln.mean_difference' op expects targets of the prediction's shape, got 'tensor<?x1xf32>' and 'tensor<?x2xf32>'}}
+  %0 = kiln.mean_difference %p, %t : (tensor<?x1xf32>, tensor<?x2xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}

@@ -51,3 +51,12 @@ func.func @metrics(%p: tensor<?x10xf32>, %t: tensor<?x10xf32>, %y: tensor<?xi32>
   %2 = kiln.sparse_top_k_categorical_accuracy %p, %y {k = 3 : i64} : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
   return %0, %1, %2 : tensor<f32>, tensor<f32>, tensor<f32>
 }
+
+// CHECK-LABEL: func.func @mean_difference(
+func.func @mean_difference(%dl: tensor<f32>, %p: tensor<?x1xf32>, %t: tensor<?x1xf32>) -> (tensor<f32>, tensor<?x1xf32>) {
+  // CHECK: kiln.mean_difference %{{.*}}, %{{.*}} : (tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<f32>
+  %0 = kiln.mean_difference %p, %t : (tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<f32>
+  // CHECK: kiln.mean_difference_grad %{{.*}}, %{{.*}}, %{{.*}} : (tensor<f32>, tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<?x1xf32>
+  %1 = kiln.mean_difference_grad %dl, %p, %t : (tensor<f32>, tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<?x1xf32>
+  return %0, %1 : tensor<f32>, tensor<?x1xf32>
+}

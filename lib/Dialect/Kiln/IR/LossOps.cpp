@@ -81,7 +81,7 @@ static LogicalResult emitTargetLossGradient(LossOp op, OpBuilder &b,
                             MaxRank);                                          \
   }
 
-// The macro keeps the seven identical (verifier, rule, gradient verifier)
+// The macro keeps the identical (verifier, rule, gradient verifier)
 // triples from drifting apart; the arithmetic lives in the lowering.
 KILN_TARGET_LOSS(MeanSquaredError, 1, 0)
 KILN_TARGET_LOSS(MeanAbsoluteError, 1, 0)
@@ -89,6 +89,7 @@ KILN_TARGET_LOSS(BinaryCrossentropy, 1, 0)
 KILN_TARGET_LOSS(SigmoidBinaryCrossEntropy, 1, 0)
 KILN_TARGET_LOSS(CategoricalCrossentropy, 2, 2)
 KILN_TARGET_LOSS(SoftmaxCrossEntropy, 2, 2)
+KILN_TARGET_LOSS(MeanDifference, 1, 0)
 
 #undef KILN_TARGET_LOSS
 

@@ -710,6 +710,13 @@ def Kiln_MeanAbsoluteErrorOp : Kiln_TargetLossOp<"mean_absolute_error",
 def Kiln_MeanAbsoluteErrorGradOp : Kiln_TargetLossGradOp<
     "mean_absolute_error_grad", "dl · sign(p - t) / N">;
 
+def Kiln_MeanDifferenceOp : Kiln_TargetLossOp<"mean_difference",
+    "(1/N) Σ (p - t)", "`N` counts all elements. With zero targets it is the "
+    "mean of the predictions: the Wasserstein and hinge losses of a GAN "
+    "(its critic's mean scores) are built from it.">;
+def Kiln_MeanDifferenceGradOp : Kiln_TargetLossGradOp<
+    "mean_difference_grad", "dl / N">;
+
 def Kiln_BinaryCrossentropyOp : Kiln_TargetLossOp<"binary_crossentropy",
     "-(1/N) Σ t log(q + ε) + (1 - t) log(1 - q + ε)",
     "`q = clip(p, ε, 1 - ε)` with `ε = 1e-7`, Keras's formula on "
