@@ -15,8 +15,15 @@ Directional derivatives aggregate many coordinates, so f32
 round-off stays well below the tolerance while a wrong rule for any op
 (or a wrong transpose, scale or sign) shows up at once.
 
+`--differs-from OTHER.so --changed NAMES` requires the gradients of the
+named parameters to differ from those of another compilation of the model
+(e.g. without a gradient penalty) by far more than the tolerance, so that
+a term the check is about cannot vanish unnoticed, and the others to agree
+with it.
+
 usage: gradcheck.py LIBMODEL.so [--batch N] [--directions K] [--train-loss]
-                   [--fourth-order]
+                   [--fourth-order] [--input-scale S]
+                   [--differs-from OTHER.so --changed NAME,...]
 """
 
 import argparse
@@ -45,6 +52,16 @@ def main():
     ap.add_argument("--fourth-order", action="store_true",
                     help="five-point differences (error O(eps^4)), for "
                     "losses curved too much for the central difference")
+    ap.add_argument("--input-scale", type=float, default=1.0,
+                    help="multiply the images by S (models without a "
+                    "Rescaling layer)")
+    ap.add_argument("--differs-from", metavar="OTHER.so", default=None,
+                    help="the same model compiled otherwise: its gradients "
+                    "must differ from these by more than 100x the tolerance "
+                    "for the parameters --changed names, and agree for the "
+                    "others")
+    ap.add_argument("--changed", default="",
+                    help="comma-separated parameter names for --differs-from")
     args = ap.parse_args()
 
     model = CompiledModel(args.library)
@@ -54,7 +71,7 @@ def main():
                                vocab=args.padded or None, empty=False)
     else:
         x, labels = load_fashion_slice(args.batch)
-        x = x.reshape((args.batch,) + model.input_shape)
+        x = x.reshape((args.batch,) + model.input_shape) * args.input_scale
         y = targets_for(model, labels)
 
     state = (1234, 5)
@@ -90,8 +107,30 @@ def main():
         def objective(p):
             return model.evaluate(p, x, y)[0]
 
-    rng = np.random.default_rng(7)
     failures = 0
+    if args.differs_from:
+        other = CompiledModel(args.differs_from)
+        _, _, other_grads = other.train_step(params, x, y, state)
+        changed = set(args.changed.split(",")) - {""}
+        unknown = changed - {name for name, _, _ in model.params}
+        if unknown:
+            print("FAIL: --changed names unknown parameters %s" %
+                  sorted(unknown))
+            return 1
+        for (name, _, _), g, h in zip(model.params, grads, other_grads):
+            change = float(np.linalg.norm(g - h) /
+                           max(np.linalg.norm(g), 1e-12))
+            if name in changed:
+                ok = change > 100 * args.tolerance
+            else:
+                ok = change <= args.tolerance
+            failures += not ok
+            print("%-4s %-16s %s: differs from %s by %.2e (relative)" %
+                  ("ok" if ok else "FAIL", name,
+                   "changed" if name in changed else "same",
+                   args.differs_from.split("/")[-1], change))
+
+    rng = np.random.default_rng(7)
     for index, (name, shape, _) in enumerate(model.params):
         for _ in range(args.directions):
             v = rng.standard_normal(shape).astype(np.float32)

@@ -24,8 +24,10 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/IR/LLVMContext.h"
@@ -33,6 +35,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -166,6 +169,52 @@ LogicalResult runPasses(mlir::ModuleOp module,
   return pm.run(module);
 }
 
+/// True when `path` holds kiln-dialect MLIR (what --emit=kiln writes) rather
+/// than a model description: by the extension `.mlir`, or by text that
+/// starts (after comments) like a module. Model files start with `{` (JSON)
+/// or are binary FlatBuffers.
+bool isMlirInput(StringRef path) {
+  if (sys::path::extension(path) == ".mlir")
+    return true;
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
+      MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return false; // The model loader reports the missing file.
+  StringRef text = (*buffer)->getBuffer();
+  while (true) {
+    text = text.ltrim();
+    if (!text.starts_with("//"))
+      break;
+    text = text.drop_until([](char c) { return c == '\n'; });
+  }
+  return text.starts_with("module") || text.starts_with("#") ||
+         text.starts_with("func.func");
+}
+
+/// Prints errors about kiln IR read from a file as one line each, naming
+/// the file and the position (`kilnc: error: m.mlir:3:5: ...`); notes and
+/// remarks attached to them are dropped.
+mlir::LogicalResult printIRError(mlir::Diagnostic &diag) {
+  if (diag.getSeverity() != mlir::DiagnosticSeverity::Error)
+    return mlir::success();
+  std::string where = inputFile;
+  if (auto loc = dyn_cast<mlir::FileLineColLoc>(diag.getLocation()))
+    where = (loc.getFilename().strref() + ":" + Twine(loc.getLine()) + ":" +
+             Twine(loc.getColumn()))
+                .str();
+  std::string message = diag.str();
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  fail(where + ": " + message);
+  return mlir::success();
+}
+
+/// Parses a kiln-dialect module (a parse or verifier error has been
+/// printed when it returns null).
+mlir::OwningOpRef<mlir::ModuleOp> parseKilnModule(mlir::MLIRContext &context) {
+  mlir::ParserConfig config(&context);
+  return mlir::parseSourceFile<mlir::ModuleOp>(inputFile, config);
+}
+
 /// --emit=kmodel|model-json: the description itself, converted.
 int writeDescription(StringRef output) {
   Expected<kiln::LoadedModel> model =
@@ -204,6 +253,16 @@ Error attachWeights(kiln::ModelInfo &info, kiln::fb::ModelT &description) {
 }
 
 int compile() {
+  // Kiln IR (from --emit=kiln, or written by hand or by a tool) skips the
+  // frontend: it is the module the frontend would have built.
+  bool mlirInput = isMlirInput(inputFile);
+  if (mlirInput && (emitKind == Emit::KModel || emitKind == Emit::ModelJson))
+    return fail(inputFile + ": kiln IR carries no model description for "
+                            "--emit=kmodel or --emit=model-json");
+  if (mlirInput &&
+      (lossOverride.getNumOccurrences() || metricsOverride.getNumOccurrences()))
+    return fail(inputFile + ": --loss and --metrics apply to model files, "
+                            "not to kiln IR");
   if (emitKind == Emit::KModel || emitKind == Emit::ModelJson)
     return writeDescription(outputFile.empty() ? defaultOutput()
                                                : std::string(outputFile));
@@ -216,18 +275,32 @@ int compile() {
   std::string error;
   // The description outlives the import: its weights and its .kmodel form
   // go into the model descriptor.
-  Expected<kiln::LoadedModel> loaded =
-      kiln::loadModelFile(inputFile, trainingOverrides());
-  if (!loaded)
-    return fail(toString(loaded.takeError()));
-  Expected<mlir::OwningOpRef<mlir::ModuleOp>> built =
-      loaded->gan ? kiln::buildGanModule(*loaded->description, *loaded->gan,
-                                         context, inputFile)
-                  : kiln::buildKilnModule(*loaded->description,
-                                          loaded->analysis, context, inputFile);
-  if (!built)
-    return fail(toString(built.takeError()));
-  mlir::OwningOpRef<mlir::ModuleOp> module = std::move(*built);
+  std::optional<kiln::LoadedModel> loaded;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  // Positions in hand-written or generated IR are what the user can act
+  // on; errors about IR the frontend built keep MLIR's default form.
+  std::optional<mlir::ScopedDiagnosticHandler> irErrors;
+  if (mlirInput) {
+    irErrors.emplace(&context, printIRError);
+    module = parseKilnModule(context);
+    if (!module)
+      return 1;
+  } else {
+    Expected<kiln::LoadedModel> model =
+        kiln::loadModelFile(inputFile, trainingOverrides());
+    if (!model)
+      return fail(toString(model.takeError()));
+    loaded.emplace(std::move(*model));
+    Expected<mlir::OwningOpRef<mlir::ModuleOp>> built =
+        loaded->gan
+            ? kiln::buildGanModule(*loaded->description, *loaded->gan,
+                                   context, inputFile)
+            : kiln::buildKilnModule(*loaded->description, loaded->analysis,
+                                    context, inputFile);
+    if (!built)
+      return fail(toString(built.takeError()));
+    module = std::move(*built);
+  }
   std::string output = outputFile.empty() ? defaultOutput() : outputFile;
   auto printModule = [&](raw_ostream &os) { module->print(os); };
   // Fail before the work, not after it, when the output cannot be written.
@@ -242,12 +315,17 @@ int compile() {
   FailureOr<kiln::ModelInfo> info = kiln::extractModelInfo(*module);
   if (failed(info))
     return 1;
-  if (Error err = attachWeights(*info, *loaded->description))
-    return fail(toString(std::move(err)));
+  // Kiln IR has neither weights nor a description to embed: its parameters
+  // take their initializers, and `export --format kmodel` is unavailable.
+  if (loaded)
+    if (Error err = attachWeights(*info, *loaded->description))
+      return fail(toString(std::move(err)));
 
   // A GAN has two steps: each differentiates its loss with respect to its
   // own network (the other one's parameters are frozen in that loss).
-  bool isGan = static_cast<bool>(loaded->gan);
+  // (Kiln IR of a GAN says so by its functions.)
+  bool isGan = static_cast<bool>(
+      module->lookupSymbol<mlir::func::FuncOp>("discriminator_loss"));
   if (failed(runPasses(*module, [&](mlir::PassManager &pm) {
         if (!isGan) {
           pm.addPass(mlir::kiln::createKilnAutodiffPass());

@@ -1,8 +1,8 @@
 //===- ActivationsToLinalg.cpp - Further activations to linalg ------------===//
 //
 // The activations beyond relu, sigmoid and tanh (which kiln.linear can fuse
-// and KilnToLinalg.cpp lowers) and their derivatives, each one elementwise
-// `linalg.generic` whose body is the scalar formula of the op's
+// and KilnToLinalg.cpp lowers) and their derivatives, and the square root, each
+// one elementwise `linalg.generic` whose body is the scalar formula of the op's
 // documentation.
 //
 //===----------------------------------------------------------------------===//
@@ -261,6 +261,14 @@ Value formula(LeakyReluGradOp op, OpBuilder &b, Location loc, ValueRange args) {
   return select(b, loc, cmp(b, loc, CF::OGT, args[1], 0), dy,
                 mulc(b, loc, dy, op.getAlpha().convertToFloat()));
 }
+template <> Value formula(SqrtOp, OpBuilder &b, Location loc, ValueRange args) {
+  return math::SqrtOp::create(b, loc, args[0]);
+}
+template <>
+Value formula(SqrtGradOp, OpBuilder &b, Location loc, ValueRange args) {
+  // dy / (2 · y)
+  return arith::DivFOp::create(b, loc, args[0], mulc(b, loc, args[1], 2.0f));
+}
 
 } // namespace
 
@@ -279,5 +287,6 @@ void mlir::kiln::populateKilnActivationsToLinalgPatterns(
       ElementwiseLowering<ExponentialGradOp>, ElementwiseLowering<GeluGradOp>,
       ElementwiseLowering<SwishGradOp>, ElementwiseLowering<LeakyReluGradOp>,
       ElementwiseLowering<ClippedReluOp>,
-      ElementwiseLowering<ClippedReluGradOp>>(patterns.getContext());
+      ElementwiseLowering<ClippedReluGradOp>, ElementwiseLowering<SqrtOp>,
+      ElementwiseLowering<SqrtGradOp>>(patterns.getContext());
 }

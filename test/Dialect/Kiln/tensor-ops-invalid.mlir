@@ -61,3 +61,19 @@ func.func @concat_other_dims(%a: tensor<?x1x64xf32>, %b: tensor<?x1x32xf32>) -> 
   %0 = kiln.concat %a, %b {dim = 1 : i64} : (tensor<?x1x64xf32>, tensor<?x1x32xf32>) -> tensor<?x2x64xf32>
   return %0 : tensor<?x2x64xf32>
 }
+
+// -----
+
+func.func @sqrt_integer(%x: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'kiln.sqrt' op operand #0 must be ranked tensor of 32-bit float values}}
+  %0 = kiln.sqrt %x : tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+func.func @sqrt_grad_types(%dy: tensor<?x2xf32>, %y: tensor<?x1xf32>) -> tensor<?x2xf32> {
+  // expected-error @+1 {{'kiln.sqrt_grad' op requires the same type for all operands and results}}
+  %0 = "kiln.sqrt_grad"(%dy, %y) : (tensor<?x2xf32>, tensor<?x1xf32>) -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

@@ -30,3 +30,12 @@ func.func @concat(%a: tensor<?x1x64xf32>, %b: tensor<?x2x64xf32>) -> tensor<?x3x
   %0 = kiln.concat %a, %b {dim = 1 : i64} : (tensor<?x1x64xf32>, tensor<?x2x64xf32>) -> tensor<?x3x64xf32>
   return %0 : tensor<?x3x64xf32>
 }
+
+// CHECK-LABEL: func.func @sqrt
+func.func @sqrt(%x: tensor<?x1xf32>, %dy: tensor<?x1xf32>) -> (tensor<?x1xf32>, tensor<?x1xf32>) {
+  // CHECK: %[[Y:.*]] = kiln.sqrt %{{.*}} : tensor<?x1xf32>
+  %0 = kiln.sqrt %x : tensor<?x1xf32>
+  // CHECK-NEXT: kiln.sqrt_grad %{{.*}}, %[[Y]] : tensor<?x1xf32>
+  %1 = kiln.sqrt_grad %dy, %0 : tensor<?x1xf32>
+  return %0, %1 : tensor<?x1xf32>, tensor<?x1xf32>
+}

@@ -7,6 +7,7 @@
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -159,6 +160,31 @@ LogicalResult ReduceSumOp::verify() {
   return success();
 }
 
+/// The adjoint of summing over the leading dimensions is broadcasting along
+/// them: the incoming gradient added to zeros of the input's type (kiln.add
+/// broadcasts its right operand). A dynamic batch takes its extent from the
+/// input, scaled by 0.
+LogicalResult ReduceSumOp::emitGradient(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  Value dy = resultGrads[0];
+  auto inputType = tensorType(getInput());
+  if (inputType == tensorType(getResult())) {
+    operandGrads.push_back(dy);
+    return success();
+  }
+  Value zeros;
+  if (inputType.hasStaticShape())
+    zeros = arith::ConstantOp::create(
+        b, getLoc(), inputType,
+        DenseElementsAttr::get(inputType, b.getF32FloatAttr(0.0f)));
+  else
+    zeros = ScaleOp::create(b, getLoc(), inputType, getInput(),
+                            b.getF32FloatAttr(0.0f), b.getF32FloatAttr(0.0f));
+  operandGrads.push_back(AddOp::create(b, getLoc(), inputType, zeros, dy));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
@@ -290,6 +316,81 @@ LogicalResult LeakyReluOp::emitGradient(OpBuilder &b,
 }
 
 //===----------------------------------------------------------------------===//
+// Activation derivatives (second-order rules)
+//===----------------------------------------------------------------------===//
+//
+// `<op>_grad(dy, y)` is linear in `dy`: its gradient there is the same op
+// applied to the incoming gradient `u`. Its gradient with respect to the
+// saved forward value is the derivative of the factor, times `dy · u`; it is
+// zero almost everywhere for piecewise linear activations, where the rule
+// returns null (no contribution) for that operand.
+
+LogicalResult ReluGradOp::emitGradient(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(
+      ReluGradOp::create(b, getLoc(), getType(), resultGrads[0], getOutput()));
+  operandGrads.push_back(nullptr);
+  return success();
+}
+
+LogicalResult
+LeakyReluGradOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(LeakyReluGradOp::create(
+      b, getLoc(), getType(), resultGrads[0], getInput(), getAlphaAttr()));
+  operandGrads.push_back(nullptr);
+  return success();
+}
+
+/// dy · (1 - y²): ∂/∂y = -2 · y · dy.
+LogicalResult TanhGradOp::emitGradient(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  Value u = resultGrads[0], y = getOutput();
+  Location loc = getLoc();
+  Type type = getType();
+  operandGrads.push_back(TanhGradOp::create(b, loc, type, u, y));
+  Value uDy = MulOp::create(b, loc, type, u, getGrad());
+  Value uDyY = MulOp::create(b, loc, type, uDy, y);
+  operandGrads.push_back(ScaleOp::create(
+      b, loc, type, uDyY, b.getF32FloatAttr(-2.0f), b.getF32FloatAttr(0.0f)));
+  return success();
+}
+
+/// dy · y · (1 - y): ∂/∂y = dy · (1 - 2y).
+LogicalResult
+SigmoidGradOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                            SmallVectorImpl<Value> &operandGrads) {
+  Value u = resultGrads[0], y = getOutput();
+  Location loc = getLoc();
+  Type type = getType();
+  operandGrads.push_back(SigmoidGradOp::create(b, loc, type, u, y));
+  Value uDy = MulOp::create(b, loc, type, u, getGrad());
+  Value oneMinus2Y = ScaleOp::create(b, loc, type, y, b.getF32FloatAttr(-2.0f),
+                                     b.getF32FloatAttr(1.0f));
+  operandGrads.push_back(MulOp::create(b, loc, type, uDy, oneMinus2Y));
+  return success();
+}
+
+/// y > 0 ? dy : dy · (y + alpha): ∂/∂y = y > 0 ? 0 : dy, written as
+/// t - relu_grad(t, y) with t = u · dy.
+LogicalResult EluGradOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &operandGrads) {
+  Value u = resultGrads[0], y = getOutput();
+  Location loc = getLoc();
+  Type type = getType();
+  operandGrads.push_back(EluGradOp::create(b, loc, type, u, y, getAlphaAttr()));
+  Value uDy = MulOp::create(b, loc, type, u, getGrad());
+  Value positive = ReluGradOp::create(b, loc, type, uDy, y);
+  Value negated =
+      ScaleOp::create(b, loc, type, positive, b.getF32FloatAttr(-1.0f),
+                      b.getF32FloatAttr(0.0f));
+  operandGrads.push_back(AddOp::create(b, loc, type, uDy, negated));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // SoftmaxOp
 //===----------------------------------------------------------------------===//
 
@@ -414,6 +515,24 @@ LogicalResult Conv2DInputGradOp::verify() {
                         tensorType(getGrad()), kernel.getDimSize(3));
 }
 
+/// dx = conv2d_input_grad(g, K) is the transpose of the convolution by K
+/// applied to g, bilinear in (g, K): with u the gradient of dx,
+/// ∂/∂g = conv2d(u, K) and ∂/∂K = conv2d_kernel_grad(u, g) (u in the
+/// place of the convolution's input).
+LogicalResult
+Conv2DInputGradOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                SmallVectorImpl<Value> &operandGrads) {
+  Value u = resultGrads[0];
+  Value dGrad =
+      Conv2DOp::create(b, getLoc(), getGrad().getType(), u, getKernel(),
+                       getStridesAttr(), getDilationsAttr(), getPaddingAttr());
+  Value dKernel = Conv2DKernelGradOp::create(
+      b, getLoc(), getKernel().getType(), u, getGrad(), getStridesAttr(),
+      getDilationsAttr(), getPaddingAttr());
+  operandGrads.assign({dGrad, dKernel});
+  return success();
+}
+
 LogicalResult Conv2DKernelGradOp::verify() {
   auto input = tensorType(getInput());
   auto kernel = tensorType(getResult());
@@ -422,6 +541,22 @@ LogicalResult Conv2DKernelGradOp::verify() {
   return verifyWindowOp(*this, input, kernel.getShape().take_front(2),
                         getStrides(), getDilations(), getPadding(),
                         tensorType(getGrad()), kernel.getDimSize(3));
+}
+
+/// dK = conv2d_kernel_grad(x, g) is bilinear in (x, g): with u the gradient
+/// of dK, ∂/∂x = conv2d_input_grad(g, u) and ∂/∂g = conv2d(x, u).
+LogicalResult
+Conv2DKernelGradOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                 SmallVectorImpl<Value> &operandGrads) {
+  Value u = resultGrads[0];
+  Value dInput = Conv2DInputGradOp::create(
+      b, getLoc(), getInput().getType(), getGrad(), u, getStridesAttr(),
+      getDilationsAttr(), getPaddingAttr());
+  Value dGrad =
+      Conv2DOp::create(b, getLoc(), getGrad().getType(), getInput(), u,
+                       getStridesAttr(), getDilationsAttr(), getPaddingAttr());
+  operandGrads.assign({dInput, dGrad});
+  return success();
 }
 
 /// Pooling reads each channel on its own: the result keeps the channels.

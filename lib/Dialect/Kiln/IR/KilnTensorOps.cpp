@@ -168,3 +168,15 @@ LogicalResult ConcatOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
   }
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// SqrtOp
+//===----------------------------------------------------------------------===//
+
+/// d sqrt(x) / dx = 1 / (2 · sqrt(x)), read from the output.
+LogicalResult SqrtOp::emitGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.push_back(
+      SqrtGradOp::create(b, getLoc(), getType(), resultGrads[0], getResult()));
+  return success();
+}

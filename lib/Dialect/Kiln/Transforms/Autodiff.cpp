@@ -1,23 +1,23 @@
 //===- Autodiff.cpp - Reverse-mode differentiation of @loss ---------------===//
 //
 // Derives the training step from the loss function: a clone of the forward
-// computation followed by the backward sweep, emitted op by op through
-// GradientOpInterface. The forward values the rules need are simply reused
-// (everything stays in one function), so nothing is recomputed. Results
-// the loss function tags as state updates (`kiln.state_update`) pass
-// through undifferentiated, after the gradients.
+// computation followed by the backward sweep (emitVectorJacobianProduct,
+// Differentiation.cpp), emitted op by op through GradientOpInterface. The
+// forward values the rules need are simply reused (everything stays in one
+// function), so nothing is recomputed. Results the loss function tags as state
+// updates (`kiln.state_update`) pass through undifferentiated, after the
+// gradients.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/Transforms/Differentiation.h"
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "llvm/ADT/DenseSet.h"
-#include "llvm/ADT/SmallPtrSet.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNAUTODIFFPASS
@@ -34,39 +34,6 @@ Value createSplat(OpBuilder &b, Location loc, RankedTensorType type,
                   float value) {
   auto attr = DenseElementsAttr::get(type, b.getF32FloatAttr(value));
   return arith::ConstantOp::create(b, loc, type, attr);
-}
-
-/// Values that depend on at least one parameter: only their ops need a
-/// derivative. One forward walk suffices since the body is a single block in
-/// program order.
-llvm::DenseSet<Value> findActiveValues(Block &body,
-                                       ArrayRef<BlockArgument> params) {
-  llvm::DenseSet<Value> active(params.begin(), params.end());
-  for (Operation &op : body) {
-    if (llvm::any_of(op.getOperands(),
-                     [&](Value v) { return active.contains(v); }))
-      active.insert(op.result_begin(), op.result_end());
-  }
-  return active;
-}
-
-/// Ops whose results the loss depends on, found with an explicit worklist
-/// (the graph's depth comes from the model file and must not drive
-/// recursion).
-llvm::SmallPtrSet<Operation *, 32> findOpsFeeding(Value loss) {
-  llvm::SmallPtrSet<Operation *, 32> feeding;
-  SmallVector<Operation *> worklist;
-  if (Operation *def = loss.getDefiningOp())
-    worklist.push_back(def);
-  while (!worklist.empty()) {
-    Operation *op = worklist.pop_back_val();
-    if (!feeding.insert(op).second)
-      continue;
-    for (Value operand : op->getOperands())
-      if (Operation *def = operand.getDefiningOp())
-        worklist.push_back(def);
-  }
-  return feeding;
 }
 
 struct KilnAutodiffPass
@@ -173,64 +140,30 @@ LogicalResult KilnAutodiffPass::differentiate(func::FuncOp train) {
       trainable.push_back(arg);
   }
 
-  llvm::DenseSet<Value> active = findActiveValues(body, trainable);
-  llvm::SmallPtrSet<Operation *, 32> feeding = findOpsFeeding(loss);
+  // Frozen parameters keep zero gradients below; a shape the constant
+  // cannot have is refused up front.
+  for (BlockArgument param : params)
+    if (!cast<RankedTensorType>(param.getType()).hasStaticShape())
+      return train.emitError("kiln-autodiff: parameter #")
+             << param.getArgNumber() << " has a dynamic shape";
 
   OpBuilder b(ret);
-  DenseMap<Value, Value> grads;
-  auto accumulate = [&](Value target, Value grad) {
-    auto [it, inserted] = grads.try_emplace(target, grad);
-    if (!inserted)
-      it->second =
-          AddOp::create(b, grad.getLoc(), target.getType(), it->second, grad);
-  };
-  accumulate(loss, createSplat(b, ret.getLoc(), lossType, 1.0f));
+  Value seed = createSplat(b, ret.getLoc(), lossType, 1.0f);
+  SmallVector<Value> wrt(trainable.begin(), trainable.end());
+  FailureOr<SmallVector<Value>> grads =
+      emitVectorJacobianProduct(b, ret.getLoc(), loss, seed, wrt);
+  if (failed(grads))
+    return failure();
 
-  // Snapshot the forward ops first: the sweep appends backward ops to the
-  // same block.
-  SmallVector<Operation *> forwardOps;
-  for (Operation &op : body.without_terminator())
-    forwardOps.push_back(&op);
-
-  for (Operation *op : llvm::reverse(forwardOps)) {
-    if (!feeding.contains(op))
-      continue;
-    if (llvm::none_of(op->getResults(),
-                      [&](Value v) { return active.contains(v); }))
-      continue;
-    SmallVector<Value> resultGrads;
-    for (Value result : op->getResults())
-      resultGrads.push_back(grads.lookup(result));
-    if (llvm::all_of(resultGrads, [](Value g) { return !g; }))
-      continue;
-
-    auto rule = dyn_cast<GradientOpInterface>(op);
-    if (!rule)
-      return op->emitOpError("has no gradient rule (GradientOpInterface); "
-                             "kiln-autodiff cannot differentiate it");
-    SmallVector<Value> operandGrads;
-    b.setInsertionPoint(ret);
-    if (failed(rule.emitGradient(b, resultGrads, operandGrads)))
-      return op->emitOpError("failed to emit its gradient");
-    if (operandGrads.size() != op->getNumOperands())
-      return op->emitOpError("gradient rule returned ")
-             << operandGrads.size() << " gradients for "
-             << op->getNumOperands() << " operands";
-    for (auto [operand, grad] : llvm::zip(op->getOperands(), operandGrads))
-      if (grad && active.contains(operand))
-        accumulate(operand, grad);
-  }
-
+  DenseMap<Value, Value> gradOf;
+  for (auto [param, grad] : llvm::zip_equal(trainable, *grads))
+    gradOf[param] = grad;
   SmallVector<Value> results(lossResults);
   for (BlockArgument param : params) {
-    Value grad = grads.lookup(param);
-    if (!grad) {
-      auto type = cast<RankedTensorType>(param.getType());
-      if (!type.hasStaticShape())
-        return train.emitError("kiln-autodiff: parameter #")
-               << param.getArgNumber() << " has a dynamic shape";
-      grad = createSplat(b, ret.getLoc(), type, 0.0f);
-    }
+    Value grad = gradOf.lookup(param);
+    if (!grad)
+      grad = createSplat(b, ret.getLoc(),
+                         cast<RankedTensorType>(param.getType()), 0.0f);
     results.push_back(grad);
   }
   results.append(stateResults);

@@ -11,7 +11,9 @@ def GradientOpInterface : OpInterface<"GradientOpInterface"> {
     An op that knows its own reverse-mode derivative. `kiln-autodiff` walks
     the loss computation backwards and asks each op for the vector-Jacobian
     product: given the gradients flowing into its results, the op emits kiln
-    ops computing the gradients of its operands.
+    ops computing the gradients of its operands. Derivative ops implement
+    it too where a gradient of a gradient is needed (second order, e.g. a
+    gradient penalty inside a loss).
   }];
   let methods = [
     InterfaceMethod<[{
@@ -19,7 +21,9 @@ def GradientOpInterface : OpInterface<"GradientOpInterface"> {
         `resultGrads` has one entry per result; an entry is null when that
         result does not influence the loss. On success `operandGrads` holds
         one entry per operand: the gradient, or null for operands that are
-        not differentiable (labels, integer data).
+        not differentiable (labels, integer data) or whose derivative is
+        zero almost everywhere (the mask operand of `kiln.relu_grad`):
+        null adds nothing to the operand's gradient.
       }],
       "::llvm::LogicalResult", "emitGradient",
       (ins "::mlir::OpBuilder &":$builder,

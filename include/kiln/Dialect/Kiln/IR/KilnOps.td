@@ -72,12 +72,15 @@ def Kiln_AddOp : Kiln_Op<"add", [Pure,
   let hasVerifier = 1;
 }
 
-def Kiln_ReduceSumOp : Kiln_Op<"reduce_sum", [Pure]> {
+def Kiln_ReduceSumOp : Kiln_Op<"reduce_sum", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Sum over leading dimensions";
   let description = [{
     Sums `input` over its leading dimensions so that the result has the
     shape of the result type, which must be a suffix of the input's shape.
-    Gradient rules use it to undo a broadcast.
+    Gradient rules use it to undo a broadcast; its own gradient is that
+    broadcast, a `kiln.add` of the incoming gradient to zeros of the input's
+    type.
 
     Example:
     ```mlir
@@ -213,8 +216,12 @@ def Kiln_LeakyReluOp : Kiln_Op<"leaky_relu", [Pure, SameOperandsAndResultType,
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-class Kiln_ActivationGradOp<string mnemonic, string formula>
-    : Kiln_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+/// `traits` declares GradientOpInterface on the derivatives that have a
+/// second-order rule (the gradient of a gradient, e.g. a gradient penalty).
+class Kiln_ActivationGradOp<string mnemonic, string formula,
+                            list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType],
+                                    traits)> {
   let summary = "Derivative of an activation: `" # formula # "`";
   let description = [{
     Given the gradient `dy` of an activation's output and that output `y`,
@@ -231,14 +238,18 @@ class Kiln_ActivationGradOp<string mnemonic, string formula>
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
 }
 
-def Kiln_ReluGradOp : Kiln_ActivationGradOp<"relu_grad", "y > 0 ? dy : 0">;
+def Kiln_ReluGradOp : Kiln_ActivationGradOp<"relu_grad", "y > 0 ? dy : 0",
+    [DeclareOpInterfaceMethods<GradientOpInterface>]>;
 def Kiln_SigmoidGradOp
-    : Kiln_ActivationGradOp<"sigmoid_grad", "dy * y * (1 - y)">;
-def Kiln_TanhGradOp : Kiln_ActivationGradOp<"tanh_grad", "dy * (1 - y * y)">;
+    : Kiln_ActivationGradOp<"sigmoid_grad", "dy * y * (1 - y)",
+                            [DeclareOpInterfaceMethods<GradientOpInterface>]>;
+def Kiln_TanhGradOp : Kiln_ActivationGradOp<"tanh_grad", "dy * (1 - y * y)",
+    [DeclareOpInterfaceMethods<GradientOpInterface>]>;
 def Kiln_Relu6GradOp
     : Kiln_ActivationGradOp<"relu6_grad", "0 < y < 6 ? dy : 0">;
 def Kiln_EluGradOp
-    : Kiln_ActivationGradOp<"elu_grad", "y > 0 ? dy : dy * (y + alpha)"> {
+    : Kiln_ActivationGradOp<"elu_grad", "y > 0 ? dy : dy * (y + alpha)",
+                            [DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$output,
                        DefaultValuedAttr<F32Attr, "1.0f">:$alpha);
 }
@@ -277,11 +288,13 @@ def Kiln_SwishGradOp : Kiln_InputActivationGradOp<"swish_grad",
     "dy * (s + x · s · (1 - s)), s = sigmoid(x)">;
 
 def Kiln_LeakyReluGradOp : Kiln_Op<"leaky_relu_grad",
-    [Pure, SameOperandsAndResultType]> {
+    [Pure, SameOperandsAndResultType,
+     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Derivative of leaky ReLU: `x > 0 ? dy : alpha · dy`";
   let description = [{
     Given the gradient `dy` of a `kiln.leaky_relu` output and its input
-    `x`, computes the gradient of the input.
+    `x`, computes the gradient of the input. It is linear in `dy` (its own
+    gradient there is the same op) and piecewise constant in `x`.
 
     Example:
     ```mlir
@@ -378,7 +391,8 @@ def Kiln_Conv2DOp : Kiln_ConvOpBase<"conv2d",
   let results = (outs Kiln_F32Tensor:$result);
 }
 
-def Kiln_Conv2DInputGradOp : Kiln_ConvOpBase<"conv2d_input_grad"> {
+def Kiln_Conv2DInputGradOp : Kiln_ConvOpBase<"conv2d_input_grad",
+    [DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Gradient of a 2-D convolution with respect to its input";
   let description = [{
     Given the gradient `grad` of a `kiln.conv2d` result and its kernel,
@@ -390,6 +404,11 @@ def Kiln_Conv2DInputGradOp : Kiln_ConvOpBase<"conv2d_input_grad"> {
     output extents alone do not when strides exceed 1). Attributes mean
     what they mean on `kiln.conv2d`.
 
+    The op is bilinear in `grad` and `kernel` (the transpose of the
+    convolution), so its own gradients are a `kiln.conv2d` of the incoming
+    gradient with the kernel and a `kiln.conv2d_kernel_grad` of the
+    incoming gradient (as the input) with `grad`.
+
     Example:
     ```mlir
     %dx = kiln.conv2d_input_grad %dy, %k : (tensor<?x11x11x64xf32>, tensor<3x3x32x64xf32>) -> tensor<?x13x13x32xf32>
@@ -400,13 +419,16 @@ def Kiln_Conv2DInputGradOp : Kiln_ConvOpBase<"conv2d_input_grad"> {
   let results = (outs Kiln_F32Tensor:$result);
 }
 
-def Kiln_Conv2DKernelGradOp : Kiln_ConvOpBase<"conv2d_kernel_grad"> {
+def Kiln_Conv2DKernelGradOp : Kiln_ConvOpBase<"conv2d_kernel_grad",
+    [DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Gradient of a 2-D convolution with respect to its kernel";
   let description = [{
     `dkernel[a, b, c, f] = Σ_{n, i, j} x[n, i·sh + a·dh - pt, j·sw + b·dw - pl, c]
     · grad[n, i, j, f]`: the correlation of the convolution's input with the
     gradient of its result, summed over the batch. The result type is the
-    kernel type. Attributes mean what they mean on `kiln.conv2d`.
+    kernel type. Attributes mean what they mean on `kiln.conv2d`. Bilinear
+    in `input` and `grad`: its own gradients are a
+    `kiln.conv2d_input_grad` and a `kiln.conv2d`.
 
     Example:
     ```mlir

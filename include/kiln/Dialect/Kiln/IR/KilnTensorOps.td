@@ -3,8 +3,8 @@
 // The general building blocks recurrent layers are unrolled into: an
 // elementwise product (gates), static slices along one dimension (gates of
 // a fused pre-activation, timesteps of a sequence) with their adjoint, and
-// concatenation (stacking the outputs of the timesteps). Included by
-// KilnOps.td.
+// concatenation (stacking the outputs of the timesteps); the square root
+// of a gradient penalty's norm. Included by KilnOps.td.
 //
 //===----------------------------------------------------------------------===//
 
@@ -111,6 +111,46 @@ def Kiln_ConcatOp : Kiln_Op<"concat", [Pure,
   let assemblyFormat =
       "$inputs attr-dict `:` functional-type($inputs, results)";
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Square root (the norm of a gradient penalty)
+//===----------------------------------------------------------------------===//
+
+def Kiln_SqrtOp : Kiln_Op<"sqrt", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Elementwise square root";
+  let description = [{
+    `y = sqrt(x)` elementwise (IEEE: NaN for `x < 0`, `+0` for `+0`): the
+    Euclidean norm of a gradient in a gradient penalty is the square root of
+    a sum of squares. The gradient rule reads the output,
+    `dx = dy / (2 · y)` (`kiln.sqrt_grad`), which is infinite at `x = 0`.
+
+    Example:
+    ```mlir
+    %norm = kiln.sqrt %sumsq : tensor<?x1xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$input);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Kiln_SqrtGradOp : Kiln_Op<"sqrt_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "Derivative of the square root: `dy / (2 · y)`";
+  let description = [{
+    Given the gradient `dy` of a `kiln.sqrt` output and that output `y`,
+    computes the gradient of its input, `dy / (2 · y)`. Emitted by the
+    square root's gradient rule.
+
+    Example:
+    ```mlir
+    %dx = kiln.sqrt_grad %dy, %y : tensor<?x1xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$grad, Kiln_F32Tensor:$output);
+  let results = (outs Kiln_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
 }
 
 #endif // KILN_DIALECT_KILN_IR_KILNTENSOROPS_TD

@@ -62,4 +62,41 @@ def KilnFusePass : Pass<"kiln-fuse", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }
 
+def KilnTestInputGradientPenaltyPass
+    : Pass<"test-kiln-input-gradient-penalty", "::mlir::ModuleOp"> {
+  let summary = "Test pass: add a WGAN-GP gradient penalty to a loss";
+  let description = [{
+    For testing double backward (the gradient of a gradient) before a GAN
+    frontend exists. In each function named by `functions` (by default
+    `@loss` and `@evaluate`), takes the critic's score `s` (the first
+    operand of the op computing result #0, the loss) and the first
+    argument tagged `kiln.input` (`x`), emits `∂(Σ s)/∂x` with
+    `emitVectorJacobianProduct` (explicit backward ops in the function),
+    and replaces the loss by
+    `loss + lambda · mean_i (‖∂s_i/∂x_i‖₂ - 1)²`: the norm per sample is
+    `kiln.sqrt` of a product with a ones column, the mean a
+    `kiln.mean_squared_error` against ones. `kiln-autodiff` then
+    differentiates the penalty with respect to the parameters, through the
+    backward ops' second-order rules.
+
+    With `wrt=params` the gradient is taken with respect to every
+    parameter instead (`g_p = ∂(Σ s)/∂p`) and the loss becomes
+    `loss + lambda · Σ_p mean(g_p²)`: the backward ops of the parameters'
+    gradients (`kiln.conv2d_kernel_grad`, `kiln.reduce_sum` of the biases)
+    are then differentiated again too.
+  }];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Functions whose loss gets the penalty (default: loss, "
+               "evaluate)">,
+    Option<"lambda", "lambda", "double", "10.0",
+           "Weight of the penalty">,
+    Option<"wrt", "wrt", "std::string", "\"input\"",
+           "What the critic is differentiated with respect to: input or "
+           "params">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::kiln::KilnDialect"];
+}
+
 #endif // KILN_DIALECT_KILN_TRANSFORMS_PASSES_TD

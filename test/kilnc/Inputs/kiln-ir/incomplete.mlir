@@ -1,0 +1,6 @@
+// Valid IR, but not a model: @forward and @evaluate are missing.
+module {
+  func.func @loss() {
+    return
+  }
+}
