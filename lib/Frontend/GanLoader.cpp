@@ -269,6 +269,18 @@ Expected<GanAnalysis> kiln::loadGan(fb::ModelT &model, StringRef file) {
         "the generator produces images of shape " + formatShape(generated) +
             " but the discriminator reads " + formatShape(image));
   result.imageShape.assign(image.begin(), image.end());
+  // The gradient penalty differentiates the critic's input gradient again;
+  // normalization layers have no second-order rules (and batch statistics
+  // would make one sample's penalty depend on the others).
+  if (*loss == GanLoss::WassersteinGP)
+    for (const auto &layer : gan.discriminator->layers)
+      if (layer->class_name == "BatchNormalization" ||
+          layer->class_name == "LayerNormalization")
+        return makeFrontendError(
+            file, "gan.discriminator",
+            "layer '" + layer->name + "' (" + layer->class_name +
+                "): the gradient penalty of wasserstein_gp is not defined "
+                "through normalization layers; leave them out of the critic");
   ArrayRef<int64_t> score = result.discriminator.outputShapes.front();
   if (score.size() != 1 || score[0] != 1)
     return makeFrontendError(file, "gan.discriminator",

@@ -32,6 +32,7 @@
 
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Dialect/Kiln/Transforms/Differentiation.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -117,7 +118,13 @@ private:
                     bool ofGenerator, bool ofDiscriminator);
 
   void buildForward(ModuleOp module);
-  void buildDiscriminatorLoss(ModuleOp module);
+  mlir::LogicalResult buildDiscriminatorLoss(ModuleOp module);
+  /// λ · mean((‖∂D(x̂)/∂x̂‖ - 1)²) on the interpolates x̂ = fake + ε (real -
+  /// fake): the critic's input gradient, built by the reverse sweep inside
+  /// the loss so that kiln-autodiff differentiates it again.
+  mlir::FailureOr<Value> emitGradientPenalty(func::FuncOp func, Value real,
+                                             Value fake, Value interpolation,
+                                             Value classes, Value rng);
   void buildGeneratorLoss(ModuleOp module);
   DictionaryAttr buildModelAttr();
 
@@ -258,7 +265,7 @@ resultTypes(unsigned scalars, mlir::MLIRContext &context,
   return types;
 }
 
-void GanModuleBuilder::buildDiscriminatorLoss(ModuleOp module) {
+mlir::LogicalResult GanModuleBuilder::buildDiscriminatorLoss(ModuleOp module) {
   Type rngType = RankedTensorType::get({2}, b.getI64Type());
   SmallVector<GanArgument> extra = {
       {"images", generator.batchType(gan.imageShape)},
@@ -267,8 +274,15 @@ void GanModuleBuilder::buildDiscriminatorLoss(ModuleOp module) {
     extra.push_back({"classes", generator.batchType({1})});
     extra.push_back({"fake_classes", generator.batchType({1})});
   }
+  bool penalty = gan.loss == GanLoss::WassersteinGP;
+  // The interpolation weights of the gradient penalty: one uniform draw per
+  // sample, repeated over the sample's elements (the runtime draws them).
+  if (penalty)
+    extra.push_back({"interpolation", generator.batchType(gan.imageShape)});
   for (StringRef name : {"rng_generator", "rng_real", "rng_fake"})
     extra.push_back({name, rngType, /*rng=*/true});
+  if (penalty)
+    extra.push_back({"rng_penalty", rngType, /*rng=*/true});
   func::FuncOp func =
       createFunction(module, "discriminator_loss", extra,
                      resultTypes(3, context, {&discriminator}), "generator");
@@ -280,9 +294,11 @@ void GanModuleBuilder::buildDiscriminatorLoss(ModuleOp module) {
     classes = func.getArgument(arg++);
     fakeClasses = func.getArgument(arg++);
   }
+  Value interpolation = penalty ? func.getArgument(arg++) : Value();
   Value rngGenerator = func.getArgument(arg++);
   Value rngReal = func.getArgument(arg++);
   Value rngFake = func.getArgument(arg++);
+  Value rngPenalty = penalty ? func.getArgument(arg++) : Value();
 
   const fb::GanT &config = *model.gan;
   atEnd(func);
@@ -321,6 +337,13 @@ void GanModuleBuilder::buildDiscriminatorLoss(ModuleOp module) {
     loss = scalarAdd(mean(fakeScore), mean(realScore, -1.0f));
     break;
   }
+  if (penalty) {
+    mlir::FailureOr<Value> term = emitGradientPenalty(
+        func, real, fake, interpolation, classes, rngPenalty);
+    if (mlir::failed(term))
+      return mlir::failure();
+    loss = scalarAdd(loss, *term);
+  }
   loss = discriminator.addRegularization(loss);
   // Accuracy on the logits: a real image is recognized when its logit is
   // positive, a generated one when it is not.
@@ -334,6 +357,64 @@ void GanModuleBuilder::buildDiscriminatorLoss(ModuleOp module) {
                                    b.getF32FloatAttr(0.0f))};
   appendStates(func, values, /*ofGenerator=*/false, /*ofDiscriminator=*/true);
   func::ReturnOp::create(b, loc, values);
+  return mlir::success();
+}
+
+mlir::FailureOr<Value>
+GanModuleBuilder::emitGradientPenalty(func::FuncOp func, Value real, Value fake,
+                                      Value interpolation, Value classes,
+                                      Value rng) {
+  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  atEnd(func);
+  Value difference = kd::AddOp::create(
+      b, loc, real.getType(), real,
+      kd::ScaleOp::create(b, loc, fake, b.getF32FloatAttr(-1.0f),
+                          b.getF32FloatAttr(0.0f)));
+  Value mixed = kd::AddOp::create(
+      b, loc, fake.getType(), fake,
+      kd::MulOp::create(b, loc, fake.getType(), difference, interpolation));
+  // The class of a real image and of its generated partner differ; the
+  // interpolate is scored with the real one's, as conditional WGAN-GP does.
+  Value score = runDiscriminator(func, mixed, classes, rng);
+  atEnd(func);
+  // The seed, ones of the score's shape, is built from the data (the
+  // interpolation weights) rather than from the score, so that the outer
+  // sweep has nothing to differentiate in it.
+  int64_t elements = 1;
+  for (int64_t extent : gan.imageShape)
+    elements *= extent;
+  auto flatType = generator.batchType({elements});
+  Value seed =
+      filled(kd::SliceOp::create(
+                 b, loc, generator.batchType({1}),
+                 kd::ReshapeOp::create(b, loc, flatType, interpolation),
+                 b.getI64IntegerAttr(1), b.getI64IntegerAttr(0)),
+             1.0f);
+  mlir::FailureOr<SmallVector<Value>> gradient =
+      kd::emitVectorJacobianProduct(b, loc, score, seed, mixed);
+  if (failed(gradient))
+    return mlir::failure();
+  // Per-sample squared norms: the flattened gradient squared, times a
+  // column of ones.
+  Value flat = kd::ReshapeOp::create(b, loc, flatType, gradient->front());
+  Value squares = kd::MulOp::create(b, loc, flatType, flat, flat);
+  auto onesType = RankedTensorType::get({elements, 1}, b.getF32Type());
+  Value ones = mlir::arith::ConstantOp::create(
+      b, loc, onesType,
+      mlir::DenseElementsAttr::get(onesType, b.getF32FloatAttr(1.0f)));
+  Value sums =
+      kd::MatmulOp::create(b, loc, generator.batchType({1}), squares, ones);
+  // A tiny offset keeps sqrt's derivative finite where the gradient
+  // vanishes.
+  Value norms = kd::SqrtOp::create(
+      b, loc,
+      kd::ScaleOp::create(b, loc, sums, b.getF32FloatAttr(1.0f),
+                          b.getF32FloatAttr(1e-12f)));
+  Value penalty = kd::MeanSquaredErrorOp::create(b, loc, scalar, norms,
+                                                 filled(norms, 1.0f));
+  return Value(kd::ScaleOp::create(
+      b, loc, penalty, b.getF32FloatAttr(model.gan->gradient_penalty_weight),
+      b.getF32FloatAttr(0.0f)));
 }
 
 void GanModuleBuilder::buildGeneratorLoss(ModuleOp module) {
@@ -431,17 +512,16 @@ llvm::Expected<mlir::OwningOpRef<ModuleOp>> GanModuleBuilder::build() {
   context.getOrLoadDialect<kd::KilnDialect>();
   context.getOrLoadDialect<func::FuncDialect>();
   context.getOrLoadDialect<mlir::arith::ArithDialect>();
-  if (gan.loss == GanLoss::WassersteinGP)
-    return makeFrontendError(file, "gan.loss",
-                             "the wasserstein_gp loss is not implemented "
-                             "yet; use non_saturating or hinge");
 
   generator.collectParams("generator/");
   discriminator.collectParams("discriminator/");
   mlir::OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   (*module)->setAttr("kiln.model", buildModelAttr());
   buildForward(*module);
-  buildDiscriminatorLoss(*module);
+  if (mlir::failed(buildDiscriminatorLoss(*module)))
+    return makeFrontendError(file, "gan.loss",
+                             "internal error: the gradient penalty's "
+                             "input gradient could not be derived");
   buildGeneratorLoss(*module);
 
   std::string message;

@@ -413,13 +413,16 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
 
 void kiln::readWorkspacePlan(ModuleOp module, ModelInfo &info) {
   auto plans = module->getAttrOfType<DictionaryAttr>("kiln.workspace");
-  auto plan = plans
-                  ? dyn_cast_or_null<DenseI64ArrayAttr>(plans.get("train_step"))
-                  : DenseI64ArrayAttr();
-  if (!plan || plan.size() != 2)
+  if (!plans)
     return;
-  info.workspaceBytesPerSample = plan[0];
-  info.workspaceBytesFixed = plan[1];
+  // A GAN's two steps share the thread's workspace: it is the larger one.
+  for (StringRef step : {"train_step", "discriminator_step", "generator_step"})
+    if (auto plan = dyn_cast_or_null<DenseI64ArrayAttr>(plans.get(step)))
+      if (plan.size() == 2) {
+        info.workspaceBytesPerSample =
+            std::max(info.workspaceBytesPerSample, plan[0]);
+        info.workspaceBytesFixed = std::max(info.workspaceBytesFixed, plan[1]);
+      }
 }
 
 //===----------------------------------------------------------------------===//

@@ -25,15 +25,22 @@
 #include "kiln/runtime/Random.h"
 #include "kiln/runtime/Trainer.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <memory>
+#include <spawn.h>
 #include <string>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
+
+extern char **environ;
 
 namespace kiln {
 namespace runtime {
@@ -45,6 +52,8 @@ constexpr uint64_t kLatentStream = 0x200;
 constexpr uint64_t kClassStream = 0x201;
 constexpr uint64_t kSampleGridStream = 0x202;
 constexpr uint64_t kGenerateStream = 0x203;
+constexpr uint64_t kInterpolationStream = 0x204;
+constexpr uint64_t kFrechetStream = 0x205;
 
 struct GanOptions {
   std::string command;
@@ -58,6 +67,11 @@ struct GanOptions {
   int64_t gridColumns = 0;
   std::optional<int64_t> classIndex;
   bool quiet = false;
+  /// --frechet-classifier: a Kiln classifier executable whose `frechet`
+  /// command measures the generated images after each epoch.
+  std::string frechetClassifier, frechetCheckpoint, frechetOutput,
+      frechetReference;
+  int64_t frechetSamples = 10000;
 };
 
 int64_t parseInteger(const std::string &flag, const char *text, int64_t min) {
@@ -105,6 +119,16 @@ GanOptions parseGanCommandLine(int argc, char **argv) {
       o.samplesDir = value();
     else if (train && flag == "--sample-count")
       o.sampleCount = parseInteger(flag, value(), 1);
+    else if (train && flag == "--frechet-classifier")
+      o.frechetClassifier = value();
+    else if (train && flag == "--frechet-checkpoint")
+      o.frechetCheckpoint = value();
+    else if (train && flag == "--frechet-output")
+      o.frechetOutput = value();
+    else if (train && flag == "--frechet-reference")
+      o.frechetReference = value();
+    else if (train && flag == "--frechet-samples")
+      o.frechetSamples = parseInteger(flag, value(), 2);
     else if (!train && flag == "--count")
       o.count = parseInteger(flag, value(), 1);
     else if (!train && flag == "--output")
@@ -120,6 +144,9 @@ GanOptions parseGanCommandLine(int argc, char **argv) {
       fail("unknown flag '%s' for 'gan %s' (see docs/gans.md)", flag.c_str(),
            o.command.c_str());
   }
+  if (!o.frechetClassifier.empty() && o.frechetCheckpoint.empty())
+    fail("--frechet-classifier needs --frechet-checkpoint (the classifier's "
+         "trained checkpoint)");
   return o;
 }
 
@@ -180,9 +207,23 @@ public:
     float loss = 0, realAccuracy = 0, fakeAccuracy = 0;
   };
 
+  bool penalized() const { return gan_.loss == KILN_GAN_WASSERSTEIN_GP; }
+
+  /// The gradient penalty's interpolation weights: one uniform draw per
+  /// sample, repeated over its elements.
+  void sampleInterpolation(Rng &rng, int64_t n, std::vector<float> &weights) {
+    weights.resize(static_cast<size_t>(n * imageElements_));
+    for (int64_t r = 0; r < n; ++r)
+      std::fill_n(weights.begin() + r * imageElements_, imageElements_,
+                  rng.nextUnitFloat());
+  }
+
+  /// `rngs` holds the random states of the generator, of the real and the
+  /// generated batch and (Wasserstein loss) of the interpolates.
   DiscriminatorResult discriminatorStep(int64_t n, float *images, float *latent,
                                         float *classes, float *fakeClasses,
-                                        const uint64_t rngs[3][2]) {
+                                        float *interpolation,
+                                        const uint64_t rngs[4][2]) {
     std::vector<void *> buffers = paramBuffers();
     buffers.push_back(images);
     buffers.push_back(latent);
@@ -190,7 +231,9 @@ public:
       buffers.push_back(classes);
       buffers.push_back(fakeClasses);
     }
-    for (int k = 0; k < 3; ++k)
+    if (penalized())
+      buffers.push_back(interpolation);
+    for (int k = 0; k < (penalized() ? 4 : 3); ++k)
       buffers.push_back(const_cast<uint64_t *>(rngs[k]));
     DiscriminatorResult result;
     buffers.push_back(&result.loss);
@@ -294,6 +337,82 @@ void writeGrid(const std::string &path, const std::vector<float> &images,
            imageGrid(images.data(), count, tile, PixelRange::Auto, layout));
 }
 
+/// Measures the Fréchet distance of `images` (in the generator's range)
+/// to the reference images in the feature space of a Kiln classifier: the
+/// images go back to raw pixels (the inverse of image_scale and
+/// image_offset, the scale the classifier was trained on) into a temporary
+/// .npy, and `CLASSIFIER frechet` measures them; its --metrics-json line
+/// has the distance.
+double measureFrechet(const GanOptions &o, const std::string &reference,
+                      const std::vector<float> &images, int64_t count,
+                      const KilnGanDesc &gan) {
+  char pattern[] = "/tmp/kiln-frechet-XXXXXX";
+  const char *dir = ::mkdtemp(pattern);
+  if (!dir)
+    fail("--frechet-classifier: cannot create a temporary directory: %s",
+         std::strerror(errno));
+  std::string npy = std::string(dir) + "/generated.npy";
+  std::string json = std::string(dir) + "/frechet.json";
+  std::vector<float> pixels(images.size());
+  for (size_t i = 0; i < images.size(); ++i)
+    pixels[i] = (images[i] - gan.image_offset) / gan.image_scale;
+  std::vector<int64_t> shape = {count};
+  for (int64_t extent : imageShape(gan))
+    shape.push_back(extent);
+  writeNpy(npy, shape, pixels.data());
+
+  std::vector<std::string> args = {o.frechetClassifier,
+                                   "frechet",
+                                   "--checkpoint",
+                                   o.frechetCheckpoint,
+                                   "--input",
+                                   npy,
+                                   "--reference",
+                                   reference,
+                                   "--max-samples",
+                                   std::to_string(count),
+                                   "--metrics-json",
+                                   json,
+                                   "--quiet"};
+  if (!o.frechetOutput.empty()) {
+    args.push_back("--output");
+    args.push_back(o.frechetOutput);
+  }
+  std::vector<char *> argv;
+  for (std::string &arg : args)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
+                                   O_WRONLY, 0);
+  pid_t pid = 0;
+  int spawned =
+      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  if (spawned == 0)
+    ::waitpid(pid, &status, 0);
+  std::string record;
+  if (spawned == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    record = readFileContents(json);
+  ::unlink(npy.c_str());
+  ::unlink(json.c_str());
+  ::rmdir(dir);
+  if (spawned != 0)
+    fail("--frechet-classifier: cannot run '%s': %s",
+         o.frechetClassifier.c_str(), std::strerror(spawned));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fail("--frechet-classifier: '%s frechet' failed (its error is above)",
+         o.frechetClassifier.c_str());
+  const char *key = "\"frechet_distance\":";
+  size_t at = record.find(key);
+  if (at == std::string::npos)
+    fail("--frechet-classifier: '%s frechet' wrote no frechet_distance",
+         o.frechetClassifier.c_str());
+  return std::strtod(record.c_str() + at + std::strlen(key), nullptr);
+}
+
 bool endsWith(const std::string &text, const char *suffix) {
   size_t n = std::strlen(suffix);
   return text.size() >= n && text.compare(text.size() - n, n, suffix) == 0;
@@ -345,6 +464,7 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
   Rng shuffle(o.seed, RandomStream::Shuffle);
   Rng latentRng(o.seed, kLatentStream);
   Rng classRng(o.seed, kClassStream);
+  Rng interpolationRng(o.seed, kInterpolationStream);
   // The sample grids show the same latent vectors every epoch.
   Rng gridRng(o.seed, kSampleGridStream);
   std::vector<float> gridLatent, gridClasses, gridImages;
@@ -358,12 +478,27 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
     if (::stat(o.samplesDir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
       fail("--samples: cannot create the directory '%s'", o.samplesDir.c_str());
   }
+  // The Fréchet distance after each epoch, on the same latent vectors.
+  std::string frechetReference = o.frechetReference;
+  if (!o.frechetClassifier.empty() && frechetReference.empty()) {
+    if (o.dataDir.empty())
+      fail("--frechet-classifier needs reference images: "
+           "--frechet-reference F, or the test set of --data DIR");
+    frechetReference = findIdxFile(o.dataDir, "t10k-images-idx3-ubyte");
+  }
+  std::vector<float> frechetLatent, frechetClasses, frechetImages;
+  if (!o.frechetClassifier.empty()) {
+    Rng frechetRng(o.seed, kFrechetStream);
+    trainer.sampleLatent(frechetRng, o.frechetSamples, frechetLatent);
+    if (trainer.conditional())
+      trainer.sampleClasses(frechetRng, o.frechetSamples, frechetClasses);
+  }
   std::unique_ptr<AtomicFile> metrics;
   if (!o.metricsJson.empty())
     metrics = std::make_unique<AtomicFile>(o.metricsJson);
 
   std::vector<int64_t> order(static_cast<size_t>(count));
-  std::vector<float> real, latent, classes, fakeClasses;
+  std::vector<float> real, latent, classes, fakeClasses, interpolation;
   int64_t step = 0, discriminatorSteps = 0;
   for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
     auto start = std::chrono::steady_clock::now();
@@ -389,12 +524,16 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
       trainer.sampleLatent(latentRng, n, latent);
       if (trainer.conditional())
         trainer.sampleClasses(classRng, n, fakeClasses);
+      if (trainer.penalized())
+        trainer.sampleInterpolation(interpolationRng, n, interpolation);
       uint64_t base = uint64_t(step) * 8;
-      const uint64_t dRngs[3][2] = {
-          {epochSeed, base}, {epochSeed, base + 1}, {epochSeed, base + 2}};
-      auto d =
-          trainer.discriminatorStep(n, real.data(), latent.data(),
-                                    classes.data(), fakeClasses.data(), dRngs);
+      const uint64_t dRngs[4][2] = {{epochSeed, base},
+                                    {epochSeed, base + 1},
+                                    {epochSeed, base + 2},
+                                    {epochSeed, base + 5}};
+      auto d = trainer.discriminatorStep(n, real.data(), latent.data(),
+                                         classes.data(), fakeClasses.data(),
+                                         interpolation.data(), dRngs);
       if (!std::isfinite(d.loss))
         fail("the discriminator's loss is %s at epoch %lld, step %lld",
              std::isnan(d.loss) ? "NaN" : "infinite",
@@ -427,21 +566,39 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
     realAcc /= double(dSamples);
     fakeAcc /= double(dSamples);
     gLoss = gSamples ? gLoss / double(gSamples) : 0.0;
+    std::string frechetText, frechetJson;
+    if (!o.frechetClassifier.empty()) {
+      frechetImages.resize(
+          static_cast<size_t>(o.frechetSamples * trainer.imageElements()));
+      constexpr int64_t kChunk = 256;
+      for (int64_t begin = 0; begin < o.frechetSamples; begin += kChunk) {
+        int64_t n = std::min(kChunk, o.frechetSamples - begin);
+        trainer.generate(
+            n, frechetLatent.data() + begin * trainer.latentDim(),
+            trainer.conditional() ? frechetClasses.data() + begin : nullptr,
+            frechetImages.data() + begin * trainer.imageElements());
+      }
+      double distance = measureFrechet(o, frechetReference, frechetImages,
+                                       o.frechetSamples, gan);
+      char text[64];
+      std::snprintf(text, sizeof text, " - frechet_distance: %.4f", distance);
+      frechetText = text;
+      frechetJson = ",\"frechet_distance\":" + formatJsonNumber(distance);
+    }
     if (!o.quiet)
       std::printf("Epoch %lld/%lld - %.1fs - d_loss: %.4f - g_loss: %.4f - "
-                  "real_accuracy: %.4f - fake_accuracy: %.4f\n",
+                  "real_accuracy: %.4f - fake_accuracy: %.4f%s\n",
                   static_cast<long long>(epoch), static_cast<long long>(epochs),
-                  seconds, dLoss, gLoss, realAcc, fakeAcc);
+                  seconds, dLoss, gLoss, realAcc, fakeAcc, frechetText.c_str());
     std::fflush(stdout);
     if (metrics)
-      metrics->write("{\"epoch\":" + std::to_string(epoch) +
-                     ",\"d_loss\":" + formatJsonNumber(dLoss) +
-                     ",\"g_loss\":" + formatJsonNumber(gLoss) +
-                     ",\"real_accuracy\":" + formatJsonNumber(realAcc) +
-                     ",\"fake_accuracy\":" + formatJsonNumber(fakeAcc) +
-                     ",\"seconds\":" + formatJsonNumber(seconds) +
-                     ",\"samples_per_second\":" +
-                     formatJsonNumber(double(count) / seconds) + "}\n");
+      metrics->write(
+          "{\"epoch\":" + std::to_string(epoch) + ",\"d_loss\":" +
+          formatJsonNumber(dLoss) + ",\"g_loss\":" + formatJsonNumber(gLoss) +
+          ",\"real_accuracy\":" + formatJsonNumber(realAcc) +
+          ",\"fake_accuracy\":" + formatJsonNumber(fakeAcc) + ",\"seconds\":" +
+          formatJsonNumber(seconds) + ",\"samples_per_second\":" +
+          formatJsonNumber(double(count) / seconds) + frechetJson + "}\n");
     if (!o.samplesDir.empty()) {
       gridImages.resize(
           static_cast<size_t>(o.sampleCount * trainer.imageElements()));

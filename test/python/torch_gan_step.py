@@ -6,7 +6,10 @@ The discriminator's step must return its loss (non-saturating:
 BCE(D(real), 1) + BCE(D(G(z)), 0) on logits; hinge: mean relu(1 - D(real))
 + mean relu(1 + D(G(z)))), both accuracies and the gradients of the
 discriminator's parameters, with exact zeros for the generator's (the
-generated images are constants to it). The generator's step must return
+generated images are constants to it). With the Wasserstein loss the
+critic's loss is mean D(G(z)) - mean D(real) plus the gradient penalty
+λ·mean((‖∂D(x̂)/∂x̂‖ - 1)²) on interpolates x̂, whose reference takes
+PyTorch's double backward (create_graph=True). The generator's step must return
 its loss (BCE(D(G(z)), 1); hinge: -mean D(G(z))) and the generator's
 gradients through the discriminator, with zeros for the discriminator's. A reference that forgets the detach (the discriminator's
 step also differentiating through the generator) or that differentiates
@@ -41,12 +44,20 @@ def main():
     z_d = rng.standard_normal((n, latent_dim)).astype(np.float32)
     z_g = rng.standard_normal((n, latent_dim)).astype(np.float32)
     rngs = [np.array([1, k], np.uint64) for k in range(3)]
+    # Wasserstein loss: the gradient penalty's interpolation weights (one
+    # per sample, repeated over its pixels) and its random state.
+    wasserstein = gan.loss == 2
+    eps = rng.uniform(size=(n, 1, 1)).astype(np.float32)
+    interpolation = np.ascontiguousarray(
+        np.broadcast_to(eps, (n, 28, 28)).astype(np.float32))
+    d_extra = ([interpolation] if wasserstein else []) + rngs + \
+        ([np.array([1, 9], np.uint64)] if wasserstein else [])
 
     # Kiln.
     loss = np.zeros(3, np.float32)
     scalars = [loss[i:i + 1] for i in range(3)]
     d_grads = [np.zeros_like(p) for p in params]
-    gan.discriminator_step(n, buffers(params + [images, z_d] + rngs +
+    gan.discriminator_step(n, buffers(params + [images, z_d] + d_extra +
                                       scalars + d_grads))
     g_loss = np.zeros(1, np.float32)
     g_grads = [np.zeros_like(p) for p in params]
@@ -78,8 +89,18 @@ def main():
     if gan.loss == 0:
         ref_d = bce(s_real, torch.ones_like(s_real)) + \
             bce(s_fake, torch.zeros_like(s_fake))
-    else:
+    elif gan.loss == 1:
         ref_d = relu(1 - s_real).mean() + relu(1 + s_fake).mean()
+    else:
+        # The critic's loss plus λ·mean((‖∂D(x̂)/∂x̂‖ - 1)²) on the
+        # interpolates, with the input gradient kept in the graph.
+        e = torch.tensor(eps, dtype=torch.float64)
+        mixed = (fake + e * (real - fake)).requires_grad_(True)
+        (g,) = torch.autograd.grad(discriminator(mixed).sum(), mixed,
+                                   create_graph=True)
+        norms = torch.sqrt(g.reshape(n, -1).pow(2).sum(1) + 1e-12)
+        ref_d = s_fake.mean() - s_real.mean() + \
+            gan.gradient_penalty_weight * ((norms - 1) ** 2).mean()
     ref_d_grads = torch.autograd.grad(ref_d, t[g_count:])
     ref_real_acc = float((s_real > 0).double().mean())
     ref_fake_acc = float((s_fake <= 0).double().mean())
@@ -119,7 +140,7 @@ def main():
     def d_loss_at(ps):
         out = np.zeros(3, np.float32)
         scratch = [np.zeros_like(p) for p in ps]
-        gan.discriminator_step(n, buffers(ps + [images, z_d] + rngs +
+        gan.discriminator_step(n, buffers(ps + [images, z_d] + d_extra +
                                           [out[i:i + 1] for i in range(3)] +
                                           scratch))
         return float(out[0])
@@ -133,9 +154,17 @@ def main():
 
     directions = np.random.default_rng(11)
     worst_fd = 0.0
-    for name, loss_at, grads, trained in [
-            ("discriminator", d_loss_at, d_grads, range(g_count, len(params))),
-            ("generator", g_loss_at, g_grads, range(g_count))]:
+    # With the gradient penalty of a LeakyReLU critic the discriminator's
+    # loss is continuous but its gradient jumps wherever a unit's mask
+    # flips (the penalty reads the masks), so finite differences do not
+    # converge there; PyTorch's double backward above checks that step
+    # exactly, and test/kilnc/gradient-penalty.test checks the penalty by
+    # finite differences on a smooth critic.
+    steps = [("generator", g_loss_at, g_grads, range(g_count))]
+    if not wasserstein:
+        steps.insert(0, ("discriminator", d_loss_at, d_grads,
+                         range(g_count, len(params))))
+    for name, loss_at, grads, trained in steps:
         for _ in range(3):
             r = [directions.standard_normal(p.shape).astype(np.float32)
                  if i in trained else np.zeros_like(p)

@@ -301,8 +301,11 @@ enum KilnGanLoss {
  *
  *   discriminator_step: params[num_params], images (n x image shape, raw
  *       pixels: the step applies image_scale and image_offset), latent
- *       (n x latent_dim), [classes (n), fake_classes (n)], rng_generator,
- *       rng_real, rng_fake, loss, real_accuracy, fake_accuracy,
+ *       (n x latent_dim), [classes (n), fake_classes (n)], [interpolation
+ *       (KILN_GAN_WASSERSTEIN_GP only: n x image shape, each sample's
+ *       elements one weight in [0, 1))], rng_generator, rng_real, rng_fake,
+ *       [rng_penalty (KILN_GAN_WASSERSTEIN_GP only)], loss, real_accuracy,
+ *       fake_accuracy,
  *       grads[num_params] (zeros for the generator's parameters),
  *       states[the discriminator's state parameters]
  *   generator_step: params[num_params], latent, [fake_classes],
@@ -310,7 +313,8 @@ enum KilnGanLoss {
  *       the discriminator's), states[every state parameter]
  *
  * The discriminator's loss is the sum of its losses on the n real and the
- * n generated images (each a mean over n); each accuracy is a mean over
+ * n generated images (each a mean over n), plus the gradient penalty on the
+ * n interpolates for KILN_GAN_WASSERSTEIN_GP; each accuracy is a mean over
  * its n images. The generator's loss is a mean over n. */
 typedef struct KilnGanDesc {
   int32_t loss; /* enum KilnGanLoss */
