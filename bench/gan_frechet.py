@@ -6,12 +6,16 @@ the test set's first half against its second half.
 Generated images are .npy files of float32 [N, 28, 28, 1] in [-1, 1] (a
 tanh generator's output, as bench/torch_dcgan.py --samples writes them);
 they are fed to the classifier as pixels (x * 127.5 + 127.5), and compared
-with the first N test images. Without --classifier, the LeNet-style CNN
-(examples/lenet_cnn.json) is compiled and trained for --classifier-epochs
-epochs first, and its softmax (10 features) is the feature space.
+with the first N test images. Without --classifier, a LeNet-style CNN is
+compiled and trained for --classifier-epochs epochs first: with --space
+features (the default) bench/frechet_features_cnn.kiln.json, whose
+128-unit hidden layer is a second output "features" (loss weight 0) and
+the feature space; with --space softmax examples/lenet_cnn.json, whose 10
+class probabilities are.
 
 usage: gan_frechet.py [--classifier EXE --checkpoint FILE] [--output NAME]
-                      [--classifier-epochs 3] [--workdir DIR] GENERATED.npy...
+                      [--space features|softmax] [--classifier-epochs 3]
+                      [--workdir DIR] GENERATED.npy...
 """
 
 import argparse
@@ -29,18 +33,52 @@ ROOT = os.path.dirname(HERE)
 TANH_TO_PIXELS = "scale=127.5,offset=127.5"
 
 
+def idx(path):
+    with gzip.open(path) as f:
+        data = f.read()
+    rank = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big")
+            for i in range(rank)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+def feature_data_flags(args):
+    """The --input/--target files of the two-output feature model: images,
+    class labels, and zeros as the (weight-0) targets of "features"."""
+    flags = []
+    for prefix, input_flag, target_flag in (("train", "--input", "--target"),
+                                            ("t10k", "--test-input",
+                                             "--test-target")):
+        x = idx(os.path.join(args.data, "%s-images-idx3-ubyte.gz" % prefix))
+        y = idx(os.path.join(args.data, "%s-labels-idx1-ubyte.gz" % prefix))
+        paths = [os.path.join(args.workdir, "%s-%s.npy" % (prefix, name))
+                 for name in ("x", "y", "zeros")]
+        np.save(paths[0], x.reshape(-1, 28, 28, 1))
+        np.save(paths[1], y.astype(np.int32))
+        np.save(paths[2], np.zeros((len(x), 128), np.float32))
+        flags += [input_flag, "image=" + paths[0], target_flag,
+                  "class=" + paths[1], target_flag, "features=" + paths[2]]
+    return flags
+
+
 def build_classifier(args):
     exe = os.path.join(args.workdir, "classifier")
     checkpoint = os.path.join(args.workdir, "classifier.ckpt")
-    subprocess.run([args.kilnc, args.classifier_model, "-o", exe], check=True)
-    out = subprocess.run([exe, "train", "--data", args.data, "--epochs",
-                          str(args.classifier_epochs), "--seed", "1",
-                          "--checkpoint", checkpoint, "--quiet"],
+    features = args.space == "features" and not args.classifier_model
+    model = args.classifier_model or os.path.join(
+        ROOT, "bench/frechet_features_cnn.kiln.json"
+        if features else "examples/lenet_cnn.json")
+    subprocess.run([args.kilnc, model, "-o", exe], check=True)
+    data = feature_data_flags(args) if features else ["--data", args.data]
+    out = subprocess.run([exe, "train"] + data +
+                         ["--epochs", str(args.classifier_epochs), "--seed",
+                          "1", "--checkpoint", checkpoint, "--quiet"],
                          check=True, capture_output=True, text=True)
-    accuracy = out.stdout.strip().splitlines()[-1]
+    accuracy = [l for l in out.stdout.splitlines() if "accuracy" in l][-1]
     print("classifier: %s, %d epoch(s), %s" %
-          (os.path.relpath(args.classifier_model, ROOT),
-           args.classifier_epochs, accuracy))
+          (os.path.relpath(model, ROOT), args.classifier_epochs, accuracy))
+    if features and not args.output:
+        args.output = "features"
     return exe, checkpoint
 
 
@@ -62,8 +100,11 @@ def main():
     ap.add_argument("--checkpoint", help="its checkpoint")
     ap.add_argument("--output", help="the classifier output of the features")
     ap.add_argument("--kilnc", default=os.path.join(ROOT, "build/bin/kilnc"))
+    ap.add_argument("--space", choices=("features", "softmax"),
+                    default="features",
+                    help="the classifier to train without --classifier")
     ap.add_argument("--classifier-model",
-                    default=os.path.join(ROOT, "examples/lenet_cnn.json"))
+                    help="train this model instead (one output, --data)")
     ap.add_argument("--classifier-epochs", type=int, default=3)
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--count", type=int, default=10000,
@@ -81,8 +122,7 @@ def main():
         exe, checkpoint = build_classifier(args)
 
     test_images = os.path.join(args.data, "t10k-images-idx3-ubyte.gz")
-    with gzip.open(test_images) as f:
-        test = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    test = idx(test_images)
     half = len(test) // 2
     first = os.path.join(args.workdir, "test-first-half.npy")
     second = os.path.join(args.workdir, "test-second-half.npy")

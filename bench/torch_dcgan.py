@@ -23,7 +23,8 @@ discriminator step per generator step, each drawing its own latent batch.
 Prints one JSON line per epoch (losses, seconds, real samples per second).
 With --samples FILE.npy, writes --count images of the trained generator
 (inference mode: BatchNorm's moving averages) as float32 [N, 28, 28, 1] in
-[-1, 1], the layout bench/gan_frechet.py measures.
+[-1, 1], the layout bench/gan_frechet.py measures; a FILE containing
+{epoch} is written after every epoch, the epoch number in its name.
 
 Run it through bench_gan.py, which sets OPENBLAS_NUM_THREADS=1."""
 
@@ -83,8 +84,18 @@ def keras_init(module):
 def add_arguments(ap):
     ap.add_argument("--max-samples", type=int, default=0,
                     help="train on the first N images only (0: all 60000)")
-    ap.add_argument("--samples", help="write generated images to FILE.npy")
+    ap.add_argument("--samples", help="write generated images to FILE.npy "
+                    "(FILE containing {epoch}: after every epoch)")
     ap.add_argument("--count", type=int, default=10000)
+
+
+def save_samples(generator, path, count):
+    generator.eval()
+    with torch.no_grad():
+        images = torch.cat([generator(torch.randn(min(1000, count - i),
+                                                  LATENT))
+                            for i in range(0, count, 1000)])
+    np.save(path, images.permute(0, 2, 3, 1).numpy().astype(np.float32))
 
 
 def train(args, x):
@@ -131,6 +142,9 @@ def train(args, x):
         print(json.dumps({"epoch": epoch + 1, "d_loss": d_total / steps,
                           "g_loss": g_total / steps, "seconds": seconds,
                           "samples_per_second": n / seconds}), flush=True)
+        if args.samples and "{epoch}" in args.samples:
+            save_samples(generator, args.samples.format(epoch=epoch + 1),
+                         args.count)
     return generator
 
 
@@ -141,14 +155,8 @@ def main():
         x = x[:args.max_samples]
     x = x / 127.5 - 1.0
     generator = train(args, x)
-    if args.samples:
-        generator.eval()
-        with torch.no_grad():
-            images = torch.cat([generator(torch.randn(min(1000, args.count - i),
-                                                      LATENT))
-                                for i in range(0, args.count, 1000)])
-        np.save(args.samples,
-                images.permute(0, 2, 3, 1).numpy().astype(np.float32))
+    if args.samples and "{epoch}" not in args.samples:
+        save_samples(generator, args.samples, args.count)
 
 
 if __name__ == "__main__":

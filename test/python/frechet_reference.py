@@ -38,6 +38,13 @@ def frechet(a, b):
                  - 2 * cross)
 
 
+def load(path):
+    if ".npz:" in path:
+        archive, member = path.split(".npz:")
+        return np.load(archive + ".npz")[member]
+    return np.load(path)
+
+
 def distance(path):
     with open(path) as f:
         return json.loads(f.readline())["frechet_distance"]
@@ -59,7 +66,7 @@ def main():
             return 1
         print("farther by more than %g" % args.factor)
         return 0
-    reference = frechet(np.load(args.files[0]), np.load(args.files[1]))
+    reference = frechet(load(args.files[0]), load(args.files[1]))
     print("reference frechet_distance: %.17g" % reference)
     if args.check:
         kiln = distance(args.check)
