@@ -9,7 +9,6 @@
 #include "kiln/runtime/Data.h"
 #include "kiln/runtime/Distributed.h"
 #include "kiln/runtime/Error.h"
-#include "kiln/runtime/FrechetCommand.h"
 #include "kiln/runtime/KModel.h"
 #include "kiln/runtime/MetricsJson.h"
 #include "kiln/runtime/Model.h"

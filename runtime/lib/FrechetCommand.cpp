@@ -1,6 +1,12 @@
 //===- FrechetCommand.cpp - The frechet command of a model ----------------===//
+//
+// `./model frechet --input A --reference B`: both sets are predicted, the
+// values of one model output are taken as each sample's feature vector,
+// and the Fréchet distance between the Gaussians fitted to the two sets
+// (Frechet.h) is printed as `frechet_distance: D` (docs/cli.md).
+//
+//===----------------------------------------------------------------------===//
 
-#include "kiln/runtime/FrechetCommand.h"
 #include "kiln/runtime/AtomicFile.h"
 #include "kiln/runtime/Checkpoint.h"
 #include "kiln/runtime/Cli.h"

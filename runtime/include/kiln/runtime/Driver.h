@@ -33,6 +33,14 @@ std::string findIdxFile(const std::string &directory,
 /// column dropped) or IDX by its name, at most --max-samples of them.
 Dataset loadPredictInputs(const ModelInfo &model, const Options &options);
 
+/// `frechet` (FrechetCommand.cpp): predicts --input and the reference set,
+/// takes one output as the features, prints the Fréchet distance.
+void runFrechet(const ModelInfo &model, const Options &options);
+
+/// The reference set's file of `frechet`: --reference, --test-images, or
+/// the t10k images of --data.
+std::string frechetReferencePath(const Options &options);
+
 } // namespace runtime
 } // namespace kiln
 
