@@ -10,6 +10,9 @@ is skipped with a message.
 
 usage: bench_gan.py [--kilnc build/bin/kilnc] [--epochs 1] [--max-samples N]
                     [--repeats 1] [--threads N] [--samples DIR]
+
+`./dcgan generate --checkpoint F --count 10000 --output images.npy` writes
+the Kiln generator's images in the layout gan_frechet.py measures.
 """
 
 import argparse
@@ -33,9 +36,7 @@ def kiln_run(exe, args, workdir, run):
                str(args.epochs), "--batch-size", str(BATCH),
                "--metrics-json", metrics, "--quiet"]
     if args.max_samples:
-        command += ["--max-train-samples", str(args.max_samples)]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
+        command += ["--max-samples", str(args.max_samples)]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     with open(metrics) as f:
         records = [json.loads(l) for l in f if l.strip()]
@@ -85,8 +86,8 @@ def main():
                     help="train on the first N images only (0: all)")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0,
-                    help="threads of both sides (0: Kiln's 1, PyTorch's "
-                    "default)")
+                    help="PyTorch's threads (0: its default); `./gan "
+                    "train` runs on one")
     ap.add_argument("--samples",
                     help="directory for the PyTorch generator's samples "
                     "(torch-R.npy, 10000 images; see gan_frechet.py)")
@@ -133,8 +134,8 @@ def main():
     else:
         print("Kiln: skipped (no %s)" % os.path.relpath(args.model, ROOT))
     print("PyTorch %s with BLAS %s, OPENBLAS_NUM_THREADS=1, %d thread(s); "
-          "Kiln %s thread(s)" % (torch_version(), blas_in_use(),
-                                 torch_threads(args), args.threads or 1))
+          "Kiln 1 thread" % (torch_version(), blas_in_use(),
+                             torch_threads(args)))
 
 
 if __name__ == "__main__":
