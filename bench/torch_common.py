@@ -19,13 +19,16 @@ def load(root, prefix, shape):
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
 
 
-def parse_args():
-    """The command line every reference takes; seeds PyTorch."""
+def parse_args(add_arguments=None, batch_size=32):
+    """The command line every reference takes; seeds PyTorch.
+    `add_arguments(parser)` adds a reference's own flags."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--batch-size", type=int, default=batch_size)
     ap.add_argument("--threads", type=int, default=0)
+    if add_arguments:
+        add_arguments(ap)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -24,6 +24,7 @@ enum CommandMask : unsigned {
   kPredict = 4,
   kSummary = 8,
   kExport = 16,
+  kFrechet = 32,
 };
 
 unsigned maskOf(Command command) {
@@ -39,6 +40,8 @@ unsigned maskOf(Command command) {
     return kSummary | kTrain;
   case Command::Export:
     return kExport;
+  case Command::Frechet:
+    return kFrechet;
   case Command::None:
     break;
   }
@@ -57,6 +60,8 @@ const char *commandName(Command command) {
     return "summary";
   case Command::Export:
     return "export";
+  case Command::Frechet:
+    return "frechet";
   case Command::None:
     break;
   }
@@ -65,7 +70,7 @@ const char *commandName(Command command) {
 
 Command parseCommand(const std::string &word) {
   for (Command command : {Command::Train, Command::Evaluate, Command::Predict,
-                          Command::Summary, Command::Export})
+                          Command::Summary, Command::Export, Command::Frechet})
     if (word == commandName(command))
       return command;
   return Command::None;
@@ -311,6 +316,20 @@ ScheduleFlags parseSchedule(const std::string &flag, const std::string &text) {
   return schedule;
 }
 
+/// `scale=X[,offset=Y]` of --normalize and --reference-normalize.
+void parseNormalization(const std::string &flag, const std::string &text,
+                        float &scale, float &offset) {
+  for (auto &[key, value] : parseKeyValues(flag, text)) {
+    std::string item = flag + " " + key;
+    if (key == "scale")
+      scale = static_cast<float>(parseNumber(item, value));
+    else if (key == "offset")
+      offset = static_cast<float>(parseNumber(item, value));
+    else
+      unknownKey(flag, key, "scale or offset");
+  }
+}
+
 using Apply = void (*)(Options &, const std::string &flag,
                        const std::string &value);
 
@@ -327,12 +346,14 @@ struct FlagSpec {
 };
 
 const unsigned kData = kTrain | kEvaluate;
-const unsigned kRun = kTrain | kEvaluate | kPredict;
+/// The commands that run the model on data (frechet predicts on two sets).
+const unsigned kRun = kTrain | kEvaluate | kPredict | kFrechet;
 
 const FlagSpec kFlags[] = {
-    {"--data", "DIR", kData,
+    {"--data", "DIR", kData | kFrechet,
      "directory with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte"
-     "[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]",
+     "[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] "
+     "(frechet: its t10k images are the reference set)",
      [](Options &o, const std::string &, const std::string &v) {
        o.dataDir = v;
      }},
@@ -344,7 +365,8 @@ const FlagSpec kFlags[] = {
      [](Options &o, const std::string &, const std::string &v) {
        o.trainLabels = v;
      }},
-    {"--test-images", "FILE", kData, "test images (IDX, plain or .gz)",
+    {"--test-images", "FILE", kData | kFrechet,
+     "test images (IDX, plain or .gz); frechet: the reference set",
      [](Options &o, const std::string &, const std::string &v) {
        o.testImages = v;
      }},
@@ -415,15 +437,7 @@ const FlagSpec kFlags[] = {
     {"--normalize", "scale=X[,offset=Y]", kRun,
      "feed every input element as x * X + Y (e.g. scale=0.00392156862745)",
      [](Options &o, const std::string &f, const std::string &v) {
-       for (auto &[key, value] : parseKeyValues(f, v)) {
-         std::string item = f + " " + key;
-         if (key == "scale")
-           o.normalizeScale = static_cast<float>(parseNumber(item, value));
-         else if (key == "offset")
-           o.normalizeOffset = static_cast<float>(parseNumber(item, value));
-         else
-           unknownKey(f, key, "scale or offset");
-       }
+       parseNormalization(f, v, o.normalizeScale, o.normalizeOffset);
      }},
     {"--stream", nullptr, kRun,
      "serve the inputs from a read-only memory mapping instead of memory "
@@ -446,9 +460,11 @@ const FlagSpec kFlags[] = {
     {"--input", "[NAME=]FILE", kRun,
      "NAME=FILE: the .npy data of the model input NAME (repeat for each "
      "input; train: training data); predict also takes one FILE: IDX (plain "
-     "or .gz), .npy or .csv",
+     "or .gz), .npy or .csv; frechet: the samples to measure, one FILE",
      [](Options &o, const std::string &f, const std::string &v) {
-       if (std::optional<NamedFile> named = parseNamedFile(v))
+       if (o.command == Command::Frechet)
+         o.input = v;
+       else if (std::optional<NamedFile> named = parseNamedFile(v))
          o.namedInputs.push_back(std::move(*named));
        else if (o.command == Command::Predict)
          o.input = v;
@@ -608,8 +624,8 @@ const FlagSpec kFlags[] = {
      }},
     {"--checkpoint", "FILE", kRun | kExport,
      "train: write a checkpoint after every epoch; evaluate, predict, "
-     "export: the checkpoint to load (evaluate and predict of a model "
-     "compiled with weights may leave it out)",
+     "export, frechet: the checkpoint to load (evaluate, predict and "
+     "frechet of a model compiled with weights may leave it out)",
      [](Options &o, const std::string &, const std::string &v) {
        o.checkpoint = v;
      }},
@@ -617,16 +633,18 @@ const FlagSpec kFlags[] = {
      [](Options &o, const std::string &, const std::string &v) {
        o.resume = v;
      }},
-    {"--metrics-json", "FILE", kData,
-     "write per-epoch and test metrics as JSON lines",
+    {"--metrics-json", "FILE", kData | kFrechet,
+     "write per-epoch and test metrics as JSON lines (frechet: "
+     "{\"frechet_distance\": ...})",
      [](Options &o, const std::string &, const std::string &v) {
        o.metricsJson = v;
      }},
-    {"--output", "FILE", kPredict | kExport,
+    {"--output", "FILE", kPredict | kExport | kFrechet,
      "predict: write predictions to FILE instead of standard output: CSV, "
      "a float32 NumPy array of the outputs when FILE ends in .npy, or a "
      "PNG grid of the outputs as images when FILE ends in .png; "
-     "export: the file to write",
+     "export: the file to write; frechet: the NAME of the model output "
+     "whose values are the features (default: the first output)",
      [](Options &o, const std::string &, const std::string &v) {
        o.output = v;
      }},
@@ -674,9 +692,21 @@ const FlagSpec kFlags[] = {
        parsePixelRange(f, v);
        o.pixelRange = v;
      }},
-    {"--max-samples", "N", kPredict, "predict only the first N input samples",
+    {"--max-samples", "N", kPredict | kFrechet,
+     "predict only the first N input samples (frechet: of each set)",
      [](Options &o, const std::string &f, const std::string &v) {
        o.maxPredictSamples = parseInteger(f, v, 1);
+     }},
+    {"--reference", "FILE", kFrechet,
+     "the reference set: IDX (plain or .gz), .npy or .csv",
+     [](Options &o, const std::string &, const std::string &v) {
+       o.reference = v;
+     }},
+    {"--reference-normalize", "scale=X[,offset=Y]", kFrechet,
+     "feed every element of the reference set as x * X + Y (--normalize "
+     "applies to --input only)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       parseNormalization(f, v, o.referenceScale, o.referenceOffset);
      }},
 };
 
@@ -715,7 +745,9 @@ void checkOptions(const Options &o) {
              flag);
   } else {
     checkPair(o.trainImages, "--train-images", o.trainLabels, "--train-labels");
-    checkPair(o.testImages, "--test-images", o.testLabels, "--test-labels");
+    // frechet reads the images of --test-images alone.
+    if (o.command != Command::Frechet)
+      checkPair(o.testImages, "--test-images", o.testLabels, "--test-labels");
     checkPair(o.valImages, "--val-images", o.valLabels, "--val-labels");
     checkPair(o.trainX, "--train-x", o.trainY, "--train-y");
     checkPair(o.testX, "--test-x", o.testY, "--test-y");
@@ -797,6 +829,16 @@ void checkOptions(const Options &o) {
     if (o.output.empty())
       fail("export needs --output FILE");
     break;
+  case Command::Frechet: {
+    if (o.input.empty())
+      fail("frechet needs --input FILE (the samples to measure)");
+    int references = sources(
+        {!o.reference.empty(), !o.testImages.empty(), !o.dataDir.empty()});
+    if (references != 1)
+      fail("frechet needs one reference set: --reference FILE, "
+           "--test-images FILE or --data DIR");
+    break;
+  }
   case Command::Summary:
   case Command::None:
     break;
@@ -826,12 +868,12 @@ Options parseCommandLine(int argc, const char *const *argv) {
   }
 
   if (args.empty())
-    fail("missing command: expected train, evaluate, predict, summary or "
-         "export (see --help)");
+    fail("missing command: expected train, evaluate, predict, summary, "
+         "export or frechet (see --help)");
   options.command = parseCommand(args[0]);
   if (options.command == Command::None)
-    fail("unknown command '%s': expected train, evaluate, predict, summary "
-         "or export",
+    fail("unknown command '%s': expected train, evaluate, predict, summary, "
+         "export or frechet",
          args[0].c_str());
   const char *command = commandName(options.command);
 
@@ -885,6 +927,8 @@ std::string helpText(Command command, const std::string &program) {
         "  evaluate  evaluate a checkpoint on test data\n"
         "  predict   write the predictions of a checkpoint as CSV\n"
         "  export    write a checkpoint's weights as .npz or .kmodel\n"
+        "  frechet   the Frechet distance between two sets in the space of "
+        "an output\n"
         "\n"
         "Run '%s <command> --help' for the flags of a command.\n",
         program.c_str(), program.c_str());
@@ -903,12 +947,19 @@ std::string helpText(Command command, const std::string &program) {
       "summary [train's flags: the data and settings of the run whose "
       "memory to report]",
       "export --checkpoint FILE --format npz|kmodel --output FILE",
+      "frechet --checkpoint FILE --input FILE (--reference FILE | "
+      "--test-images FILE | --data DIR) [--output NAME] [flags]",
   };
   std::string text = formatString("usage: %s %s\n", program.c_str(),
                                   usages[static_cast<int>(command)]);
   if (command == Command::Predict)
     text += "\nWrites one CSV line per sample: the predicted class, then "
             "the model's outputs.\n";
+  if (command == Command::Frechet)
+    text += "\nPredicts both sets, fits a Gaussian to the values of one "
+            "output (the features)\nof each and prints "
+            "'frechet_distance: D', the squared Frechet distance of the "
+            "FID.\n";
   std::string flags;
   for (const FlagSpec &flag : kFlags) {
     if (!(flag.commands & maskOf(command)))

@@ -664,7 +664,8 @@ bool endsWith(const std::string &path, const char *suffix) {
   return path.size() >= n && path.compare(path.size() - n, n, suffix) == 0;
 }
 
-/// Loads the inputs of predict: IDX, .npy or .csv, by content and name.
+} // namespace
+
 Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
   if (!options.namedInputs.empty())
     return loadNamedData(
@@ -714,6 +715,8 @@ Dataset loadPredictInputs(const ModelInfo &model, const Options &options) {
   }
   return samples;
 }
+
+namespace {
 
 void runPredict(const ModelInfo &model, const Options &options) {
   if (endsWith(options.output, ".png"))
@@ -821,6 +824,17 @@ void runExport(const ModelInfo &model, const Options &options) {
   writeZip(options.output, members);
 }
 
+/// A file of predict's --input, its format told by its name as
+/// loadPredictInputs tells it.
+DataFile predictInputFile(const std::string &path) {
+  DataFormat format = DataFormat::Idx;
+  if (endsWith(path, ".npy") || endsWith(path, ".npy.gz"))
+    format = DataFormat::Npy;
+  else if (endsWith(path, ".csv") || endsWith(path, ".csv.gz"))
+    format = DataFormat::Csv;
+  return {path, format};
+}
+
 /// The input files `options.command` reads (labels are small and always
 /// loaded).
 std::vector<DataFile> inputFiles(const Options &options) {
@@ -838,21 +852,18 @@ std::vector<DataFile> inputFiles(const Options &options) {
   case Command::Evaluate:
     addInputFiles(testSource(options), files);
     break;
-  case Command::Predict: {
+  case Command::Predict:
     if (!options.namedInputs.empty()) {
       for (const NamedFile &file : options.namedInputs)
         files.push_back({file.path, DataFormat::Npy});
       break;
     }
-    const std::string &path = options.input;
-    DataFormat format = DataFormat::Idx;
-    if (endsWith(path, ".npy") || endsWith(path, ".npy.gz"))
-      format = DataFormat::Npy;
-    else if (endsWith(path, ".csv") || endsWith(path, ".csv.gz"))
-      format = DataFormat::Csv;
-    files.push_back({path, format});
+    files.push_back(predictInputFile(options.input));
     break;
-  }
+  case Command::Frechet:
+    files.push_back(predictInputFile(options.input));
+    files.push_back(predictInputFile(frechetReferencePath(options)));
+    break;
   case Command::Export:
   case Command::None:
     break;
@@ -984,6 +995,10 @@ int runMain(const KilnModelDesc &desc, int argc, char **argv) {
     case Command::Export:
       if (isLead())
         runExport(model, options);
+      break;
+    case Command::Frechet:
+      if (isLead())
+        runFrechet(model, options);
       break;
     case Command::None:
       break;

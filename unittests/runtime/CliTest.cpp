@@ -131,9 +131,10 @@ TEST(CliTest, NamedInputsAndTargets) {
 
 TEST(CliTest, Errors) {
   EXPECT_EQ(parseError({}), "missing command: expected train, evaluate, "
-                            "predict, summary or export (see --help)");
+                            "predict, summary, export or frechet (see --help)");
   EXPECT_EQ(parseError({"fit"}), "unknown command 'fit': expected train, "
-                                 "evaluate, predict, summary or export");
+                                 "evaluate, predict, summary, export or "
+                                 "frechet");
   EXPECT_EQ(parseError({"train", "--data", "d", "--epoch", "3"}),
             "unknown flag '--epoch' (see train --help)");
   EXPECT_EQ(parseError({"train", "--data"}), "--data: missing value DIR");
@@ -300,3 +301,47 @@ TEST(CliTest, ScheduleAndCallbackFlags) {
 }
 
 } // namespace
+
+TEST(CliTest, FrechetFlags) {
+  Options o =
+      parse({"frechet", "--checkpoint", "c", "--input", "g=1.npy",
+             "--reference", "r.npy", "--output", "features", "--max-samples",
+             "100", "--normalize", "scale=127.5,offset=127.5",
+             "--reference-normalize", "scale=2", "--metrics-json", "m.json"});
+  EXPECT_EQ(o.command, Command::Frechet);
+  // One file, even with '=' in its name: frechet measures a single input.
+  EXPECT_EQ(o.input, "g=1.npy");
+  EXPECT_TRUE(o.namedInputs.empty());
+  EXPECT_EQ(o.reference, "r.npy");
+  EXPECT_EQ(o.output, "features");
+  EXPECT_EQ(o.maxPredictSamples, 100);
+  EXPECT_FLOAT_EQ(o.normalizeScale, 127.5f);
+  EXPECT_FLOAT_EQ(o.normalizeOffset, 127.5f);
+  EXPECT_FLOAT_EQ(o.referenceScale, 2.0f);
+  EXPECT_FLOAT_EQ(o.referenceOffset, 0.0f);
+  EXPECT_EQ(o.metricsJson, "m.json");
+
+  // --test-images and --data name the reference set; no labels needed.
+  EXPECT_EQ(parse({"frechet", "--input", "a", "--test-images", "t"}).testImages,
+            "t");
+  EXPECT_EQ(parse({"frechet", "--input", "a", "--data", "d"}).dataDir, "d");
+
+  EXPECT_EQ(parseError({"frechet", "--reference", "r"}),
+            "frechet needs --input FILE (the samples to measure)");
+  EXPECT_EQ(parseError({"frechet", "--input", "a"}),
+            "frechet needs one reference set: --reference FILE, "
+            "--test-images FILE or --data DIR");
+  EXPECT_EQ(parseError(
+                {"frechet", "--input", "a", "--reference", "r", "--data", "d"}),
+            "frechet needs one reference set: --reference FILE, "
+            "--test-images FILE or --data DIR");
+  EXPECT_EQ(parseError({"frechet", "--input", "a", "--reference", "r",
+                        "--epochs", "2"}),
+            "--epochs is not a flag of frechet");
+  EXPECT_EQ(parseError({"predict", "--input", "a", "--reference", "r"}),
+            "--reference is not a flag of predict");
+  EXPECT_EQ(parseError({"frechet", "--input", "a", "--reference", "r",
+                        "--reference-normalize", "shift=1"}),
+            "--reference-normalize: unknown key 'shift'; expected scale or "
+            "offset");
+}

@@ -25,7 +25,7 @@ namespace runtime {
 /// default.
 constexpr uint64_t kDefaultSeed = 42;
 
-enum class Command { None, Train, Evaluate, Predict, Summary, Export };
+enum class Command { None, Train, Evaluate, Predict, Summary, Export, Frechet };
 
 /// Optimizer settings of the command line; each set field overrides the
 /// model's. With `kind` naming another optimizer than the model's, the
@@ -142,6 +142,13 @@ struct Options {
   std::string pixelRange = "auto";
   /// predict --max-samples: only the first N input samples; -1 for all.
   int64_t maxPredictSamples = -1;
+
+  /// frechet: the reference set (--reference FILE; --test-images and
+  /// --data name it too), and --reference-normalize, which applies to it
+  /// as --normalize applies to --input.
+  std::string reference;
+  float referenceScale = 1.0f;
+  float referenceOffset = 0.0f;
 
   /// Whether training data was named (--data, --train-images/labels,
   /// --train or --train-x/y).

@@ -16,6 +16,10 @@
 namespace kiln {
 namespace runtime {
 
+struct Dataset;
+class ModelInfo;
+struct Options;
+
 /// Runs `./model <command> ...` for `desc`; returns the process exit status.
 int runMain(const KilnModelDesc &desc, int argc, char **argv);
 
@@ -23,6 +27,19 @@ int runMain(const KilnModelDesc &desc, int argc, char **argv);
 /// over `baseName.gz`; throws an Error when neither exists.
 std::string findIdxFile(const std::string &directory,
                         const std::string &baseName);
+
+/// Loads and checks the inputs of predict (and frechet): --input NAME=FILE
+/// for each model input, or one --input FILE read as .npy, .csv (a label
+/// column dropped) or IDX by its name, at most --max-samples of them.
+Dataset loadPredictInputs(const ModelInfo &model, const Options &options);
+
+/// `frechet` (FrechetCommand.cpp): predicts --input and the reference set,
+/// takes one output as the features, prints the Fréchet distance.
+void runFrechet(const ModelInfo &model, const Options &options);
+
+/// The reference set's file of `frechet`: --reference, --test-images, or
+/// the t10k images of --data.
+std::string frechetReferencePath(const Options &options);
 
 } // namespace runtime
 } // namespace kiln
