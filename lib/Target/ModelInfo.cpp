@@ -118,14 +118,23 @@ LogicalResult resolveInitializer(ModelParam &p, DictionaryAttr args) {
   return success();
 }
 
+/// Sets `out` to the float field `key` of `dict`, if it has one.
+void readField(DictionaryAttr dict, StringRef key, float &out) {
+  if (auto f = getField<FloatAttr>(dict, key))
+    out = static_cast<float>(f.getValueAsDouble());
+}
+
+/// Sets `out` to the integer field `key` of `dict`, if it has one.
+void readField(DictionaryAttr dict, StringRef key, int64_t &out) {
+  if (auto i = getField<IntegerAttr>(dict, key))
+    out = i.getInt();
+}
+
 /// Reads an optimizer entry of `kiln.model` into `info`.
 void readOptimizer(DictionaryAttr opt, OptimizerInfo &info) {
   if (auto name = getField<StringAttr>(opt, "name"))
     info.name = name.str();
-  auto readFloat = [&](StringRef key, float &out) {
-    if (auto f = getField<FloatAttr>(opt, key))
-      out = static_cast<float>(f.getValueAsDouble());
-  };
+  auto readFloat = [&](StringRef key, float &out) { readField(opt, key, out); };
   readFloat("learning_rate", info.learningRate);
   readFloat("beta_1", info.beta1);
   readFloat("beta_2", info.beta2);
@@ -147,19 +156,11 @@ void readOptimizer(DictionaryAttr opt, OptimizerInfo &info) {
   if (auto schedule = getField<DictionaryAttr>(opt, "learning_rate_schedule")) {
     if (auto name = getField<StringAttr>(schedule, "class_name"))
       info.schedule = name.str();
-    auto readInt = [&](StringRef key, int64_t &out) {
-      if (auto i = getField<IntegerAttr>(schedule, key))
-        out = i.getInt();
-    };
-    auto readScheduleFloat = [&](StringRef key, float &out) {
-      if (auto f = getField<FloatAttr>(schedule, key))
-        out = static_cast<float>(f.getValueAsDouble());
-    };
-    readInt("decay_steps", info.decaySteps);
-    readInt("warmup_steps", info.warmupSteps);
-    readScheduleFloat("decay_rate", info.decayRate);
-    readScheduleFloat("alpha", info.alpha);
-    readScheduleFloat("warmup_target", info.warmupTarget);
+    readField(schedule, "decay_steps", info.decaySteps);
+    readField(schedule, "warmup_steps", info.warmupSteps);
+    readField(schedule, "decay_rate", info.decayRate);
+    readField(schedule, "alpha", info.alpha);
+    readField(schedule, "warmup_target", info.warmupTarget);
     info.hasWarmup = static_cast<bool>(schedule.get("warmup_target"));
     info.staircase = readBool(schedule, "staircase");
     if (auto b = getField<DenseI64ArrayAttr>(schedule, "boundaries"))
@@ -197,26 +198,18 @@ FailureOr<GanInfo> extractGanInfo(ModuleOp module, DictionaryAttr model,
   if (!dict)
     return module.emitError("expected a 'gan' entry in 'kiln.model'");
   GanInfo gan;
-  auto readInt = [&](StringRef key, int64_t &out) {
-    if (auto i = getField<IntegerAttr>(dict, key))
-      out = i.getInt();
-  };
-  auto readFloat = [&](StringRef key, float &out) {
-    if (auto f = getField<FloatAttr>(dict, key))
-      out = static_cast<float>(f.getValueAsDouble());
-  };
   if (auto s = getField<StringAttr>(dict, "loss"))
     gan.loss = s.str();
   if (auto s = getField<StringAttr>(dict, "latent_distribution"))
     gan.latentDistribution = s.str();
-  readInt("latent_dim", gan.latentDim);
-  readInt("discriminator_steps", gan.discriminatorSteps);
-  readInt("num_classes", gan.numClasses);
-  readInt("num_generator_params", gan.numGeneratorParams);
-  readFloat("label_smoothing", gan.labelSmoothing);
-  readFloat("gradient_penalty_weight", gan.gradientPenaltyWeight);
-  readFloat("image_scale", gan.imageScale);
-  readFloat("image_offset", gan.imageOffset);
+  readField(dict, "latent_dim", gan.latentDim);
+  readField(dict, "discriminator_steps", gan.discriminatorSteps);
+  readField(dict, "num_classes", gan.numClasses);
+  readField(dict, "num_generator_params", gan.numGeneratorParams);
+  readField(dict, "label_smoothing", gan.labelSmoothing);
+  readField(dict, "gradient_penalty_weight", gan.gradientPenaltyWeight);
+  readField(dict, "image_scale", gan.imageScale);
+  readField(dict, "image_offset", gan.imageOffset);
   if (auto opt = getField<DictionaryAttr>(dict, "generator_optimizer"))
     readOptimizer(opt, gan.generatorOptimizer);
   if (auto opt = getField<DictionaryAttr>(dict, "discriminator_optimizer"))
