@@ -346,8 +346,11 @@ void writeGrid(const std::string &path, const std::vector<float> &images,
 double measureFrechet(const GanOptions &o, const std::string &reference,
                       const std::vector<float> &images, int64_t count,
                       const KilnGanDesc &gan) {
-  char pattern[] = "/tmp/kiln-frechet-XXXXXX";
-  const char *dir = ::mkdtemp(pattern);
+  // The system's temporary directory ($TMPDIR, else the C library's).
+  const char *tmp = std::getenv("TMPDIR");
+  std::string pattern =
+      std::string(tmp && *tmp ? tmp : P_tmpdir) + "/kiln-frechet-XXXXXX";
+  const char *dir = ::mkdtemp(pattern.data());
   if (!dir)
     fail("--frechet-classifier: cannot create a temporary directory: %s",
          std::strerror(errno));
