@@ -17,6 +17,7 @@
 #include "kiln/runtime/Driver.h"
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/Init.h"
+#include "kiln/runtime/MappedFile.h"
 #include "kiln/runtime/MetricsJson.h"
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/Npy.h"
@@ -346,10 +347,7 @@ void writeGrid(const std::string &path, const std::vector<float> &images,
 double measureFrechet(const GanOptions &o, const std::string &reference,
                       const std::vector<float> &images, int64_t count,
                       const KilnGanDesc &gan) {
-  // The system's temporary directory ($TMPDIR, else the C library's).
-  const char *tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(tmp && *tmp ? tmp : P_tmpdir) + "/kiln-frechet-XXXXXX";
+  std::string pattern = temporaryDirectory() + "/kiln-frechet-XXXXXX";
   const char *dir = ::mkdtemp(pattern.data());
   if (!dir)
     fail("--frechet-classifier: cannot create a temporary directory: %s",

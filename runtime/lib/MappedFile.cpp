@@ -67,9 +67,7 @@ void writePages(int fd, const char *data, size_t size,
 /// Creates a new, already unlinked temporary file in $TMPDIR (else /tmp)
 /// for the data of `what` and returns its descriptor.
 int createUnlinkedTemporary(const std::string &what) {
-  const char *dir = std::getenv("TMPDIR");
-  std::string pattern = std::string(dir && *dir ? dir : "/tmp") +
-                        "/kiln-stream-XXXXXX";
+  std::string pattern = temporaryDirectory() + "/kiln-stream-XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
   int fd = ::mkstemp(name.data());
@@ -209,6 +207,11 @@ std::shared_ptr<MappedFile> SpoolFile::map() {
   ::close(fd_);
   fd_ = -1;
   return mapping;
+}
+
+std::string temporaryDirectory() {
+  const char *dir = std::getenv("TMPDIR");
+  return dir && *dir ? dir : "/tmp";
 }
 
 } // namespace runtime

@@ -96,6 +96,9 @@ private:
   std::vector<char> buffer_;
 };
 
+/// The directory for temporary files: $TMPDIR, else /tmp.
+std::string temporaryDirectory();
+
 } // namespace runtime
 } // namespace kiln
 
