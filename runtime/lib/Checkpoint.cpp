@@ -3,6 +3,7 @@
 #include "kiln/runtime/Checkpoint.h"
 #include "kiln/runtime/AtomicFile.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Trainer.h"
 
 #include "kiln/runtime/checkpoint_generated.h"
@@ -63,7 +64,7 @@ void appendChecksum(std::vector<uint8_t> &bytes) {
 }
 
 std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer,
-                                      const CallbackStates &callbacks) {
+                                      const CheckpointExtras &extras) {
   const ModelInfo &model = trainer.model();
   const KilnModelDesc &desc = model.desc();
   const Optimizer &optimizer = trainer.optimizer();
@@ -100,7 +101,7 @@ std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer,
       builder, optimizer.kind(), optimizer.slotsPerParam(),
       optimizer.iterations(), optimizer.config().learning_rate);
   flatbuffers::Offset<fb::EarlyStoppingState> earlyTable;
-  if (const EarlyStopping::State *early = callbacks.earlyStopping) {
+  if (const EarlyStopping::State *early = extras.earlyStopping) {
     std::vector<flatbuffers::Offset<fb::Slot>> weights;
     for (const std::vector<float> &values : early->bestWeights)
       weights.push_back(fb::CreateSlot(builder, builder.CreateVector(values)));
@@ -109,15 +110,33 @@ std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer,
         early->hasBest, early->best, builder.CreateVector(weights));
   }
   flatbuffers::Offset<fb::PlateauState> plateauTable;
-  if (const ReduceLROnPlateau::State *plateau = callbacks.plateau)
+  if (const ReduceLROnPlateau::State *plateau = extras.plateau)
     plateauTable = fb::CreatePlateauState(
         builder, plateau->wait, plateau->cooldownCounter, plateau->best);
+  flatbuffers::Offset<fb::GanState> ganTable;
+  if (const GanLoopState *gan = extras.gan) {
+    const Optimizer &generator = *gan->generatorOptimizer;
+    std::vector<flatbuffers::Offset<fb::Slot>> slots;
+    for (int32_t i = 0; i < model.numParams(); ++i)
+      for (int32_t slot = 0; slot < generator.slotsPerParam(); ++slot)
+        slots.push_back(fb::CreateSlot(
+            builder, builder.CreateVector(generator.slotData(slot, i))));
+    auto generatorTable = fb::CreateOptimizerState(
+        builder, generator.kind(), generator.slotsPerParam(),
+        generator.iterations(), generator.config().learning_rate);
+    const fb::RngState latent = toFlat(gan->latentRng);
+    const fb::RngState classes = toFlat(gan->classRng);
+    const fb::RngState interpolation = toFlat(gan->interpolationRng);
+    ganTable = fb::CreateGanState(
+        builder, generatorTable, builder.CreateVector(slots), &latent, &classes,
+        &interpolation, gan->steps, gan->discriminatorSteps);
+  }
   const fb::RngState shuffle = toFlat(trainer.shuffleRng().state());
   auto root = fb::CreateCheckpoint(
       builder, kCheckpointVersion, KILN_ABI_VERSION, desc.fingerprint,
       builder.CreateString(desc.name ? desc.name : ""),
       trainer.completedEpochs(), &shuffle, optimizerTable, paramVector,
-      positionTable, earlyTable, plateauTable);
+      positionTable, earlyTable, plateauTable, ganTable);
   fb::FinishSizePrefixedCheckpointBuffer(builder, root);
 
   std::vector<uint8_t> bytes(builder.GetBufferPointer(),
@@ -128,7 +147,7 @@ std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer,
 
 void decodeCheckpoint(const std::vector<uint8_t> &bytes,
                       const std::string &name, Trainer &trainer,
-                      bool withOptimizer, const CallbackStates &callbacks) {
+                      bool withOptimizer, const CheckpointExtras &extras) {
   const char *file = name.c_str();
   const ModelInfo &model = trainer.model();
   const KilnModelDesc &desc = model.desc();
@@ -238,6 +257,43 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
              static_cast<long long>(model.paramElements(int32_t(i))));
   }
 
+  const fb::GanState *flatGan = checkpoint->gan();
+  GanLoopState *gan = withOptimizer ? extras.gan : nullptr;
+  if (gan) {
+    if (!flatGan)
+      fail("%s: the checkpoint holds no GAN training state (the generator's "
+           "optimizer); it was not written by 'gan train' of this Kiln",
+           file);
+    const fb::OptimizerState *flatGenerator = flatGan->generator_optimizer();
+    const Optimizer &generator = *gan->generatorOptimizer;
+    const int32_t generatorSlots = flatGenerator->slots_per_param();
+    if (flatGenerator->kind() != generator.kind() ||
+        generatorSlots != generator.slotsPerParam())
+      fail("%s: checkpoint generator optimizer (kind %d, %d slots) does not "
+           "match the model's (kind %d, %d slots)",
+           file, flatGenerator->kind(), generatorSlots, generator.kind(),
+           generator.slotsPerParam());
+    if (flatGenerator->iterations() < 0 || flatGan->steps() < 0 ||
+        flatGan->discriminator_steps() < 0)
+      fail("%s: corrupt checkpoint (negative GAN step count)", file);
+    const auto *slotTables = flatGan->generator_slots();
+    if (slotTables->size() != uint32_t(model.numParams() * generatorSlots))
+      fail("%s: checkpoint has %u generator optimizer slots, expected %d", file,
+           slotTables->size(), model.numParams() * generatorSlots);
+    for (int32_t i = 0; i < model.numParams(); ++i)
+      for (int32_t slot = 0; slot < generatorSlots; ++slot)
+        if (slotTables->Get(uint32_t(i * generatorSlots + slot))
+                ->values()
+                ->size() != uint32_t(model.paramElements(i)))
+          fail("%s: generator optimizer slot %d of '%s' has %u values, "
+               "expected %lld",
+               file, slot, desc.params[i].name,
+               slotTables->Get(uint32_t(i * generatorSlots + slot))
+                   ->values()
+                   ->size(),
+               static_cast<long long>(model.paramElements(i)));
+  }
+
   // Everything is checked: the trainer changes only from here on.
   for (uint32_t i = 0; i < params->size(); ++i) {
     const fb::Parameter *param = params->Get(i);
@@ -261,7 +317,7 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
   trainer.setPosition(std::move(position));
   if (trainer.optimizer().config().schedule == KILN_SCHEDULE_CONSTANT)
     trainer.optimizer().setLearningRate(optimizerState->learning_rate());
-  if (EarlyStopping::State *early = callbacks.earlyStopping; early && flatEarly) {
+  if (EarlyStopping::State *early = extras.earlyStopping; early && flatEarly) {
     early->wait = flatEarly->wait();
     early->stoppedEpoch = flatEarly->stopped_epoch();
     early->bestEpoch = flatEarly->best_epoch();
@@ -273,8 +329,29 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
         early->bestWeights.emplace_back(values->values()->begin(),
                                         values->values()->end());
   }
+  if (gan) {
+    Optimizer &generator = *gan->generatorOptimizer;
+    const auto *slotTables = flatGan->generator_slots();
+    for (int32_t i = 0; i < model.numParams(); ++i)
+      for (int32_t slot = 0; slot < generator.slotsPerParam(); ++slot) {
+        const auto *values =
+            slotTables->Get(uint32_t(i * generator.slotsPerParam() + slot))
+                ->values();
+        std::copy(values->begin(), values->end(),
+                  generator.slotData(slot, i).begin());
+      }
+    generator.setIterations(flatGan->generator_optimizer()->iterations());
+    if (generator.config().schedule == KILN_SCHEDULE_CONSTANT)
+      generator.setLearningRate(
+          flatGan->generator_optimizer()->learning_rate());
+    gan->latentRng = fromFlat(flatGan->latent_rng());
+    gan->classRng = fromFlat(flatGan->class_rng());
+    gan->interpolationRng = fromFlat(flatGan->interpolation_rng());
+    gan->steps = flatGan->steps();
+    gan->discriminatorSteps = flatGan->discriminator_steps();
+  }
   const fb::PlateauState *flatPlateau = checkpoint->plateau();
-  if (ReduceLROnPlateau::State *plateau = callbacks.plateau;
+  if (ReduceLROnPlateau::State *plateau = extras.plateau;
       plateau && flatPlateau) {
     plateau->wait = flatPlateau->wait();
     plateau->cooldownCounter = flatPlateau->cooldown_counter();
@@ -283,8 +360,8 @@ void decodeCheckpoint(const std::vector<uint8_t> &bytes,
 }
 
 void saveCheckpoint(const std::string &path, const Trainer &trainer,
-                    const CallbackStates &callbacks) {
-  std::vector<uint8_t> bytes = encodeCheckpoint(trainer, callbacks);
+                    const CheckpointExtras &extras) {
+  std::vector<uint8_t> bytes = encodeCheckpoint(trainer, extras);
   AtomicFile file(path);
   file.write(bytes.data(), bytes.size());
   file.commit();
@@ -308,9 +385,9 @@ std::vector<uint8_t> readCheckpointFile(const std::string &path) {
 }
 
 void loadCheckpoint(const std::string &path, Trainer &trainer,
-                    bool withOptimizer, const CallbackStates &callbacks) {
+                    bool withOptimizer, const CheckpointExtras &extras) {
   decodeCheckpoint(readCheckpointFile(path), path, trainer, withOptimizer,
-                   callbacks);
+                   extras);
 }
 
 } // namespace runtime

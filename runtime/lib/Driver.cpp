@@ -68,7 +68,7 @@ bool isLead() { return group().rank() == 0; }
 /// 0 only and sent to the others, so that it need not be on every node.
 void loadSharedCheckpoint(const std::string &path, Trainer &trainer,
                           bool withOptimizer,
-                          const CallbackStates &callbacks = {}) {
+                          const CheckpointExtras &callbacks = {}) {
   if (trainer.ranks() == 1) {
     loadCheckpoint(path, trainer, withOptimizer, callbacks);
     return;
@@ -420,7 +420,7 @@ void checkMonitor(const ModelInfo &model, const std::string &flag,
 class CheckpointWriter : public TrainingObserver {
 public:
   CheckpointWriter(const Trainer &trainer, std::string path,
-                   CallbackStates callbacks)
+                   CheckpointExtras callbacks)
       : trainer_(trainer), path_(std::move(path)), callbacks_(callbacks) {}
   void epochEnd(const EpochResult &) override {
     saveCheckpoint(path_, trainer_, callbacks_);
@@ -429,7 +429,7 @@ public:
 private:
   const Trainer &trainer_;
   std::string path_;
-  CallbackStates callbacks_;
+  CheckpointExtras callbacks_;
 };
 
 /// Prints `Test loss: ...` and one `Test <metric>: ...` line per metric, the
@@ -537,7 +537,7 @@ void runTrain(const ModelInfo &model, const Options &options) {
     observers.push_back(earlyStopping.get());
   }
   // The callbacks' state comes with the rest from a resumed checkpoint.
-  CallbackStates callbackStates;
+  CheckpointExtras callbackStates;
   if (earlyStopping)
     callbackStates.earlyStopping = &earlyStopping->state();
   if (plateau)

@@ -62,7 +62,7 @@ struct GanOptions {
   std::optional<int64_t> epochs, batchSize;
   int64_t maxSamples = -1;
   uint64_t seed = 42;
-  std::string checkpoint, metricsJson, samplesDir, output;
+  std::string checkpoint, resume, metricsJson, samplesDir, output;
   int64_t sampleCount = 64;
   int64_t count = 64;
   int64_t gridColumns = 0;
@@ -114,6 +114,8 @@ GanOptions parseGanCommandLine(int argc, char **argv) {
       o.batchSize = parseInteger(flag, value(), 1);
     else if (train && flag == "--max-samples")
       o.maxSamples = parseInteger(flag, value(), 1);
+    else if (train && flag == "--resume")
+      o.resume = value();
     else if (train && flag == "--metrics-json")
       o.metricsJson = value();
     else if (train && flag == "--samples")
@@ -138,9 +140,6 @@ GanOptions parseGanCommandLine(int argc, char **argv) {
       o.classIndex = parseInteger(flag, value(), 0);
     else if (flag == "--grid-columns")
       o.gridColumns = parseInteger(flag, value(), 1);
-    else if (flag == "--resume")
-      fail("--resume: a GAN cannot resume training yet (its checkpoint holds "
-           "the parameters and the discriminator's optimizer only)");
     else
       fail("unknown flag '%s' for 'gan %s' (see docs/gans.md)", flag.c_str(),
            o.command.c_str());
@@ -183,6 +182,7 @@ public:
 
   TensorList &params() { return holder_.params(); }
   Trainer &holder() { return holder_; }
+  Optimizer &generatorOptimizer() { return generatorOptimizer_; }
   int64_t latentDim() const { return latentDim_; }
   int64_t imageElements() const { return imageElements_; }
   bool conditional() const { return gan_.num_classes > 0; }
@@ -461,11 +461,23 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
 
   int64_t epochs = o.epochs.value_or(desc.epochs);
   int64_t batchSize = o.batchSize.value_or(desc.batch_size);
-  trainer.initialize(o.seed);
-  Rng shuffle(o.seed, RandomStream::Shuffle);
+  // Everything the loop draws from comes from the checkpoint when it
+  // resumes, so that the run continues bitwise as if never stopped.
+  Rng &shuffle = trainer.holder().shuffleRng();
   Rng latentRng(o.seed, kLatentStream);
   Rng classRng(o.seed, kClassStream);
   Rng interpolationRng(o.seed, kInterpolationStream);
+  GanLoopState loop;
+  loop.generatorOptimizer = &trainer.generatorOptimizer();
+  CheckpointExtras extras;
+  extras.gan = &loop;
+  trainer.initialize(o.seed);
+  if (!o.resume.empty()) {
+    loadCheckpoint(o.resume, trainer.holder(), /*withOptimizer=*/true, extras);
+    latentRng.setState(loop.latentRng);
+    classRng.setState(loop.classRng);
+    interpolationRng.setState(loop.interpolationRng);
+  }
   // The sample grids show the same latent vectors every epoch.
   Rng gridRng(o.seed, kSampleGridStream);
   std::vector<float> gridLatent, gridClasses, gridImages;
@@ -500,8 +512,9 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
 
   std::vector<int64_t> order(static_cast<size_t>(count));
   std::vector<float> real, latent, classes, fakeClasses, interpolation;
-  int64_t step = 0, discriminatorSteps = 0;
-  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+  int64_t step = loop.steps, discriminatorSteps = loop.discriminatorSteps;
+  for (int64_t epoch = trainer.holder().completedEpochs() + 1; epoch <= epochs;
+       ++epoch) {
     auto start = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < count; ++i)
       order[i] = i;
@@ -611,9 +624,14 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
       writeGrid(o.samplesDir + name, gridImages, o.sampleCount, gan,
                 o.gridColumns);
     }
+    trainer.holder().setCompletedEpochs(epoch);
     if (!o.checkpoint.empty()) {
-      trainer.holder().setCompletedEpochs(epoch);
-      saveCheckpoint(o.checkpoint, trainer.holder());
+      loop.latentRng = latentRng.state();
+      loop.classRng = classRng.state();
+      loop.interpolationRng = interpolationRng.state();
+      loop.steps = step;
+      loop.discriminatorSteps = discriminatorSteps;
+      saveCheckpoint(o.checkpoint, trainer.holder(), extras);
     }
   }
   if (metrics)

@@ -5,6 +5,7 @@
 #include "kiln/runtime/Callbacks.h"
 #include "kiln/runtime/Checkpoint.h"
 #include "kiln/runtime/Error.h"
+#include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Trainer.h"
 
 #include <gtest/gtest.h>
@@ -39,13 +40,13 @@ TEST(CallbackStateTest, RoundTripsEarlyStoppingAndPlateau) {
   plateau.cooldownCounter = 3;
   plateau.best = 0.5;
   std::vector<uint8_t> bytes =
-      encodeCheckpoint(saved.trainer, CallbackStates{&early, &plateau});
+      encodeCheckpoint(saved.trainer, CheckpointExtras{&early, &plateau});
 
   Fixture loaded;
   EarlyStopping::State earlyBack;
   ReduceLROnPlateau::State plateauBack;
   decodeCheckpoint(bytes, "c", loaded.trainer, true,
-                   CallbackStates{&earlyBack, &plateauBack});
+                   CheckpointExtras{&earlyBack, &plateauBack});
   EXPECT_EQ(earlyBack.wait, 2);
   EXPECT_EQ(earlyBack.stoppedEpoch, 0);
   EXPECT_EQ(earlyBack.bestEpoch, 6);
@@ -66,7 +67,7 @@ TEST(CallbackStateTest, AbsentStateLeavesCallbacksAlone) {
   ReduceLROnPlateau::State plateau;
   plateau.best = 7.0;
   decodeCheckpoint(bytes, "c", loaded.trainer, true,
-                   CallbackStates{&early, &plateau});
+                   CheckpointExtras{&early, &plateau});
   EXPECT_EQ(early.wait, 9);
   EXPECT_EQ(plateau.best, 7.0);
 }
@@ -78,12 +79,12 @@ TEST(CallbackStateTest, RefusesWeightsOfAnotherShape) {
   early.bestWeights = saved.trainer.params();
   early.bestWeights[1].pop_back();
   std::vector<uint8_t> bytes =
-      encodeCheckpoint(saved.trainer, CallbackStates{&early, nullptr});
+      encodeCheckpoint(saved.trainer, CheckpointExtras{&early, nullptr});
   Fixture loaded;
   EarlyStopping::State back;
   try {
     decodeCheckpoint(bytes, "c.ckpt", loaded.trainer, true,
-                     CallbackStates{&back, nullptr});
+                     CheckpointExtras{&back, nullptr});
     ADD_FAILURE() << "expected an error";
   } catch (const Error &error) {
     EXPECT_NE(std::string(error.what()).find("c.ckpt: early-stopping weights"),
@@ -91,6 +92,101 @@ TEST(CallbackStateTest, RefusesWeightsOfAnotherShape) {
         << error.what();
   }
   EXPECT_EQ(back.hasBest, false);
+}
+
+/// A second optimizer over the fixture's parameters, as a GAN's generator
+/// has beside the trainer's.
+Optimizer makeGeneratorOptimizer(const Fixture &fixture) {
+  KilnOptimizerDesc config = defaultOptimizerConfig(KILN_OPTIMIZER_ADAM);
+  std::vector<int64_t> sizes;
+  for (int32_t i = 0; i < fixture.model.numParams(); ++i)
+    sizes.push_back(fixture.model.paramElements(i));
+  return Optimizer(config, sizes);
+}
+
+TEST(CallbackStateTest, RoundTripsGanLoopState) {
+  Fixture saved;
+  Optimizer generator = makeGeneratorOptimizer(saved);
+  generator.slotData(1, 0)[2] = 0.25f;
+  generator.setIterations(17);
+  GanLoopState gan;
+  gan.generatorOptimizer = &generator;
+  gan.latentRng = {1, 2, 3, 4};
+  gan.classRng = {5, 6, 7, 8};
+  gan.interpolationRng = {9, 10, 11, 12};
+  gan.steps = 40;
+  gan.discriminatorSteps = 39;
+  CheckpointExtras extras;
+  extras.gan = &gan;
+  std::vector<uint8_t> bytes = encodeCheckpoint(saved.trainer, extras);
+
+  Fixture loaded;
+  Optimizer generatorBack = makeGeneratorOptimizer(loaded);
+  GanLoopState back;
+  back.generatorOptimizer = &generatorBack;
+  CheckpointExtras backExtras;
+  backExtras.gan = &back;
+  decodeCheckpoint(bytes, "c", loaded.trainer, true, backExtras);
+  EXPECT_EQ(generatorBack.iterations(), 17);
+  EXPECT_EQ(generatorBack.slotData(1, 0), generator.slotData(1, 0));
+  EXPECT_EQ(back.latentRng, gan.latentRng);
+  EXPECT_EQ(back.classRng, gan.classRng);
+  EXPECT_EQ(back.interpolationRng, gan.interpolationRng);
+  EXPECT_EQ(back.steps, 40);
+  EXPECT_EQ(back.discriminatorSteps, 39);
+}
+
+TEST(CallbackStateTest, ResumingAGanNeedsItsState) {
+  Fixture saved;
+  std::vector<uint8_t> bytes = encodeCheckpoint(saved.trainer);
+  Fixture loaded;
+  Optimizer generator = makeGeneratorOptimizer(loaded);
+  GanLoopState gan;
+  gan.generatorOptimizer = &generator;
+  gan.steps = 3;
+  CheckpointExtras extras;
+  extras.gan = &gan;
+  try {
+    decodeCheckpoint(bytes, "g.ckpt", loaded.trainer, true, extras);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error &error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("g.ckpt: the checkpoint holds no GAN training state"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(gan.steps, 3);
+  // Without the optimizer (generate, predict) the state is not needed.
+  decodeCheckpoint(bytes, "g.ckpt", loaded.trainer, false, extras);
+}
+
+TEST(CallbackStateTest, RefusesAnotherGeneratorOptimizer) {
+  Fixture saved;
+  Optimizer generator = makeGeneratorOptimizer(saved);
+  GanLoopState gan;
+  gan.generatorOptimizer = &generator;
+  CheckpointExtras extras;
+  extras.gan = &gan;
+  std::vector<uint8_t> bytes = encodeCheckpoint(saved.trainer, extras);
+  Fixture loaded;
+  KilnOptimizerDesc sgd = defaultOptimizerConfig(KILN_OPTIMIZER_SGD);
+  std::vector<int64_t> sizes;
+  for (int32_t i = 0; i < loaded.model.numParams(); ++i)
+    sizes.push_back(loaded.model.paramElements(i));
+  Optimizer other(sgd, sizes);
+  GanLoopState back;
+  back.generatorOptimizer = &other;
+  CheckpointExtras backExtras;
+  backExtras.gan = &back;
+  try {
+    decodeCheckpoint(bytes, "g.ckpt", loaded.trainer, true, backExtras);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error &error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("g.ckpt: checkpoint generator optimizer (kind"),
+              std::string::npos)
+        << error.what();
+  }
 }
 
 } // namespace

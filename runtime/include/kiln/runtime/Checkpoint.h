@@ -26,6 +26,7 @@
 #define KILN_RUNTIME_CHECKPOINT_H
 
 #include "kiln/runtime/Callbacks.h"
+#include "kiln/runtime/Random.h"
 
 #include <cstdint>
 #include <string>
@@ -34,41 +35,55 @@
 namespace kiln {
 namespace runtime {
 
+class Optimizer;
 class Trainer;
 
-/// The callbacks' state a checkpoint carries; null members are absent.
-struct CallbackStates {
+/// A GAN loop's state besides its holder trainer's (GanDriver.cpp): the
+/// trainer holds both networks' parameters and the discriminator's
+/// optimizer.
+struct GanLoopState {
+  Optimizer *generatorOptimizer = nullptr;
+  Rng::State latentRng = {}, classRng = {}, interpolationRng = {};
+  int64_t steps = 0;
+  int64_t discriminatorSteps = 0;
+};
+
+/// The state besides the trainer's that a checkpoint carries: the
+/// callbacks' and a GAN's; null members are absent.
+struct CheckpointExtras {
   EarlyStopping::State *earlyStopping = nullptr;
   ReduceLROnPlateau::State *plateau = nullptr;
+  GanLoopState *gan = nullptr;
 };
 
 /// The current checkpoint format version.
 constexpr uint32_t kCheckpointVersion = 3;
 
 /// Serializes the trainer's state into the bytes of a checkpoint file.
-/// `callbacks` adds the state of the run's callbacks.
+/// `extras` adds the state of the run's callbacks and GAN loop.
 std::vector<uint8_t> encodeCheckpoint(const Trainer &trainer,
-                                      const CallbackStates &callbacks = {});
+                                      const CheckpointExtras &extras = {});
 
 /// Restores the trainer's state from checkpoint bytes; `name` names the file
 /// in errors. The trainer is left unchanged if the data is refused. Without
 /// `withOptimizer` (evaluate, predict) the optimizer state is skipped, so
 /// the checkpoint's optimizer need not match the trainer's.
-/// The states `callbacks` points to are restored from the checkpoint when
-/// it has them (and left as they are otherwise).
+/// The callback states `extras` points to are restored from the checkpoint
+/// when it has them (and left as they are otherwise); a GAN's state must be
+/// there when `withOptimizer` asks for it.
 void decodeCheckpoint(const std::vector<uint8_t> &bytes,
                       const std::string &name, Trainer &trainer,
                       bool withOptimizer = true,
-                      const CallbackStates &callbacks = {});
+                      const CheckpointExtras &extras = {});
 
 /// Writes a checkpoint to `path` atomically.
 void saveCheckpoint(const std::string &path, const Trainer &trainer,
-                    const CallbackStates &callbacks = {});
+                    const CheckpointExtras &extras = {});
 
 /// Reads and restores a checkpoint from `path`.
 void loadCheckpoint(const std::string &path, Trainer &trainer,
                     bool withOptimizer = true,
-                    const CallbackStates &callbacks = {});
+                    const CheckpointExtras &extras = {});
 
 /// The bytes of the checkpoint file `path` (decodeCheckpoint checks them).
 std::vector<uint8_t> readCheckpointFile(const std::string &path);
