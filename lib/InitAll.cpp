@@ -10,6 +10,7 @@
 #include "kiln/InitAll.h"
 
 #include "kiln/Codegen/Passes.h"
+#include "kiln/Codegen/TensorSubsetModels.h"
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Dialect/Kiln/Transforms/Passes.h"
@@ -53,7 +54,6 @@
 #include "mlir/Dialect/Tensor/IR/TensorTilingInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -83,7 +83,9 @@ void kiln::registerAllDialects(mlir::DialectRegistry &registry) {
   tensor::registerValueBoundsOpInterfaceExternalModels(registry);
   vector::registerValueBoundsOpInterfaceExternalModels(registry);
   linalg::registerSubsetOpInterfaceExternalModels(registry);
-  tensor::registerSubsetOpInterfaceExternalModels(registry);
+  // The tensor dialect's slice models, with a shortcut for identical
+  // slices (TensorSubsetModels.h).
+  ::kiln::registerTensorSubsetModels(registry);
   vector::registerSubsetOpInterfaceExternalModels(registry);
 
   // One-Shot Bufferize, including function boundaries.
