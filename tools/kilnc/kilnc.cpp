@@ -441,6 +441,17 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
+  // --help lists kilnc's own options; LLVM's and MLIR's (--mlir-timing,
+  // --mlir-print-ir-after-all, ...) still work and --help-hidden lists them.
+  for (auto &entry : cl::getRegisteredOptions()) {
+    cl::Option *option = entry.second;
+    bool shown = llvm::any_of(option->Categories, [](auto *category) {
+      return category == &kilncCategory ||
+             category->getName() == "Generic Options"; // --help, --version
+    });
+    if (!shown && option->getOptionHiddenFlag() == cl::NotHidden)
+      option->setHiddenFlag(cl::Hidden);
+  }
   cl::ParseCommandLineOptions(
       argc, argv,
       "kilnc: compiles a model description into a training executable\n");
