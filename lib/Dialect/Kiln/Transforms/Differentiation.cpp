@@ -17,6 +17,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
@@ -32,6 +33,120 @@ static Value createZerosLike(OpBuilder &b, Location loc, Value like) {
   }
   return ScaleOp::create(b, loc, type, like, b.getF32FloatAttr(0.0f),
                          b.getF32FloatAttr(0.0f));
+}
+
+/// The extent along `dim` of the part a `kiln.slice_grad` places (1 when
+/// the slice dropped `dim`).
+static int64_t placedExtent(SliceGradOp place) {
+  auto part = cast<RankedTensorType>(place.getGrad().getType());
+  if (part.getRank() < place.getType().getRank())
+    return 1;
+  return part.getDimSize(place.getDim());
+}
+
+/// Joins the parts that `places` (sorted by offset, adjacent, along one
+/// dimension) put into zeros: one `kiln.concat` of the parts, placed once
+/// (directly the gradient when the parts cover the whole extent).
+static Value joinPlacedParts(OpBuilder &b, Location loc,
+                             ArrayRef<SliceGradOp> places) {
+  SliceGradOp front = places.front();
+  auto whole = cast<RankedTensorType>(front.getType());
+  int64_t dim = front.getDim();
+  int64_t first = front.getOffset(), extent = 0;
+  SmallVector<Value> parts;
+  for (SliceGradOp place : places) {
+    Value part = place.getGrad();
+    auto partType = cast<RankedTensorType>(part.getType());
+    if (partType.getRank() < whole.getRank()) {
+      // A slice that dropped `dim` gets it back as a unit dimension.
+      SmallVector<int64_t> shape(whole.getShape());
+      shape[dim] = 1;
+      part = ReshapeOp::create(
+          b, loc, RankedTensorType::get(shape, whole.getElementType()), part);
+    }
+    parts.push_back(part);
+    extent += placedExtent(place);
+  }
+  SmallVector<int64_t> shape(whole.getShape());
+  shape[dim] = extent;
+  Value joined = ConcatOp::create(
+      b, loc, RankedTensorType::get(shape, whole.getElementType()), parts,
+      b.getI64IntegerAttr(dim));
+  if (first == 0 && extent == whole.getDimSize(dim))
+    return joined;
+  return SliceGradOp::create(b, loc, whole, joined, b.getI64IntegerAttr(dim),
+                             b.getI64IntegerAttr(first));
+}
+
+/// The sum of the gradient contributions `terms` of one value. Each op
+/// that reads a slice of the value contributes the slice's gradient placed
+/// into zeros (`kiln.slice_grad`); a recurrent layer reads every timestep
+/// and every gate that way. Placed parts that are adjacent along the same
+/// dimension are joined into one `kiln.concat` instead: no full-size zeros
+/// per part, no full-size additions. The values are the plain sum's, the
+/// zeros left out; only where three or more terms meet at one element may
+/// they be added in another order.
+static Value sumContributions(OpBuilder &b, Location loc, Type type,
+                              ArrayRef<Value> terms) {
+  if (terms.size() == 1)
+    return terms.front();
+  // Runs of adjacent placed parts, per dimension; of several parts at one
+  // offset only the first joins a run, the others stay terms of their own.
+  llvm::MapVector<int64_t, SmallVector<SliceGradOp>> placesByDim;
+  for (Value term : terms) {
+    auto place = term.getDefiningOp<SliceGradOp>();
+    // A part that dropped dimension 0 (a row of a parameter) would need a
+    // reshape of the batch dimension, which kiln.reshape keeps; it stays a
+    // term of its own.
+    if (!place || !place->use_empty() ||
+        (place.getDim() == 0 &&
+         cast<RankedTensorType>(place.getGrad().getType()).getRank() <
+             place.getType().getRank()))
+      continue;
+    placesByDim[place.getDim()].push_back(place);
+  }
+  llvm::DenseMap<Operation *, unsigned> runOf;
+  SmallVector<SmallVector<SliceGradOp>> runs;
+  for (auto &[dim, places] : placesByDim) {
+    llvm::stable_sort(places, [](SliceGradOp x, SliceGradOp y) {
+      return x.getOffset() < y.getOffset();
+    });
+    SmallVector<SliceGradOp> run;
+    auto closeRun = [&] {
+      if (run.size() > 1) {
+        for (SliceGradOp place : run)
+          runOf[place] = runs.size();
+        runs.push_back(run);
+      }
+      run.clear();
+    };
+    for (SliceGradOp place : places) {
+      if (!run.empty() && place.getOffset() == run.back().getOffset())
+        continue;
+      if (!run.empty() && place.getOffset() !=
+                              run.back().getOffset() + placedExtent(run.back()))
+        closeRun();
+      run.push_back(place);
+    }
+    closeRun();
+  }
+
+  // The terms in their order, each run where its first part was.
+  SmallVector<Value> summands;
+  llvm::SmallDenseSet<unsigned> emitted;
+  for (Value term : terms) {
+    auto it = runOf.find(term.getDefiningOp());
+    if (it == runOf.end()) {
+      summands.push_back(term);
+      continue;
+    }
+    if (emitted.insert(it->second).second)
+      summands.push_back(joinPlacedParts(b, loc, runs[it->second]));
+  }
+  Value sum = summands.front();
+  for (Value term : llvm::drop_begin(summands))
+    sum = AddOp::create(b, loc, type, sum, term);
+  return sum;
 }
 
 static bool isF32Tensor(Type type) {
@@ -97,12 +212,22 @@ mlir::kiln::emitVectorJacobianProduct(OpBuilder &builder, Location loc,
         worklist.push_back(def);
   }
 
-  DenseMap<Value, Value> grads;
+  // Each value's gradient contributions are kept apart until the gradient
+  // is read: by then every op that reads the value has contributed.
+  DenseMap<Value, SmallVector<Value, 2>> contributions;
   auto accumulate = [&](Value target, Value grad) {
-    auto [it, inserted] = grads.try_emplace(target, grad);
-    if (!inserted)
-      it->second = AddOp::create(builder, grad.getLoc(), target.getType(),
-                                 it->second, grad);
+    contributions[target].push_back(grad);
+  };
+  auto gradientOf = [&](Value value) -> Value {
+    auto it = contributions.find(value);
+    if (it == contributions.end())
+      return Value();
+    if (it->second.size() > 1) {
+      Value sum = sumContributions(builder, it->second.front().getLoc(),
+                                   value.getType(), it->second);
+      it->second.assign(1, sum);
+    }
+    return it->second.front();
   };
   for (auto [output, seed] : llvm::zip(outputs, seeds))
     if (active.contains(output))
@@ -116,7 +241,7 @@ mlir::kiln::emitVectorJacobianProduct(OpBuilder &builder, Location loc,
       continue;
     SmallVector<Value> resultGrads;
     for (Value result : op->getResults())
-      resultGrads.push_back(grads.lookup(result));
+      resultGrads.push_back(gradientOf(result));
     if (llvm::all_of(resultGrads, [](Value g) { return !g; }))
       continue;
 
@@ -138,7 +263,7 @@ mlir::kiln::emitVectorJacobianProduct(OpBuilder &builder, Location loc,
 
   SmallVector<Value> results;
   for (Value v : wrt) {
-    Value grad = grads.lookup(v);
+    Value grad = gradientOf(v);
     results.push_back(grad ? grad : createZerosLike(builder, loc, v));
   }
 
