@@ -309,17 +309,39 @@ Value RecurrentEmitter::emit(ValueRange params, Value input, bool flipSequence,
                                          b.getF32FloatAttr(0.0f));
     wideKeep = affine(wideMask, -1.0f, 1.0f);
   }
+  // Without input dropout, x·W + b of every timestep comes from one matmul
+  // over the rows of all timesteps: one large product for the tuned matmul
+  // code instead of `steps` small ones (and one kernel gradient, from the
+  // steps' gradients joined back into one tensor).
+  Value projected;
+  if (inputMasks == 0) {
+    Value rows = kd::BatchReshapeOp::create(b, loc, rowsType(features), input);
+    Value all = matmul(rows, kernel);
+    if (bias)
+      all = add(all, bias);
+    projected = kd::BatchReshapeOp::create(
+        b, loc,
+        RankedTensorType::get({ShapedType::kDynamic, steps, gates * units},
+                              f32),
+        all);
+  }
   SmallVector<Value> outputs;
   auto stepType = RankedTensorType::get({ShapedType::kDynamic, 1, units}, f32);
   Value output;
   for (int64_t s = 0; s < steps; ++s) {
     int64_t t = layer.go_backwards ? steps - 1 - s : s;
-    Value xt =
-        kd::SliceOp::create(b, loc, rowsType(features), input,
-                            b.getI64IntegerAttr(1), b.getI64IntegerAttr(t));
-    Value xw = inputProduct(xt, kernel);
-    if (bias)
-      xw = add(xw, bias);
+    Value xw;
+    if (projected) {
+      xw = kd::SliceOp::create(b, loc, rowsType(gates * units), projected,
+                               b.getI64IntegerAttr(1), b.getI64IntegerAttr(t));
+    } else {
+      Value xt =
+          kd::SliceOp::create(b, loc, rowsType(features), input,
+                              b.getI64IntegerAttr(1), b.getI64IntegerAttr(t));
+      xw = inputProduct(xt, kernel);
+      if (bias)
+        xw = add(xw, bias);
+    }
     Value previousState = state, previousCell = cell;
     switch (info.kind) {
     case LayerKind::LSTM:
