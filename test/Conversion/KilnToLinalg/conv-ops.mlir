@@ -70,3 +70,19 @@ func.func @depthwise_conv2d_grads(%x: tensor<?x28x28x4xf32>, %k: tensor<3x3x4x2x
   %1 = kiln.depthwise_conv2d_kernel_grad %x, %dy {padding = #kiln.padding<same>, strides = array<i64: 2, 2>} : (tensor<?x28x28x4xf32>, tensor<?x14x14x8xf32>) -> tensor<3x3x4x2xf32>
   return %0, %1 : tensor<?x28x28x4xf32>, tensor<3x3x4x2xf32>
 }
+
+// -----
+
+// col2im skips the taps that only ever read padding: on a 1×1 image with a
+// 3×3 `same` window only the centre tap (1, 1) reads the pixel.
+// CHECK-LABEL: func.func @conv_input_grad_padding_taps(
+// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x1x1x2xf32>)
+// CHECK: %[[TAP:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 1, 1, 0] [%{{.*}}, 1, 1, 1, 1, 2] [1, 1, 1, 1, 1, 1] : tensor<?x1x1x3x3x2xf32> to tensor<?x1x1x2xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[TAP]] : tensor<?x1x1x2xf32>)
+// CHECK: tensor.insert_slice %{{.*}} into %[[ZERO]][0, 0, 0, 0] [%{{.*}}, 1, 1, 2] [1, 1, 1, 1]
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @conv_input_grad_padding_taps(%dy: tensor<?x1x1x4xf32>, %k: tensor<3x3x2x4xf32>) -> tensor<?x1x1x2xf32> {
+  %dx = kiln.conv2d_input_grad %dy, %k {padding = #kiln.padding<same>} : (tensor<?x1x1x4xf32>, tensor<3x3x2x4xf32>) -> tensor<?x1x1x2xf32>
+  return %dx : tensor<?x1x1x2xf32>
+}
