@@ -46,6 +46,9 @@ namespace mlir::kiln {
 
 using namespace mlir;
 
+/// The rows of both operands of one K block of a contraction over the batch
+/// take at most this many bytes: half of a 1 MiB L2 cache.
+static constexpr int64_t kL2BlockBytes = 512 * 1024;
 /// Elementwise tiles are at most this many elements wide.
 static constexpr int64_t kMaxRowTile = 64;
 /// Ops with a longer static innermost dimension are left to the loops.
@@ -201,6 +204,8 @@ private:
     return applyPatternsGreedily(getOperation(), canonicalization);
   }
   LogicalResult tileMatmul(RewriterBase &rewriter, linalg::MatmulOp matmul);
+  FailureOr<linalg::MatmulOp> blockBatchReduction(RewriterBase &rewriter,
+                                                  linalg::MatmulOp matmul);
   LogicalResult tilePackedMatmul(RewriterBase &rewriter,
                                  linalg::MatmulOp matmul);
   LogicalResult tileElementwise(RewriterBase &rewriter, linalg::LinalgOp op);
@@ -257,6 +262,34 @@ LogicalResult KilnMatmulCodegenPass::tileMatmul(RewriterBase &rewriter,
   if (mLoop)
     return peelAndTileRemainder(rewriter, mLoop, rowTileSizes, dynamicM);
   return success();
+}
+
+/// A contraction over the batch (a weight gradient: K is the batch's rows,
+/// N·OH·OW of them for an im2col matrix) streams K rows of both operands
+/// through every register tile; with thousands of rows they come from
+/// memory each time. K is first tiled into blocks whose rows of both
+/// operands fit in half the L2 cache, so that the register tiles of a block
+/// re-read them from L2. Returns the matmul of one block (the accumulator
+/// is the block loop's iteration argument; its fill stays outside).
+FailureOr<linalg::MatmulOp>
+KilnMatmulCodegenPass::blockBatchReduction(RewriterBase &rewriter,
+                                           linalg::MatmulOp matmul) {
+  SmallVector<int64_t> ranges = matmul.getStaticLoopRanges();
+  int64_t rowBytes = (ranges[0] + ranges[1]) * int64_t(sizeof(float));
+  int64_t block = std::clamp<int64_t>(
+      int64_t(llvm::bit_floor(uint64_t(kL2BlockBytes / rowBytes))), 16, 1024);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(indexAttrs(rewriter, {0, 0, block}));
+  rewriter.setInsertionPoint(matmul);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(matmul.getOperation()), options);
+  if (failed(tiled) || tiled->tiledOps.size() != 1)
+    return failure();
+  rewriter.replaceOp(matmul, tiled->replacements);
+  auto inner = dyn_cast<linalg::MatmulOp>(tiled->tiledOps.front());
+  if (!inner)
+    return failure();
+  return inner;
 }
 
 /// dY · Wᵀ: packs W (N×K, read along N) into [N/tile-n, K, tile-n] panels so
@@ -495,6 +528,17 @@ void KilnMatmulCodegenPass::runOnOperation() {
     SmallVector<int64_t> ranges = matmul.getStaticLoopRanges();
     bool packRhs = transposedRhs && !ShapedType::isDynamic(ranges[1]) &&
                    ranges[1] % tileN == 0 && !ShapedType::isDynamic(ranges[2]);
+    // A contraction over the batch with a static result: K blocks first.
+    if (!packRhs && ShapedType::isDynamic(ranges[2]) &&
+        !ShapedType::isDynamic(ranges[0]) &&
+        !ShapedType::isDynamic(ranges[1])) {
+      FailureOr<linalg::MatmulOp> block = blockBatchReduction(rewriter, matmul);
+      if (failed(block)) {
+        func.emitError("kiln-matmul-codegen: failed to block a reduction");
+        return signalPassFailure();
+      }
+      matmul = *block;
+    }
     LogicalResult tiled = packRhs ? tilePackedMatmul(rewriter, matmul)
                                   : tileMatmul(rewriter, matmul);
     if (failed(tiled)) {

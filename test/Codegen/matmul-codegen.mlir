@@ -44,16 +44,26 @@ func.func @linear_relu(%x: tensor<?x784xf32>, %w: tensor<784x128xf32>, %b: tenso
 
 // -----
 
-// The weight gradient contracts over the batch: K is tiled by 1 and each
-// step is an outer product of a row of X and a row of dY. The static M
-// remainder (128 = 21 × 6 + 2) is vectorized as it is.
+// The weight gradient contracts over the batch. K is first tiled into blocks
+// whose rows of X and dY fit in half the L2 cache (512 rows of 128 + 10
+// floats), the accumulator carried from block to block and its zero fill a
+// vectorized loop of its own; within a block, K is tiled by 1 and each step
+// is an outer product of a row of X and a row of dY. The static M remainder
+// (128 = 21 × 6 + 2) is vectorized as it is.
 // CHECK-LABEL: func.func @weight_grad(
+// CHECK-SAME: %[[X:.*]]: tensor<?x128xf32>, %[[DY:.*]]: tensor<?x10xf32>
+// CHECK-DAG: %[[C512:.*]] = arith.constant 512 : index
+// CHECK: %[[ZERO:.*]] = scf.for {{.*}} -> (tensor<128x10xf32>)
+// CHECK: vector.transfer_write {{.*}} : vector<1x10xf32>, tensor<128x10xf32>
+// CHECK: %[[N:.*]] = tensor.dim %[[X]]
+// CHECK: scf.for %[[K0:.*]] = %{{.*}} to %[[N]] step %[[C512]] iter_args(%{{.*}} = %[[ZERO]]) -> (tensor<128x10xf32>)
+// CHECK: %[[BLOCK:.*]] = affine.min #{{.*}}(%[[K0]])[%[[N]]]
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[C126:.*]] step %{{.*}}
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<6x10xf32>)
-// CHECK: vector.transfer_read {{.*}} : tensor<?x128xf32>, vector<1x6xf32>
-// CHECK: vector.transfer_read {{.*}} : tensor<?x10xf32>, vector<1x10xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[BLOCK]] step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<6x10xf32>)
+// CHECK: vector.transfer_read %[[X]]{{.*}} : tensor<?x128xf32>, vector<1x6xf32>
+// CHECK: vector.transfer_read %[[DY]]{{.*}} : tensor<?x10xf32>, vector<1x10xf32>
 // CHECK: vector.contract {{.*}} : vector<1x6xf32>, vector<1x10xf32> into vector<6x10xf32>
-// CHECK: scf.for %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<2x10xf32>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[BLOCK]] step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<2x10xf32>)
 // CHECK: vector.contract {{.*}} : vector<1x2xf32>, vector<1x10xf32> into vector<2x10xf32>
 // CHECK-NOT: linalg.
 func.func @weight_grad(%x: tensor<?x128xf32>, %dy: tensor<?x10xf32>) -> tensor<128x10xf32> {
@@ -63,6 +73,24 @@ func.func @weight_grad(%x: tensor<?x128xf32>, %dy: tensor<?x10xf32>) -> tensor<1
   %dw = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
       ins(%x, %dy : tensor<?x128xf32>, tensor<?x10xf32>) outs(%f : tensor<128x10xf32>) -> tensor<128x10xf32>
   return %dw : tensor<128x10xf32>
+}
+
+// -----
+
+// A convolution's kernel gradient, colsᵀ · dy over the im2col rows
+// (N·11·11 of them): blocks of 256 rows of 288 + 64 floats.
+// CHECK-LABEL: func.func @conv_kernel_grad(
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C256]] iter_args({{.*}}) -> (tensor<288x64xf32>)
+// CHECK: vector.contract {{.*}} : vector<1x6xf32>, vector<1x16xf32> into vector<6x16xf32>
+// CHECK-NOT: linalg.
+func.func @conv_kernel_grad(%cols: tensor<?x288xf32>, %dy: tensor<?x64xf32>) -> tensor<288x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<288x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<288x64xf32>) -> tensor<288x64xf32>
+  %dk = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%cols, %dy : tensor<?x288xf32>, tensor<?x64xf32>) outs(%f : tensor<288x64xf32>) -> tensor<288x64xf32>
+  return %dk : tensor<288x64xf32>
 }
 
 // -----

@@ -12,6 +12,12 @@ def KilnMatmulCodegenPass
     The tensor half of Kiln's CPU code generation (see docs of
     `kiln-lower-vectors` for the buffer half). For every `linalg.matmul`:
 
+    0. A contraction over the batch with a static result (a weight
+       gradient, K = the batch's rows, N·OH·OW of them for a convolution)
+       is first tiled along K into blocks whose rows of both operands fit
+       in half of a 1 MiB L2 cache (16 to 1024 rows); the accumulator is
+       carried across the blocks and the steps below apply to one block's
+       matmul.
     1. If an elementwise `linalg.generic` updates the matmul's result in
        place (the activation epilogue of `kiln.linear`), that op is the root;
        otherwise the matmul is.

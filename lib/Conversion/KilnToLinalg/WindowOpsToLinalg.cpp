@@ -12,12 +12,14 @@
 // same three forms with the roles of input and output swapped.
 //
 // im2col is a copy with strided, dilated reads; col2im sums, for each input
-// position, the columns that read it. It is written as a gather (each input
-// position reads the taps that touched it) on a zero-padded, stride-spread
-// copy of the columns, so that every access is affine and in bounds.
-// Pooling gradients route the output gradient into the same column layout
-// and reuse col2im. Windows are linalg reductions whose extent comes from a
-// shape-only `tensor.empty` operand, as linalg's named pooling ops do.
+// position, the columns that read it: per tap, an in-place elementwise add
+// of the tap's column slice into the strided rectangle of input positions
+// it read. Pooling gradients route the output gradient into the same column
+// layout and reuse col2im. Pooling windows of up to 16 taps are one
+// elementwise op over the taps' strided slices of the input (vectorized
+// along the channels); larger windows are linalg reductions whose extent
+// comes from a shape-only `tensor.empty` operand, as linalg's named pooling
+// ops do.
 //
 //===----------------------------------------------------------------------===//
 
@@ -152,8 +154,39 @@ Value windowShape(OpBuilder &b, Location loc, const Window &w) {
                                  b.getF32Type());
 }
 
+/// The window's taps of the padded NHWC input, in tap order (a-major): tap
+/// (a, b) is the [N, OH, OW, C] strided slice xp[n, i·sh + a·dh,
+/// j·sw + b·dw, c]. Window ops written over these slices are elementwise
+/// (identity indexing maps), so the codegen vectorizes them along the
+/// channels; one generic reading xp through `i·sh + a·dh` is not
+/// vectorizable.
+SmallVector<Value> tapSlices(OpBuilder &b, Location loc, Value padded,
+                             const Window &w) {
+  auto type = tensorTypeOf(padded);
+  int64_t channels = type.getDimSize(3);
+  auto sliceType = RankedTensorType::get(
+      {type.getDimSize(0), w.outH, w.outW, channels}, type.getElementType());
+  SmallVector<OpFoldResult> sizes = {
+      sizesOf(b, loc, padded).front(), b.getIndexAttr(w.outH),
+      b.getIndexAttr(w.outW), b.getIndexAttr(channels)};
+  SmallVector<OpFoldResult> strides = indexAttrs(b, {1, w.sh, w.sw, 1});
+  SmallVector<Value> taps;
+  for (int64_t a = 0; a < w.kh; ++a)
+    for (int64_t bb = 0; bb < w.kw; ++bb)
+      taps.push_back(tensor::ExtractSliceOp::create(
+          b, loc, sliceType, padded, indexAttrs(b, {0, a * w.dh, bb * w.dw, 0}),
+          sizes, strides));
+  return taps;
+}
+
+/// Windows with at most this many taps are reduced as one elementwise op
+/// over the tap slices; larger ones (global pooling) by a reduction generic.
+constexpr int64_t kMaxSlicedTaps = 16;
+
 /// cols[n, i, j, a, b, c] = xp[n, i·sh + a·dh, j·sw + b·dw, c], collapsed to
-/// the [N·OH·OW, KH·KW·C] matrix.
+/// the [N·OH·OW, KH·KW·C] matrix. One gather generic: copying the tap
+/// slices one by one (vectorized, as pooling does) measured no faster in the
+/// LeNet and DCGAN steps and made bufferization of the step much slower.
 Value im2col(OpBuilder &b, Location loc, Value input, const Window &w) {
   MLIRContext *ctx = b.getContext();
   Value padded = padInput(b, loc, input, w, 0.0f);
@@ -222,50 +255,75 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
   return op.getResult(0);
 }
 
+/// The output positions i in [0, count) of one tap along one spatial
+/// dimension whose input position i·stride + shift lies in [0, extent): the
+/// positions [first, first + count), reading input position `start` first.
+struct TapRange {
+  int64_t first = 0, count = 0, start = 0;
+};
+
+TapRange tapRange(int64_t count, int64_t extent, int64_t stride,
+                  int64_t shift) {
+  TapRange range;
+  range.first = std::max<int64_t>(0, llvm::divideCeilSigned(-shift, stride));
+  int64_t last = std::min<int64_t>(
+      count - 1, llvm::divideFloorSigned(extent - 1 - shift, stride));
+  range.count = std::max<int64_t>(0, last - range.first + 1);
+  range.start = range.first * stride + shift;
+  return range;
+}
+
 /// Sums the columns `cols` [N, OH, OW, KH, KW, C] back into the input
 /// positions they were read from: the adjoint of im2col, an [N, H, W, C]
-/// tensor (see the file header).
+/// tensor. Tap (a, b) of output position (i, j) read input position
+/// (i·sh + a·dh − pt, j·sw + b·dw − pl); the positions that land inside the
+/// input form a strided rectangle of it, so each tap is one elementwise add
+/// of its column slice into that rectangle, in place. Neither the columns
+/// nor the result are copied, spread or padded, and each add is vectorized
+/// along the channels like any elementwise op.
 Value col2im(OpBuilder &b, Location loc, Value cols, const Window &w) {
   MLIRContext *ctx = b.getContext();
   auto type = tensorTypeOf(cols);
   int64_t batch = type.getDimSize(0), channels = type.getDimSize(5);
-  Value zero = f32Const(b, loc, 0.0f);
-  // Spread the output positions `stride` apart: position i at row i·sh.
-  int64_t spreadH = (w.outH - 1) * w.sh + 1;
-  int64_t spreadW = (w.outW - 1) * w.sw + 1;
-  Value spread = cols;
-  if (w.sh != 1 || w.sw != 1)
-    spread =
-        embed(b, loc, cols, {batch, spreadH, spreadW, w.kh, w.kw, channels},
-              {0, 0, 0, 0, 0, 0}, {1, w.sh, w.sw, 1, 1, 1}, zero);
-  // Pad so that input row y reads spread row y + padTop - a·dh, shifted by
-  // (KH - 1)·dh, in bounds for every tap.
-  int64_t lowH = (w.kh - 1) * w.dh, lowW = (w.kw - 1) * w.dw;
-  int64_t highH = std::max<int64_t>(0, w.inH + w.padTop - spreadH);
-  int64_t highW = std::max<int64_t>(0, w.inW + w.padLeft - spreadW);
-  Value padded = spread;
-  if (lowH || lowW || highH || highW)
-    padded = embed(b, loc, spread,
-                   {batch, lowH + spreadH + highH, lowW + spreadW + highW, w.kh,
-                    w.kw, channels},
-                   {0, lowH, lowW, 0, 0, 0}, {1, 1, 1, 1, 1, 1}, zero);
-
-  // Iteration (n, y, x, a, b, c), the taps reduced.
-  AffineExpr n, y, x, a, bb, c;
-  bindDims(ctx, n, y, x, a, bb, c);
-  AffineMap read = AffineMap::get(6, 0,
-                                  {n, y + w.padTop + lowH - a * w.dh,
-                                   x + w.padLeft + lowW - bb * w.dw, a, bb, c},
-                                  ctx);
-  AffineMap write = AffineMap::get(6, 0, {n, y, x, c}, ctx);
-  Value init = emptyTensor(b, loc, {batch, w.inH, w.inW, channels},
-                           b.getF32Type(), cols);
-  init = fillTensor(b, loc, init, zero);
-  return genericOp(b, loc, padded, init, {read, write},
-                   windowReductionIterators(),
-                   [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
-                     return arith::AddFOp::create(nb, nloc, args[0], args[1]);
-                   });
+  Value result = emptyTensor(b, loc, {batch, w.inH, w.inW, channels},
+                             b.getF32Type(), cols);
+  result = fillTensor(b, loc, result, f32Const(b, loc, 0.0f));
+  OpFoldResult batchSize = sizesOf(b, loc, cols).front();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(4, ctx);
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  for (int64_t a = 0; a < w.kh; ++a) {
+    TapRange rows = tapRange(w.outH, w.inH, w.sh, a * w.dh - w.padTop);
+    for (int64_t bb = 0; bb < w.kw; ++bb) {
+      TapRange columns = tapRange(w.outW, w.inW, w.sw, bb * w.dw - w.padLeft);
+      if (rows.count == 0 || columns.count == 0)
+        continue; // The tap only ever read padding.
+      auto sliceType = RankedTensorType::get(
+          {batch, rows.count, columns.count, channels}, b.getF32Type());
+      SmallVector<OpFoldResult> sizes = {batchSize, b.getIndexAttr(rows.count),
+                                         b.getIndexAttr(columns.count)};
+      SmallVector<OpFoldResult> tapSizes(sizes);
+      tapSizes.append(
+          {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(channels)});
+      sizes.push_back(b.getIndexAttr(channels));
+      Value tap = tensor::ExtractSliceOp::create(
+          b, loc, sliceType, cols,
+          indexAttrs(b, {0, rows.first, columns.first, a, bb, 0}), tapSizes,
+          indexAttrs(b, {1, 1, 1, 1, 1, 1}));
+      SmallVector<OpFoldResult> offsets =
+          indexAttrs(b, {0, rows.start, columns.start, 0});
+      SmallVector<OpFoldResult> strides = indexAttrs(b, {1, w.sh, w.sw, 1});
+      Value dest = tensor::ExtractSliceOp::create(b, loc, sliceType, result,
+                                                  offsets, sizes, strides);
+      Value sum =
+          genericOp(b, loc, tap, dest, {identity, identity}, iterators,
+                    [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+                      return arith::AddFOp::create(nb, nloc, args[0], args[1]);
+                    });
+      result = tensor::InsertSliceOp::create(b, loc, sum, result, offsets,
+                                             sizes, strides);
+    }
+  }
+  return result;
 }
 
 /// The flat tap index a·KW + b of the current iteration, as i32.
@@ -367,7 +425,8 @@ template <typename OpTy> Window getPoolWindow(OpTy op, RankedTensorType input) {
 }
 
 /// Reduces the windows of `input` (padded with `padValue`) with `combine`
-/// into an [N, OH, OW, C] tensor initialized to `padValue`.
+/// into an [N, OH, OW, C] tensor initialized to `padValue`, the taps combined
+/// in order (a-major).
 Value reduceWindows(
     OpBuilder &b, Location loc, Value input, const Window &w, float padValue,
     function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
@@ -378,6 +437,19 @@ Value reduceWindows(
       b, loc, {type.getDimSize(0), w.outH, w.outW, type.getDimSize(3)},
       b.getF32Type(), input);
   init = fillTensor(b, loc, init, f32Const(b, loc, padValue));
+  if (w.kh * w.kw <= kMaxSlicedTaps) {
+    SmallVector<Value> taps = tapSlices(b, loc, padded, w);
+    SmallVector<AffineMap> maps(taps.size() + 1,
+                                AffineMap::getMultiDimIdentityMap(4, ctx));
+    SmallVector<utils::IteratorType> parallel(4, utils::IteratorType::parallel);
+    return genericOp(b, loc, taps, init, maps, parallel,
+                     [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                       Value acc = args.back();
+                       for (Value x : args.drop_back())
+                         acc = combine(nb, nloc, x, acc);
+                       return acc;
+                     });
+  }
   return genericOp(b, loc, ValueRange{padded, windowShape(b, loc, w)}, init,
                    {windowReadMap(ctx, w), tapMap(ctx), outputPositionMap(ctx)},
                    windowReductionIterators(),
@@ -495,21 +567,51 @@ struct MaxPool2DGradLowering : public OpConversionPattern<MaxPool2DGradOp> {
     init = fillTensor(rewriter, loc, init,
                       arith::ConstantOp::create(
                           rewriter, loc, rewriter.getI32IntegerAttr(none)));
-    Value argmax = genericOp(
-        rewriter, loc,
-        ValueRange{padded, adaptor.getOutput(), windowShape(rewriter, loc, w)},
-        init,
-        {windowReadMap(ctx, w), outputPositionMap(ctx), tapMap(ctx),
-         outputPositionMap(ctx)},
-        windowReductionIterators(),
-        [&](OpBuilder &b, Location nloc, ValueRange args) -> Value {
-          Value isMax = arith::CmpFOp::create(
-              b, nloc, arith::CmpFPredicate::OEQ, args[0], args[1]);
-          Value candidate = arith::SelectOp::create(
-              b, nloc, isMax, tapIndex(b, nloc, w),
-              arith::ConstantOp::create(b, nloc, b.getI32IntegerAttr(none)));
-          return arith::MinSIOp::create(b, nloc, candidate, args[3]);
-        });
+    // The first tap whose element equals the pooled value.
+    auto firstMax = [&](OpBuilder &b, Location nloc, Value x, Value pooled,
+                        Value tap, Value acc) -> Value {
+      Value isMax =
+          arith::CmpFOp::create(b, nloc, arith::CmpFPredicate::OEQ, x, pooled);
+      Value candidate = arith::SelectOp::create(
+          b, nloc, isMax, tap,
+          arith::ConstantOp::create(b, nloc, b.getI32IntegerAttr(none)));
+      return arith::MinSIOp::create(b, nloc, candidate, acc);
+    };
+    Value argmax;
+    if (w.kh * w.kw <= kMaxSlicedTaps) {
+      SmallVector<Value> ins = tapSlices(rewriter, loc, padded, w);
+      ins.push_back(adaptor.getOutput());
+      SmallVector<AffineMap> maps(ins.size() + 1,
+                                  AffineMap::getMultiDimIdentityMap(4, ctx));
+      SmallVector<utils::IteratorType> parallel(4,
+                                                utils::IteratorType::parallel);
+      argmax = genericOp(
+          rewriter, loc, ins, init, maps, parallel,
+          [&](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+            Value acc = args.back();
+            ValueRange taps = args.drop_back(2);
+            Value pooled = args[taps.size()];
+            for (auto [t, x] : llvm::enumerate(taps))
+              acc = firstMax(b, nloc, x, pooled,
+                             arith::ConstantOp::create(
+                                 b, nloc, b.getI32IntegerAttr(int32_t(t))),
+                             acc);
+            return acc;
+          });
+    } else {
+      argmax =
+          genericOp(rewriter, loc,
+                    ValueRange{padded, adaptor.getOutput(),
+                               windowShape(rewriter, loc, w)},
+                    init,
+                    {windowReadMap(ctx, w), outputPositionMap(ctx), tapMap(ctx),
+                     outputPositionMap(ctx)},
+                    windowReductionIterators(),
+                    [&](OpBuilder &b, Location nloc, ValueRange args) -> Value {
+                      return firstMax(b, nloc, args[0], args[1],
+                                      tapIndex(b, nloc, w), args[3]);
+                    });
+    }
 
     SmallVector<utils::IteratorType> parallel(6, utils::IteratorType::parallel);
     if (tilesWithoutOverlap(w)) {
