@@ -333,7 +333,10 @@ void writeGrid(const std::string &path, const std::vector<float> &images,
                int64_t count, const KilnGanDesc &gan, int64_t columns) {
   TileShape tile = tileShapeOf(imageShape(gan), "the generated image");
   GridLayout layout;
-  layout.columns = columns;
+  // A conditional GAN's images cycle through the classes: by default a row
+  // per round, so that each column shows one class.
+  layout.columns =
+      columns == 0 && gan.num_classes > 0 ? gan.num_classes : columns;
   writePng(path,
            imageGrid(images.data(), count, tile, PixelRange::Auto, layout));
 }
