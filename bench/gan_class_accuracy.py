@@ -63,12 +63,7 @@ def main():
     args.output = None
     args.workdir = args.workdir or tempfile.mkdtemp(prefix="kiln-classes-")
     os.makedirs(args.workdir, exist_ok=True)
-    if args.classifier:
-        if not args.checkpoint:
-            ap.error("--classifier needs --checkpoint")
-        exe, checkpoint = args.classifier, args.checkpoint
-    else:
-        exe, checkpoint = gan_frechet.build_classifier(args)
+    exe, checkpoint = gan_frechet.classifier_from_args(ap, args)
 
     test = gan_frechet.idx(
         os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))

@@ -82,6 +82,16 @@ def build_classifier(args):
     return exe, checkpoint
 
 
+def classifier_from_args(ap, args):
+    """The classifier executable and checkpoint --classifier/--checkpoint
+    name, else one compiled and trained by build_classifier."""
+    if args.classifier:
+        if not args.checkpoint:
+            ap.error("--classifier needs --checkpoint")
+        return args.classifier, args.checkpoint
+    return build_classifier(args)
+
+
 def frechet(args, exe, checkpoint, flags):
     metrics = os.path.join(args.workdir, "frechet.json")
     command = [exe, "frechet", "--checkpoint", checkpoint, "--metrics-json",
@@ -114,12 +124,7 @@ def main():
     args.workdir = args.workdir or tempfile.mkdtemp(prefix="kiln-frechet-")
     os.makedirs(args.workdir, exist_ok=True)
 
-    if args.classifier:
-        if not args.checkpoint:
-            ap.error("--classifier needs --checkpoint")
-        exe, checkpoint = args.classifier, args.checkpoint
-    else:
-        exe, checkpoint = build_classifier(args)
+    exe, checkpoint = classifier_from_args(ap, args)
 
     test_images = os.path.join(args.data, "t10k-images-idx3-ubyte.gz")
     test = idx(test_images)

@@ -96,12 +96,25 @@ TEST(CallbackStateTest, RefusesWeightsOfAnotherShape) {
 
 /// A second optimizer over the fixture's parameters, as a GAN's generator
 /// has beside the trainer's.
-Optimizer makeGeneratorOptimizer(const Fixture &fixture) {
-  KilnOptimizerDesc config = defaultOptimizerConfig(KILN_OPTIMIZER_ADAM);
+Optimizer makeGeneratorOptimizer(const Fixture &fixture,
+                                 int32_t kind = KILN_OPTIMIZER_ADAM) {
+  KilnOptimizerDesc config = defaultOptimizerConfig(kind);
   std::vector<int64_t> sizes;
   for (int32_t i = 0; i < fixture.model.numParams(); ++i)
     sizes.push_back(fixture.model.paramElements(i));
   return Optimizer(config, sizes);
+}
+
+/// Decoding `bytes` as "g.ckpt" fails with an error containing `message`.
+void expectRefused(const std::vector<uint8_t> &bytes, Trainer &trainer,
+                   const CheckpointExtras &extras, const char *message) {
+  try {
+    decodeCheckpoint(bytes, "g.ckpt", trainer, true, extras);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error &error) {
+    EXPECT_NE(std::string(error.what()).find(message), std::string::npos)
+        << error.what();
+  }
 }
 
 TEST(CallbackStateTest, RoundTripsGanLoopState) {
@@ -146,15 +159,8 @@ TEST(CallbackStateTest, ResumingAGanNeedsItsState) {
   gan.steps = 3;
   CheckpointExtras extras;
   extras.gan = &gan;
-  try {
-    decodeCheckpoint(bytes, "g.ckpt", loaded.trainer, true, extras);
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error &error) {
-    EXPECT_NE(std::string(error.what())
-                  .find("g.ckpt: the checkpoint holds no GAN training state"),
-              std::string::npos)
-        << error.what();
-  }
+  expectRefused(bytes, loaded.trainer, extras,
+                "g.ckpt: the checkpoint holds no GAN training state");
   EXPECT_EQ(gan.steps, 3);
   // Without the optimizer (generate, predict) the state is not needed.
   decodeCheckpoint(bytes, "g.ckpt", loaded.trainer, false, extras);
@@ -169,24 +175,13 @@ TEST(CallbackStateTest, RefusesAnotherGeneratorOptimizer) {
   extras.gan = &gan;
   std::vector<uint8_t> bytes = encodeCheckpoint(saved.trainer, extras);
   Fixture loaded;
-  KilnOptimizerDesc sgd = defaultOptimizerConfig(KILN_OPTIMIZER_SGD);
-  std::vector<int64_t> sizes;
-  for (int32_t i = 0; i < loaded.model.numParams(); ++i)
-    sizes.push_back(loaded.model.paramElements(i));
-  Optimizer other(sgd, sizes);
+  Optimizer other = makeGeneratorOptimizer(loaded, KILN_OPTIMIZER_SGD);
   GanLoopState back;
   back.generatorOptimizer = &other;
   CheckpointExtras backExtras;
   backExtras.gan = &back;
-  try {
-    decodeCheckpoint(bytes, "g.ckpt", loaded.trainer, true, backExtras);
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error &error) {
-    EXPECT_NE(std::string(error.what())
-                  .find("g.ckpt: checkpoint generator optimizer (kind"),
-              std::string::npos)
-        << error.what();
-  }
+  expectRefused(bytes, loaded.trainer, backExtras,
+                "g.ckpt: checkpoint generator optimizer (kind");
 }
 
 } // namespace
