@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/runtime/GanDriver.h"
+#include "kiln/runtime/Batch.h"
 #include "kiln/runtime/Checkpoint.h"
 #include "kiln/runtime/Data.h"
 #include "kiln/runtime/Driver.h"
@@ -519,10 +520,7 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
   for (int64_t epoch = trainer.holder().completedEpochs() + 1; epoch <= epochs;
        ++epoch) {
     auto start = std::chrono::steady_clock::now();
-    for (int64_t i = 0; i < count; ++i)
-      order[i] = i;
-    for (int64_t i = count - 1; i > 0; --i)
-      std::swap(order[i], order[shuffle.nextBelow(uint64_t(i) + 1)]);
+    shuffledOrder(order, count, shuffle);
     uint64_t epochSeed = shuffle.next();
     double dLoss = 0, realAcc = 0, fakeAcc = 0, gLoss = 0;
     int64_t dSamples = 0, gSamples = 0;
