@@ -3,6 +3,7 @@
 #include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Error.h"
 #include "kiln/runtime/Schedule.h"
+#include "kiln/runtime/WorkerPool.h"
 
 #include <cctype>
 #include <cmath>
@@ -155,14 +156,16 @@ void Optimizer::clipGradients(TensorList &grads) const {
 }
 
 void Optimizer::update(float *param, const float *grad, size_t index,
-                       int64_t count, float lr,
+                       int64_t begin, int64_t count, float lr,
                        const NadamCoefficients &nadam) {
   const KilnOptimizerDesc &c = config_;
+  // The same elements of state slot k.
+  auto state = [&](int32_t k) { return slot(k, index) + begin; };
   const int64_t t = iterations_ + 1;
   switch (c.kind) {
   case KILN_OPTIMIZER_SGD:
     if (c.momentum != 0)
-      sgdMomentumUpdate(param, grad, slot(0, index), count, lr, c.momentum,
+      sgdMomentumUpdate(param, grad, state(0), count, lr, c.momentum,
                         c.nesterov != 0);
     else
       sgdUpdate(param, grad, count, lr);
@@ -171,59 +174,63 @@ void Optimizer::update(float *param, const float *grad, size_t index,
   case KILN_OPTIMIZER_ADAMW: {
     const float stepSize = adamStepSize(lr, c.beta_1, c.beta_2, t);
     if (c.amsgrad)
-      amsgradUpdate(param, grad, slot(0, index), slot(1, index),
-                    slot(2, index), count, stepSize, c.beta_1, c.beta_2,
-                    c.epsilon);
+      amsgradUpdate(param, grad, state(0), state(1), state(2), count, stepSize,
+                    c.beta_1, c.beta_2, c.epsilon);
     else
-      adamUpdate(param, grad, slot(0, index), slot(1, index), count, stepSize,
-                 c.beta_1, c.beta_2, c.epsilon);
+      adamUpdate(param, grad, state(0), state(1), count, stepSize, c.beta_1,
+                 c.beta_2, c.epsilon);
     return;
   }
   case KILN_OPTIMIZER_RMSPROP: {
     int32_t next = 1;
-    float *mom = c.momentum > 0 ? slot(next++, index) : nullptr;
-    float *average = c.centered ? slot(next++, index) : nullptr;
-    rmspropUpdate(param, grad, slot(0, index), mom, average, count, lr, c.rho,
+    float *mom = c.momentum > 0 ? state(next++) : nullptr;
+    float *average = c.centered ? state(next++) : nullptr;
+    rmspropUpdate(param, grad, state(0), mom, average, count, lr, c.rho,
                   c.momentum, c.epsilon);
     return;
   }
   case KILN_OPTIMIZER_ADAGRAD:
-    adagradUpdate(param, grad, slot(0, index), count, lr, c.epsilon);
+    adagradUpdate(param, grad, state(0), count, lr, c.epsilon);
     return;
   case KILN_OPTIMIZER_ADADELTA:
-    adadeltaUpdate(param, grad, slot(0, index), slot(1, index), count, lr,
-                   c.rho, c.epsilon);
+    adadeltaUpdate(param, grad, state(0), state(1), count, lr, c.rho,
+                   c.epsilon);
     return;
   case KILN_OPTIMIZER_ADAMAX:
-    adamaxUpdate(param, grad, slot(0, index), slot(1, index), count, lr,
-                 c.beta_1, c.beta_2, c.epsilon, t);
+    adamaxUpdate(param, grad, state(0), state(1), count, lr, c.beta_1, c.beta_2,
+                 c.epsilon, t);
     return;
   case KILN_OPTIMIZER_NADAM:
-    nadamUpdate(param, grad, slot(0, index), slot(1, index), count, lr,
-                c.beta_1, c.beta_2, c.epsilon, nadam);
+    nadamUpdate(param, grad, state(0), state(1), count, lr, c.beta_1, c.beta_2,
+                c.epsilon, nadam);
     return;
   default:
     fail("unknown optimizer kind %d", c.kind);
   }
 }
 
-void Optimizer::step(TensorList &params, TensorList &grads) {
+void Optimizer::step(TensorList &params, TensorList &grads, WorkerPool *pool) {
   const float lr = learningRate();
   clipGradients(grads);
-  if (config_.weight_decay != 0)
-    for (size_t i = 0; i < params.size(); ++i)
-      if (!isFrozen(i))
-        applyWeightDecay(params[i].data(),
-                         static_cast<int64_t>(params[i].size()),
-                         config_.weight_decay, lr);
   NadamCoefficients nadam = {};
   if (config_.kind == KILN_OPTIMIZER_NADAM)
     nadam = nadamCoefficients(config_.beta_1, config_.beta_2, iterations_ + 1,
                               nadamProduct_);
+  // From here every element is updated on its own: weight decay, then the
+  // rule, on ranges of the parameters that may run on different threads.
+  std::vector<int64_t> sizes(params.size());
   for (size_t i = 0; i < params.size(); ++i)
-    if (!isFrozen(i))
-      update(params[i].data(), grads[i].data(), i,
-             static_cast<int64_t>(params[i].size()), lr, nadam);
+    sizes[i] = isFrozen(i) ? 0 : static_cast<int64_t>(params[i].size());
+  auto updateRange = [&](size_t i, int64_t begin, int64_t end) {
+    float *param = params[i].data() + begin;
+    if (config_.weight_decay != 0)
+      applyWeightDecay(param, end - begin, config_.weight_decay, lr);
+    update(param, grads[i].data() + begin, i, begin, end - begin, lr, nadam);
+  };
+  if (pool)
+    pool->forEachElementRange(sizes, updateRange);
+  else
+    forEachOwnedRange(sizes, 0, 1, updateRange);
   if (config_.kind == KILN_OPTIMIZER_NADAM)
     nadamProduct_ = nadam.uProduct;
   ++iterations_;

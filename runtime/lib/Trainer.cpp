@@ -271,7 +271,7 @@ void Trainer::fit(const DataView &train, const DataView *validation,
         fail("non-finite loss (%s) at epoch %lld, step %lld",
              nonFiniteName(loss_), static_cast<long long>(epoch),
              static_cast<long long>(step + 1));
-      optimizer_.step(params_, grads_);
+      optimizer_.step(params_, grads_, pool_.get());
       // State is replaced, not learned: the optimizer skips it (frozen).
       // (Copied in place: the step's buffers point into the parameters.)
       for (size_t s = 0; s < stateParams_.size(); ++s)

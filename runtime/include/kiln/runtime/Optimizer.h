@@ -23,6 +23,8 @@
 namespace kiln {
 namespace runtime {
 
+class WorkerPool;
+
 /// One float buffer per parameter, in descriptor order.
 using TensorList = std::vector<std::vector<float>>;
 
@@ -54,8 +56,10 @@ public:
             std::vector<bool> frozen = {});
 
   /// Applies one update to every parameter that is not frozen and
-  /// advances iterations(). `grads` are clipped in place.
-  void step(TensorList &params, TensorList &grads);
+  /// advances iterations(). `grads` are clipped in place. With a `pool`,
+  /// the element-wise part (weight decay and the rule) is spread over its
+  /// threads, with bitwise the same result.
+  void step(TensorList &params, TensorList &grads, WorkerPool *pool = nullptr);
 
   int32_t kind() const { return config_.kind; }
   const KilnOptimizerDesc &config() const { return config_; }
@@ -89,8 +93,10 @@ private:
   /// Whether parameter i is frozen (empty: none is).
   bool isFrozen(size_t i) const { return i < frozen_.size() && frozen_[i]; }
   void clipGradients(TensorList &grads) const;
-  void update(float *param, const float *grad, size_t index, int64_t count,
-              float learningRate, const NadamCoefficients &nadam);
+  /// The rule on elements [begin, begin + count) of parameter `index`.
+  void update(float *param, const float *grad, size_t index, int64_t begin,
+              int64_t count, float learningRate,
+              const NadamCoefficients &nadam);
   float *slot(int32_t slot, size_t param) { return slots_[slot][param].data(); }
 
   KilnOptimizerDesc config_;

@@ -14,49 +14,15 @@
 #ifndef KILN_RUNTIME_SHARDEDSTEP_H
 #define KILN_RUNTIME_SHARDEDSTEP_H
 
+#include "kiln/runtime/WorkerPool.h"
 #include "kiln/runtime/abi.h"
 
 #include <array>
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 namespace kiln {
 namespace runtime {
-
-/// A fixed set of threads that run one function on every thread index.
-class WorkerPool {
-public:
-  /// Starts `threads - 1` workers; the caller of run() is thread 0.
-  explicit WorkerPool(int threads);
-  ~WorkerPool();
-  WorkerPool(const WorkerPool &) = delete;
-  WorkerPool &operator=(const WorkerPool &) = delete;
-
-  int threads() const { return static_cast<int>(workers_.size()) + 1; }
-
-  /// Runs `task(t)` for t in [0, threads()) and returns when all are done.
-  /// `task` must not throw.
-  void run(const std::function<void(int)> &task);
-
-private:
-  void workerLoop(int index);
-
-  std::vector<std::thread> workers_;
-  // A step takes tens of microseconds, about what waking a sleeping thread
-  // costs, so both sides spin briefly before blocking.
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::atomic<const std::function<void(int)> *> task_{nullptr};
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  std::atomic<int> sleeping_{0};
-  std::atomic<bool> stopping_{false};
-};
 
 /// Where the entry point's buffers are, and which ones a shard changes.
 struct StepLayout {
@@ -105,6 +71,8 @@ private:
   std::vector<std::array<uint64_t, 2>> shardRng_;
   /// Which buffers are mean outputs (never rebound to the caller's).
   std::vector<bool> isOutput_;
+  /// Element counts of layout_.meanOutputs, in order.
+  std::vector<int64_t> meanSizes_;
 };
 
 } // namespace runtime
