@@ -59,6 +59,8 @@ void mlir::kiln::buildKilnToBufferizedPipeline(OpPassManager &pm,
                                                const LoweringOptions &options) {
   pm.addPass(createConvertKilnToLinalgPass());
   addCleanup(pm);
+  // Before fusion and tiling, while every contraction is one op.
+  pm.addPass(createKilnCountFlopsPass());
   if (options.optLevel > 0) {
     // Chains of elementwise generics become one loop nest. The matmul and
     // its in-place epilogue are left alone: that pair is fused by tiling;

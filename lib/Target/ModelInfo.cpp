@@ -405,6 +405,9 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
 }
 
 void kiln::readWorkspacePlan(ModuleOp module, ModelInfo &info) {
+  if (auto flops = module->getAttrOfType<DictionaryAttr>("kiln.flops"))
+    if (auto train = dyn_cast_or_null<IntegerAttr>(flops.get("train_step")))
+      info.trainFlopsPerSample = train.getInt();
   auto plans = module->getAttrOfType<DictionaryAttr>("kiln.workspace");
   if (!plans)
     return;
@@ -689,7 +692,8 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
             b.i64, b.i64,                         // workspace plan
             b.i32, b.ptr,     b.i32,       b.ptr, // inputs, outputs
             b.ptr, b.i64,                         // description
-            b.ptr});                              // gan
+            b.ptr,                                // gan
+            b.i64});                              // train FLOPs per sample
   const ModelInput &first = info.inputs.front();
   const ModelOutput &output = info.outputs.front();
   auto *desc = llvm::ConstantStruct::get(
@@ -726,7 +730,8 @@ LogicalResult kiln::emitModelDescriptor(llvm::Module &module,
                b.array(outputTy, outputs, "kiln.outputs"),
                b.bytes(info.description, "kiln.description"),
                b.int64(info.description.size()),
-               gan});
+               gan,
+               b.int64(info.trainFlopsPerSample)});
   new llvm::GlobalVariable(module, descTy, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, desc,
                            "kiln_model");

@@ -617,8 +617,9 @@ const FlagSpec kFlags[] = {
        o.validationSplit = split;
      }},
     {"--threads", "N", kRun,
-     "threads per step: the batch is split across them (default 1; "
-     "results are bitwise reproducible for a given count)",
+     "threads per step: the batch is split across them (default: every "
+     "available core, at most one per 8 rows of the batch; results are "
+     "bitwise reproducible for a given count)",
      [](Options &o, const std::string &f, const std::string &v) {
        o.threads = parseInteger(f, v, 1);
      }},

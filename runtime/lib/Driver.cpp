@@ -25,6 +25,7 @@
 #include "kiln/runtime/Summary.h"
 #include "kiln/runtime/TargetFromInput.h"
 #include "kiln/runtime/Trainer.h"
+#include "kiln/runtime/WorkerPool.h"
 
 #include <algorithm>
 #include <charconv>
@@ -80,11 +81,23 @@ void loadSharedCheckpoint(const std::string &path, Trainer &trainer,
   decodeCheckpoint(bytes, path, trainer, withOptimizer, callbacks);
 }
 
-/// --threads. The default is one: on the 2-core machine this was measured
-/// on, splitting a batch of 32 lost more to synchronization than it gained
-/// (0.85x), while batches of 128 gained 1.2x.
-int threadCount(const Options &options) {
-  return static_cast<int>(options.threads);
+/// --threads, or by default every core the process may use (its affinity
+/// mask), with shards of at least a few rows of a batch of `batchSize` and,
+/// for `train`, enough work per thread (defaultThreadCount). Several ranks
+/// default to one thread each: ranks that mpirun did not bind would each
+/// see, and oversubscribe, the same cores.
+int threadCount(const ModelInfo &model, const Options &options,
+                int64_t batchSize, bool training) {
+  if (options.threads > 0)
+    return static_cast<int>(options.threads);
+  if (group().size() > 1)
+    return 1;
+  int64_t parameters = 0;
+  for (int32_t i = 0; i < model.numParams(); ++i)
+    parameters += model.paramElements(i);
+  return defaultThreadCount(availableCores(), batchSize,
+                            training ? model.desc().train_flops_per_sample : 0,
+                            parameters);
 }
 
 /// Where the image and label files of one data set are.
@@ -496,7 +509,8 @@ void runTrain(const ModelInfo &model, const Options &options) {
                   effectiveBatchSize(options, model,
                                      std::max({train.count, test.count,
                                                validationFiles.count})));
-  trainer.setThreads(threadCount(options));
+  trainer.setThreads(
+      threadCount(model, options, trainer.batchSize(), /*training=*/true));
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
   trainer.batchBuffers().setTargetFromInput(options.targetFromInput);
@@ -616,7 +630,8 @@ void runEvaluate(const ModelInfo &model, const Options &options) {
     metrics = std::make_unique<MetricsJsonWriter>(model, options.metricsJson);
   Trainer trainer(model, model.desc().optimizer,
                   effectiveBatchSize(options, model, test.count));
-  trainer.setThreads(threadCount(options));
+  trainer.setThreads(
+      threadCount(model, options, trainer.batchSize(), /*training=*/false));
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
   trainer.batchBuffers().setTargetFromInput(options.targetFromInput);
@@ -725,7 +740,8 @@ void runPredict(const ModelInfo &model, const Options &options) {
 
   Trainer trainer(model, model.desc().optimizer,
                   effectiveBatchSize(options, model, samples.count));
-  trainer.setThreads(threadCount(options));
+  trainer.setThreads(
+      threadCount(model, options, trainer.batchSize(), /*training=*/false));
   trainer.batchBuffers().setNormalization(options.normalizeScale,
                                           options.normalizeOffset);
   loadParameters(model, options, trainer, "predict");
@@ -916,7 +932,6 @@ void runSummary(const ModelInfo &model, const Options &options) {
   run.learningRate = optimizer.learning_rate;
   run.optimizerSlots =
       Optimizer(optimizer, std::vector<int64_t>(), {}).slotsPerParam();
-  run.threads = threadCount(options);
   int64_t largest = 0;
   if (options.hasTrainData()) {
     Dataset train = loadSource(trainSource(options), options.maxTrainSamples,
@@ -938,6 +953,7 @@ void runSummary(const ModelInfo &model, const Options &options) {
   }
   run.batchSize = largest > 0 ? effectiveBatchSize(options, model, largest)
                               : options.batchSize.value_or(run.batchSize);
+  run.threads = threadCount(model, options, run.batchSize, /*training=*/true);
   std::fputs(formatSummary(model, run).c_str(), stdout);
 }
 

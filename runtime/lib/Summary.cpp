@@ -161,9 +161,26 @@ std::string formatSummary(const ModelInfo &model, const RunSettings &run) {
                          double(run.learningRate),
                          desc.loss_name ? desc.loss_name : "?");
   }
+  if (desc.train_flops_per_sample > 0)
+    text += formatString(
+        "Training step: %s FLOPs per sample (matmuls and convolutions, "
+        "forward and backward), %lld thread%s\n",
+        formatWithCommas(desc.train_flops_per_sample).c_str(),
+        static_cast<long long>(run.threads), run.threads == 1 ? "" : "s");
+  else
+    text += formatString("Training step: %lld thread%s\n",
+                         static_cast<long long>(run.threads),
+                         run.threads == 1 ? "" : "s");
   text += "Memory:\n";
   text += "  parameters:      " + formatWithCommas(paramBytes) + " bytes\n";
-  text += "  gradients:       " + formatWithCommas(paramBytes) + " bytes\n";
+  // Each thread's shard writes gradients of its own (ShardedStep).
+  text += formatString("  gradients:       %s bytes%s\n",
+                       formatWithCommas(paramBytes * run.threads).c_str(),
+                       run.threads > 1
+                           ? formatString(" (x %lld threads)",
+                                          static_cast<long long>(run.threads))
+                                 .c_str()
+                           : "");
   text += formatString("  optimizer state: %s bytes (%d slot%s per "
                        "parameter)\n",
                        formatWithCommas(slotBytes).c_str(), run.optimizerSlots,
@@ -186,7 +203,8 @@ std::string formatSummary(const ModelInfo &model, const RunSettings &run) {
                                      static_cast<long long>(run.threads))
                             .c_str()
                       : "");
-  int64_t total = 2 * paramBytes + slotBytes + batchBytes + workspaceBytes;
+  int64_t total =
+      paramBytes * (1 + run.threads) + slotBytes + batchBytes + workspaceBytes;
   for (const DataMemory &data : run.data) {
     // A streamed set keeps at most the release window of its mapping
     // resident (MappedFile::kReleaseBytes), on top of labels and targets.

@@ -3,6 +3,9 @@
 #include "kiln/runtime/WorkerPool.h"
 
 #include <algorithm>
+#include <thread>
+
+#include <sched.h>
 
 namespace kiln {
 namespace runtime {
@@ -99,6 +102,26 @@ void WorkerPool::forEachElementRange(
     return;
   }
   run([&](int t) { forEachOwnedRange(sizes, t, parts, piece); });
+}
+
+int availableCores() {
+  cpu_set_t mask;
+  if (sched_getaffinity(0, sizeof mask, &mask) == 0 && CPU_COUNT(&mask) > 0)
+    return CPU_COUNT(&mask);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+int defaultThreadCount(int cores, int64_t batchSize, int64_t flopsPerSample,
+                       int64_t parameters) {
+  int64_t threads =
+      std::min<int64_t>(cores, batchSize / kMinRowsPerDefaultShard);
+  if (flopsPerSample > 0 && parameters > 0) {
+    const double byWork =
+        static_cast<double>(flopsPerSample) * static_cast<double>(batchSize) /
+        (kMinFlopsPerParameterPerThread * static_cast<double>(parameters));
+    threads = std::min(threads, static_cast<int64_t>(byWork));
+  }
+  return static_cast<int>(std::max<int64_t>(1, threads));
 }
 
 } // namespace runtime

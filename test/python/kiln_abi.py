@@ -125,7 +125,8 @@ class ModelDesc(ctypes.Structure):
                 ("description", ctypes.POINTER(ctypes.c_uint8)),
                 ("description_size", ctypes.c_uint64),
                 # ABI version 6.
-                ("gan", ctypes.POINTER(GanDesc))]
+                ("gan", ctypes.POINTER(GanDesc)),
+                ("train_flops_per_sample", ctypes.c_int64)]
 
 
 def _pointer(array):

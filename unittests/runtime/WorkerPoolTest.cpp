@@ -150,3 +150,29 @@ TEST(WorkerPoolTest, OptimizerStepOnThreadsEqualsOneThread) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(WorkerPoolTest, DefaultThreadCountKeepsShardsOfSeveralRows) {
+  EXPECT_EQ(defaultThreadCount(2, 32), 2);
+  EXPECT_EQ(defaultThreadCount(2, 128), 2);
+  EXPECT_EQ(defaultThreadCount(64, 32), 4);
+  EXPECT_EQ(defaultThreadCount(64, 15), 1);
+  EXPECT_EQ(defaultThreadCount(1, 1024), 1);
+  EXPECT_EQ(defaultThreadCount(8, 1), 1);
+  EXPECT_GE(availableCores(), 1);
+}
+
+TEST(WorkerPoolTest, DefaultThreadCountNeedsWorkPerParameter) {
+  // The seed MLP: 409 172 FLOPs per sample, 101 770 parameters.
+  EXPECT_EQ(defaultThreadCount(2, 32, 409172, 101770), 1);
+  EXPECT_EQ(defaultThreadCount(2, 128, 409172, 101770), 2);
+  EXPECT_EQ(defaultThreadCount(16, 512, 409172, 101770), 8);
+  // The LeNet-style CNN: 15.4 MFLOPs per sample, 225 034 parameters.
+  EXPECT_EQ(defaultThreadCount(2, 32, 15396948, 225034), 2);
+  EXPECT_EQ(defaultThreadCount(64, 64, 15396948, 225034), 8);
+  // Unknown work (0) leaves the row rule alone.
+  EXPECT_EQ(defaultThreadCount(2, 32, 0, 101770), 2);
+}
+
+} // namespace

@@ -163,4 +163,19 @@ def KilnPlanWorkspacePass : Pass<"kiln-plan-workspace", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def KilnCountFlopsPass : Pass<"kiln-count-flops", "::mlir::ModuleOp"> {
+  let summary = "Record each function's contraction FLOPs per sample";
+  let description = [{
+    Runs on linalg on tensors, before tiling. Counts the multiply-adds of
+    every contraction (a linalg op with a reduction loop and at least two
+    inputs: matmuls, convolutions after im2col) as two FLOPs, per sample of
+    the batch: a dynamic loop extent is traced back, through reshapes and
+    slices, to a multiple of a function argument's batch dimension.
+    Element-wise ops, pooling and single-input reductions are not counted.
+    Records the module attribute `kiln.flops`: a dictionary from function
+    name to FLOPs per sample (i64), which kilnc puts in the model
+    descriptor.
+  }];
+}
+
 #endif // KILN_CODEGEN_PASSES_TD

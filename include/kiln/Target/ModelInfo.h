@@ -138,6 +138,9 @@ struct ModelInfo {
   /// readWorkspacePlan).
   int64_t workspaceBytesPerSample = 0;
   int64_t workspaceBytesFixed = 0;
+  /// train_step's contraction FLOPs per sample (kiln-count-flops; set with
+  /// the workspace plan).
+  int64_t trainFlopsPerSample = 0;
   int64_t epochs = 1;
   int64_t batchSize = 32;
   OptimizerInfo optimizer;
@@ -154,7 +157,8 @@ struct ModelInfo {
 llvm::FailureOr<ModelInfo> extractModelInfo(mlir::ModuleOp module);
 
 /// Reads the train step's memory plan, which kiln-plan-workspace records in
-/// the module attribute `kiln.workspace`, into `info`.
+/// the module attribute `kiln.workspace`, and its FLOPs per sample
+/// (`kiln.flops`, kiln-count-flops) into `info`.
 void readWorkspacePlan(mlir::ModuleOp module, ModelInfo &info);
 
 /// Names of the C entry points the descriptor points at, and of the

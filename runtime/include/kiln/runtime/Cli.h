@@ -112,8 +112,8 @@ struct Options {
   std::optional<PlateauConfig> plateau;
   uint64_t seed = kDefaultSeed;
   double validationSplit = 0.0;
-  /// Threads per step (ShardedStep).
-  int64_t threads = 1;
+  /// Threads per step (ShardedStep); 0: the default (defaultThreadCount).
+  int64_t threads = 0;
 
   // Files and output.
   std::string checkpoint;

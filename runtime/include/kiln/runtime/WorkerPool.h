@@ -65,6 +65,30 @@ private:
   std::atomic<bool> stopping_{false};
 };
 
+/// The CPUs this process may run on (its affinity mask), at least 1.
+int availableCores();
+
+/// Rows a shard keeps at least when the thread count is the default.
+constexpr int64_t kMinRowsPerDefaultShard = 8;
+
+/// FLOPs a step must hold per parameter for each thread the default gives
+/// it. Every thread beyond the first costs a pass over the gradients (the
+/// shards' are combined) and moves half of them and of the parameters
+/// between cores; on the 2-core machine that outweighed the split below
+/// about this much work: the seed MLP (101 770 parameters, 0.41 MFLOP per
+/// sample) lost at batch 32 (129 FLOPs per parameter) and gained 1.25x at
+/// batch 128 (516); the LeNet-style CNN and the LSTM (over 2 000) gain
+/// about 1.9x.
+constexpr double kMinFlopsPerParameterPerThread = 256;
+
+/// `--threads` left out: every available core, but no more shards than
+/// give each kMinRowsPerDefaultShard rows of a batch of `batchSize` and,
+/// when the step's work is known (`flopsPerSample` > 0, for training),
+/// no more than its FLOPs over kMinFlopsPerParameterPerThread x
+/// `parameters` allow.
+int defaultThreadCount(int cores, int64_t batchSize, int64_t flopsPerSample = 0,
+                       int64_t parameters = 0);
+
 /// The element ranges that part `part` of `parts` owns when tensors of
 /// `sizes` elements, laid end to end, are cut into `parts` contiguous
 /// stretches of nearly equal length, each cut on a multiple of 16 elements

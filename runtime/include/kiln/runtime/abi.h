@@ -402,6 +402,11 @@ typedef struct KilnModelDesc {
 
   /* Appended in ABI version 6: the GAN, or NULL for an ordinary model. */
   const KilnGanDesc *gan;
+
+  /* Appended, still version 6: the floating-point work of train_step per
+   * sample, counted at compile time (kiln-count-flops: two per multiply-add
+   * of every matmul and convolution); 0 when not counted (a GAN). */
+  int64_t train_flops_per_sample;
 } KilnModelDesc;
 
 /* Every compiled model defines exactly one descriptor with this name. */
