@@ -405,9 +405,12 @@ FailureOr<ModelInfo> kiln::extractModelInfo(ModuleOp module) {
 }
 
 void kiln::readWorkspacePlan(ModuleOp module, ModelInfo &info) {
+  // A GAN's training step is a discriminator and a generator update.
   if (auto flops = module->getAttrOfType<DictionaryAttr>("kiln.flops"))
-    if (auto train = dyn_cast_or_null<IntegerAttr>(flops.get("train_step")))
-      info.trainFlopsPerSample = train.getInt();
+    for (StringRef step :
+         {"train_step", "discriminator_step", "generator_step"})
+      if (auto count = dyn_cast_or_null<IntegerAttr>(flops.get(step)))
+        info.trainFlopsPerSample += count.getInt();
   auto plans = module->getAttrOfType<DictionaryAttr>("kiln.workspace");
   if (!plans)
     return;

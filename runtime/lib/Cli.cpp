@@ -618,8 +618,9 @@ const FlagSpec kFlags[] = {
      }},
     {"--threads", "N", kRun,
      "threads per step: the batch is split across them (default: every "
-     "available core, at most one per 8 rows of the batch; results are "
-     "bitwise reproducible for a given count)",
+     "available core, at most one per 8 rows of the batch and, to train, "
+     "per 256 FLOPs of the step per parameter; results are bitwise "
+     "reproducible for a given count)",
      [](Options &o, const std::string &f, const std::string &v) {
        o.threads = parseInteger(f, v, 1);
      }},

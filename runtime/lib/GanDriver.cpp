@@ -25,7 +25,9 @@
 #include "kiln/runtime/Optimizer.h"
 #include "kiln/runtime/Png.h"
 #include "kiln/runtime/Random.h"
+#include "kiln/runtime/ShardedStep.h"
 #include "kiln/runtime/Trainer.h"
+#include "kiln/runtime/WorkerPool.h"
 
 #include <cerrno>
 #include <chrono>
@@ -62,6 +64,8 @@ struct GanOptions {
   std::string dataDir, trainImages, trainLabels;
   std::optional<int64_t> epochs, batchSize;
   int64_t maxSamples = -1;
+  /// 0: the default (defaultThreadCount).
+  int64_t threads = 0;
   uint64_t seed = 42;
   std::string checkpoint, resume, metricsJson, samplesDir, output;
   int64_t sampleCount = 64;
@@ -115,6 +119,8 @@ GanOptions parseGanCommandLine(int argc, char **argv) {
       o.batchSize = parseInteger(flag, value(), 1);
     else if (train && flag == "--max-samples")
       o.maxSamples = parseInteger(flag, value(), 1);
+    else if (train && flag == "--threads")
+      o.threads = parseInteger(flag, value(), 1);
     else if (train && flag == "--resume")
       o.resume = value();
     else if (train && flag == "--metrics-json")
@@ -226,60 +232,68 @@ public:
                                         float *classes, float *fakeClasses,
                                         float *interpolation,
                                         const uint64_t rngs[4][2]) {
-    std::vector<void *> buffers = paramBuffers();
-    buffers.push_back(images);
-    buffers.push_back(latent);
+    StepBuffers b = paramBuffers();
+    b.addRows(images, imageElements_);
+    b.addRows(latent, latentDim_);
     if (conditional()) {
-      buffers.push_back(classes);
-      buffers.push_back(fakeClasses);
+      b.addRows(classes, 1);
+      b.addRows(fakeClasses, 1);
     }
     if (penalized())
-      buffers.push_back(interpolation);
+      b.addRows(interpolation, imageElements_);
     for (int k = 0; k < (penalized() ? 4 : 3); ++k)
-      buffers.push_back(const_cast<uint64_t *>(rngs[k]));
+      b.addRandom(const_cast<uint64_t *>(rngs[k]));
     DiscriminatorResult result;
-    buffers.push_back(&result.loss);
-    buffers.push_back(&result.realAccuracy);
-    buffers.push_back(&result.fakeAccuracy);
+    b.addMean(&result.loss, 1);
+    b.addMean(&result.realAccuracy, 1);
+    b.addMean(&result.fakeAccuracy, 1);
     for (auto &grad : grads_)
-      buffers.push_back(grad.data());
+      b.addMean(grad.data(), static_cast<int64_t>(grad.size()));
     for (size_t k = 0; k < stateParams_.size(); ++k)
       if (stateParams_[k] >= gan_.num_generator_params)
-        buffers.push_back(states_[k].data());
-    gan_.discriminator_step(n, buffers.data());
-    holder_.optimizer().step(params(), grads_);
+        b.addMean(states_[k].data(), static_cast<int64_t>(states_[k].size()));
+    runSharded(discriminatorStep_, b, gan_.discriminator_step, n);
+    holder_.optimizer().step(params(), grads_, holder_.pool());
     copyStates(/*generator=*/false);
     return result;
   }
 
   float generatorStep(int64_t n, float *latent, float *fakeClasses,
                       const uint64_t rngs[2][2]) {
-    std::vector<void *> buffers = paramBuffers();
-    buffers.push_back(latent);
+    StepBuffers b = paramBuffers();
+    b.addRows(latent, latentDim_);
     if (conditional())
-      buffers.push_back(fakeClasses);
+      b.addRows(fakeClasses, 1);
     for (int k = 0; k < 2; ++k)
-      buffers.push_back(const_cast<uint64_t *>(rngs[k]));
+      b.addRandom(const_cast<uint64_t *>(rngs[k]));
     float loss = 0;
-    buffers.push_back(&loss);
+    b.addMean(&loss, 1);
     for (auto &grad : grads_)
-      buffers.push_back(grad.data());
+      b.addMean(grad.data(), static_cast<int64_t>(grad.size()));
     for (auto &state : states_)
-      buffers.push_back(state.data());
-    gan_.generator_step(n, buffers.data());
-    generatorOptimizer_.step(params(), grads_);
+      b.addMean(state.data(), static_cast<int64_t>(state.size()));
+    runSharded(generatorStep_, b, gan_.generator_step, n);
+    generatorOptimizer_.step(params(), grads_, holder_.pool());
     copyStates(/*generator=*/true);
     return loss;
   }
 
+  /// Splits the training steps' batches over `threads` threads
+  /// (ShardedStep): bitwise reproducible for a given count.
+  void setThreads(int threads) {
+    holder_.setThreads(threads);
+    discriminatorStep_.reset();
+    generatorStep_.reset();
+  }
+
   /// Runs the generator (inference mode) on n latent vectors.
   void generate(int64_t n, float *latent, float *classes, float *images) {
-    std::vector<void *> buffers = paramBuffers();
-    buffers.push_back(latent);
+    StepBuffers b = paramBuffers();
+    b.add(latent);
     if (conditional())
-      buffers.push_back(classes);
-    buffers.push_back(images);
-    model_.desc().predict(n, buffers.data());
+      b.add(classes);
+    b.add(images);
+    model_.desc().predict(n, b.layout.buffers.data());
   }
 
 private:
@@ -298,11 +312,43 @@ private:
                        (i < gan_.num_generator_params) != generator);
     return frozen;
   }
-  std::vector<void *> paramBuffers() {
-    std::vector<void *> buffers;
+  /// One step's buffers in ABI order, with what ShardedStep must know of
+  /// each: rows of the batch, random states, means over the rows.
+  struct StepBuffers {
+    StepLayout layout;
+    void add(void *buffer) { layout.buffers.push_back(buffer); }
+    void addRows(float *buffer, int64_t elementsPerRow) {
+      layout.rowInputs.push_back({next(), elementsPerRow * 4});
+      add(buffer);
+    }
+    void addRandom(uint64_t *state) {
+      layout.rngInputs.push_back(next());
+      add(state);
+    }
+    void addMean(float *buffer, int64_t elements) {
+      layout.meanOutputs.push_back({next(), elements});
+      add(buffer);
+    }
+    int32_t next() const { return static_cast<int32_t>(layout.buffers.size()); }
+  };
+
+  StepBuffers paramBuffers() {
+    StepBuffers b;
     for (auto &param : params())
-      buffers.push_back(param.data());
-    return buffers;
+      b.add(param.data());
+    return b;
+  }
+
+  /// Runs `entry` on n rows, split over the threads. The step keeps its
+  /// shards' buffers from call to call; only the pointers change.
+  void runSharded(std::unique_ptr<ShardedStep> &step, const StepBuffers &b,
+                  KilnEntryPoint entry, int64_t n) {
+    if (!step)
+      step = std::make_unique<ShardedStep>(
+          holder_.pool() ? *holder_.pool() : serial_, b.layout);
+    else
+      step->rebindAll(b.layout.buffers);
+    step->run(entry, n);
   }
   /// Copies the new states a step returned into their parameters: after
   /// the discriminator's step its own, after the generator's all.
@@ -317,6 +363,8 @@ private:
   /// Holds the parameters and the discriminator's optimizer, so that a
   /// checkpoint is an ordinary one (predict and generate read it).
   Trainer holder_;
+  WorkerPool serial_{1};
+  std::unique_ptr<ShardedStep> discriminatorStep_, generatorStep_;
   Optimizer generatorOptimizer_;
   TensorList grads_;
   std::vector<int32_t> stateParams_;
@@ -439,6 +487,16 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
          "--train-labels F");
   IdxData images = readIdxFile(imagesPath, 0, o.maxSamples);
   GanTrainer trainer(model, o.batchSize.value_or(desc.batch_size));
+  if (o.threads > 0) {
+    trainer.setThreads(static_cast<int>(o.threads));
+  } else {
+    int64_t parameters = 0;
+    for (int32_t i = 0; i < model.numParams(); ++i)
+      parameters += model.paramElements(i);
+    trainer.setThreads(defaultThreadCount(
+        availableCores(), o.batchSize.value_or(desc.batch_size),
+        desc.train_flops_per_sample, parameters));
+  }
   if (images.itemElements() != trainer.imageElements())
     fail("%s: images of %lld elements, but the discriminator reads %s",
          imagesPath.c_str(), static_cast<long long>(images.itemElements()),

@@ -12,7 +12,9 @@ ShardedStep::ShardedStep(WorkerPool &pool, StepLayout layout)
   const int shards = pool_.threads();
   shardBuffers_.resize(static_cast<size_t>(shards));
   shardOutputs_.resize(static_cast<size_t>(shards));
-  shardRng_.resize(static_cast<size_t>(shards));
+  shardRng_.assign(
+      static_cast<size_t>(shards),
+      std::vector<std::array<uint64_t, 2>>(layout_.rngInputs.size()));
   isOutput_.assign(layout_.buffers.size(), false);
   for (const auto &[index, elements] : layout_.meanOutputs) {
     isOutput_[index] = true;
@@ -59,12 +61,12 @@ void ShardedStep::run(KilnEntryPoint entry, int64_t n) {
     for (size_t i = 0; i < buffers.size(); ++i)
       if (!isOutput_[i])
         buffers[i] = layout_.buffers[i];
-    if (layout_.rngInput >= 0) {
-      const auto *rng =
-          static_cast<const uint64_t *>(layout_.buffers[layout_.rngInput]);
+    for (size_t k = 0; k < layout_.rngInputs.size(); ++k) {
+      const int32_t index = layout_.rngInputs[k];
+      const auto *rng = static_cast<const uint64_t *>(layout_.buffers[index]);
       // A distinct, fixed seed per shard (golden-ratio increments).
-      shardRng_[t] = {rng[0] + kShardSeedStride * uint64_t(t), rng[1]};
-      buffers[layout_.rngInput] = shardRng_[t].data();
+      shardRng_[t][k] = {rng[0] + kShardSeedStride * uint64_t(t), rng[1]};
+      buffers[index] = shardRng_[t][k].data();
     }
     for (const auto &[index, rowBytes] : layout_.rowInputs)
       buffers[index] =

@@ -124,7 +124,7 @@ StepLayout Trainer::stepLayout(bool withGradients) {
   for (int32_t k = 0; k < model_.numOutputs(); ++k)
     layout.rowInputs.push_back({next++, model_.output(k).targetElements * 4});
   if (withGradients && model_.desc().uses_rng)
-    layout.rngInput = next++;
+    layout.rngInputs.push_back(next++);
   layout.meanOutputs.push_back({next++, 1}); // loss
   for (int32_t m = 0; m < model_.numMetrics(); ++m)
     layout.meanOutputs.push_back({next++, 1});

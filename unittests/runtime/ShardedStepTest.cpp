@@ -52,7 +52,7 @@ struct Fixture {
     l.rowInputs = {{0, kFeatures * int64_t(sizeof(float))},
                    {1, int64_t(sizeof(int32_t))}};
     l.meanOutputs = {{3, 1}, {4, kFeatures}};
-    l.rngInput = 2;
+    l.rngInputs = {2};
     return l;
   }
 
@@ -133,6 +133,41 @@ TEST(ShardedStepTest, SameThreadCountIsBitwiseReproducible) {
     EXPECT_EQ(std::memcmp(&a.loss, &b.loss, sizeof(float)), 0);
     EXPECT_EQ(std::memcmp(a.grad, b.grad, sizeof(a.grad)), 0);
   }
+}
+
+/// Records the seeds of two random-number inputs (buffers 0 and 1) per
+/// shard, keyed by the shard's row count: shards of 3 and 2 rows.
+void twoSeedStep(int64_t n, void **buffers) {
+  auto *first = static_cast<const uint64_t *>(buffers[0]);
+  auto *second = static_cast<const uint64_t *>(buffers[1]);
+  auto *seen = static_cast<uint64_t *>(buffers[2]);
+  seen[(n == 3 ? 0 : 4) + 0] = first[0];
+  seen[(n == 3 ? 0 : 4) + 1] = first[1];
+  seen[(n == 3 ? 0 : 4) + 2] = second[0];
+  seen[(n == 3 ? 0 : 4) + 3] = second[1];
+  *static_cast<float *>(buffers[3]) = 0.0f;
+}
+
+TEST(ShardedStepTest, EveryRandomInputGetsItsShardSeed) {
+  uint64_t first[2] = {100, 7}, second[2] = {200, 8};
+  uint64_t seen[8] = {};
+  float loss = 0;
+  StepLayout layout;
+  layout.buffers = {first, second, seen, &loss};
+  layout.rngInputs = {0, 1};
+  layout.meanOutputs = {{3, 1}};
+  WorkerPool pool(2);
+  ShardedStep step(pool, layout);
+  step.run(twoSeedStep, 5);
+  // Shard 0 (3 rows) sees the caller's states, shard 1 (2 rows) each seed
+  // advanced by one stride, the counters unchanged.
+  const uint64_t stride = ShardedStep::kShardSeedStride;
+  EXPECT_EQ(std::vector<uint64_t>(seen, seen + 4),
+            (std::vector<uint64_t>{100, 7, 200, 8}));
+  EXPECT_EQ(std::vector<uint64_t>(seen + 4, seen + 8),
+            (std::vector<uint64_t>{100 + stride, 7, 200 + stride, 8}));
+  EXPECT_EQ(first[0], 100u) << "the caller's seeds are left alone";
+  EXPECT_EQ(second[0], 200u);
 }
 
 TEST(ShardedStepTest, MoreThreadsThanRows) {

@@ -33,10 +33,10 @@ struct StepLayout {
   /// Outputs that are means over the rows: index into `buffers`, float
   /// element count.
   std::vector<std::pair<int32_t, int64_t>> meanOutputs;
-  /// Index of the random-number input (uint64_t {seed, step}), or -1. Each
-  /// shard after the first gets its own seed, so that shards do not repeat
-  /// each other's random numbers.
-  int32_t rngInput = -1;
+  /// Indices of the random-number inputs (each uint64_t {seed, counter}).
+  /// Each shard after the first gets its own seeds, so that shards do not
+  /// repeat each other's random numbers.
+  std::vector<int32_t> rngInputs;
 };
 
 /// Runs an entry point over a batch split into shards (see file comment).
@@ -52,6 +52,10 @@ public:
   /// Points input buffer `index` (not a mean output) at `buffer`, e.g. the
   /// other half of a double-buffered batch; shards follow on the next run.
   void rebind(int32_t index, void *buffer) { layout_.buffers[index] = buffer; }
+  /// Points every buffer anew: `buffers` in the layout's order and number.
+  void rebindAll(const std::vector<void *> &buffers) {
+    layout_.buffers = buffers;
+  }
 
   /// Row range [begin, end) of shard `t` of `shards` for `n` rows: sizes
   /// differ by at most one, the larger ones first.
@@ -68,7 +72,8 @@ private:
   /// Per shard t >= 1: its buffer array, its private outputs and rng input.
   std::vector<std::vector<void *>> shardBuffers_;
   std::vector<std::vector<std::vector<float>>> shardOutputs_;
-  std::vector<std::array<uint64_t, 2>> shardRng_;
+  /// shardRng_[t][k]: shard t's state of random-number input k.
+  std::vector<std::vector<std::array<uint64_t, 2>>> shardRng_;
   /// Which buffers are mean outputs (never rebound to the caller's).
   std::vector<bool> isOutput_;
   /// Element counts of layout_.meanOutputs, in order.

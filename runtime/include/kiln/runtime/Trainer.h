@@ -179,6 +179,8 @@ public:
   /// thread count. One thread (the default) calls the entry points directly.
   void setThreads(int threads);
   int threads() const { return pool_ ? pool_->threads() : 1; }
+  /// The --threads workers, or null with one thread.
+  WorkerPool *pool() { return pool_.get(); }
 
   /// Trains and evaluates data-parallel with the other ranks of `comm`
   /// (Distributed.h): each global batch holds batchSize() rows per rank,

@@ -405,7 +405,8 @@ typedef struct KilnModelDesc {
 
   /* Appended, still version 6: the floating-point work of train_step per
    * sample, counted at compile time (kiln-count-flops: two per multiply-add
-   * of every matmul and convolution); 0 when not counted (a GAN). */
+   * of every matmul and convolution); for a GAN, of one discriminator_step
+   * and one generator_step together. 0 when not counted. */
   int64_t train_flops_per_sample;
 } KilnModelDesc;
 
