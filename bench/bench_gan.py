@@ -9,7 +9,7 @@ reading the per-epoch "seconds". Without examples/dcgan.json the Kiln row
 is skipped with a message.
 
 usage: bench_gan.py [--kilnc build/bin/kilnc] [--epochs 1] [--max-samples N]
-                    [--repeats 1] [--threads N] [--samples DIR]
+                    [--repeats 1] [--threads N] [--kiln-threads N] [--samples DIR]
 
 `./dcgan generate --checkpoint F --count 10000 --output images.npy` writes
 the Kiln generator's images in the layout gan_frechet.py measures.
@@ -37,6 +37,8 @@ def kiln_run(exe, args, workdir, run):
                "--metrics-json", metrics, "--quiet"]
     if args.max_samples:
         command += ["--max-samples", str(args.max_samples)]
+    if args.kiln_threads:
+        command += ["--threads", str(args.kiln_threads)]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     with open(metrics) as f:
         records = [json.loads(l) for l in f if l.strip()]
@@ -86,8 +88,10 @@ def main():
                     help="train on the first N images only (0: all)")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0,
-                    help="PyTorch's threads (0: its default); `./gan "
-                    "train` runs on one")
+                    help="PyTorch's threads (0: its default)")
+    ap.add_argument("--kiln-threads", type=int, default=0,
+                    help="`./dcgan train --threads` (0: its default, "
+                    "every core)")
     ap.add_argument("--samples",
                     help="directory for the PyTorch generator's samples "
                     "(torch-R.npy, 10000 images; see gan_frechet.py)")
@@ -134,8 +138,9 @@ def main():
     else:
         print("Kiln: skipped (no %s)" % os.path.relpath(args.model, ROOT))
     print("PyTorch %s with BLAS %s, OPENBLAS_NUM_THREADS=1, %d thread(s); "
-          "Kiln 1 thread" % (torch_version(), blas_in_use(),
-                             torch_threads(args)))
+          "Kiln %s" % (torch_version(), blas_in_use(), torch_threads(args),
+                       "%d thread(s)" % args.kiln_threads
+                       if args.kiln_threads else "its default threads"))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds kilnc and runs the Kiln-vs-PyTorch benchmark. Not part of the tests.
+# Builds kilnc and prints the Kiln-vs-PyTorch table of the reference models
+# (bench_table.py; its flags pass through). Not part of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,4 +12,4 @@ if ! dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "in
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q libopenblas0-pthread
 fi
 scripts/build.sh --target kilnc
-exec /usr/bin/python3 bench/bench_mlp.py "$@"
+exec /usr/bin/python3 bench/bench_table.py "$@"

@@ -27,6 +27,8 @@ def parse_args(add_arguments=None, batch_size=32):
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=batch_size)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--max-samples", type=int, default=0,
+                    help="train on the first N training samples only")
     if add_arguments:
         add_arguments(ap)
     args = ap.parse_args()
@@ -67,6 +69,8 @@ def run(make_model, shape):
     test accuracy."""
     args = parse_args()
     x, y = load(args.data, "train", shape)
+    if args.max_samples:
+        x, y = x[:args.max_samples], y[:args.max_samples]
     xt, yt = load(args.data, "t10k", shape)
     model = make_model()
     train(model, x, lambda idx, batch: y[idx], torch.nn.CrossEntropyLoss(),

@@ -82,8 +82,7 @@ def keras_init(module):
 
 
 def add_arguments(ap):
-    ap.add_argument("--max-samples", type=int, default=0,
-                    help="train on the first N images only (0: all 60000)")
+    # --max-samples N (the first N images) comes from torch_common.
     ap.add_argument("--samples", help="write generated images to FILE.npy "
                     "(FILE containing {epoch}: after every epoch)")
     ap.add_argument("--count", type=int, default=10000)
