@@ -136,7 +136,7 @@ void Optimizer::setIterations(int64_t iterations) {
     nadamProduct_ = nadamMomentumProduct(config_.beta_1, iterations);
 }
 
-void Optimizer::clipGradients(TensorList &grads) const {
+void Optimizer::clipByNorms(TensorList &grads) const {
   if (config_.clipnorm > 0) {
     for (std::vector<float> &grad : grads)
       clipByNorm(grad.data(), static_cast<int64_t>(grad.size()),
@@ -148,10 +148,6 @@ void Optimizer::clipGradients(TensorList &grads) const {
     const float scale = globalClipScale(std::sqrt(sum), config_.global_clipnorm);
     for (std::vector<float> &grad : grads)
       scaleValues(grad.data(), static_cast<int64_t>(grad.size()), scale);
-  } else if (config_.clipvalue > 0) {
-    for (std::vector<float> &grad : grads)
-      clipByValue(grad.data(), static_cast<int64_t>(grad.size()),
-                  config_.clipvalue);
   }
 }
 
@@ -209,31 +205,52 @@ void Optimizer::update(float *param, const float *grad, size_t index,
   }
 }
 
-void Optimizer::step(TensorList &params, TensorList &grads, WorkerPool *pool) {
-  const float lr = learningRate();
-  clipGradients(grads);
-  NadamCoefficients nadam = {};
+void Optimizer::beginStep() {
+  stepRate_ = learningRate();
+  stepNadam_ = {};
   if (config_.kind == KILN_OPTIMIZER_NADAM)
-    nadam = nadamCoefficients(config_.beta_1, config_.beta_2, iterations_ + 1,
-                              nadamProduct_);
-  // From here every element is updated on its own: weight decay, then the
-  // rule, on ranges of the parameters that may run on different threads.
+    stepNadam_ = nadamCoefficients(config_.beta_1, config_.beta_2,
+                                   iterations_ + 1, nadamProduct_);
+}
+
+void Optimizer::updateRange(TensorList &params, TensorList &grads, size_t i,
+                            int64_t begin, int64_t end) {
+  if (isFrozen(i) || begin >= end)
+    return;
+  float *param = params[i].data() + begin;
+  float *grad = grads[i].data() + begin;
+  // clipvalue is the one clipping that works element by element; it
+  // applies only when neither norm is set (Keras's order).
+  if (config_.clipvalue > 0 && config_.clipnorm == 0 &&
+      config_.global_clipnorm == 0)
+    clipByValue(grad, end - begin, config_.clipvalue);
+  if (config_.weight_decay != 0)
+    applyWeightDecay(param, end - begin, config_.weight_decay, stepRate_);
+  update(param, grad, i, begin, end - begin, stepRate_, stepNadam_);
+}
+
+void Optimizer::endStep() {
+  if (config_.kind == KILN_OPTIMIZER_NADAM)
+    nadamProduct_ = stepNadam_.uProduct;
+  ++iterations_;
+}
+
+void Optimizer::step(TensorList &params, TensorList &grads, WorkerPool *pool) {
+  beginStep();
+  clipByNorms(grads);
+  // From here every element is updated on its own, on ranges of the
+  // parameters that may run on different threads.
   std::vector<int64_t> sizes(params.size());
   for (size_t i = 0; i < params.size(); ++i)
-    sizes[i] = isFrozen(i) ? 0 : static_cast<int64_t>(params[i].size());
-  auto updateRange = [&](size_t i, int64_t begin, int64_t end) {
-    float *param = params[i].data() + begin;
-    if (config_.weight_decay != 0)
-      applyWeightDecay(param, end - begin, config_.weight_decay, lr);
-    update(param, grads[i].data() + begin, i, begin, end - begin, lr, nadam);
+    sizes[i] = static_cast<int64_t>(params[i].size());
+  auto range = [&](size_t i, int64_t begin, int64_t end) {
+    updateRange(params, grads, i, begin, end);
   };
   if (pool)
-    pool->forEachElementRange(sizes, updateRange);
+    pool->forEachElementRange(sizes, range);
   else
-    forEachOwnedRange(sizes, 0, 1, updateRange);
-  if (config_.kind == KILN_OPTIMIZER_NADAM)
-    nadamProduct_ = nadam.uProduct;
-  ++iterations_;
+    forEachOwnedRange(sizes, 0, 1, range);
+  endStep();
 }
 
 } // namespace runtime

@@ -37,10 +37,13 @@ void ShardedStep::shardRows(int64_t n, int shards, int t, int64_t &begin,
   end = begin + base + (t < extra ? 1 : 0);
 }
 
-void ShardedStep::run(KilnEntryPoint entry, int64_t n) {
+void ShardedStep::run(KilnEntryPoint entry, int64_t n,
+                      const CombinedRange *combined) {
   const int shards = static_cast<int>(std::min<int64_t>(pool_.threads(), n));
   if (shards <= 1) {
     entry(n, layout_.buffers.data());
+    if (combined)
+      pool_.forEachElementRange(meanSizes_, *combined);
     return;
   }
 
@@ -90,6 +93,8 @@ void ShardedStep::run(KilnEntryPoint entry, int64_t n) {
           for (int64_t i = begin; i < end; ++i)
             out[i] += w * part[i];
         }
+        if (combined)
+          (*combined)(o, begin, end);
       });
 }
 

@@ -209,6 +209,18 @@ void Trainer::fit(const DataView &train, const DataView *validation,
                             static_cast<uint64_t>(comm_ ? comm_->rank() : 0) *
                             static_cast<uint64_t>(threads());
 
+  // On several threads without ranks to reduce over first, the optimizer
+  // updates each range of a gradient right where the shards' parts are
+  // combined, while it is in cache, instead of in a pass of its own.
+  const bool fusedUpdate = pool_ && !reducer && optimizer_.updatesByRange();
+  const size_t firstGradient = 1 + static_cast<size_t>(model_.numMetrics());
+  const ShardedStep::CombinedRange updateCombined =
+      [&](size_t output, int64_t begin, int64_t end) {
+        if (output >= firstGradient && output < firstGradient + params_.size())
+          optimizer_.updateRange(params_, grads_, output - firstGradient, begin,
+                                 end);
+      };
+
   stopRequested_ = false;
   for (int64_t epoch = completedEpochs_ + 1;
        epoch <= totalEpochs && !stopRequested_; ++epoch) {
@@ -258,7 +270,10 @@ void Trainer::fit(const DataView &train, const DataView *validation,
       rngState_[1] = static_cast<uint64_t>((epoch - 1) * steps + step);
       if (rows > 0) {
         bindBatch(trainStep, model_, prefetcher_->acquire(step));
-        trainStep.run(model_.desc().train_step, rows);
+        if (fusedUpdate)
+          optimizer_.beginStep();
+        trainStep.run(model_.desc().train_step, rows,
+                      fusedUpdate ? &updateCombined : nullptr);
         // The step has read the batch: its buffers may take the one after
         // next while the optimizer and the next step run.
         prefetcher_->release(step);
@@ -271,7 +286,10 @@ void Trainer::fit(const DataView &train, const DataView *validation,
         fail("non-finite loss (%s) at epoch %lld, step %lld",
              nonFiniteName(loss_), static_cast<long long>(epoch),
              static_cast<long long>(step + 1));
-      optimizer_.step(params_, grads_, pool_.get());
+      if (fusedUpdate)
+        optimizer_.endStep();
+      else
+        optimizer_.step(params_, grads_, pool_.get());
       // State is replaced, not learned: the optimizer skips it (frozen).
       // (Copied in place: the step's buffers point into the parameters.)
       for (size_t s = 0; s < stateParams_.size(); ++s)

@@ -61,6 +61,21 @@ public:
   /// threads, with bitwise the same result.
   void step(TensorList &params, TensorList &grads, WorkerPool *pool = nullptr);
 
+  /// The same step taken a range at a time, so that it can follow another
+  /// pass over the gradients while they are in cache (the combination of
+  /// the shards' gradients, ShardedStep): beginStep(), then updateRange()
+  /// exactly once on every element range of every parameter (from any
+  /// threads, each range on one), then endStep(). Bitwise what step()
+  /// does. Only when updatesByRange(): clipping by a norm needs whole
+  /// gradients.
+  bool updatesByRange() const {
+    return config_.clipnorm == 0 && config_.global_clipnorm == 0;
+  }
+  void beginStep();
+  void updateRange(TensorList &params, TensorList &grads, size_t param,
+                   int64_t begin, int64_t end);
+  void endStep();
+
   int32_t kind() const { return config_.kind; }
   const KilnOptimizerDesc &config() const { return config_; }
 
@@ -92,7 +107,8 @@ public:
 private:
   /// Whether parameter i is frozen (empty: none is).
   bool isFrozen(size_t i) const { return i < frozen_.size() && frozen_[i]; }
-  void clipGradients(TensorList &grads) const;
+  /// clipnorm or global_clipnorm, in place (clipvalue is updateRange's).
+  void clipByNorms(TensorList &grads) const;
   /// The rule on elements [begin, begin + count) of parameter `index`.
   void update(float *param, const float *grad, size_t index, int64_t begin,
               int64_t count, float learningRate,
@@ -104,6 +120,9 @@ private:
   int64_t iterations_ = 0;
   /// Nadam's running momentum product through iterations_.
   float nadamProduct_ = 1.0f;
+  /// The current step's learning rate and Nadam coefficients (beginStep).
+  float stepRate_ = 0.0f;
+  NadamCoefficients stepNadam_ = {};
   /// slots_[slot][param].
   std::vector<TensorList> slots_;
 };

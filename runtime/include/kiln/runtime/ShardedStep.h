@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace kiln {
@@ -45,9 +46,16 @@ public:
   /// `layout.buffers` may be rebound between calls but must keep its shape.
   ShardedStep(WorkerPool &pool, StepLayout layout);
 
+  /// Called with (mean output, begin, end) once the output's elements
+  /// [begin, end) hold the batch's values, on the thread that combined them.
+  using CombinedRange = std::function<void(size_t, int64_t, int64_t)>;
+
   /// Runs `entry` on `n` rows. With one thread, or a batch of one row, the
-  /// entry point is called once on the whole batch.
-  void run(KilnEntryPoint entry, int64_t n);
+  /// entry point is called once on the whole batch. `combined`, if given,
+  /// sees every element range of every mean output once, right after its
+  /// combination (the optimizer update fuses with it this way).
+  void run(KilnEntryPoint entry, int64_t n,
+           const CombinedRange *combined = nullptr);
 
   /// Points input buffer `index` (not a mean output) at `buffer`, e.g. the
   /// other half of a double-buffered batch; shards follow on the next run.
