@@ -41,7 +41,7 @@ public:
 
   /// Calls `piece(tensor, begin, end)` for every element range [begin, end)
   /// of every tensor, where tensor i has `sizes[i]` elements, spreading the
-  /// ranges over the threads (see elementRanges). For element-wise work.
+  /// ranges over the threads (see forEachOwnedRange). For element-wise work.
   void forEachElementRange(
       const std::vector<int64_t> &sizes,
       const std::function<void(size_t, int64_t, int64_t)> &piece);
@@ -76,9 +76,9 @@ constexpr int64_t kMinRowsPerDefaultShard = 8;
 /// shards' are combined) and moves half of them and of the parameters
 /// between cores; on the 2-core machine that outweighed the split below
 /// about this much work: the seed MLP (101 770 parameters, 0.41 MFLOP per
-/// sample) lost at batch 32 (129 FLOPs per parameter) and gained 1.25x at
-/// batch 128 (516); the LeNet-style CNN and the LSTM (over 2 000) gain
-/// about 1.9x.
+/// sample) lost at batch 32 (129 FLOPs per parameter: 0.8-0.9x) and was
+/// about even at batch 128 (516: 0.87-1.2x in different runs); the
+/// LeNet-style CNN and the LSTM (over 2 000) gain 1.75-1.9x.
 constexpr double kMinFlopsPerParameterPerThread = 256;
 
 /// `--threads` left out: every available core, but no more shards than
