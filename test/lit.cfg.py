@@ -54,5 +54,9 @@ config.substitutions.append(
 )
 
 tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
-tools = ["kiln-opt", "kiln-import", "kilnc", "llvm-nm", "FileCheck", "not", "count"]
+# `lit -D kilnc-opt=0` compiles every model of the run at -O0 (kilnc's
+# default is -O3): the numerics tests must pass at both.
+kilnc_opt = lit_config.params.get("kilnc-opt")
+kilnc = ToolSubst("kilnc", extra_args=["-O" + kilnc_opt] if kilnc_opt else None)
+tools = ["kiln-opt", "kiln-import", kilnc, "llvm-nm", "FileCheck", "not", "count"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
