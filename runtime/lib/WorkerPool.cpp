@@ -3,6 +3,7 @@
 #include "kiln/runtime/WorkerPool.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 
 #include <sched.h>
@@ -104,11 +105,50 @@ void WorkerPool::forEachElementRange(
   run([&](int t) { forEachOwnedRange(sizes, t, parts, piece); });
 }
 
+int cpusOfCpuMax(const std::string &line) {
+  long long quota = 0, period = 0;
+  if (std::sscanf(line.c_str(), "%lld %lld", &quota, &period) != 2 ||
+      quota <= 0 || period <= 0)
+    return 0; // "max ..." does not parse as a number: no limit.
+  return static_cast<int>((quota + period - 1) / period);
+}
+
+namespace {
+
+/// The first line of `path`, or "" when it cannot be read.
+std::string firstLine(const char *path) {
+  std::string line;
+  if (FILE *file = std::fopen(path, "r")) {
+    char buffer[128];
+    if (std::fgets(buffer, sizeof buffer, file))
+      line = buffer;
+    std::fclose(file);
+  }
+  return line;
+}
+
+/// The CPU quota of the cgroup mounted at /sys/fs/cgroup (v2, else v1), or
+/// 0 for none. In a container that is the container's own cgroup.
+int cgroupCpuLimit() {
+  if (int cpus = cpusOfCpuMax(firstLine("/sys/fs/cgroup/cpu.max")))
+    return cpus;
+  std::string quota = firstLine("/sys/fs/cgroup/cpu/cpu.cfs_quota_us");
+  std::string period = firstLine("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  return cpusOfCpuMax(quota + " " + period);
+}
+
+} // namespace
+
 int availableCores() {
+  int cores = 0;
   cpu_set_t mask;
-  if (sched_getaffinity(0, sizeof mask, &mask) == 0 && CPU_COUNT(&mask) > 0)
-    return CPU_COUNT(&mask);
-  return std::max(1u, std::thread::hardware_concurrency());
+  if (sched_getaffinity(0, sizeof mask, &mask) == 0)
+    cores = CPU_COUNT(&mask);
+  if (cores <= 0)
+    cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (int limit = cgroupCpuLimit())
+    cores = std::min(cores, limit);
+  return std::max(1, cores);
 }
 
 int defaultThreadCount(int cores, int64_t batchSize, int64_t flopsPerSample,

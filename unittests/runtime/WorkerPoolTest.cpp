@@ -163,6 +163,16 @@ TEST(WorkerPoolTest, DefaultThreadCountKeepsShardsOfSeveralRows) {
   EXPECT_GE(availableCores(), 1);
 }
 
+TEST(WorkerPoolTest, CgroupQuotaLimitsTheCores) {
+  EXPECT_EQ(cpusOfCpuMax("200000 100000\n"), 2);
+  EXPECT_EQ(cpusOfCpuMax("150000 100000"), 2) << "a part of a CPU rounds up";
+  EXPECT_EQ(cpusOfCpuMax("50000 100000"), 1);
+  EXPECT_EQ(cpusOfCpuMax("max 100000\n"), 0) << "no quota";
+  EXPECT_EQ(cpusOfCpuMax("-1 100000"), 0) << "cgroup v1's no quota";
+  EXPECT_EQ(cpusOfCpuMax(""), 0);
+  EXPECT_EQ(cpusOfCpuMax(" "), 0);
+}
+
 TEST(WorkerPoolTest, DefaultThreadCountNeedsWorkPerParameter) {
   // The seed MLP: 409 172 FLOPs per sample, 101 770 parameters.
   EXPECT_EQ(defaultThreadCount(2, 32, 409172, 101770), 1);

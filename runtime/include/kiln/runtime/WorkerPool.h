@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -65,8 +66,14 @@ private:
   std::atomic<bool> stopping_{false};
 };
 
-/// The CPUs this process may run on (its affinity mask), at least 1.
+/// The CPUs this process may use, at least 1: those of its affinity mask,
+/// and no more than a CPU quota of its cgroup allows (a container limited
+/// to 2 CPUs on a 64-core host sees all 64 in its mask).
 int availableCores();
+
+/// The CPUs a cgroup v2 `cpu.max` line ("QUOTA PERIOD", or "max PERIOD"
+/// for none) allows, rounded up; 0 when it sets no limit or cannot be read.
+int cpusOfCpuMax(const std::string &line);
 
 /// Rows a shard keeps at least when the thread count is the default.
 constexpr int64_t kMinRowsPerDefaultShard = 8;
