@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from bench_mlp import HERE, PYTHON, ROOT, blas_in_use, torch_version
+from bench_mlp import HERE, PYTHON, ROOT, blas_in_use, torch_env, torch_version
 
 
 def kiln_run(exe, data, epochs, batch, workdir):
@@ -30,10 +30,7 @@ def kiln_run(exe, data, epochs, batch, workdir):
 
 
 def torch_run(data, epochs, batch):
-    env = dict(os.environ)
-    env["OPENBLAS_NUM_THREADS"] = "1"
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
+    env = torch_env()
     out = subprocess.run([PYTHON, os.path.join(HERE, "torch_cnn.py"),
                           "--data", data, "--epochs", str(epochs),
                           "--batch-size", str(batch)],

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from bench_mlp import HERE, PYTHON, ROOT, blas_in_use, torch_version
+from bench_mlp import HERE, PYTHON, ROOT, blas_in_use, torch_env, torch_version
 
 BATCH = 64
 TRAIN_IMAGES = 60000
@@ -46,12 +46,7 @@ def kiln_run(exe, args, workdir, run):
 
 
 def torch_run(args, run):
-    env = dict(os.environ)
-    # The fastest configuration measured here (DESIGN.md, issue 5):
-    # OpenBLAS's own threads off, its CPU-type overrides unset.
-    env["OPENBLAS_NUM_THREADS"] = "1"
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
+    env = torch_env()
     command = [PYTHON, os.path.join(HERE, "torch_dcgan.py"), "--data",
                args.data, "--epochs", str(args.epochs), "--batch-size",
                str(BATCH)]

@@ -16,14 +16,11 @@ import tempfile
 import time
 
 from bench_cnn import kiln_run
-from bench_mlp import HERE, PYTHON, ROOT, blas_in_use, torch_version
+from bench_mlp import HERE, PYTHON, ROOT, blas_in_use, torch_env, torch_version
 
 
 def torch_run(cell, data, epochs, batch):
-    env = dict(os.environ)
-    env["OPENBLAS_NUM_THREADS"] = "1"
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
+    env = torch_env()
     out = subprocess.run([PYTHON, os.path.join(HERE, "torch_rnn.py"),
                           "--cell", cell, "--data", data, "--epochs",
                           str(epochs), "--batch-size", str(batch)],

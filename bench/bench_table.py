@@ -28,7 +28,7 @@ import tempfile
 import time
 
 from bench_mlp import (HERE, PYTHON, ROOT, blas_in_use, machine_peak,
-                       torch_version)
+                       torch_env, torch_version)
 
 # FLOPs of one training sample, counted by hand as a check of the count the
 # compiler puts in each executable (kiln-count-flops, which `summary`
@@ -121,12 +121,7 @@ def kiln_epoch(exe, args, batch, threads, workdir):
 
 
 def torch_epoch(script, args, batch):
-    env = dict(os.environ)
-    # Fastest configuration measured here: OpenBLAS's own threads off on
-    # top of torch's, and the CPU-type overrides unset.
-    env["OPENBLAS_NUM_THREADS"] = "1"
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
+    env = torch_env()
     command = [PYTHON, os.path.join(HERE, script[0])] + script[1:] + [
         "--data", args.data, "--epochs", "1", "--batch-size", str(batch)]
     if args.max_train_samples:

@@ -81,23 +81,10 @@ void loadSharedCheckpoint(const std::string &path, Trainer &trainer,
   decodeCheckpoint(bytes, path, trainer, withOptimizer, callbacks);
 }
 
-/// --threads, or by default every core the process may use (its affinity
-/// mask), with shards of at least a few rows of a batch of `batchSize` and,
-/// for `train`, enough work per thread (defaultThreadCount). Several ranks
-/// default to one thread each: ranks that mpirun did not bind would each
-/// see, and oversubscribe, the same cores.
+/// --threads, or its default for a batch of `batchSize` (runThreads).
 int threadCount(const ModelInfo &model, const Options &options,
                 int64_t batchSize, bool training) {
-  if (options.threads > 0)
-    return static_cast<int>(options.threads);
-  if (group().size() > 1)
-    return 1;
-  int64_t parameters = 0;
-  for (int32_t i = 0; i < model.numParams(); ++i)
-    parameters += model.paramElements(i);
-  return defaultThreadCount(availableCores(), batchSize,
-                            training ? model.desc().train_flops_per_sample : 0,
-                            parameters);
+  return runThreads(model, options.threads, batchSize, training);
 }
 
 /// Where the image and label files of one data set are.
@@ -958,6 +945,20 @@ void runSummary(const ModelInfo &model, const Options &options) {
 }
 
 } // namespace
+
+int runThreads(const ModelInfo &model, int64_t requested, int64_t batchSize,
+               bool training) {
+  if (requested > 0)
+    return static_cast<int>(requested);
+  if (group().size() > 1)
+    return 1;
+  int64_t parameters = 0;
+  for (int32_t i = 0; i < model.numParams(); ++i)
+    parameters += model.paramElements(i);
+  return defaultThreadCount(availableCores(), batchSize,
+                            training ? model.desc().train_flops_per_sample : 0,
+                            parameters);
+}
 
 /// "rank R of N: " when several ranks run, so that errors say whose they are.
 static std::string rankPrefix(const Communicator *processes) {

@@ -17,7 +17,6 @@
 #include "kiln/runtime/MetricsJson.h"
 #include "kiln/runtime/Model.h"
 #include "kiln/runtime/Trainer.h"
-#include "kiln/runtime/WorkerPool.h"
 
 #include <algorithm>
 #include <cmath>
@@ -56,9 +55,8 @@ std::vector<float> predictFeatures(const ModelInfo &model,
       1, std::min(options.batchSize.value_or(model.desc().batch_size),
                   data.count));
   Trainer trainer(model, model.desc().optimizer, batch);
-  trainer.setThreads(options.threads > 0
-                         ? static_cast<int>(options.threads)
-                         : defaultThreadCount(availableCores(), batch));
+  trainer.setThreads(
+      runThreads(model, options.threads, batch, /*training=*/false));
   trainer.batchBuffers().setNormalization(scale, offset);
   if (!options.checkpoint.empty())
     loadCheckpoint(options.checkpoint, trainer, /*withOptimizer=*/false);

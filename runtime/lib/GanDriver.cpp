@@ -27,7 +27,6 @@
 #include "kiln/runtime/Random.h"
 #include "kiln/runtime/ShardedStep.h"
 #include "kiln/runtime/Trainer.h"
-#include "kiln/runtime/WorkerPool.h"
 
 #include <cerrno>
 #include <chrono>
@@ -487,16 +486,9 @@ void runGanTrain(const ModelInfo &model, const GanOptions &o) {
          "--train-labels F");
   IdxData images = readIdxFile(imagesPath, 0, o.maxSamples);
   GanTrainer trainer(model, o.batchSize.value_or(desc.batch_size));
-  if (o.threads > 0) {
-    trainer.setThreads(static_cast<int>(o.threads));
-  } else {
-    int64_t parameters = 0;
-    for (int32_t i = 0; i < model.numParams(); ++i)
-      parameters += model.paramElements(i);
-    trainer.setThreads(defaultThreadCount(
-        availableCores(), o.batchSize.value_or(desc.batch_size),
-        desc.train_flops_per_sample, parameters));
-  }
+  trainer.setThreads(runThreads(model, o.threads,
+                                o.batchSize.value_or(desc.batch_size),
+                                /*training=*/true));
   if (images.itemElements() != trainer.imageElements())
     fail("%s: images of %lld elements, but the discriminator reads %s",
          imagesPath.c_str(), static_cast<long long>(images.itemElements()),

@@ -11,6 +11,7 @@
 
 #include "kiln/runtime/abi.h"
 
+#include <cstdint>
 #include <string>
 
 namespace kiln {
@@ -22,6 +23,14 @@ struct Options;
 
 /// Runs `./model <command> ...` for `desc`; returns the process exit status.
 int runMain(const KilnModelDesc &desc, int argc, char **argv);
+
+/// The threads of a run: `requested` (--threads) when it is positive, else
+/// defaultThreadCount's for `model` at `batchSize` on the available cores,
+/// weighing the training step's FLOPs against the parameters when
+/// `training`. Several MPI ranks default to one thread each: ranks that
+/// mpirun did not bind would each see, and oversubscribe, the same cores.
+int runThreads(const ModelInfo &model, int64_t requested, int64_t batchSize,
+               bool training);
 
 /// Returns the IDX file `baseName` in `directory`, preferring the plain file
 /// over `baseName.gz`; throws an Error when neither exists.
